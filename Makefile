@@ -1,0 +1,37 @@
+# revalign — one entry point per job. `make demo` and `make test` do all set-up themselves.
+PY ?= python3
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup setup-test demo test test-fast lint fix bench docs serve
+
+setup:            ## install revalign and its runtime dependencies
+	bash scripts/setup.sh runtime
+
+setup-test:       ## install everything the tests need (pip, chromium, postgresql, java)
+	bash scripts/setup.sh test
+
+demo: setup       ## simulated company → KPIs → dashboard (the README's first command)
+	$(PY) -m revalign.interfaces.cli demo
+
+test: setup-test  ## the whole suite: DuckDB, a real PostgreSQL, a local Spark, a real browser
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-fast:        ## DuckDB only
+	$(PY) -m pytest -q -m "not spark and not postgres and not browser"
+
+lint:
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
+
+fix:
+	$(PY) -m ruff check --fix src tests bench
+	$(PY) -m ruff format src tests bench
+
+bench: setup-test ## benchmarks → docs/benchmarks.md
+	$(PY) -m bench.run
+
+docs:             ## regenerate generated docs (model, KPI glossary, CLI)
+	$(PY) -m revalign.interfaces.cli docs
+
+serve: setup
+	$(PY) -m revalign.interfaces.cli serve

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything revalign and its tests need on a fresh Debian 12 / Python 3.11 machine:
+#   - Debian packages: chromium (browser tests), postgresql (Postgres backend tests), a JDK (Spark)
+#   - the package itself with its pinned dependencies, the [spark] and [dev] extras
+# Usage: scripts/setup.sh [runtime|test]   (runtime skips the Debian test packages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-test}"
+PY="${PYTHON:-python3}"
+
+need_apt=()
+if [ "$what" = "test" ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
+  command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+extras="spark"
+[ "$what" = "test" ] && extras="spark,dev"
+# Skip the resolver when the pinned set is already installed (a re-run on a prepared machine).
+if ! "$PY" -c "import revalign, importlib.metadata as m; m.version('pytest')" >/dev/null 2>&1 \
+   || [ "$(pip show revalign 2>/dev/null | grep -c 'Editable project location: '"$PWD"'$')" = "0" ]; then
+  echo "setup: pip install -e .[$extras]"
+  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[$extras]"
+fi

@@ -1,0 +1,118 @@
+"""④ The engine abstraction: the only code that knows which database runs the Ibis expressions.
+
+Everything above this package builds Ibis expressions and hands them to an :class:`Engine`. Backend
+differences are capability flags on the subclasses (``engine/duckdb.py``, ``engine/postgres.py``,
+``engine/spark.py``), in the spirit of Ibis's per-backend compiler tables; no backend name appears elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from revalign.errors import EngineError, UnknownNameError
+
+
+class Engine:
+    """A connected Ibis backend plus what revalign needs to know about it.
+
+    Subclasses set the class-level capability flags and implement :meth:`_connect`.
+    """
+
+    name: ClassVar[str] = "base"
+    exact_median: ClassVar[bool] = True
+    """Whether ``median``/``quantile`` are exact (DuckDB, Postgres) or approximate (Spark's percentile_approx)."""
+    supports_temp_tables: ClassVar[bool] = True
+
+    def __init__(self, con: Any, url: str) -> None:
+        self.con = con
+        self.url = url
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_url(cls, url: str) -> Engine:
+        raise NotImplementedError  # each backend module implements it; connect() dispatches by scheme
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url!r}>"
+
+    # -- reading ------------------------------------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        """Tables in the project's database, without Ibis's temporary in-memory tables."""
+        return sorted(t for t in self.con.list_tables() if not t.startswith("ibis_"))
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ir.Table:
+        """The table ``name`` as an Ibis expression (lazy: nothing is read)."""
+        if not self.has_table(name):
+            raise UnknownNameError("table", name, self.list_tables())
+        return self.con.table(name)
+
+    def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
+        """Run ``expr`` and return pandas (DataFrame, Series or scalar)."""
+        try:
+            return self.con.execute(expr, **kwargs)
+        except Exception as exc:  # re-raised with the engine named, keeping the cause
+            raise EngineError(f"{self.name} could not run the expression: {exc}") from exc
+
+    def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def to_sql(self, expr: ir.Expr, pretty: bool = True) -> str:
+        """The SQL this engine would run for ``expr`` (compiling never touches data)."""
+        return str(ibis.to_sql(expr, dialect=self.dialect, pretty=pretty))
+
+    @property
+    def dialect(self) -> str:
+        return self.con.name
+
+    # -- writing ------------------------------------------------------------------------------------
+    def write(
+        self,
+        name: str,
+        data: pd.DataFrame | pa.Table | ir.Table,
+        *,
+        schema: ibis.Schema | None = None,
+        mode: str = "overwrite",
+    ) -> None:
+        """Create or replace (``mode="overwrite"``) or append to (``mode="append"``) table ``name``.
+
+        ``schema`` casts the data first, so an empty frame still creates correctly typed columns.
+        """
+        if mode not in ("overwrite", "append"):
+            raise EngineError(f"write mode must be 'overwrite' or 'append'. Got {mode!r} instead.")
+        obj = self._prepare(data, schema)
+        if mode == "append" and self.has_table(name):
+            self.con.insert(name, obj)
+        else:
+            self.con.create_table(name, obj, overwrite=True)
+
+    def _prepare(self, data: pd.DataFrame | pa.Table | ir.Table, schema: ibis.Schema | None) -> Any:
+        if isinstance(data, ir.Table):
+            return data.cast(dict(schema.items())) if schema is not None else data
+        if isinstance(data, pd.DataFrame):
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        if schema is not None:
+            data = data.select(list(schema.names)).cast(schema.to_pyarrow())
+        return data
+
+    def drop(self, name: str) -> None:
+        if self.has_table(name):
+            self.con.drop_table(name)
+
+    def close(self) -> None:
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+
+def memtable(data: pd.DataFrame | pa.Table | Mapping[str, Any], schema: ibis.Schema | None = None) -> ir.Table:
+    """An in-memory Ibis table: small inputs (fixtures, lookups) that an expression joins against."""
+    return ibis.memtable(data, schema=schema)

@@ -1,0 +1,29 @@
+"""PostgreSQL engine: a shared server when the data or the team outgrows one laptop."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import ibis
+
+from revalign.engine.base import Engine
+from revalign.errors import EngineError
+
+
+class PostgresEngine(Engine):
+    """``postgres://user:password@host:port/database`` (``postgresql://`` also accepted)."""
+
+    name: ClassVar[str] = "postgres"
+    exact_median: ClassVar[bool] = True
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresEngine:
+        normal = "postgres://" + url.split("://", 1)[1]
+        try:
+            con = ibis.connect(normal)
+        except Exception as exc:
+            raise EngineError(
+                f"Could not connect to PostgreSQL at {url!r}: {exc}. Check that the server runs and the URL "
+                "has the form postgres://user:password@host:port/database."
+            ) from exc
+        return cls(con, url)

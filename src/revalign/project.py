@@ -1,0 +1,83 @@
+"""The Python API's entry point: a project folder = settings + engine + canonical tables.
+
+``Project`` is a thin façade: it holds the configuration and the engine and hands canonical tables to the
+modules that compute (sources, kpis, analytics). It computes nothing itself, so the CLI, the server and a
+notebook all get the same numbers from the same functions.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import ibis.expr.types as ir
+
+from revalign.engine import Engine, connect
+from revalign.model.tables import CANONICAL_TABLES, canonical_table
+from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
+
+
+class Project:
+    """A revalign project: a folder with ``revalign.yaml``, connected to its engine.
+
+    Pass ``engine`` to reuse an open connection (tests, the server) instead of the configured URL.
+    """
+
+    def __init__(self, folder: str | Path = ".", *, engine: Engine | str | None = None) -> None:
+        self.folder = Path(folder).resolve()
+        self.settings: Settings = load_settings(self.folder)
+        if isinstance(engine, Engine):
+            self._engine: Engine | None = engine
+        else:
+            self._engine = None
+            if engine is not None:
+                self.settings = self.settings.model_copy(update={"engine": engine})
+
+    def __repr__(self) -> str:
+        return f"<Project {self.settings.name!r} at {str(self.folder)!r} on {self.settings.engine!r}>"
+
+    @property
+    def engine(self) -> Engine:
+        """The connected engine (connects on first use)."""
+        if self._engine is None:
+            self._engine = connect(resolve_engine_url(self.settings.engine, self.folder))
+        return self._engine
+
+    @cached_property
+    def canonical_tables(self) -> tuple[str, ...]:
+        return CANONICAL_TABLES
+
+    def table(self, name: str) -> ir.Table:
+        """A canonical table as a lazy Ibis expression; an empty typed table if nothing was loaded yet."""
+        spec = canonical_table(name)
+        if self.engine.has_table(name):
+            return self.engine.table(name)
+        import ibis
+
+        return ibis.memtable(spec.schema.to_pyarrow().empty_table())
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+
+def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:
+    """Open the project in ``folder`` (defaults apply when it has no ``revalign.yaml``)."""
+    return Project(folder, engine=engine)
+
+
+def init_project(folder: str | Path, *, engine_url: str = "duckdb:///revalign.duckdb", name: str | None = None) -> Path:
+    """Create ``folder/revalign.yaml`` with defaults; refuses to overwrite an existing one."""
+    import yaml
+
+    from revalign.errors import ConfigError
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / PROJECT_FILE
+    if path.exists():
+        raise ConfigError(f"{path} already exists; edit it, or choose another folder.")
+    settings = Settings(name=name or folder.resolve().name, engine=engine_url)
+    path.write_text(yaml.safe_dump(settings.model_dump(exclude_none=True), sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,67 @@
+"""Project settings: the ``revalign.yaml`` of a project folder, validated as a whole.
+
+One typed object (pydantic) so that every interface reads the same configuration and a wrong key is
+reported with the file and the key, not as a crash later on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from revalign.errors import ConfigError
+
+PROJECT_FILE = "revalign.yaml"
+
+
+class SourceConfig(BaseModel):
+    """A folder (or file) of exports and the mapping that turns it into canonical tables."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    path: str
+    mapping: str = Field(description="A shipped mapping name (olist, x_education, generic_crm) or a YAML path.")
+
+
+class Settings(BaseModel):
+    """Everything a project folder configures. Paths are relative to the project folder."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "revalign"
+    engine: str = Field("duckdb:///revalign.duckdb", description="Engine URL; duckdb paths are project-relative.")
+    currency: str = "USD"
+    timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(1, ge=1, le=12)
+    catalog: list[str] = Field(default_factory=list, description="Extra KPI catalog folders or files.")
+    sources: list[SourceConfig] = Field(default_factory=list)
+    state_url: str | None = Field(None, description="App state database (users, tokens); SQLite by default.")
+    extra: dict[str, Any] = Field(default_factory=dict, description="Settings owned by analytics modules.")
+
+
+def load_settings(folder: Path) -> Settings:
+    """Read and validate ``folder/revalign.yaml``; a missing file gives the defaults."""
+    path = folder / PROJECT_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def resolve_engine_url(url: str, folder: Path) -> str:
+    """Make a relative DuckDB file path relative to the project folder (absolute paths stay)."""
+    prefix = "duckdb:///"
+    if url.startswith(prefix):
+        rel = url[len(prefix) :]
+        if rel and rel != ":memory:" and not rel.startswith("/"):
+            return "duckdb://" + str((folder / rel).resolve())
+    return url
