@@ -8,6 +8,7 @@ differences are capability flags on the subclasses (``engine/duckdb.py``, ``engi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import ibis
@@ -102,6 +103,30 @@ class Engine:
         if schema is not None:
             data = data.select(list(schema.names)).cast(schema.to_pyarrow())
         return data
+
+    def load_parquet(self, name: str, path: str | Path) -> int:
+        """Create table ``name`` from a Parquet file, or a folder / glob of Parquet parts; returns its row count.
+
+        Uses the backend's own Parquet reader (DuckDB, Spark) so large simulated data never passes through
+        pandas; backends without one get the file streamed in Arrow batches.
+        """
+        path = Path(path)
+        pattern = str(path / "*.parquet") if path.is_dir() else str(path)
+        reader = getattr(self.con, "read_parquet", None)
+        if reader is not None and self.name in ("duckdb", "spark"):
+            source = reader(pattern)
+            self.con.create_table(name, source, overwrite=True)
+        else:
+            import pyarrow.dataset as ds
+
+            dataset = ds.dataset(pattern if path.is_dir() is False else str(path), format="parquet")
+            first = True
+            for batch in dataset.to_batches(batch_size=200_000):
+                self.write(name, pa.Table.from_batches([batch]), mode="overwrite" if first else "append")
+                first = False
+            if first:
+                self.write(name, dataset.schema.empty_table())
+        return int(self.execute(self.table(name).count()))
 
     def drop(self, name: str) -> None:
         if self.has_table(name):
