@@ -1,0 +1,359 @@
+"""Compute a funnel: ledger events → per-entity step reach times → cohort or period step table.
+
+Plan (all Ibis, so DuckDB, Postgres and Spark run the same thing; only the aggregated step table reaches pandas):
+
+1. **One scan of the ledger**: join it with the funnel's (kind, name) selectors — an event matching two steps
+   yields two rows — apply step filters, the re-opened-deal rule and the recycling cut, and map each event to
+   the funnel's entity (:mod:`.entities`).
+2. **Reach times per entity**: ``strict`` order chains the steps — step *i* is reached at the first step-*i*
+   event at or after step *i-1*'s reach time and within the step's window; ``any`` order pivots first
+   occurrences and reaches step *i* at the latest of steps 0..*i*. Either way an entity reaching step *i* has
+   reached every step before it, so counts can never grow along the funnel.
+3. **Long step table**: one row per (entity, step) with the previous step's and this step's reach time, then
+   one aggregation: counts of distinct entities (each entity is one row, so 1:many joins cannot inflate them)
+   and p50/p75/p90 days between the two steps.
+
+Rates are computed afterwards from the counts: ``converted ≤ entered`` by construction, so no rate exceeds 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pandas as pd
+
+from revalign.analytics.funnel.canonical import Canonical
+from revalign.analytics.funnel.entities import check_dimensions, dimensions, keyed
+from revalign.analytics.funnel.spec import GRAINS, FunnelSpec
+from revalign.errors import ConfigError
+
+_TS = dt.Timestamp(nullable=True)
+CLOSED_STAGES = ("closed_won", "closed_lost")
+_TRUNC = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9}
+STEP_COLUMNS = [
+    "step",
+    "step_index",
+    "entered",
+    "converted",
+    "dropped",
+    "rate_from_previous",
+    "rate_from_first",
+    "reached",
+    "p50_days",
+    "p75_days",
+    "p90_days",
+    "is_mature",
+]
+
+
+@dataclass
+class FunnelResult:
+    """A computed funnel: the step table plus what it was computed with (JSON-friendly).
+
+    ``steps`` has one row per period (``cohort`` or ``period``), dimension values and step:
+
+    - ``entered``: entities that reached the previous step (for step 0: that entered the funnel);
+    - ``converted``: of those, entities that reached this step; ``dropped = entered - converted``;
+    - ``rate_from_previous = converted / entered``; ``rate_from_first``: cohort mode ``converted / entered at
+      step 0``; period mode the product of the step-to-step rates of the period;
+    - ``reached``: entities whose step was reached *in* the period (cohort mode: equals ``converted``);
+    - ``p50_days``/``p75_days``/``p90_days``: days from the previous step to this one, among converters;
+    - ``is_mature``: whether the period ended at least the funnel's maturity window before ``as_of``.
+    """
+
+    funnel: str
+    mode: str
+    grain: str | None
+    by: tuple[str, ...]
+    as_of: datetime
+    steps: pd.DataFrame
+    spec: FunnelSpec | None = field(default=None, repr=False)
+
+    @property
+    def period_column(self) -> str:
+        return "cohort" if self.mode == "cohort" else "period"
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.steps.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        from revalign.analytics.funnel.frames import records
+
+        return {
+            "funnel": self.funnel,
+            "mode": self.mode,
+            "grain": self.grain,
+            "by": list(self.by),
+            "as_of": self.as_of.isoformat(),
+            "steps": records(self.steps),
+        }
+
+    def totals(self) -> pd.DataFrame:
+        """Counts summed over periods and dimensions, with rates recomputed from the sums (not averaged)."""
+        if self.mode != "cohort":
+            raise ConfigError("totals() is defined for cohort funnels: period counts of different steps overlap.")
+        g = self.steps.groupby(["step_index", "step"], as_index=False)[["entered", "converted"]].sum()
+        return finish_rates(g, [], "cohort")
+
+
+def _seconds(t: ir.TimestampValue) -> ir.NumericValue:
+    return t.epoch_seconds()
+
+
+def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
+    """Ledger rows marking a step (or the recycling cut), keyed by entity: columns key, step, t."""
+    ledger = tables.table("ledger")
+    rows = [
+        {"s_kind": s.event.kind, "s_name": n, "step": i}
+        for i, s in enumerate(spec.steps)
+        for n in dict.fromkeys(s.event.name)
+    ]
+    if spec.recycling == "end":
+        rows.append({"s_kind": "lifecycle", "s_name": "recycled", "step": -1})
+    selectors = ibis.memtable(pd.DataFrame(rows).astype({"step": "int64"}))
+    ev = ledger.join(selectors, [ledger.kind == selectors.s_kind, ledger.name == selectors.s_name])
+    if as_of is not None:
+        ev = ev.filter(ev.occurred_at <= as_of)
+    conditions = []
+    for i, s in enumerate(spec.steps):
+        if s.event.where:
+            cond = ibis.and_(*(ev[c].isin(list(v)) for c, v in s.event.where.items()))
+            conditions.append((ev.step == i) & ~cond)
+    if conditions:
+        ev = ev.filter(~ibis.or_(*conditions))
+    if any(set(s.event.name) & set(CLOSED_STAGES) and s.event.kind == "stage" for s in spec.steps):
+        closes = ledger.filter((ledger.kind == "stage") & ledger.name.isin(CLOSED_STAGES))
+        if as_of is not None:
+            closes = closes.filter(closes.occurred_at <= as_of)
+        pick = closes.occurred_at.max() if spec.reopened == "last" else closes.occurred_at.min()
+        decisive = closes.group_by(c_type=closes.entity_type, c_id=closes.entity_id).agg(c_t=pick)
+        ev = ev.left_join(decisive, [ev.entity_type == decisive.c_type, ev.entity_id == decisive.c_id])
+        is_close = (ev.kind == "stage") & ev.name.isin(CLOSED_STAGES)
+        ev = ev.filter(~is_close | (ev.occurred_at == ev.c_t)).drop("c_type", "c_id", "c_t")
+    ev = keyed(tables, ev, spec.entity).select("key", "step", t=ev.occurred_at)
+    if spec.recycling == "end":
+        cut = ev.filter(ev.step == -1).group_by("key").agg(cut_t=ev.t.min()).rename(cut_key="key")
+        ev = ev.filter(ev.step >= 0)
+        ev = ev.left_join(cut, ev.key == cut.cut_key)
+        ev = ev.filter(ev.cut_t.isnull() | (ev.t <= ev.cut_t)).select("key", "step", "t")
+    return ev
+
+
+def reach_times(tables: Canonical, spec: FunnelSpec, as_of: datetime | None = None) -> ir.Table:
+    """One row per entity that entered the funnel: ``key``, ``t0`` … ``t{n-1}`` (null = step not reached).
+
+    This is the rule engine of the funnel (order, windows, recycling, re-opened deals); everything else counts.
+    """
+    ev = _selected_events(tables, spec, as_of)
+    n = len(spec.steps)
+    if spec.order == "any":
+        wide = ev.group_by("key").agg(**{f"f{i}": ev.t.min(where=ev.step == i) for i in range(n)})
+        wide = wide.filter(wide.f0.notnull())
+        cols: dict[str, ir.Value] = {"t0": wide.f0}
+        for i in range(1, n):
+            prev, first = cols[f"t{i - 1}"], wide[f"f{i}"]
+            reached = ibis.greatest(prev, first)
+            ok = prev.notnull() & first.notnull()
+            w = spec.steps[i].within
+            if w is not None:
+                ok = ok & ((_seconds(reached) - _seconds(prev)) <= w.total_seconds())
+            cols[f"t{i}"] = ibis.ifelse(ok, reached, ibis.null("timestamp"))
+        return wide.select("key", **cols)
+    reach = ev.filter(ev.step == 0).group_by("key").agg(t0=ev.t.min())
+    out = reach
+    prev = reach.rename(p_key="key", p_t="t0")
+    for i in range(1, n):
+        cur = ev.filter(ev.step == i)
+        j = prev.join(cur, prev.p_key == cur.key).filter(lambda x: x.t >= x.p_t)
+        w = spec.steps[i].within
+        if w is not None:
+            j = j.filter((_seconds(j.t) - _seconds(j.p_t)) <= w.total_seconds())
+        step_i = j.group_by(p_key=j.p_key).agg(p_t=j.t.min())
+        named = step_i.rename(**{f"k{i}": "p_key", f"t{i}": "p_t"})
+        out = out.left_join(named, out.key == named[f"k{i}"]).drop(f"k{i}")
+        prev = step_i
+    return out
+
+
+def _as_timestamp(value: object) -> datetime | None:
+    return None if value is None else pd.Timestamp(value).to_pydatetime()
+
+
+def _long(spec: FunnelSpec, wide: ir.Table, dims: tuple[str, ...]) -> ir.Table:
+    """(entity, step) rows: entry time, previous step's and this step's reach time, and the dimensions."""
+    parts = []
+    for i, step in enumerate(spec.steps):
+        prev = wide.t0 if i == 0 else wide[f"t{i - 1}"]
+        parts.append(
+            wide.select(
+                *dims,
+                step=ibis.literal(step.name),
+                step_index=ibis.literal(i, type="int64"),
+                t_entry=wide.t0.cast(_TS),
+                t_prev=prev.cast(_TS),
+                t_cur=wide[f"t{i}"].cast(_TS),
+            )
+        )
+    return ibis.union(*parts)
+
+
+def _bucket(t: ir.TimestampValue, grain: str | None) -> ir.Value:
+    return t.truncate(_TRUNC[grain]) if grain else ibis.literal("all")
+
+
+def _days(long: ir.Table) -> ir.NumericValue:
+    return (_seconds(long.t_cur) - _seconds(long.t_prev)) / 86400.0
+
+
+def _in_range(t: ir.TimestampValue, start: datetime | None, end: datetime | None) -> ir.BooleanValue:
+    cond = ibis.literal(True)
+    if start is not None:
+        cond = cond & (t >= start)
+    if end is not None:
+        cond = cond & (t < end)
+    return cond
+
+
+def finish_rates(frame: pd.DataFrame, keys: list[str], mode: str) -> pd.DataFrame:
+    """Add ``dropped`` and the rates to a frame of ``entered``/``converted`` counts (plain pandas)."""
+    frame = frame.sort_values([*keys, "step_index"], kind="stable").reset_index(drop=True)
+    frame["entered"] = frame["entered"].astype("int64")
+    frame["converted"] = frame["converted"].astype("int64")
+    frame["dropped"] = frame["entered"] - frame["converted"]
+    entered = frame["entered"].where(frame["entered"] > 0)
+    frame["rate_from_previous"] = (frame["converted"] / entered).astype("float64")
+    groups = [frame[k] for k in keys] if keys else [pd.Series(0, index=frame.index)]
+    if mode == "cohort":
+        first = frame.groupby(groups, dropna=False)["converted"].transform("first")
+        frame["rate_from_first"] = (frame["converted"] / first.where(first > 0)).astype("float64")
+    else:
+        frame["rate_from_first"] = frame["rate_from_previous"].groupby(groups, dropna=False).cumprod()
+    return frame
+
+
+def funnel(
+    source: Any,
+    spec_or_name: FunnelSpec | str,
+    *,
+    mode: Literal["cohort", "period"] = "cohort",
+    grain: str | None = "month",
+    by: tuple[str, ...] | list[str] = (),
+    start: object = None,
+    end: object = None,
+    filters: dict[str, object] | None = None,
+    as_of: object = None,
+    funnels: dict[str, FunnelSpec] | None = None,
+) -> FunnelResult:
+    """Compute a funnel in ``cohort`` or ``period`` mode, by ``grain`` and the dimensions ``by``.
+
+    ``source`` is a project or an engine. ``cohort`` mode follows the entities that entered (step 0) in
+    ``[start, end)`` to ``as_of`` (default: the latest ledger event); ``period`` mode reports, per period, the
+    entities that reached each step's previous step in that period and how many of them went on to the step.
+    ``filters`` (and the spec's ``where``) keep entities whose dimension is one of the given values.
+    """
+    from revalign.analytics.funnel.loader import resolve_funnel
+
+    spec = resolve_funnel(spec_or_name, funnels)
+    if mode not in ("cohort", "period"):
+        raise ConfigError(f"mode must be 'cohort' or 'period'. Got {mode!r} instead.")
+    if grain is not None and grain not in GRAINS:
+        raise ConfigError(f"grain must be one of {', '.join(GRAINS)} or None. Got {grain!r} instead.")
+    by = tuple(by)
+    tables = Canonical(source)
+    as_of_ts = _as_timestamp(as_of)
+    if as_of_ts is None:
+        latest = tables.execute(tables.table("ledger").occurred_at.max())
+        as_of_ts = _as_timestamp(latest) if latest is not None and not pd.isna(latest) else datetime(1970, 1, 1)
+    start_ts, end_ts = _as_timestamp(start), _as_timestamp(end)
+    wheres = {**{k: list(v) for k, v in spec.where.items()}}
+    for k, v in (filters or {}).items():
+        wheres[k] = [str(x) for x in v] if isinstance(v, list | tuple | set) else [str(v)]
+
+    wide = reach_times(tables, spec, as_of_ts)
+    if by or wheres:
+        dims = dimensions(tables, spec.entity)
+        check_dimensions(dims, [*by, *wheres], spec.entity)
+        dims = dims.select("key", *dict.fromkeys([*by, *wheres])).rename(d_key="key")
+        wide = wide.left_join(dims, wide.key == dims.d_key).drop("d_key")
+        for k, v in wheres.items():
+            wide = wide.filter(wide[k].isin(v))
+    long = _long(spec, wide, by)
+    pcol = "cohort" if mode == "cohort" else "period"
+    if mode == "cohort":
+        sel = long.filter(_in_range(long.t_entry, start_ts, end_ts))
+        agg = sel.group_by(_bucket(sel.t_entry, grain).name(pcol), *by, "step", "step_index").agg(
+            entered=sel.t_prev.count(), converted=sel.t_cur.count(), **_quantiles(sel)
+        )
+        frame = tables.execute(agg)
+        frame["reached"] = frame["converted"]
+    else:
+        sel = long.filter(long.t_prev.notnull() & _in_range(long.t_prev, start_ts, end_ts))
+        agg = sel.group_by(_bucket(sel.t_prev, grain).name(pcol), *by, "step", "step_index").agg(
+            entered=sel.t_prev.count(), converted=sel.t_cur.count(), **_quantiles(sel)
+        )
+        got = long.filter(long.t_cur.notnull() & _in_range(long.t_cur, start_ts, end_ts))
+        reached = got.group_by(_bucket(got.t_cur, grain).name(pcol), *by, "step", "step_index").agg(
+            reached=got.t_cur.count()
+        )
+        frame = tables.execute(agg)
+        frame = frame.merge(tables.execute(reached), on=[pcol, *by, "step", "step_index"], how="outer")
+        for c in ("entered", "converted", "reached"):
+            frame[c] = frame[c].fillna(0).astype("int64")
+    frame = _complete(frame, spec, pcol, by)
+    frame = finish_rates(frame, [pcol, *by], mode)
+    frame.loc[frame["step_index"] == 0, list(_quantiles_names())] = float("nan")  # no previous step to time
+    frame["is_mature"] = _maturity(frame[pcol], grain, spec, mode, as_of_ts, end_ts)
+    if grain is not None:
+        frame[pcol] = pd.to_datetime(frame[pcol]).dt.date
+    frame = frame[[pcol, *by, *STEP_COLUMNS]]
+    return FunnelResult(spec.name, mode, grain, by, as_of_ts, frame, spec)
+
+
+def _quantiles_names() -> list[str]:
+    return [f"{k}_days" for k in QUANTILES]
+
+
+def _quantiles(long: ir.Table) -> dict[str, ir.Value]:
+    """p50/p75/p90 days from the previous step to this one, over the entities that reached this one."""
+    days = _days(long)
+    return {f"{k}_days": days.quantile(q, where=long.t_cur.notnull()) for k, q in QUANTILES.items()}
+
+
+def _complete(frame: pd.DataFrame, spec: FunnelSpec, pcol: str, by: tuple[str, ...]) -> pd.DataFrame:
+    """Every (period, dims) group gets every step, so a step nobody reached shows 0 instead of vanishing."""
+    groups = frame[[pcol, *by]].drop_duplicates()
+    steps = pd.DataFrame({"step": spec.step_names, "step_index": range(len(spec.steps))})
+    full = groups.merge(steps, how="cross")
+    frame = full.merge(frame, on=[pcol, *by, "step", "step_index"], how="left")
+    for c in ("entered", "converted", "reached"):
+        frame[c] = frame[c].fillna(0).astype("int64")
+    return frame
+
+
+def _maturity(
+    periods: pd.Series, grain: str | None, spec: FunnelSpec, mode: str, as_of: datetime, end: datetime | None
+) -> pd.Series:
+    """A period is mature once it ended at least the maturity window (cohort mode) before ``as_of``.
+
+    Without a grain the single period ends at ``end`` (or ``as_of``, which is never mature in cohort mode).
+    """
+    window = spec.maturity_window if mode == "cohort" else timedelta(0)
+    if grain is None:
+        stop = pd.Timestamp(end if end is not None else as_of)
+        return pd.Series(stop + window <= pd.Timestamp(as_of), index=periods.index, dtype=bool)
+    start = pd.to_datetime(periods)
+    offsets = {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+        "year": pd.DateOffset(years=1),
+    }
+    period_end = start + offsets[grain]
+    return (period_end + window) <= pd.Timestamp(as_of)

@@ -1,0 +1,26 @@
+"""Result frames as JSON-safe records (NaN → null, dates → ISO strings) for the API and ``--json``."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as a list of JSON-safe dicts."""
+    return [{k: jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
