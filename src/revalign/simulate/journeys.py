@@ -1,0 +1,234 @@
+"""Accounts, leads and their pre-conversion journeys, and the true conversion model.
+
+The conversion model (what attribution is scored against)::
+
+    x_ic   = 1 if channel c appears in lead i's journey (the touches up to its conversion), else 0
+    logit  = intercept[segment_i] + propensity_i + Σ_c effect_c · x_ic
+    P(lead i becomes an opportunity) = 1 / (1 + exp(−logit))
+
+``propensity_i`` is latent (account effect + lead effect) and also raises the number of touches, so channel
+presence is confounded with engagement, as in real data. The incremental conversions of channel c are
+``Σ_i x_ic · (p_i − p_i without c)``; the ground truth sums them exactly over all leads.
+
+A converting lead requests a demo on its last journey touch (interaction ``demo_request``) and becomes an MQL
+two minutes later: that MQL time is the conversion time, and every journey touch is at or before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from scipy.special import expit
+
+from revalign.simulate.company import Calendar, Marketing, Org
+from revalign.simulate.config import INDUSTRIES, Scale, SimulationConfig
+from revalign.simulate.writer import ids
+
+MINUTE = 1.0 / 1440.0
+_SYLLABLES_A = (
+    "Ac",
+    "Bor",
+    "Cal",
+    "Dyn",
+    "Ev",
+    "Fal",
+    "Gal",
+    "Hel",
+    "Ion",
+    "Jun",
+    "Kor",
+    "Lum",
+    "Mer",
+    "Nex",
+    "Or",
+    "Pol",
+    "Quan",
+    "Ros",
+    "Sol",
+    "Tal",
+    "Ul",
+    "Ver",
+    "Wex",
+    "Xan",
+    "Yor",
+    "Zen",
+)
+_SYLLABLES_B = ("ara", "ex", "ion", "ora", "um", "is", "on", "ia", "ant", "ero", "ify", "ly", "ix", "os")
+_SUFFIX = ("Inc", "LLC", "GmbH", "Ltd", "SA", "Group", "Labs", "Systems", "Technologies", "Partners")
+
+
+@dataclass
+class Accounts:
+    n: int
+    number: np.ndarray  # global account numbers
+    ids: pa.Array
+    segment: np.ndarray
+    region: np.ndarray
+    industry: np.ndarray
+    employees: np.ndarray
+    effect: np.ndarray
+    owner: np.ndarray  # user index (AE)
+    name: list[str]
+    domain: list[str]
+
+
+@dataclass
+class Journeys:
+    """Leads of one chunk and their journey touches (``t_*`` are float days since the start)."""
+
+    n: int
+    number: np.ndarray
+    ids: pa.Array
+    account: np.ndarray  # index into Accounts
+    segment: np.ndarray
+    region: np.ndarray
+    source: np.ndarray  # true sourcing channel (index)
+    campaign: np.ndarray  # sourcing campaign (index, −1 none)
+    t0: np.ndarray
+    propensity: np.ndarray
+    x: np.ndarray  # [lead, channel] presence in the journey
+    p: np.ndarray  # true conversion probability
+    logit: np.ndarray
+    converted: np.ndarray  # latent conversion (may fall after as_of)
+    t_conv: np.ndarray  # last journey touch + 2 minutes (conversion / MQL time when MQL)
+    n_observed: np.ndarray  # journey touches on or before as_of
+    # touches
+    touch_lead: np.ndarray
+    touch_t: np.ndarray
+    touch_channel: np.ndarray
+    touch_campaign: np.ndarray
+    touch_interaction: np.ndarray  # object array of strings
+
+
+def generate_accounts(
+    cfg: SimulationConfig, org: Org, n_leads: int, first_number: int, rng: np.random.Generator
+) -> Accounts:
+    n = max(1, round(n_leads / cfg.leads_per_account))
+    segment = rng.choice(3, n, p=np.asarray(cfg.segment_mix))
+    region = rng.choice(len(cfg.region_mix), n, p=np.asarray(cfg.region_mix))
+    lo = np.array([5, 200, 2000])[segment]
+    hi = np.array([200, 2000, 50_000])[segment]
+    employees = np.exp(rng.uniform(np.log(lo), np.log(hi))).astype(np.int64)
+    number = first_number + np.arange(n)
+    a = rng.integers(0, len(_SYLLABLES_A), n)
+    b = rng.integers(0, len(_SYLLABLES_B), n)
+    s = rng.integers(0, len(_SUFFIX), n)
+    base = [_SYLLABLES_A[i] + _SYLLABLES_B[j] for i, j in zip(a, b, strict=True)]
+    name = [f"{w} {_SUFFIX[k]}" for w, k in zip(base, s, strict=True)]
+    domain = [f"{w.lower()}{num}.example.com" for w, num in zip(base, number, strict=True)]
+    return Accounts(
+        n=n,
+        number=number,
+        ids=ids("A", number, 9),
+        segment=segment,
+        region=region,
+        industry=rng.integers(0, len(INDUSTRIES), n),
+        employees=employees,
+        effect=rng.normal(0.0, cfg.account_effect_sd, n),
+        owner=org.reps_in_region(org.ae, region, rng),
+        name=name,
+        domain=domain,
+    )
+
+
+def within_group_position(counts: np.ndarray) -> np.ndarray:
+    """0, 1, … within each group of consecutive rows, for groups of the given sizes."""
+    total = int(counts.sum())
+    starts = np.cumsum(counts) - counts
+    return np.arange(total) - np.repeat(starts, counts)
+
+
+def campaign_for(
+    mkt: Marketing, cal: Calendar, channel: np.ndarray, t: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """A campaign of ``channel`` running on day ``t`` (−1 when the channel runs none)."""
+    day = np.clip(np.floor(t).astype(np.int64), 0, cal.days - 1)
+    q = cal.quarter[day]
+    k = np.floor(rng.random(len(channel)) * np.maximum(mkt.per_quarter[channel], 1)).astype(np.int64)
+    return mkt.lookup[channel, q, k]
+
+
+def generate_journeys(
+    cfg: SimulationConfig,
+    scale: Scale,
+    cal: Calendar,
+    mkt: Marketing,
+    acc: Accounts,
+    n: int,
+    first_number: int,
+    rng: np.random.Generator,
+) -> Journeys:
+    chans = cfg.channels
+    n_ch = len(chans)
+    as_of = float(cal.days)
+    probs = (mkt.arrival / mkt.arrival.sum()).ravel()
+    flat = rng.choice(len(probs), n, p=probs)
+    day, source = flat // n_ch, flat % n_ch
+    t0 = day + (8.0 + 10.0 * rng.beta(2.0, 2.0, n)) / 24.0
+    account = rng.integers(0, acc.n, n)
+    segment = acc.segment[account]
+    propensity = acc.effect[account] + rng.normal(0.0, cfg.lead_effect_sd, n)
+
+    mean_extra = np.clip(cfg.extra_touches_mean + cfg.extra_touches_per_propensity * propensity, 0.3, None)
+    extra = np.minimum(rng.poisson(mean_extra), 25)
+    counts = 1 + extra
+    lead_of = np.repeat(np.arange(n), counts)
+    pos = within_group_position(counts)
+    weights = np.array([c.touch_weight for c in chans])
+    other = rng.choice(n_ch, len(pos), p=weights / weights.sum())
+    channel = np.where(pos == 0, source[lead_of], other)
+    gaps = np.where(pos == 0, 0.0, rng.exponential(cfg.touch_gap_days, len(pos)))
+    cum = np.cumsum(gaps)
+    cum = cum - np.repeat(cum[np.cumsum(counts) - counts], counts)
+    last = np.cumsum(counts) - 1
+    span = cum[last]
+    shrink = np.minimum(1.0, cfg.max_journey_days / np.maximum(span, 1e-9))
+    cum = cum * shrink[lead_of]
+    # touches keep their order and never share a minute with the one before
+    cum = cum + pos * MINUTE
+    t = t0[lead_of] + cum
+    span = cum[last]
+
+    x = np.zeros((n, n_ch), dtype=bool)
+    x[lead_of, channel] = True
+    effect = np.array([c.effect for c in chans])
+    logit = np.asarray(cfg.intercept)[segment] + propensity + x.astype(np.float64) @ effect
+    p = expit(logit)
+    converted = rng.random(n) < p
+    t_conv = t0 + span + 2 * MINUTE
+
+    interaction = np.where(
+        pos == 0,
+        np.array([c.first_interaction for c in chans], dtype=object)[channel],
+        np.array([c.interaction for c in chans], dtype=object)[channel],
+    )
+    interaction[last[converted]] = "demo_request"
+    campaign = campaign_for(mkt, cal, channel, t, rng)
+    observed = t <= as_of
+    n_observed = np.bincount(lead_of[observed], minlength=n)
+    number = first_number + np.arange(n)
+    return Journeys(
+        n=n,
+        number=number,
+        ids=ids("L", number, 9),
+        account=account,
+        segment=segment,
+        region=acc.region[account],
+        source=source,
+        campaign=campaign[np.cumsum(counts) - counts],
+        t0=t0,
+        propensity=propensity,
+        x=x,
+        p=p,
+        logit=logit,
+        converted=converted,
+        t_conv=t_conv,
+        n_observed=n_observed,
+        touch_lead=lead_of[observed],
+        touch_t=t[observed],
+        touch_channel=channel[observed],
+        touch_campaign=campaign[observed],
+        touch_interaction=interaction[observed],
+    )

@@ -1,0 +1,86 @@
+"""The ground truth of a simulated company: what really happened, to score models and audits against.
+
+``GroundTruth.to_dict()`` is the JSON file (``ground_truth.json``): the configuration, the conversion model
+and its per-channel incremental effects, spend and response curves, realised per-channel counts, per-rep
+follow-up delay parameters, and every injected fault label. Two tables travel with it as Parquet:
+
+- ``labels``: one row per injected fault / SLA breach (``kind``, entity, related entity, field, original
+  and new value, when, who) — see :mod:`revalign.simulate.gaming` for the kinds;
+- ``leads``: per original lead, the latent truth: true source, propensity, conversion probability, whether it
+  converted (even when the CRM hides it), its journey's channels (``x_<channel>``), follow-up delay and SLA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+CONVERSION_MODEL = (
+    "P(lead i becomes an opportunity) = 1 / (1 + exp(-(intercept[segment_i] + propensity_i + "
+    "sum_c effect_c * x_ic))), x_ic = 1 when channel c appears among the lead's journey touches "
+    "(touchpoints at or before its conversion time = its MQL time; for leads that never convert, all of its "
+    "journey touches). incremental_conversions_c = sum_i x_ic * (p_i - p_i with effect_c removed)."
+)
+
+
+@dataclass
+class GroundTruth:
+    """Everything the simulator knows and the data does not say outright."""
+
+    scale: str
+    seed: int
+    start: dt.date
+    end: dt.date  # exclusive: the moment the CRM was exported
+    config: dict[str, Any]
+    channels: dict[str, dict[str, Any]]
+    reps: dict[str, Any]
+    counts: dict[str, int]
+    totals: dict[str, float]
+    labels: pa.Table
+    leads: pa.Table | None = None  # per-lead truth (None when it was written to Parquet in chunks)
+    notes: dict[str, str] = field(default_factory=lambda: {"conversion_model": CONVERSION_MODEL})
+
+    def labels_of(self, kind: str) -> pa.Table:
+        return self.labels.filter(pc.equal(self.labels.column("kind"), kind))
+
+    @property
+    def true_sources(self) -> dict[str, str]:
+        """True lead source of every lead whose CRM source was overwritten (lead id → channel)."""
+        t = self.labels_of("lead_source_overwrite")
+        return dict(zip(t.column("entity_id").to_pylist(), t.column("original_value").to_pylist(), strict=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        labels = [
+            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+            for row in self.labels.to_pylist()
+        ]
+        counts_by_kind: dict[str, int] = {}
+        for row in labels:
+            counts_by_kind[row["kind"]] = counts_by_kind.get(row["kind"], 0) + 1
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "notes": self.notes,
+            "config": self.config,
+            "channels": self.channels,
+            "reps": self.reps,
+            "counts": self.counts,
+            "totals": self.totals,
+            "label_counts": dict(sorted(counts_by_kind.items())),
+            "true_lead_sources": self.true_sources,
+            "labels": labels,
+        }
+
+    def write(self, folder: Path) -> Path:
+        path = Path(folder) / "ground_truth.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=False), encoding="utf-8")
+        return path
