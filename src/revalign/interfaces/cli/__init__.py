@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("project", "simulate")
+COMMAND_MODULES: tuple[str, ...] = ("project", "ingest", "check", "tables", "serve", "demo", "users", "tree", "scorecard", "docs", "simulate")
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 
 for _module in COMMAND_MODULES:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from revalign.interfaces.cli.render import print_error
 
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code instead of raising
     except RevalignError as exc:
         print_error(exc)
         return exit_code_for(exc)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return EXIT_USAGE
         raise
-    return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

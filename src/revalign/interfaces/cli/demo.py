@@ -1,0 +1,154 @@
+"""``revalign demo``: a simulated company, its KPIs, the north-star scorecard, and the dashboard, in one command.
+
+Steps: simulate a small company into a demo project folder (through the canonical Parquet mapping when the
+ingestion module offers it, so the demo exercises the same path real data takes), evaluate the KPI catalog,
+print the north-star scorecard, create one demo login per role (a rep bound to a simulated salesperson), and
+serve the dashboard. ``--no-serve`` stops before serving (scripts, tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from revalign.errors import ConfigError, RevalignError
+from revalign.interfaces.cli import app
+from revalign.interfaces.cli.render import console, print_table
+
+DEMO_PASSWORD_SUFFIX = "-demo-2026"
+DEMO_ROLES = ("admin", "leadership", "marketing", "sales", "revops", "customer_success", "rep")
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    owner_id: str | None = None
+
+
+def simulate_into(project: Any, *, scale: str, seed: int) -> str:
+    """Simulate the company into ``project``; returns how it was loaded ("ingest canonical" or "direct write")."""
+    try:
+        simulate = importlib.import_module("revalign.simulate").simulate
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError("The simulator (revalign.simulate.simulate) is not part of this installation.") from exc
+    company = simulate(scale=scale, seed=seed)
+    to_parquet = getattr(company, "write_parquet", None) or getattr(company, "to_parquet", None)
+    try:
+        ingest = importlib.import_module("revalign.sources").ingest
+    except (ImportError, AttributeError):
+        ingest = None
+    if ingest is not None and callable(to_parquet):
+        with tempfile.TemporaryDirectory(prefix="revalign-demo-") as tmp:
+            to_parquet(Path(tmp))
+            ingest(project, Path(tmp), mapping="canonical")
+        return "ingested through the canonical mapping"
+    company.write(project.engine)
+    return "written directly to the engine"
+
+
+def refresh_catalog(project: Any) -> str:
+    """Refresh (materialise) the KPI catalog when the KPI module offers it; else KPIs are evaluated on demand."""
+    try:
+        kpis = importlib.import_module("revalign.kpis")
+    except ImportError:
+        return "KPI catalog not installed"
+    refresh = getattr(kpis, "refresh", None)
+    if callable(refresh):
+        refresh(project)
+        return "KPI catalog refreshed"
+    return "KPIs are evaluated on demand"
+
+
+def pick_rep(project: Any) -> str | None:
+    """A simulated salesperson (an AE who owns opportunities) for the demo rep login."""
+    if not project.engine.has_table("opportunities"):
+        return None
+    opps = project.table("opportunities")
+    owners = project.engine.execute(opps.select("owner_id").filter(opps.owner_id.notnull()).distinct())
+    ids = sorted(owners["owner_id"].astype(str))
+    return ids[0] if ids else None
+
+
+def demo_logins(owner_id: str | None) -> list[DemoLogin]:
+    logins = []
+    for role in DEMO_ROLES:
+        if role == "rep" and owner_id is None:
+            continue
+        name = "cs" if role == "customer_success" else role
+        logins.append(DemoLogin(name, name + DEMO_PASSWORD_SUFFIX, role, owner_id if role == "rep" else None))
+    return logins
+
+
+def create_logins(project: Any, logins: list[DemoLogin], state_url: str | None = None) -> None:
+    from revalign.interfaces.server.state import StateStore, default_state_url
+
+    store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
+    store.migrate()
+    for login in logins:
+        store.add_user(login.username, login.password, login.role, owner_id=login.owner_id, replace=True)
+    store.close()
+
+
+def print_north_star(project: Any) -> None:
+    """The joint scorecard's north-star rows (and the departments' roll-up) in the terminal."""
+    try:
+        from revalign.analytics.scorecard import project_scorecard
+
+        card = project_scorecard(project)
+    except (ImportError, RevalignError) as exc:
+        console.print(f"[yellow]North-star scorecard not available yet:[/] {exc}")
+        return
+    frame = card.to_pandas()
+    cols = [
+        c for c in ("label", "period", "actual", "target", "status", "previous", "pct_change", "movement") if c in frame
+    ]
+    star = frame[frame["kpi"] == card.north_star][cols] if card.north_star else frame.head(0)
+    print_table(star, title=f"North star ({card.period})")
+    status = card.department_status()
+    print_table([{"department": d, "status": s} for d, s in status.items()], title="Departments")
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="Demo project folder (created, or reused and refreshed).")] = Path(
+        "revalign-demo"
+    ),
+    scale: Annotated[str, typer.Option(help="Simulator scale: s (seconds), m, l.")] = "s",
+    seed: Annotated[int, typer.Option(help="Random seed of the simulated company.")] = 0,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard at the end.")] = True,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Simulate a small company, compute its KPIs, print the north star, and serve the dashboard."""
+    from revalign.project import init_project, open_project
+
+    folder = folder.resolve()
+    if not (folder / "revalign.yaml").exists():
+        init_project(folder, name="revalign demo")
+    project = open_project(folder)
+    with console.status(f"Simulating a company (scale {scale}, seed {seed})…"):
+        how = simulate_into(project, scale=scale, seed=seed)
+    console.print(f"Simulated company {how} into {folder}")
+    console.print(refresh_catalog(project))
+    print_north_star(project)
+    logins = demo_logins(pick_rep(project))
+    create_logins(project, logins)
+    print_table(
+        [
+            {"username": x.username, "password": x.password, "role": x.role, "sees": x.owner_id or "everything"}
+            for x in logins
+        ],
+        title="Demo logins",
+    )
+    if serve:
+        from revalign.interfaces.cli.serve import run_server
+
+        project.close()
+        run_server(open_project(folder), host=host, port=port)

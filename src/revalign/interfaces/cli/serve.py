@@ -1,0 +1,39 @@
+"""``revalign serve``: the shared dashboard and REST API over a project folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from revalign.interfaces.cli import app
+from revalign.interfaces.cli.render import console
+
+
+def run_server(project: object, *, host: str, port: int, state_url: str | None = None) -> None:
+    """Build the app over ``project`` and serve it with uvicorn until interrupted."""
+    import uvicorn
+
+    from revalign.interfaces.server import create_app
+
+    application = create_app(project, state_url=state_url)  # type: ignore[arg-type]
+    console.print(f"Dashboard: [bold]http://{host}:{port}/[/]   API docs: http://{host}:{port}/docs   (Ctrl+C stops)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
+    host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 exposes it on the network.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    state_url: Annotated[
+        str | None, typer.Option(help="App state database URL (default: SQLite in <project>/.revalign/).")
+    ] = None,
+) -> None:
+    """Serve the dashboard and the REST API (OpenAPI at /docs)."""
+    from revalign.project import open_project
+
+    run_server(open_project(project), host=host, port=port, state_url=state_url)

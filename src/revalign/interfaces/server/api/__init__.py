@@ -1,0 +1,25 @@
+"""The versioned JSON API (``/api/v1``): one module per resource, all under one router."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from revalign.interfaces.server.api import (
+    admin,
+    attribution,
+    auth,
+    channels,
+    funnel,
+    health,
+    kpis,
+    overview,
+    records,
+    scorecards,
+    views,
+)
+
+router = APIRouter(prefix="/api/v1")
+for _module in (health, auth, admin, views, kpis, overview, scorecards, funnel, channels, attribution, records):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

@@ -1,0 +1,41 @@
+"""``GET /api/v1/scorecards``: a department's scorecard, or the joint one (JSON, or a table as CSV)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from revalign.interfaces.server import reports
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
+from revalign.interfaces.server.tabular import report_response
+
+router = APIRouter(prefix="/scorecards", tags=["scorecards"], responses=ERROR_RESPONSES)
+Department = Annotated[
+    Literal["joint", "marketing", "sales", "revops", "customer_success"],
+    Query(description="Whose scorecard; 'joint' is the shared one tied to the north star."),
+]
+
+
+def scorecard_report(project: Any, cache: Any, department: str, filters: Filters) -> reports.Report:
+    """The report the page and the API both show (computed once per department and filters, then cached)."""
+    return cache.get_or_compute(
+        ("scorecards", department, filters.key()),
+        lambda: reports.guarded("scorecards", "Scorecards", reports.scorecard, project, department, filters),
+    )
+
+
+@router.get("", response_model=ReportPublic)
+def get_scorecard(
+    project: ProjectDep,
+    cache: CacheDep,
+    user: CurrentUser,
+    filters: FiltersDep,
+    department: Department = "joint",
+    fmt: Format = "json",
+    table: TableName = None,
+):
+    report = scorecard_report(project, cache, department, filters)
+    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table)

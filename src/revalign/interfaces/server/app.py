@@ -1,0 +1,100 @@
+"""``create_app(project)``: the FastAPI application (REST API under /api/v1, pages, static assets).
+
+A factory rather than a module-level app so that tests, ``revalign serve`` and ``revalign demo`` each build
+an isolated app over their own project and state store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from revalign import __version__
+from revalign.interfaces.server import errors
+from revalign.interfaces.server.cache import ResultCache
+from revalign.interfaces.server.config import ServerSettings
+from revalign.interfaces.server.pages.rendering import fmt, query_string
+from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.project import Project
+
+HERE = Path(__file__).parent
+
+
+def plotly_js() -> Path:
+    """``plotly.min.js`` from the installed plotly package: the dashboard needs no internet."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def unique_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids: ``<tag>-<function>`` (client generators name methods after them)."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:
+    """The dashboard and API over ``project``; users, tokens and saved views live at ``state_url``.
+
+    ``state_url`` defaults to the project's ``state_url`` setting, else SQLite in ``<project>/.revalign/``.
+    Migrations run here, so a new version of revalign upgrades the state database on start.
+    """
+    from revalign.interfaces.server.api import router as api_router
+    from revalign.interfaces.server.pages import router as pages_router
+
+    settings = settings or ServerSettings()
+    store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
+    store.migrate()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title=f"{settings.title} API",
+        version=__version__,
+        description="KPIs, scorecards, driver tree, funnel, channels and attribution of a revalign project. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with `revalign users token`).",
+        generate_unique_id_function=unique_id,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["fmt"] = fmt
+    templates.env.globals["qs"] = query_string
+    app.state.project, app.state.store, app.state.settings = project, store, settings
+    app.state.cache = ResultCache(enabled=settings.cache_results)
+    app.state.templates = templates
+
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/assets/plotly.min.js", include_in_schema=False)
+    def plotly_asset() -> FileResponse:
+        return FileResponse(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        request.state.user, request.state.csrf, request.state.via = None, None, None
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

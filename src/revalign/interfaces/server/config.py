@@ -1,0 +1,18 @@
+"""``ServerSettings``: everything the server itself configures (the project's own settings stay in revalign.yaml)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServerSettings(BaseModel):
+    """Cookie, session and cache behaviour of one server instance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    secure_cookies: bool | None = Field(
+        None, description="Mark cookies Secure. None: only when the request came over https."
+    )
+    session_hours: float = Field(12.0, gt=0, description="How long a login lasts.")
+    cache_results: bool = Field(True, description="Keep computed reports in memory until the data is refreshed.")
+    max_records: int = Field(500, ge=1, le=10_000, description="Largest page of drill-down records.")
+    title: str = "revalign"

@@ -1,0 +1,24 @@
+"""Server-rendered pages for people; each calls the same report function as its JSON twin under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from revalign.interfaces.server.pages import (
+    account,
+    admin,
+    attribution,
+    channels,
+    funnel,
+    glossary,
+    login,
+    overview,
+    records,
+    scorecards,
+)
+
+router = APIRouter(include_in_schema=False)
+for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

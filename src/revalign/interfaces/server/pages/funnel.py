@@ -1,0 +1,19 @@
+"""The Funnel page: the same report as ``/api/v1/funnel``, laid out with charts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from revalign.interfaces.server.api.funnel import funnel_report
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.pages.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/funnel", response_class=HTMLResponse)
+def funnel_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: FiltersDep):
+    report = funnel_report(project, cache, filters)
+    return render(request, "report.html", report, filters=filters, api_path="/api/v1/funnel")

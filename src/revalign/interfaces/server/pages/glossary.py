@@ -1,0 +1,26 @@
+"""The KPI glossary: every KPI's definition, formula, owner, targets, revisions and place in the tree."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from revalign.interfaces.server.api.kpis import KpiName, glossary_report, values_report
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.pages.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/glossary", response_class=HTMLResponse)
+def glossary_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser):
+    return render(request, "glossary.html", glossary_report(project, cache), api_path="/api/v1/kpis")
+
+
+@router.get("/glossary/{name}", response_class=HTMLResponse)
+def kpi_page(
+    request: Request, name: KpiName, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: FiltersDep
+):
+    report = values_report(project, cache, name, filters)
+    return render(request, "kpi.html", report, filters=filters, api_path=f"/api/v1/kpis/{name}")

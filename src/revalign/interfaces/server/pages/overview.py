@@ -1,0 +1,19 @@
+"""The Overview page: the same report as ``/api/v1/overview``, laid out with charts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from revalign.interfaces.server.api.overview import overview_report
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.pages.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: FiltersDep):
+    report = overview_report(project, cache, filters)
+    return render(request, "report.html", report, filters=filters, api_path="/api/v1/overview")

@@ -1,0 +1,27 @@
+"""The scorecards page: one department's scorecard or the joint one, same report as ``/api/v1/scorecards``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from revalign.interfaces.server.api.scorecards import Department, scorecard_report
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.pages.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/scorecards", response_class=HTMLResponse)
+def scorecards_page(
+    request: Request,
+    project: ProjectDep,
+    cache: CacheDep,
+    user: CurrentUser,
+    filters: FiltersDep,
+    department: Department = "joint",
+):
+    report = scorecard_report(project, cache, department, filters)
+    extra = {"departments": ("joint", "marketing", "sales", "revops", "customer_success"), "department": department}
+    return render(request, "report.html", report, filters=filters, api_path="/api/v1/scorecards", extra=extra)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the app state (run programmatically by ``StateStore.migrate``)."""

@@ -1,0 +1,1 @@
+"""Numbered migrations of the app state; each file has ``revision`` / ``down_revision``."""

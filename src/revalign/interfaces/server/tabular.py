@@ -1,0 +1,86 @@
+"""Result tables as JSON rows and as CSV downloads, with the same values in both."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from fastapi.responses import Response
+
+from revalign.interfaces.server.schemas import ColumnPublic, TablePublic
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe scalar: NaN/NaT → None, timestamps → ISO strings, numpy scalars → Python."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def table_public(name: str, title: str, frame: pd.DataFrame) -> TablePublic:
+    """``frame`` as a :class:`TablePublic` (every row, every column, values unchanged)."""
+    columns = [ColumnPublic(name=str(c), dtype=str(frame[c].dtype)) for c in frame.columns]
+    rows = [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return TablePublic(name=name, title=title, columns=columns, rows=rows, row_count=len(rows))
+
+
+def csv_response(table: TablePublic, filename: str) -> Response:
+    """The table as a CSV download; the same values the JSON carries (full precision, ISO dates)."""
+    frame = pd.DataFrame(table.rows, columns=[c.name for c in table.columns])
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'},
+    )
+
+
+def report_public(report: Any, filters: dict[str, Any] | None = None) -> Any:
+    """A :class:`~revalign.interfaces.server.reports.Report` as its JSON model."""
+    from revalign.interfaces.server.schemas import ReportPublic
+
+    return ReportPublic(
+        page=report.page,
+        title=report.title,
+        available=report.available,
+        notices=report.notices,
+        filters=filters or {},
+        tables=[table_public(name, title, frame) for name, (title, frame) in report.tables.items()],
+        meta=jsonable(report.meta),
+    )
+
+
+def report_response(report: Any, filters: dict[str, Any], fmt: str, table: str | None) -> Any:
+    """JSON (the :class:`ReportPublic`) or, with ``format=csv``, one of its tables as CSV."""
+    public = report_public(report, filters)
+    if fmt != "csv":
+        return public
+    from revalign.interfaces.server.errors import BadRequest
+
+    if not public.tables:
+        raise BadRequest(f"{report.title} has no table to export yet.", loc=("query", "format"), rule="no_table")
+    names = [t.name for t in public.tables]
+    name = table or names[0]
+    if name not in names:
+        raise BadRequest(
+            f"table must be one of {', '.join(names)} on this page. Got {name!r} instead.",
+            loc=("query", "table"),
+            rule="enum",
+        )
+    chosen = next(t for t in public.tables if t.name == name)
+    return csv_response(chosen, f"{report.page}-{name}")
