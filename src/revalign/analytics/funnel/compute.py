@@ -301,8 +301,10 @@ def funnel(
         reached = got.group_by(_bucket(got.t_cur, grain).name(pcol), *by, "step", "step_index").agg(
             reached=got.t_cur.count()
         )
-        frame = tables.execute(agg)
-        frame = frame.merge(tables.execute(reached), on=[pcol, *by, "step", "step_index"], how="outer")
+        frame = _outer(tables.execute(agg), tables.execute(reached), [pcol, *by, "step", "step_index"])
+        for c in ("entered", "converted", "reached", *_quantiles_names()):
+            if c not in frame.columns:
+                frame[c] = float("nan")
         for c in ("entered", "converted", "reached"):
             frame[c] = frame[c].fillna(0).astype("int64")
     frame = _complete(frame, spec, pcol, by)
@@ -325,8 +327,17 @@ def _quantiles(long: ir.Table) -> dict[str, ir.Value]:
     return {f"{k}_days": days.quantile(q, where=long.t_cur.notnull()) for k, q in QUANTILES.items()}
 
 
+def _outer(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Outer merge that tolerates an empty side (pandas cannot factorize empty Arrow-backed keys)."""
+    if left.empty or right.empty:
+        return pd.concat([f for f in (left, right) if not f.empty] or [left], ignore_index=True)
+    return left.merge(right, on=on, how="outer")
+
+
 def _complete(frame: pd.DataFrame, spec: FunnelSpec, pcol: str, by: tuple[str, ...]) -> pd.DataFrame:
     """Every (period, dims) group gets every step, so a step nobody reached shows 0 instead of vanishing."""
+    if frame.empty:
+        return frame.reindex(columns=[pcol, *by, "step", "step_index", "entered", "converted", "reached"])
     groups = frame[[pcol, *by]].drop_duplicates()
     steps = pd.DataFrame({"step": spec.step_names, "step_index": range(len(spec.steps))})
     full = groups.merge(steps, how="cross")
