@@ -158,7 +158,7 @@ def test_nested_tree_by_hand():
 
 def test_unmeasured_intermediate_node_takes_its_formula_value():
     # cac is not measured: it is spend/customers, so there is no residual inside it.
-    tree = default_trees()["ltv_cac"]
+    tree = tree_of("ltv_cac", ltv_cac="ltv / cac", cac="acquisition_spend / new_customers")
     before = {"ltv": 30_000, "acquisition_spend": 1e6, "new_customers": 100, "ltv_cac": 3.0}
     after = {"ltv": 33_000, "acquisition_spend": 1.2e6, "new_customers": 110, "ltv_cac": 2.9}
     d = decompose(tree, before, after)

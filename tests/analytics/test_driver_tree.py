@@ -24,8 +24,15 @@ def test_default_trees_have_the_documented_shape():
     assert revenue.root == "new_revenue"
     assert revenue.leaves == ("new_leads", "lead_to_opportunity_rate", "win_rate", "average_deal_size")
     assert revenue.formulas["new_revenue"].exponents == dict.fromkeys(revenue.leaves, 1)
-    assert trees["ltv_cac"].edges()[:2] == [("ltv", "ltv_cac"), ("cac", "ltv_cac")]
-    assert find_tree(trees, root="ltv_cac").name == "ltv_cac"
+    assert trees["ltv_cac"].edges() == [
+        ("ltv", "ltv_to_cac"),
+        ("cac", "ltv_to_cac"),
+        ("arpa", "ltv"),
+        ("logo_churn_rate", "ltv"),
+        ("acquisition_spend", "cac"),
+        ("new_customers", "cac"),
+    ]
+    assert find_tree(trees, root="ltv_to_cac").name == "ltv_cac"
     with pytest.raises(UnknownNameError, match="revenue"):
         find_tree(trees, name="revenu")
 

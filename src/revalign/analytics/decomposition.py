@@ -38,11 +38,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from revalign.kpis.tree import DriverTree, Formula
+from revalign.kpis.tree import DriverTree, Formula, find_tree
+
+if TYPE_CHECKING:
+    from revalign.project import Project
 
 Method = Literal["shapley", "lmdi"]
 MAX_INPUTS = 12
@@ -295,7 +299,7 @@ def decompose(
                 value_to=None if math.isnan(v1) else v1,
                 change=None if math.isnan(change) else change,
                 pct_change=_pct(change, v0),
-                contribution=None if math.isnan(contribution) else contribution,
+                contribution=None if math.isnan(contribution) else contribution + 0.0,  # no "−0"
                 contribution_pct=_pct(contribution, root_from),
                 **extra,
             )
@@ -346,4 +350,74 @@ def decompose(
         residual=residual_total,
         method=method,
         rows=tuple(rows),
+    )
+
+
+# -------------------------------------------------------------------------------------------- on a project
+
+
+def project_trees(project: Project, *, catalog: Any = None) -> dict[str, DriverTree]:
+    """The default trees plus the project's own (``<project>/trees/`` and ``trees/`` in each catalog folder),
+    every name checked against the project's KPI catalog."""
+    from revalign.kpis.tree import load_trees
+
+    if catalog is None:
+        from revalign.analytics.scorecard import project_catalog
+
+        catalog = project_catalog(project)
+    folders = [project.folder / "trees"]
+    for extra in project.settings.catalog:
+        path = Path(extra) if Path(extra).is_absolute() else project.folder / extra
+        folders.append(path / "trees")
+    return load_trees(folders, known_kpis=list(catalog.kpis))
+
+
+def project_decomposition(
+    project: Project,
+    root: str | None = None,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    grain: str = "quarter",
+    tree: str | None = None,
+    method: Method = "shapley",
+) -> Decomposition:
+    """Decompose the change of ``root`` (default: the catalog's north star) from period ``start`` to ``end``.
+
+    ``start``/``end`` are period labels (``2025-Q1``); ``end`` defaults to the latest period in which the root has
+    a value and ``start`` to the period before ``end``. ``tree`` picks a driver tree by name; otherwise the first
+    tree whose root is ``root``.
+    """
+    from revalign.analytics.scorecard import project_catalog
+    from revalign.kpis import evaluate
+    from revalign.model.calendar import add_periods, parse_period, period_label, period_start
+
+    catalog = project_catalog(project)
+    trees = project_trees(project, catalog=catalog)
+    chosen = find_tree(trees, root=root or (None if tree else catalog.north_star), name=tree)
+    fs = project.settings.fiscal_year_start_month
+    if end is None:
+        from revalign.analytics.scorecard import latest_period
+
+        end = latest_period(project, chosen.root, grain)
+    if start is None:  # the period before ``end``
+        start = period_label(add_periods(parse_period(end, fs).start, grain, -1), grain, fs)
+    p0, p1 = parse_period(start, fs), parse_period(end, fs)
+    for p in (p0, p1):
+        if p.grain != grain:
+            raise ValueError(f"period {p.label!r} is a {p.grain}, but the grain asked for is {grain!r}")
+    values = evaluate(project, list(chosen.kpis), grain=grain, start=min(p0.start, p1.start), end=max(p0.end, p1.end))
+    starts = [period_start(pd.Timestamp(v).date(), grain, fs) for v in values["period_start"]]
+    picked = {p0.start: {}, p1.start: {}}
+    for kpi, s, value in zip(values["kpi"], starts, values["value"], strict=True):
+        if s in picked and value is not None and not pd.isna(value):
+            picked[s][kpi] = float(value)
+    return decompose(
+        chosen,
+        picked[p0.start],
+        picked[p1.start],
+        method=method,
+        kpis=catalog.kpis,
+        period_from=period_label(p0.start, grain, fs),
+        period_to=period_label(p1.start, grain, fs),
     )

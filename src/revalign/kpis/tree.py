@@ -40,7 +40,20 @@ _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Mult: operator.mul,
     ast.Div: lambda a, b: a / b if b != 0 else math.nan,
 }
-_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_FORBIDDEN: dict[type[ast.AST], str] = {
+    ast.Pow: "a power (**)",
+    ast.Mod: "a modulo (%)",
+    ast.FloorDiv: "a floor division (//)",
+    ast.MatMult: "a matrix product (@)",
+    ast.Call: "a function call",
+    ast.Attribute: "an attribute",
+    ast.Subscript: "a subscript",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "a boolean operator",
+    ast.IfExp: "a conditional",
+    ast.Lambda: "a lambda",
+    ast.Constant: "a literal that is not a number",
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,10 @@ class TreeIssue:
     def __str__(self) -> str:
         where = str(FileContext(self.file, self.line))
         what = f"tree {self.tree!r}" + (f", node {self.node!r}" if self.node else "") if self.tree else ""
-        return f"{where}: [{self.rule}] {what + ': ' if what else ''}{self.message}"
+        return f"{where}: {what + ': ' if what else ''}{self.message} (rule {self.rule})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in ("file", "line", "tree", "node", "rule", "message")}
 
 
 class FormulaError(ValueError):
@@ -128,7 +144,8 @@ def _compile(node: ast.AST, names: list[str]) -> Callable[[Mapping[str, float]],
         left, right, op = _compile(node.left, names), _compile(node.right, names), _BINARY[type(node.op)]
         return lambda v: op(left(v), right(v))
     shown = ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__
-    kind = _SYMBOL.get(type(getattr(node, "op", None)), type(getattr(node, "op", node)).__name__)
+    op = getattr(node, "op", None)
+    kind = _FORBIDDEN.get(type(op), _FORBIDDEN.get(type(node), f"a {type(op or node).__name__} node"))
     raise FormulaError(
         f"{shown!r} is not allowed ({kind}); formulas may only use KPI names, numbers, parentheses and + - * /",
         "formula_whitelist",
