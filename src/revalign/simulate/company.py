@@ -198,13 +198,13 @@ def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> 
     sdr = np.flatnonzero(role == "sdr")
     ae = np.flatnonzero(role == "ae")
     # follow-up speed: most reps answer within hours (median 10 min – 6 h); about a third are slow (median
-    # 10–40 h) and breach the 24-hour SLA often
+    # 18–48 h) and breach the 24-hour SLA often
     n_slow = max(1, round(0.3 * len(sdr)))
     slow = np.zeros(len(sdr), dtype=bool)
     slow[rng.permutation(len(sdr))[:n_slow]] = True
     median_hours = np.where(
         slow,
-        np.exp(rng.uniform(np.log(10.0), np.log(40.0), len(sdr))),
+        np.exp(rng.uniform(np.log(18.0), np.log(48.0), len(sdr))),
         np.exp(rng.uniform(np.log(1 / 6), np.log(6.0), len(sdr))),
     )
     return Org(

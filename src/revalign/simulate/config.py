@@ -192,7 +192,7 @@ class SimulationConfig:
     """All behavioural parameters. Per-segment tuples follow ``SEGMENTS`` (smb, mid_market, enterprise)."""
 
     start: dt.date = dt.date(2024, 1, 1)
-    days: int = 730
+    days: int = 731  # 2024-01-01 … 2025-12-31: eight full quarters
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
     # conversion (lead → opportunity): logit p = intercept[segment] + propensity + Σ effect_c · x_c
     intercept: tuple[float, float, float] = (-4.0, -3.7, -3.4)
