@@ -436,15 +436,43 @@ SCORECARD_COLUMNS = (
 )
 
 
-def scorecard_object(project: Project, department: str, filters: Filters) -> Any:
-    """The library's scorecard for ``department`` (``joint``: every KPI) in the filters' period and grain."""
-    build = analytic(project, "scorecard", "revalign.analytics.scorecard", "project_scorecard", "Scorecards")
+def sliceable(project: Project, names: list[str], dims: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Split ``names`` into KPIs that can be sliced by every dimension in ``dims`` and those that cannot.
+
+    Compiling a query touches no data, so this asks the KPI compiler itself rather than guessing.
+    """
+    ok, left_out = [], []
+    for name in names:
+        try:
+            project.kpi(name).by(*dims).to_ibis()  # type: ignore[attr-defined]
+            ok.append(name)
+        except RevalignError:
+            left_out.append(name)
+    return ok, left_out
+
+
+def scorecard_object(project: Project, department: str, filters: Filters) -> tuple[Any, list[str]]:
+    """The library's scorecard for ``department`` (``joint``: every KPI) in the filters' period and grain.
+
+    When the filters slice by a dimension that some KPIs do not have (spend has no segment), those KPIs are
+    left out and named in ``scorecard.left_out`` instead of failing the whole card.
+    """
+    build = library("revalign.analytics.scorecard", "project_scorecard", "Scorecards")
     require_data(project, "Scorecards")
     by = tuple(d for d in (filters.by, "segment" if filters.segment and filters.by != "segment" else None) if d)
     kwargs: dict[str, Any] = {"grain": filters.grain or "quarter", "by": by}
     if filters.period:
         kwargs["period"] = filters.period
-    return build(department=None if department == "joint" else department, **kwargs)
+    dept = None if department == "joint" else department
+    left_out: list[str] = []
+    if by:
+        cat = catalog(project)
+        names = kpi_names(cat) if dept is None else [k.name for k in cat.by_department(dept)]
+        star = getattr(cat, "north_star", None)
+        if star and star not in names:
+            names = [star, *names]
+        kwargs["kpis"], left_out = sliceable(project, names, by)
+    return build(project, dept, **kwargs), left_out
 
 
 def scorecard_frame(project: Project, card: Any, filters: Filters) -> pd.DataFrame:
@@ -459,12 +487,20 @@ def scorecard_frame(project: Project, card: Any, filters: Filters) -> pd.DataFra
     return frame
 
 
+def left_out_notice(card: Any, left_out: list[str]) -> list[str]:
+    if not left_out:
+        return []
+    dims = ", ".join(getattr(card, "by", ()))
+    return [f"{len(left_out)} KPIs cannot be sliced by {dims} and are left out: {', '.join(sorted(left_out))}."]
+
+
 def scorecard(project: Project, department: str, filters: Filters) -> Report:
     """A department's scorecard (its KPIs and the north star) or the joint one, with period-over-period."""
-    card = scorecard_object(project, department, filters)
+    card, left_out = scorecard_object(project, department, filters)
     title = "Joint scorecard" if department == "joint" else f"{department.replace('_', ' ').capitalize()} scorecard"
     report = Report(page="scorecards", title=title)
     frame = scorecard_frame(project, card, filters)
+    report.notices.extend(left_out_notice(card, left_out))
     report.add("scorecard", f"{title}, {card.period}", frame)
     status = card.department_status()
     report.add(
@@ -505,9 +541,10 @@ def first_analytic(
 
 def overview(project: Project, filters: Filters) -> Report:
     """The north star, its trend, why it moved (driver-tree decomposition) and alignment warnings."""
-    card = scorecard_object(project, "joint", filters)
+    card, left_out = scorecard_object(project, "joint", filters)
     report = Report(page="overview", title="Overview")
     frame = scorecard_frame(project, card, filters)
+    report.notices.extend(left_out_notice(card, left_out))
     star = card.north_star
     star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
@@ -534,7 +571,7 @@ def overview(project: Project, filters: Filters) -> Report:
             ("project_decomposition", "project_decompose"),
             "The driver-tree decomposition",
         )
-        dec = decompose(period=card.period, grain=card.grain)
+        dec = decompose(end=card.period, grain=card.grain)
         tree = as_frame(project, dec)
         keep = [
             c
@@ -576,7 +613,7 @@ def overview(project: Project, filters: Filters) -> Report:
         align = first_analytic(
             project, "alignment", "revalign.analytics.alignment", ("project_alignment",), "Alignment"
         )
-        findings = align(period=card.period, grain=card.grain)
+        findings = align(period=card.period, grain=card.grain, card=card)
     except NotAvailable:
         findings = library("revalign.analytics.alignment", "alignment_findings", "Alignment warnings")(card)
     found = as_frame(project, findings)
@@ -640,14 +677,19 @@ def channels(project: Project, filters: Filters) -> Report:
     return report
 
 
-def attribution(project: Project, filters: Filters) -> Report:
-    """Revenue and conversions credited to each channel by every attribution model, side by side."""
+PAGE_MODELS = ("first_touch", "last_touch", "linear", "position_based", "w_shaped", "time_decay", "markov")
+"""Models compared on the page by default: the rule models people know plus first-order Markov (the others are
+available with ``models=``; all thirteen at once take minutes on a busy machine)."""
+
+
+def attribution(project: Project, filters: Filters, models: tuple[str, ...] = PAGE_MODELS) -> Report:
+    """Revenue and conversions credited to each channel by each attribution model, side by side."""
     run = library("revalign.analytics.attribution", "attribution_comparison", "Attribution")
     require_data(project, "Attribution")
     if not project.engine.has_table("touchpoints"):
         raise NotAvailable("Attribution", "this project has no touchpoints loaded.")
     by = filters.by if filters.by in ("channel", "campaign") else "channel"
-    frame = as_frame(project, run(project, by=by, **period_kwargs(filters)))
+    frame = as_frame(project, run(project, by=by, models=list(models), **period_kwargs(filters)))
     report = Report(page="attribution", title="Attribution comparison")
     report.add("comparison", f"Credit by model and {by}", frame)
     key = by if by in frame.columns else "key"

@@ -1,10 +1,10 @@
-"""``GET /api/v1/attribution``: the Attribution report (JSON, or one table as CSV)."""
+"""``GET /api/v1/attribution``: credit by channel under each attribution model, side by side."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from revalign.interfaces.server import reports
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
@@ -13,13 +13,34 @@ from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
 
 router = APIRouter(prefix="/attribution", tags=["attribution"], responses=ERROR_RESPONSES)
+ModelName = Literal[
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "time_decay",
+    "position_based",
+    "w_shaped",
+    "full_path",
+    "j_shaped",
+    "inverse_j",
+    "markov",
+    "markov_2",
+    "shapley",
+]
+Models = Annotated[
+    list[ModelName] | None,
+    Query(description="Models to compare (repeat the parameter); default: the common rule models and Markov."),
+]
 
 
-def attribution_report(project: Any, cache: Any, filters: Filters) -> reports.Report:
-    """The report the page and the API both show (computed once per filter set, then cached)."""
+def attribution_report(
+    project: Any, cache: Any, filters: Filters, models: tuple[str, ...] = reports.PAGE_MODELS
+) -> reports.Report:
+    """The report the page and the API both show (computed once per filter set and models, then cached)."""
     return cache.get_or_compute(
-        ("attribution", filters.key()),
-        lambda: reports.guarded("attribution", "Attribution", reports.attribution, project, filters),
+        ("attribution", filters.key(), models),
+        lambda: reports.guarded("attribution", "Attribution", reports.attribution, project, filters, models),
     )
 
 
@@ -29,7 +50,10 @@ def get_attribution(
     cache: CacheDep,
     user: CurrentUser,
     filters: FiltersDep,
+    models: Models = None,
     fmt: Format = "json",
     table: TableName = None,
 ):
-    return report_response(attribution_report(project, cache, filters), filters.as_dict(), fmt, table)
+    chosen = tuple(dict.fromkeys(models)) if models else reports.PAGE_MODELS
+    report = attribution_report(project, cache, filters, chosen)
+    return report_response(report, {**filters.as_dict(), "models": list(chosen)}, fmt, table)
