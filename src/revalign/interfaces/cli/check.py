@@ -1,0 +1,96 @@
+"""``revalign check``: everything that needs a person's attention, by section; exit 1 when anything does.
+
+Findings come in sections (``CHECKS``), each a function of the project returning a :class:`Section`. Today:
+quarantined input rows. Other checks (the KPI catalog, alignment warnings) append their function to
+``CHECKS`` and need no change here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from revalign.interfaces.cli import EXIT_FINDINGS, app
+from revalign.interfaces.cli.render import console, emit, print_json, records
+from revalign.project import Project, open_project
+from revalign.sources import quarantine_summary, quarantined
+
+
+@dataclass
+class Section:
+    """One kind of finding: a title, a table of findings, how many problems, and a hint for the user."""
+
+    name: str
+    title: str
+    problems: int
+    frame: pd.DataFrame
+    hint: str = ""
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+
+def quarantine_section(project: Project) -> Section:
+    """Quarantined rows grouped by file, table, rule and column (with the first row and an example value)."""
+    summary = quarantine_summary(project.engine)
+    rows = quarantined(project.engine)
+    problems = int(rows.groupby(["file", "target", "row"]).ngroups) if len(rows) else 0
+    return Section(
+        "quarantine",
+        "Quarantined rows (file, rule, column)",
+        problems,
+        summary,
+        hint="Fix the export (or the mapping) and ingest it again; rules are explained in docs/mappings.md.",
+        details=records(rows.drop(columns=["quarantined_at"], errors="ignore")),
+    )
+
+
+CHECKS: list[Callable[[Project], Section]] = [quarantine_section]
+"""Every check `revalign check` runs, in order. Append a function to add a section."""
+
+
+def gather_findings(project: Project) -> list[Section]:
+    """Run every check in ``CHECKS``."""
+    return [check(project) for check in CHECKS]
+
+
+@app.command()
+def check(
+    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {ok, sections: [...]}.")] = False,
+) -> None:
+    """Show quarantined rows (and other findings). Exit 0 when there is nothing to fix, 1 when there is."""
+    sections = gather_findings(open_project(project))
+    total = sum(s.problems for s in sections)
+    if as_json:
+        print_json(
+            {
+                "ok": total == 0,
+                "sections": [
+                    {
+                        "name": s.name,
+                        "title": s.title,
+                        "problems": s.problems,
+                        "summary": records(s.frame),
+                        "rows": s.details,
+                    }
+                    for s in sections
+                ],
+            }
+        )
+    else:
+        for s in sections:
+            if s.problems == 0:
+                console.print(f"[green]✓[/] {s.title}: none")
+                continue
+            shown = (
+                s.frame.assign(file=s.frame["file"].map(lambda f: Path(str(f)).name)) if "file" in s.frame else s.frame
+            )
+            emit(shown, as_json=False, title=f"{s.title}: {s.problems:,}")
+            if s.hint:
+                console.print(s.hint)
+    if total:
+        raise typer.Exit(EXIT_FINDINGS)

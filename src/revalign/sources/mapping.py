@@ -1,0 +1,319 @@
+"""① The mapping: a YAML file that says how a folder of exports becomes canonical tables.
+
+A mapping is data, not code, so a RevOps analyst maps their own CRM export without writing Python. It is
+validated as a whole by pydantic when it is loaded, and every problem is reported with the mapping file and the
+line of the offending key (MetricFlow's ``FileContext`` idea), because "field required" without a line number
+sends the user hunting. ``docs/mappings.md`` documents every key; the shipped mappings live in
+``sources/mappings/*.yaml`` and are found by name (``olist``, ``x_education``, ``generic_crm``, ``canonical``).
+
+Shape::
+
+    name: olist
+    timezone: UTC                  # how naive timestamps in the files are read (per column: timezone:)
+    null_values: [""]              # labels that mean "no value" in every column
+    values:                        # named value maps: source label → canonical code
+      olist_origin: {map: {organic_search: organic_search, social: paid_social}, blank: unknown}
+    targets:                       # one entry per (file pattern, canonical table)
+      - name: mqls
+        files: [olist_marketing_qualified_leads_dataset.csv]
+        table: leads
+        columns:
+          lead_id: mql_id                                   # shorthand for {from: mql_id}
+          created_at: {from: first_contact_date, format: "%Y-%m-%d", timezone: America/Sao_Paulo}
+          lead_source: {from: origin, values: olist_origin}
+          is_converted: {default: false}                    # only where nothing better is known
+        events:
+          - {kind: lifecycle, name: mql, entity: lead, id: lead_id, at: created_at}
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from revalign.errors import ConfigError, FileContext, UnknownNameError
+from revalign.model.tables import CANONICAL_TABLES, canonical_table
+
+EXPORT_TIME = "$export_time"
+"""A ``value:`` that means "the time of the export" (the file's modification time, UTC): for sources without dates."""
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ValueMap(_Spec):
+    """Source labels → canonical codes. ``blank`` is what an empty cell becomes; ``other`` an unmapped label.
+
+    Without ``other``, an unmapped label is kept as written, and the ``enum`` rule quarantines it when the target
+    column is categorical: a new CRM picklist value is surfaced, not silently filed under "other".
+    """
+
+    map: dict[str, Any] = Field(default_factory=dict)
+    blank: str | None = None
+    other: str | None = None
+    ignore_case: bool = False
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _string_keys(cls, value: Any) -> Any:
+        # YAML reads 1, yes, 2017 as numbers or booleans; labels in a file are always text.
+        if isinstance(value, dict):
+            return {_label(k): v for k, v in value.items()}
+        return value
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ColumnSpec(_Spec):
+    """How one canonical column is filled: from a source column, a constant, a default or a lookup."""
+
+    from_: str | None = Field(None, alias="from", description="Source column (header as written in the file).")
+    value: Any = Field(None, description=f"A constant, always set ({EXPORT_TIME!r} = the export time).")
+    default: Any = Field(None, description="A constant used only where the table has no value yet.")
+    lookup: str | None = Field(None, description="table.column of an already loaded canonical table …")
+    via: str | None = Field(None, description="… joined on this canonical column of the target (a key).")
+    format: str | None = Field(None, description="strptime format of dates/timestamps; ISO 8601 when absent.")
+    timezone: str | None = Field(None, description="Time zone of naive timestamps (default: the mapping's).")
+    values: str | ValueMap | None = Field(None, description="A named value map, or one written inline.")
+    null_values: list[str] = Field(default_factory=list, description="Extra labels meaning 'no value' here.")
+    money: bool = Field(False, description="Convert with the mapping's fx_rate into the project currency.")
+    optional: bool = Field(False, description="The source column may be absent from the file (then: unmapped).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnSpec:
+        given = [k for k in ("from_", "value", "default", "lookup") if getattr(self, k) is not None]
+        if len(given) != 1:
+            names = [("from" if k == "from_" else k) for k in given]
+            raise ValueError(
+                f"a column needs exactly one of from, value, default or lookup. Got {names or 'none'} instead."
+            )
+        if (self.lookup is None) != (self.via is None):
+            raise ValueError("lookup and via go together: lookup: leads.created_at, via: lead_id")
+        if self.lookup is not None and "." not in self.lookup:
+            raise ValueError(f"lookup must be 'table.column'. Got {self.lookup!r} instead.")
+        return self
+
+
+class RuleSpec(_Spec):
+    """An extra named rule on a target (the automatic ones need no declaration; see ``sources.rules``)."""
+
+    rule: Literal["not_null", "unique", "order_of_dates"]
+    columns: list[str] = Field(min_length=1, description="Canonical columns; order_of_dates: earlier first.")
+
+
+class EventSpec(_Spec):
+    """A ledger event written for every loaded row of a target (deterministic id: reloading adds nothing)."""
+
+    kind: Literal["lifecycle", "stage"]
+    name: str
+    entity: Literal["lead", "account", "opportunity"]
+    id: str = Field(description="Canonical column holding the entity id.")
+    at: str = Field(description="Canonical column holding when it happened.")
+    old_value: str | None = None
+    when: str | None = Field(None, description="A boolean canonical column: only rows where it is true.")
+
+
+class TargetSpec(_Spec):
+    """One kind of file (glob patterns) into one canonical table."""
+
+    name: str
+    files: list[str] = Field(min_length=1, description="Glob patterns, relative to the ingested folder.")
+    table: str
+    mode: Literal["upsert", "update", "append"] = Field(
+        "upsert",
+        description="upsert: insert new keys, overwrite mapped columns of known ones; update: only patch rows "
+        "that exist (loaded before, or by an upsert target of this mapping); append: add rows (no key).",
+    )
+    format: Literal["csv", "parquet"] | None = None
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    optional: bool = Field(False, description="A folder without a matching file is fine.")
+    identity: bool = Field(False, description="Every canonical column from the source column of the same name.")
+    dedupe: bool = Field(False, description="Repeated keys in one file are the same entity: keep the first.")
+    modified_at: str | None = Field(
+        None, description="Source column with the row's last-modified time (optional in the file: else export time)."
+    )
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    rules: list[RuleSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ({"from": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_file(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _against_model(self) -> TargetSpec:
+        if self.table not in CANONICAL_TABLES:
+            raise ValueError(f"table must be one of {', '.join(CANONICAL_TABLES)}. Got {self.table!r} instead.")
+        spec = canonical_table(self.table)
+        unknown = [c for c in self.columns if c not in spec.column_names]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} not a column of {self.table}; columns are {', '.join(spec.column_names)}."
+            )
+        if self.identity:
+            for col in spec.columns:
+                self.columns.setdefault(col.name, ColumnSpec(**{"from": col.name, "optional": col.nullable}))
+        if self.mode != "append" and not spec.primary_key:
+            raise ValueError(f"{self.table} has no primary key: use mode: append.")
+        if self.mode != "update":
+            required = [c.name for c in spec.columns if not c.nullable and c.name not in self.columns]
+            if required:
+                raise ValueError(
+                    f"{self.table} needs a value for {', '.join(required)}: map it (from, value or default)."
+                )
+        if self.mode != "append":
+            missing = [k for k in spec.primary_key if k not in self.columns]
+            if missing:
+                raise ValueError(f"the key column(s) {', '.join(missing)} of {self.table} must be mapped.")
+        if self.mode == "update":
+            defaults = [c for c, s in self.columns.items() if s.default is not None]
+            if defaults:
+                raise ValueError(f"mode: update patches rows; default: makes no sense there ({', '.join(defaults)}).")
+        known = set(self.columns)
+        for rule in self.rules:
+            bad = [c for c in rule.columns if c not in known]
+            if bad:
+                raise ValueError(f"rule {rule.rule} names unmapped column(s) {', '.join(bad)}.")
+        for event in self.events:
+            bad = [c for c in (event.id, event.at, event.when) if c is not None and c not in known]
+            if bad:
+                raise ValueError(f"event {event.name} names unmapped column(s) {', '.join(bad)}.")
+        return self
+
+    @property
+    def source_columns(self) -> list[str]:
+        """Source columns the file must have."""
+        cols = [s.from_ for s in self.columns.values() if s.from_ is not None and not s.optional]
+        return list(dict.fromkeys(cols))  # modified_at is optional: without it, changes date from the export
+
+
+class Mapping(_Spec):
+    """A whole mapping file, validated as one object."""
+
+    name: str
+    description: str = ""
+    timezone: str = "UTC"
+    currency: str | None = Field(None, description="Currency of money columns in the files (e.g. BRL).")
+    fx_rate: float | None = Field(None, gt=0, description="Project-currency units per one unit of `currency`.")
+    null_values: list[str] = Field(default_factory=lambda: [""])
+    values: dict[str, ValueMap] = Field(default_factory=dict)
+    targets: list[TargetSpec] = Field(min_length=1)
+    source: FileContext = Field(default_factory=FileContext, exclude=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> Mapping:
+        names = [t.name for t in self.targets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"target names must be unique; repeated: {', '.join(dupes)}.")
+        for t in self.targets:
+            for col, spec in t.columns.items():
+                if isinstance(spec.values, str) and spec.values not in self.values:
+                    raise ValueError(
+                        f"target {t.name}, column {col}: no value map {spec.values!r}; defined maps are "
+                        f"{', '.join(self.values) or 'none'}."
+                    )
+                if spec.lookup is not None:
+                    table, column = spec.lookup.split(".", 1)
+                    if table not in CANONICAL_TABLES or column not in canonical_table(table).column_names:
+                        raise ValueError(f"target {t.name}, column {col}: lookup {spec.lookup!r} is not table.column.")
+                    if spec.via not in t.columns:
+                        raise ValueError(f"target {t.name}, column {col}: via {spec.via!r} is not mapped.")
+        return self
+
+    def value_map(self, spec: ColumnSpec) -> ValueMap | None:
+        if spec.values is None or isinstance(spec.values, ValueMap):
+            return spec.values
+        return self.values[spec.values]
+
+
+# -- loading ------------------------------------------------------------------------------------------------
+def shipped_mappings() -> list[str]:
+    """Names of the mappings that ship with revalign."""
+    folder = resources.files("revalign.sources") / "mappings"
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def mapping_path(name_or_path: str | Path) -> Path:
+    """A shipped mapping's file for a name, or the given YAML path."""
+    text = str(name_or_path)
+    if text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file():
+        path = Path(text)
+        if not path.is_file():
+            raise ConfigError(
+                f"Mapping file {path} does not exist. Give a shipped name "
+                f"({', '.join(shipped_mappings())}) or a YAML path."
+            )
+        return path
+    if text not in shipped_mappings():
+        raise UnknownNameError("mapping", text, shipped_mappings())
+    return Path(str(resources.files("revalign.sources") / "mappings" / f"{text}.yaml"))
+
+
+def load_mapping(name_or_path: str | Path) -> Mapping:
+    """Read and validate a mapping; every problem is reported with file and line."""
+    path = mapping_path(name_or_path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if node is None:
+        raise ConfigError(f"{path}: the mapping is empty; it needs at least name and targets.")
+    lines: dict[tuple[Any, ...], int] = {}
+    data = _to_python(node, (), lines)
+    try:
+        mapping = Mapping.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _nearest_line(loc, lines)
+            where = FileContext(str(path), line)
+            dotted = ".".join(str(p) for p in loc if p != "from_") or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {dotted}: {msg}")
+        raise ConfigError(f"Mapping {path} is invalid:\n  " + "\n  ".join(problems)) from exc
+    return mapping.model_copy(update={"source": FileContext(str(path))})
+
+
+def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+    """Plain Python data from a YAML node, recording the 1-based line of every key and item."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _to_python(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    loc = tuple("from" if p == "from_" else p for p in loc)
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None

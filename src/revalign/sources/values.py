@@ -1,0 +1,145 @@
+"""① Turning a column of source text into typed canonical values, vectorised, with the cells that failed.
+
+One function per step a mapping column goes through: blanks (``null_values``), value maps (``Organic Search``
+→ ``organic_search``), then the type cast (numbers, booleans, dates with a format and a time zone, money in the
+project currency). Each step returns the cells it could not convert instead of raising, so the loader can
+quarantine exactly those rows under the rule that failed (``type_cast``, ``date_format``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from revalign.sources.mapping import ColumnSpec, ValueMap
+
+TRUE_LABELS = frozenset({"1", "true", "t", "yes", "y"})
+FALSE_LABELS = frozenset({"0", "false", "f", "no", "n"})
+
+PANDAS_DTYPES = {
+    "string": "str",
+    "int64": "Int64",
+    "float64": "float64",
+    "boolean": "boolean",
+    "date": "datetime64[us]",
+    "timestamp": "datetime64[us]",
+}
+"""How each canonical type is held in memory while loading (dates as midnight timestamps until written)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Cells of one column that broke ``rule``: a boolean mask over the rows, and why."""
+
+    mask: np.ndarray
+    rule: str
+    message: str
+
+
+def blank_out(text: pd.Series, null_values: list[str]) -> pd.Series:
+    """Trimmed text with every 'no value' label (``""``, ``Select``, …) turned into a missing value."""
+    text = text.str.strip()
+    return text.mask(text.isin(null_values))
+
+
+def apply_value_map(text: pd.Series, vmap: ValueMap) -> pd.Series:
+    """Source labels → canonical codes; blanks → ``blank``; unmapped labels → ``other`` or kept as written."""
+    keys = text.str.lower() if vmap.ignore_case else text
+    table = {(k.lower() if vmap.ignore_case else k): (None if v is None else _text(v)) for k, v in vmap.map.items()}
+    known = keys.isin(list(table)).to_numpy()
+    out = text.where(~known, keys.map(table))
+    if vmap.other is not None:
+        out = out.where(known | text.isna().to_numpy(), vmap.other)
+    if vmap.blank is not None:
+        out = out.where(text.notna(), vmap.blank)
+    return out.astype("str")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def cast(
+    text: pd.Series,
+    dtype: str,
+    spec: ColumnSpec,
+    *,
+    timezone: str,
+    fx_rate: float | None,
+    source: str,
+) -> tuple[pd.Series, list[Failure]]:
+    """Text (missing = NA) → values of the canonical ``dtype``; cells that do not convert are failures."""
+    given = text.notna().to_numpy()
+    if dtype == "string":
+        return text.astype("str"), []
+    if dtype in ("int64", "float64"):
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = given & numbers.isna().to_numpy()
+        if dtype == "int64":
+            frac = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
+            bad |= frac
+            numbers = numbers.where(~frac)
+            values = numbers.round().astype("Int64")
+        else:
+            values = numbers.astype("float64")
+            if spec.money and fx_rate is not None:
+                values = values * fx_rate
+        kind = "a whole number" if dtype == "int64" else "a number"
+        return values, [Failure(bad, "type_cast", f"{source}: not {kind}")]
+    if dtype == "boolean":
+        low = text.str.lower()
+        values = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        values[low.isin(TRUE_LABELS)] = True
+        values[low.isin(FALSE_LABELS)] = False
+        bad = given & values.isna().to_numpy()
+        return values, [Failure(bad, "type_cast", f"{source}: not a yes/no value (1/0, true/false, yes/no)")]
+    if dtype in ("date", "timestamp"):
+        stamps = parse_times(text, spec.format, spec.timezone or timezone)
+        if dtype == "date":
+            stamps = stamps.dt.normalize()
+        bad = given & stamps.isna().to_numpy()
+        fmt = spec.format or "ISO 8601 (YYYY-MM-DD[ HH:MM:SS])"
+        return stamps, [Failure(bad, "date_format", f"{source}: not a date in the format {fmt}")]
+    raise ValueError(f"unknown canonical type {dtype!r}")
+
+
+def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
+    """Timestamps as naive UTC: naive text is read in ``timezone``; text with an offset keeps its offset."""
+    fmt = fmt or "ISO8601"
+    try:
+        stamps = pd.to_datetime(text, format=fmt, errors="coerce")
+    except ValueError:  # mixed offsets
+        return pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None).astype("datetime64[us]")
+    if getattr(stamps.dt, "tz", None) is not None:
+        return stamps.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    if timezone not in ("UTC", "utc", "Etc/UTC"):
+        stamps = (
+            stamps.dt.tz_localize(timezone, ambiguous=np.zeros(len(stamps), dtype=bool), nonexistent="shift_forward")
+            .dt.tz_convert("UTC")
+            .dt.tz_localize(None)
+        )
+    return stamps.astype("datetime64[us]")
+
+
+def constant(value: object, dtype: str, n: int, index: pd.Index) -> pd.Series:
+    """A constant column of ``n`` rows in the canonical in-memory type."""
+    if value is None:
+        return pd.Series(pd.NA, index=index).astype(PANDAS_DTYPES[dtype])
+    if dtype in ("date", "timestamp"):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        if dtype == "date":
+            stamp = stamp.normalize()
+        return pd.Series(stamp, index=index).astype("datetime64[us]")
+    if dtype == "boolean" and isinstance(value, str):
+        value = value.lower() in TRUE_LABELS
+    return pd.Series([value] * n, index=index).astype(PANDAS_DTYPES[dtype])
+
+
+def empty(dtype: str, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.NA, index=index).astype(PANDAS_DTYPES[dtype])
