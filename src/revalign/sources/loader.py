@@ -641,14 +641,19 @@ def _merge(
 
 def _text(series: pd.Series) -> np.ndarray:
     """Values as text for comparing and for the ledger (None for missing)."""
-    out = series.astype(object).where(series.notna(), None)
+    given = series.notna().to_numpy()
+    out = np.full(len(series), None, dtype=object)
+    values = series[given]
     if pd.api.types.is_datetime64_any_dtype(series):
-        out = series.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object).where(series.notna(), None)
+        text = values.dt.strftime("%Y-%m-%d %H:%M:%S")
     elif pd.api.types.is_float_dtype(series):
-        out = series.map(lambda v: None if pd.isna(v) else repr(float(v)))
+        text = values.map(lambda v: repr(float(v)))
     elif pd.api.types.is_bool_dtype(series):
-        out = series.astype(object).map(lambda v: None if pd.isna(v) else ("true" if v else "false"))
-    return np.asarray(out.map(lambda v: None if v is None else str(v)), dtype=object)
+        text = values.map(lambda v: "true" if v else "false")
+    else:
+        text = values.astype(object).map(str)
+    out[given] = text.to_numpy(dtype=object)
+    return out
 
 
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
