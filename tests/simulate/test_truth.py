@@ -36,7 +36,7 @@ def test_logistic_fit_recovers_the_configured_channel_effects(truth_leads: pd.Da
     x = truth_leads[[f"x_{c}" for c in EFFECT]].astype(float)
     X = np.column_stack([seg.to_numpy(), truth_leads.propensity.to_numpy(), x.to_numpy()])
     y = truth_leads.converted.to_numpy()
-    model = LogisticRegression(penalty=None, fit_intercept=False, max_iter=5000, tol=1e-10).fit(X, y)
+    model = LogisticRegression(C=np.inf, fit_intercept=False, max_iter=5000, tol=1e-10).fit(X, y)
     beta = model.coef_[0]
     p = 1 / (1 + np.exp(-X @ beta))
     cov = np.linalg.inv(X.T @ (X * (p * (1 - p))[:, None]))

@@ -201,7 +201,7 @@ class SimulationConfig:
     leads_per_account: float = 2.5
     account_effect_sd: float = 0.6  # latent propensity = account effect + lead effect
     lead_effect_sd: float = 0.8
-    extra_touches_mean: float = 6.0  # Poisson mean of journey touches after the sourcing one
+    extra_touches_mean: float = 8.5  # Poisson mean of journey touches after the sourcing one
     extra_touches_per_propensity: float = 0.8  # engaged leads touch more (a confounder for naive attribution)
     touch_gap_days: float = 6.0
     max_journey_days: float = 120.0

@@ -21,6 +21,11 @@ STAGE = {name: i for i, name in enumerate(LIFECYCLE_STAGES)}
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
+def _text(values: pa.Array | None) -> pa.Array | None:
+    """Strings, also for empty arrays (``pa.array([])`` would be of type null)."""
+    return None if values is None else values.cast(pa.string())
+
+
 def content_ids(table: pa.Table, columns: list[str]) -> pa.Array:
     """16-hex-digit ids hashing the given columns of each row (deterministic across runs and machines)."""
     frame = pd.DataFrame({c: table.column(c).to_pandas() for c in columns})
@@ -53,7 +58,15 @@ class LedgerBuilder:
         actor: pa.Array | None = None,
     ) -> None:
         """Leads ``lead_ids`` entered lifecycle ``stage`` at times ``t`` (events after ``as_of`` are dropped)."""
-        self._lc.append((lead_ids, np.asarray(t, dtype=np.float64), np.full(len(t), STAGE[stage]), reason, actor))
+        self._lc.append(
+            (
+                _text(lead_ids),
+                np.asarray(t, dtype=np.float64),
+                np.full(len(t), STAGE[stage]),
+                _text(reason),
+                _text(actor),
+            )
+        )
 
     def event(
         self,
@@ -75,13 +88,13 @@ class LedgerBuilder:
             pa.table(
                 {
                     "entity_type": pa.array([entity_type] * n, pa.string()),
-                    "entity_id": entity_ids,
+                    "entity_id": _text(entity_ids),
                     "kind": pa.array([kind] * n, pa.string()),
-                    "name": name if isinstance(name, pa.Array) else pa.array([name] * n, pa.string()),
-                    "old_value": old if old is not None else pa.nulls(n, pa.string()),
-                    "new_value": new if new is not None else pa.nulls(n, pa.string()),
-                    "reason": reason if reason is not None else pa.nulls(n, pa.string()),
-                    "actor_id": actor if actor is not None else pa.nulls(n, pa.string()),
+                    "name": _text(name) if isinstance(name, pa.Array) else pa.array([name] * n, pa.string()),
+                    "old_value": _text(old) if old is not None else pa.nulls(n, pa.string()),
+                    "new_value": _text(new) if new is not None else pa.nulls(n, pa.string()),
+                    "reason": _text(reason) if reason is not None else pa.nulls(n, pa.string()),
+                    "actor_id": _text(actor) if actor is not None else pa.nulls(n, pa.string()),
                     "t": pa.array(t),
                 }
             )

@@ -21,6 +21,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+MAX_JSON_LABELS = 500_000
+"""Beyond this many labels (scale xl) the JSON names the Parquet file instead of inlining them."""
+
 CONVERSION_MODEL = (
     "P(lead i becomes an opportunity) = 1 / (1 + exp(-(intercept[segment_i] + propensity_i + "
     "sum_c effect_c * x_ic))), x_ic = 1 when channel c appears among the lead's journey touches "
@@ -55,14 +58,19 @@ class GroundTruth:
         t = self.labels_of("lead_source_overwrite")
         return dict(zip(t.column("entity_id").to_pylist(), t.column("original_value").to_pylist(), strict=True))
 
-    def to_dict(self) -> dict[str, Any]:
-        labels = [
-            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
-            for row in self.labels.to_pylist()
-        ]
-        counts_by_kind: dict[str, int] = {}
-        for row in labels:
-            counts_by_kind[row["kind"]] = counts_by_kind.get(row["kind"], 0) + 1
+    def to_dict(self, max_labels: int = MAX_JSON_LABELS) -> dict[str, Any]:
+        """The JSON form; labels are inlined up to ``max_labels`` rows (beyond: only in ``truth/labels.parquet``)."""
+        kinds = self.labels.column("kind").value_counts().to_pylist()
+        counts_by_kind = {k["values"]: k["counts"] for k in kinds}
+        inline = self.labels.num_rows <= max_labels
+        labels = (
+            [
+                {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+                for row in self.labels.to_pylist()
+            ]
+            if inline
+            else None
+        )
         return {
             "scale": self.scale,
             "seed": self.seed,
@@ -76,6 +84,7 @@ class GroundTruth:
             "totals": self.totals,
             "label_counts": dict(sorted(counts_by_kind.items())),
             "true_lead_sources": self.true_sources,
+            "labels_file": "truth/labels.parquet",
             "labels": labels,
         }
 
