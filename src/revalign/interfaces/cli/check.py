@@ -57,6 +57,20 @@ def gather_findings(project: Project) -> list[Section]:
     return [check(project) for check in CHECKS]
 
 
+def _print_grouped(frame: pd.DataFrame) -> None:
+    """One line per file, rule and column: readable at any terminal width (tables truncate paths)."""
+    for file, group in frame.groupby("file", sort=True):
+        console.print(f"  [bold]{file}[/]", highlight=False, soft_wrap=True)
+        for r in group.itertuples(index=False):
+            column = r.column if isinstance(r.column, str) else "(whole line)"
+            console.print(
+                f"    {r.rule} · {column} · {r.table}: {r.rows:,} row(s); first row {r.first_row}, "
+                f"value {r.example_value!r}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
 @app.command()
 def check(
     project: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
@@ -86,10 +100,11 @@ def check(
             if s.problems == 0:
                 console.print(f"[green]✓[/] {s.title}: none")
                 continue
-            shown = (
-                s.frame.assign(file=s.frame["file"].map(lambda f: Path(str(f)).name)) if "file" in s.frame else s.frame
-            )
-            emit(shown, as_json=False, title=f"{s.title}: {s.problems:,}")
+            console.print(f"[bold red]✗[/] {s.title}: {s.problems:,}")
+            if {"file", "rule", "column", "rows"} <= set(s.frame.columns):
+                _print_grouped(s.frame)
+            else:
+                emit(s.frame, as_json=False)
             if s.hint:
                 console.print(s.hint)
     if total:
