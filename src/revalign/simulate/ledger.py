@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from revalign.model.tables import LIFECYCLE_STAGES
 from revalign.simulate.writer import canonical, take, timestamps
@@ -113,16 +114,22 @@ class LedgerBuilder:
         actor = pa.concat_arrays(
             [x[4] if x[4] is not None else pa.nulls(k, pa.string()) for x, k in zip(self._lc, n_each, strict=True)]
         )
-        lead_np = lead.to_numpy(zero_copy_only=False)
-        order = np.lexsort((stage, t, lead_np))
-        lead_np, t, stage = lead_np[order], t[order], stage[order]
-        take_idx = pa.array(order)
-        same = np.r_[False, lead_np[1:] == lead_np[:-1]]
+        # sort by lead, time, funnel order (Arrow's sort: string keys without Python objects)
+        take_idx = pc.sort_indices(
+            pa.table({"lead": lead, "t": t, "stage": stage}),
+            sort_keys=[("lead", "ascending"), ("t", "ascending"), ("stage", "ascending")],
+        )
+        lead = lead.take(take_idx)
+        idx = take_idx.to_numpy()
+        t, stage = t[idx], stage[idx]
+        same = np.zeros(len(t), dtype=bool)
+        if len(t) > 1:
+            same[1:] = pc.equal(lead.slice(1), lead.slice(0, len(t) - 1)).to_numpy(zero_copy_only=False)
         old = np.where(same, np.r_[-1, stage[:-1]], -1)
         return pa.table(
             {
                 "entity_type": pa.array(["lead"] * len(t), pa.string()),
-                "entity_id": pa.array(lead_np.astype(object), pa.string()),
+                "entity_id": lead,
                 "kind": pa.array(["lifecycle"] * len(t), pa.string()),
                 "name": take(LIFECYCLE_STAGES, stage),
                 "old_value": take(LIFECYCLE_STAGES, old),
