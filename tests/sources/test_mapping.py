@@ -74,3 +74,14 @@ def test_unknown_canonical_column_is_named(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"m.yaml:3: targets.0: lead_sauce not a column of leads; columns are"):
         load_mapping(path)
+
+
+def test_the_documented_example_mapping_is_valid(tmp_path):
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "mappings.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    spec = load_mapping(path)
+    assert spec.targets[0].columns["lead_source"].values == "channel"
