@@ -1,0 +1,215 @@
+"""Every attribution model side by side, with spend: credited conversions, revenue, ROMI and CAC per key.
+
+One call computes the journeys once on the engine, every rule model as a single Ibis expression, and the
+path table once for the data-driven models (Markov, Shapley), which then run on that small table in numpy.
+
+- ``romi = (revenue − spend) / spend`` (return on marketing investment; null without spend);
+- ``cac = spend / conversions`` — customer acquisition cost when the conversion is ``won``; for other
+  conversions it is the cost per lead / MQL / opportunity (null without credited conversions).
+Spend is matched by channel (or campaign) and by ``date`` in ``[start, end)``; spend rows with no channel
+(salaries, tools) cannot be given to a channel and are left out of these ratios (they are in blended CAC
+KPIs elsewhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from revalign.analytics.attribution.journeys import (
+    NO_CAMPAIGN,
+    PATH_SEPARATOR,
+    engine_of,
+    journey_touches,
+    path_counts,
+    table_getter,
+)
+from revalign.analytics.attribution.markov import MarkovAttribution
+from revalign.analytics.attribution.rules import ALIASES, RULE_MODELS, RuleModel, resolve_rule, rule_credit
+from revalign.analytics.attribution.shapley import ShapleyAttribution
+from revalign.errors import UnknownNameError
+
+DATA_DRIVEN = ("markov", "markov_2", "shapley")
+"""Data-driven models: first-order Markov, second-order Markov, Shapley (subset coalitions)."""
+ALL_MODELS: tuple[str, ...] = (*RULE_MODELS, *DATA_DRIVEN)
+COLUMNS = ("model", "key", "conversions", "revenue", "spend", "romi", "cac")
+
+
+def model_names(models: Sequence[str] | None, custom: Mapping[str, RuleModel] | None = None) -> list[str]:
+    """Canonical model names (aliases resolved; ``None`` or ``["all"]`` = every built-in and custom model)."""
+    known = [*ALL_MODELS, *(custom or {})]
+    if models is None or list(models) == ["all"]:
+        return known
+    out = []
+    for name in models:
+        name = ALIASES.get(name, name)
+        if name not in known:
+            raise UnknownNameError("attribution model", name, known)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def custom_models_of(source: Any) -> dict[str, RuleModel]:
+    """Custom stage-weight models declared in the project settings (``extra.attribution.custom_models``)."""
+    from revalign.analytics.attribution.record import attribution_settings
+
+    return dict(attribution_settings(source).custom_models)
+
+
+def data_driven_credit(paths: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``key, conversions, revenue`` for one data-driven model fitted on ``paths``."""
+    if paths.empty or paths["conversions"].sum() <= 0:
+        return pd.DataFrame({"key": [], "conversions": [], "revenue": []})
+    if name == "shapley":
+        est: MarkovAttribution | ShapleyAttribution = ShapleyAttribution(separator=">")
+    else:
+        est = MarkovAttribution(order=2 if name == "markov_2" else 1, separator=">")
+    credit = est.fit(paths).credit()
+    return credit.rename(columns={"channel": "key", "value": "revenue"})[["key", "conversions", "revenue"]]
+
+
+def attribution_credit(
+    source: Any,
+    *,
+    conversion: str = "won",
+    lookback_days: int = 90,
+    by: str = "channel",
+    models: Sequence[str] | None = None,
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+    level: str = "lead",
+) -> pd.DataFrame:
+    """Credited ``conversions`` and ``revenue`` per ``model`` × ``key`` (channel or campaign), as pandas."""
+    custom = custom_models_of(source)
+    names = model_names(models, custom)
+    engine = engine_of(source)
+    touches = journey_touches(
+        source, conversion=conversion, level=level, lookback_days=lookback_days, start=start, end=end
+    )
+    frames = []
+    rules = {n: resolve_rule(n, custom) for n in names if n not in DATA_DRIVEN}
+    if rules:
+        frames.append(rule_credit(engine, touches, rules, by=by))
+    data_driven = [n for n in names if n in DATA_DRIVEN]
+    if data_driven:
+        paths = engine.execute(path_counts(touches, by=by))
+        for name in data_driven:
+            frames.append(data_driven_credit(paths, name).assign(model=name))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "key"])
+    out = out[["model", "key", "conversions", "revenue"]].astype({"conversions": "float64", "revenue": "float64"})
+    order = {n: i for i, n in enumerate(names)}
+    out = out.assign(_o=out["model"].map(order)).sort_values(["_o", "key"]).drop(columns="_o")
+    return out.reset_index(drop=True)
+
+
+def spend_by_key(
+    source: Any,
+    *,
+    by: str = "channel",
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+) -> pd.DataFrame:
+    """Spend per channel (or campaign) in ``[start, end)`` — aggregated on the engine."""
+    spend = table_getter(source)("spend")
+    if start is not None:
+        spend = spend.filter(spend.date >= _as_date(start))
+    if end is not None:
+        spend = spend.filter(spend.date < _as_date(end))
+    key = spend.channel if by == "channel" else spend.campaign_id.fill_null(NO_CAMPAIGN)
+    spend = spend.filter(spend.channel.notnull()) if by == "channel" else spend
+    agg = spend.group_by(key=key).aggregate(spend=spend.amount.sum().cast("float64"))
+    return engine_of(source).execute(agg)
+
+
+def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def with_spend(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """Join spend onto credit (every model gets every key that has credit or spend) and add ROMI and CAC."""
+    spend = spend.groupby("key", as_index=False)["spend"].sum()
+    rows = []
+    for model, part in credit.groupby("model", sort=False):
+        merged = part.merge(spend, on="key", how="outer")
+        merged["model"] = model
+        rows.append(merged)
+    if not rows:
+        return pd.DataFrame(columns=list(COLUMNS))
+    out = pd.concat(rows, ignore_index=True)
+    out[["conversions", "revenue"]] = out[["conversions", "revenue"]].fillna(0.0)
+    out["spend"] = out["spend"].fillna(0.0)
+    has_spend = out["spend"] > 0
+    out["romi"] = np.where(has_spend, (out["revenue"] - out["spend"]) / out["spend"].where(has_spend, 1.0), np.nan)
+    has_conv = out["conversions"] > 1e-12
+    out["cac"] = np.where(has_conv & has_spend, out["spend"] / out["conversions"].where(has_conv, 1.0), np.nan)
+    return out[list(COLUMNS)]
+
+
+def attribution_comparison(
+    project_or_engine: Any,
+    *,
+    conversion: str = "won",
+    lookback_days: int = 90,
+    by: str = "channel",
+    models: Sequence[str] | None = None,
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+    use_frozen: bool = True,
+) -> pd.DataFrame:
+    """One row per model × channel (or campaign): ``model, <by>, conversions, revenue, spend, romi, cac``.
+
+    JSON-friendly (plain floats, NaN where a ratio has no denominator). When the exact period
+    (``start``, ``end``, ``conversion``, ``lookback_days``, ``by``) was frozen with
+    :func:`~revalign.analytics.attribution.record.freeze_period`, the frozen credit is used for the models it
+    holds, so a closed quarter's numbers do not move when new data arrives.
+    """
+    from revalign.analytics.attribution.record import frozen_credit
+
+    names = model_names(models, custom_models_of(project_or_engine))
+    frozen = (
+        frozen_credit(
+            project_or_engine, conversion=conversion, lookback_days=lookback_days, by=by, start=start, end=end
+        )
+        if use_frozen
+        else None
+    )
+    parts = []
+    if frozen is not None:
+        frozen = frozen[frozen["model"].isin(names)]
+        parts.append(frozen[["model", "key", "conversions", "revenue"]])
+        names = [n for n in names if n not in set(frozen["model"])]
+    if names:
+        parts.append(
+            attribution_credit(
+                project_or_engine,
+                conversion=conversion,
+                lookback_days=lookback_days,
+                by=by,
+                models=names,
+                start=start,
+                end=end,
+            )
+        )
+    credit = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "key"])
+    out = with_spend(credit, spend_by_key(project_or_engine, by=by, start=start, end=end))
+    order = {n: i for i, n in enumerate(model_names(models, custom_models_of(project_or_engine)))}
+    out = out.assign(_o=out["model"].map(order)).sort_values(["_o", "key"], kind="stable").drop(columns="_o")
+    return out.rename(columns={"key": by}).reset_index(drop=True)
+
+
+__all__ = [
+    "ALL_MODELS",
+    "DATA_DRIVEN",
+    "PATH_SEPARATOR",
+    "attribution_comparison",
+    "attribution_credit",
+    "spend_by_key",
+    "with_spend",
+]

@@ -1,0 +1,306 @@
+"""Journeys: each conversion's ordered touches, and the aggregated path table every model starts from.
+
+A *journey* is what one entity (a lead or an account) saw before one conversion: its touches inside the
+lookback window that ends at the conversion, ordered by time. Touches after the conversion never count, so a
+deal cannot credit the webinar its buyer attended after signing. Entities that never converted contribute one
+*null* journey each (their touches inside the lookback before their last touch): Markov and Shapley need the
+paths that did not convert as much as those that did.
+
+Everything here is an Ibis expression run on the engine; only :func:`path_counts` (one row per distinct path)
+is small enough to bring into pandas/numpy. The path string is built portably (Spark has no ordered
+``string_agg``): each touch becomes ``"<zero-padded position>|<channel>"``, the journey collects them into an
+array, sorts it, strips the prefix and joins with ``" > "`` — the format ChannelAttribution also reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from revalign.errors import ConfigError, UnknownNameError
+from revalign.model.tables import canonical_table
+
+CONVERSIONS = ("lead", "mql", "opportunity", "won")
+"""Conversion events a journey can end at, in funnel order."""
+LEVELS = ("lead", "account")
+"""Whose touches form a journey: one lead's, or every lead's of one account."""
+PATH_KEYS = ("channel", "campaign")
+PATH_SEPARATOR = " > "
+NO_CAMPAIGN = "(no campaign)"
+_SECONDS_PER_DAY = 86_400.0
+_WON_DEAL_TYPES = ("new_business",)
+
+
+def table_getter(source: Any) -> Callable[[str], ir.Table]:
+    """A function name → canonical Ibis table for a ``Project`` or an ``Engine`` (empty typed table if absent)."""
+    if hasattr(source, "settings") and hasattr(source, "table"):
+        return source.table
+
+    def get(name: str) -> ir.Table:
+        if source.has_table(name):
+            return source.table(name)
+        return ibis.memtable(canonical_table(name).schema.to_pyarrow().empty_table())
+
+    return get
+
+
+def engine_of(source: Any) -> Any:
+    """The engine of a ``Project`` (or the engine itself)."""
+    return source.engine if hasattr(source, "settings") and hasattr(source, "engine") else source
+
+
+def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UnknownNameError(name, value, allowed)
+
+
+def conversion_events(
+    source: Any, *, conversion: str = "won", level: str = "lead", won_deal_types: tuple[str, ...] = _WON_DEAL_TYPES
+) -> ir.Table:
+    """One row per conversion: ``conversion_id, entity_id, converted_at, value, lead_created_at,
+    opportunity_created_at, won_at`` (the last three mark the W/Z-shaped key touches; null when not reached).
+
+    - ``lead``: the lead's creation (value 0);
+    - ``mql``: the lead's first ``mql`` lifecycle event in the ledger (value 0);
+    - ``opportunity``: an opportunity's creation (value = its amount, i.e. pipeline);
+    - ``won``: a won opportunity of ``won_deal_types`` (new business by default: renewals are not marketing's
+      to claim) at its ``closed_at`` (value = its amount).
+    Opportunities without a lead (or, at account level, without an account) cannot be tied to touches and
+    are left out of journeys; ``attribution_comparison`` reports how many conversions had no touch at all.
+    """
+    _check("conversion", conversion, CONVERSIONS)
+    _check("journey level", level, LEVELS)
+    table = table_getter(source)
+    leads = table("leads")
+    ts = "timestamp"
+    if conversion in ("lead", "mql"):
+        if conversion == "lead":
+            base = leads.select(
+                lead_id=leads.lead_id, account_id=leads.account_id, converted_at=leads.created_at.cast(ts)
+            )
+        else:
+            ledger = table("ledger")
+            mql = ledger.filter((ledger.kind == "lifecycle") & (ledger.name == "mql") & (ledger.entity_type == "lead"))
+            mql = mql.group_by(lead_id=mql.entity_id).aggregate(converted_at=mql.occurred_at.min().cast(ts))
+            base = mql.join(leads.select("lead_id", "account_id"), "lead_id")
+        base = base.mutate(
+            conversion_id=ibis.literal(conversion + ":").concat(base.lead_id),
+            value=ibis.literal(0.0),
+            lead_created_at=base.converted_at if conversion == "lead" else ibis.null("timestamp"),
+            opportunity_created_at=ibis.null("timestamp"),
+            won_at=ibis.null("timestamp"),
+        )
+        if conversion == "mql":
+            created = leads.select(lead_id_c=leads.lead_id, created_c=leads.created_at.cast(ts))
+            base = base.left_join(created, base.lead_id == created.lead_id_c)
+            base = base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
+    else:
+        opps = table("opportunities")
+        if conversion == "won":
+            opps = opps.filter(opps.is_won & opps.closed_at.notnull())
+            opps = opps.filter(opps.deal_type.isin(list(won_deal_types)) | opps.deal_type.isnull())
+            at = opps.closed_at.cast(ts)
+        else:
+            at = opps.created_at.cast(ts)
+        base = opps.select(
+            conversion_id=ibis.literal(conversion + ":").concat(opps.opportunity_id),
+            lead_id=opps.lead_id,
+            account_id=opps.account_id,
+            converted_at=at,
+            value=opps.amount.cast("float64").fill_null(0.0),
+            opportunity_created_at=opps.created_at.cast(ts),
+            won_at=at if conversion == "won" else ibis.null("timestamp"),
+        )
+        created = leads.select(lead_id_c=leads.lead_id, created_c=leads.created_at.cast(ts))
+        base = base.left_join(created, base.lead_id == created.lead_id_c)
+        base = base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
+    entity = base.lead_id if level == "lead" else base.account_id
+    base = base.mutate(entity_id=entity).filter(entity.notnull())
+    return base.select(
+        "conversion_id",
+        "entity_id",
+        "converted_at",
+        "value",
+        "lead_created_at",
+        "opportunity_created_at",
+        "won_at",
+    )
+
+
+def _as_ts(value: dt.date | dt.datetime | str | None) -> ir.Value | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(f"start/end must be ISO dates (2025-01-31). Got {value!r} instead.") from exc
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    return ibis.literal(value, type="timestamp")
+
+
+def journey_touches(
+    source: Any,
+    *,
+    conversion: str = "won",
+    level: str = "lead",
+    lookback_days: int = 90,
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+    touch_types: tuple[str, ...] | None = None,
+    include_nulls: bool = True,
+) -> ir.Table:
+    """Every touch of every journey, with its position and the W/Z key-touch flags (lazy Ibis table).
+
+    Columns: ``journey_id, entity_id, converted (bool), value, converted_at, touchpoint_id, occurred_at,
+    channel, campaign_id, touch_type, position (0-based), n_touches, days_before, is_lead_touch,
+    is_opportunity_touch, is_won_touch``. ``days_before`` is the touch's age at the conversion (time decay).
+    The lead-creation touch is the last touch at or before the lead was created (likewise the opportunity
+    touch); journeys where no touch precedes that moment simply have no such key touch. Conversions fall in
+    ``[start, end)`` by ``converted_at``; null journeys by their last touch. ``touch_types`` keeps only
+    marketing or sales touches (default both).
+    """
+    if lookback_days is None or lookback_days <= 0:
+        raise ConfigError(f"lookback_days must be a positive number of days. Got {lookback_days!r} instead.")
+    table = table_getter(source)
+    touches = table("touchpoints")
+    if touch_types:
+        touches = touches.filter(touches.touch_type.isin(list(touch_types)))
+    entity_col = "lead_id" if level == "lead" else "account_id"
+    touches = touches.select(
+        t_entity=touches[entity_col],
+        touchpoint_id=touches.touchpoint_id,
+        occurred_at=touches.occurred_at.cast("timestamp"),
+        channel=touches.channel.fill_null("unknown"),
+        campaign_id=touches.campaign_id,
+        touch_type=touches.touch_type,
+    ).filter(ibis._.t_entity.notnull())
+    all_conv = conversion_events(source, conversion=conversion, level=level)
+    conv = all_conv
+    lo, hi = _as_ts(start), _as_ts(end)
+    if lo is not None:
+        conv = conv.filter(conv.converted_at >= lo)
+    if hi is not None:
+        conv = conv.filter(conv.converted_at < hi)
+    lookback = ibis.interval(days=int(lookback_days))
+    joined = conv.join(
+        touches,
+        (conv.entity_id == touches.t_entity)
+        & (touches.occurred_at <= conv.converted_at)
+        & (touches.occurred_at > conv.converted_at - lookback),
+    )
+    converted = joined.select(
+        journey_id=joined.conversion_id,
+        entity_id=joined.entity_id,
+        converted=ibis.literal(True),
+        value=joined.value,
+        converted_at=joined.converted_at,
+        lead_created_at=joined.lead_created_at,
+        opportunity_created_at=joined.opportunity_created_at,
+        won_at=joined.won_at,
+        touchpoint_id=joined.touchpoint_id,
+        occurred_at=joined.occurred_at,
+        channel=joined.channel,
+        campaign_id=joined.campaign_id,
+        touch_type=joined.touch_type,
+    )
+    parts = [converted]
+    if include_nulls:
+        converters = all_conv.select(c_entity=all_conv.entity_id).distinct()
+        rest = touches.anti_join(converters, touches.t_entity == converters.c_entity)
+        last = rest.group_by(l_entity=rest.t_entity).aggregate(last_at=rest.occurred_at.max())
+        if lo is not None:
+            last = last.filter(last.last_at >= lo)
+        if hi is not None:
+            last = last.filter(last.last_at < hi)
+        nj = rest.join(last, (rest.t_entity == last.l_entity) & (rest.occurred_at > last.last_at - lookback))
+        nulls = nj.select(
+            journey_id=ibis.literal("null:").concat(nj.t_entity),
+            entity_id=nj.t_entity,
+            converted=ibis.literal(False),
+            value=ibis.literal(0.0),
+            converted_at=nj.last_at,
+            lead_created_at=ibis.null("timestamp"),
+            opportunity_created_at=ibis.null("timestamp"),
+            won_at=ibis.null("timestamp"),
+            touchpoint_id=nj.touchpoint_id,
+            occurred_at=nj.occurred_at,
+            channel=nj.channel,
+            campaign_id=nj.campaign_id,
+            touch_type=nj.touch_type,
+        )
+        parts.append(nulls)
+    j = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    ordered = ibis.window(group_by=j.journey_id, order_by=[j.occurred_at, j.touchpoint_id])
+    whole = ibis.window(group_by=j.journey_id)
+    j = j.mutate(
+        position=ibis.row_number().over(ordered),
+        n_touches=j.touchpoint_id.count().over(whole),
+        days_before=(j.converted_at.epoch_seconds() - j.occurred_at.epoch_seconds()).cast("float64") / _SECONDS_PER_DAY,
+    )
+    lead_pos = ibis.cases((j.occurred_at <= j.lead_created_at, j.position), else_=ibis.null("int64"))
+    opp_pos = ibis.cases((j.occurred_at <= j.opportunity_created_at, j.position), else_=ibis.null("int64"))
+    j = j.mutate(lead_pos=lead_pos.max().over(whole), opp_pos=opp_pos.max().over(whole))
+    j = j.mutate(
+        is_lead_touch=(j.position == j.lead_pos).fill_null(False),
+        is_opportunity_touch=(j.position == j.opp_pos).fill_null(False),
+        is_won_touch=(j.won_at.notnull() & (j.position == j.n_touches - 1)).fill_null(False),
+    )
+    return j.drop("lead_pos", "opp_pos", "lead_created_at", "opportunity_created_at", "won_at")
+
+
+def path_key(touches: ir.Table, by: str) -> ir.StringValue:
+    """The path element of a touch: its channel, or its campaign (``(no campaign)`` when untagged)."""
+    _check("attribution key", by, PATH_KEYS)
+    return touches.channel if by == "channel" else touches.campaign_id.fill_null(NO_CAMPAIGN)
+
+
+def path_counts(touches: ir.Table, *, by: str = "channel") -> ir.Table:
+    """Distinct paths with ``conversions``, ``nulls`` and ``value`` — the only table models bring into numpy.
+
+    ``touches`` is :func:`journey_touches`. One journey is one path; the path string lists its touches'
+    channels (or campaigns) in time order joined by ``" > "``.
+    """
+    key = touches.position.cast("string").lpad(7, "0").concat("|", path_key(touches, by))
+    per = touches.group_by("journey_id").aggregate(
+        steps=key.collect(),
+        converted=touches.converted.max(),
+        value=touches.value.max(),
+    )
+    per = per.mutate(path=per.steps.sort().map(lambda s: s.substr(8)).join(PATH_SEPARATOR))
+    conv = per.converted.cast("int64")
+    return (
+        per.group_by("path")
+        .aggregate(
+            conversions=conv.sum().cast("float64"),
+            nulls=(1 - conv).sum().cast("float64"),
+            value=per.value.sum().cast("float64"),
+        )
+        .order_by("path")
+    )
+
+
+def transition_counts(touches: ir.Table, *, by: str = "channel") -> ir.Table:
+    """First-order transition counts ``(from_state, to_state, count)`` computed on the engine.
+
+    States are channel (or campaign) codes plus ``(start)``, ``(conversion)`` and ``(null)``; consecutive
+    repeats are kept (they do not change first-order absorption probabilities). Used by the engine-parity
+    tests and available to callers who want the chain without the path table.
+    """
+    key = path_key(touches, by)
+    t = touches.mutate(state=key)
+    w = ibis.window(group_by=t.journey_id, order_by=t.position)
+    t = t.mutate(prev=t.state.lag().over(w))
+    inner = t.select(from_state=t.prev.fill_null("(start)"), to_state=t.state)
+    last = t.filter(t.position == t.n_touches - 1)
+    ends = last.select(
+        from_state=last.state,
+        to_state=ibis.ifelse(last.converted, "(conversion)", "(null)"),
+    )
+    edges = inner.union(ends)
+    return edges.group_by("from_state", "to_state").aggregate(count=edges.count()).order_by("from_state", "to_state")
