@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 
 from revalign.engine import Engine, connect
 from revalign.model.tables import CANONICAL_TABLES, canonical_table
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
+
+if TYPE_CHECKING:
+    from revalign.kpis.catalog import Catalog
+    from revalign.kpis.query import KpiQuery
 
 
 class Project:
@@ -46,6 +51,20 @@ class Project:
     @cached_property
     def canonical_tables(self) -> tuple[str, ...]:
         return CANONICAL_TABLES
+
+    # -- KPIs: delegates to revalign.kpis --------------------------------------------------------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The KPI catalog: the default one plus the ``catalog:`` files and folders of revalign.yaml."""
+        from revalign.kpis.query import project_catalog
+
+        return project_catalog(self)
+
+    def kpi(self, *names: str) -> KpiQuery:
+        """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``."""
+        from revalign.kpis.query import KpiQuery
+
+        return KpiQuery(self, names, self.catalog)
 
     def table(self, name: str) -> ir.Table:
         """A canonical table as a lazy Ibis expression; an empty typed table if nothing was loaded yet."""

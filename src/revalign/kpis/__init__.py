@@ -1,0 +1,32 @@
+"""③ The KPI catalog: YAML definitions → validated spec → Ibis expressions → results.
+
+from revalign.kpis import default_catalog, evaluate
+cat = default_catalog()
+cat.get("win_rate").description
+evaluate(project, ["win_rate", "new_revenue"], grain="quarter", by=("segment",))
+"""
+
+from __future__ import annotations
+
+from revalign.kpis.catalog import Catalog, default_catalog, load_catalog
+from revalign.kpis.issues import Issue, Level
+from revalign.kpis.query import KpiQuery, evaluate, project_catalog, query
+from revalign.kpis.spec import STANDARD_DIMENSIONS, Kpi, MetricInput, Revision, SemanticModel, Target
+
+__all__ = [
+    "STANDARD_DIMENSIONS",
+    "Catalog",
+    "Issue",
+    "Kpi",
+    "KpiQuery",
+    "Level",
+    "MetricInput",
+    "Revision",
+    "SemanticModel",
+    "Target",
+    "default_catalog",
+    "evaluate",
+    "load_catalog",
+    "project_catalog",
+    "query",
+]
