@@ -69,7 +69,15 @@ def as_frame(project: Project, result: Any) -> pd.DataFrame:
 
 
 def period_kwargs(filters: Filters) -> dict[str, Any]:
-    return {k: v for k, v in (("start", filters.start), ("end", filters.end)) if v is not None}
+    """``start``/``end`` for the library, whose date ranges are half-open: the API's inclusive ``end`` + 1 day."""
+    from datetime import timedelta
+
+    out: dict[str, Any] = {}
+    if filters.start is not None:
+        out["start"] = filters.start
+    if filters.end is not None:
+        out["end"] = filters.end + timedelta(days=1)
+    return out
 
 
 def has_data(project: Project, table: str = "opportunities") -> bool:
@@ -586,6 +594,7 @@ def overview(project: Project, filters: Filters) -> Report:
                 "contribution",
                 "contribution_pct",
                 "kind",
+                "is_leaf",
             )
             if c in tree.columns
         ]
@@ -602,6 +611,7 @@ def overview(project: Project, filters: Filters) -> Report:
                 "y": "contribution",
                 "kind": "bar",
                 "title": "Contribution to the north star's change",
+                "where": {"is_leaf": True},
             }
         )
         summary = getattr(dec, "summary", None)
@@ -659,21 +669,22 @@ def funnel(project: Project, filters: Filters) -> Report:
 
 
 def channels(project: Project, filters: Filters) -> Report:
-    """Channel productivity: leads, pipeline, revenue, spend and efficiency per channel."""
+    """Channel productivity: spend, leads, pipeline, revenue and efficiency ratios per channel (or campaign)."""
     run = library("revalign.analytics.channels", "channel_productivity", "Channel productivity")
     require_data(project, "Channel productivity")
-    kwargs: dict[str, Any] = dict(period_kwargs(filters))
-    if filters.segment:
-        kwargs["segment"] = filters.segment
-    frame = as_frame(project, run(project, **kwargs))
+    by = ("campaign_id",) if filters.by in ("campaign", "campaign_id") else ("channel",)
     report = Report(page="channels", title="Channels")
-    report.add("channels", "Channel productivity", frame)
-    key = "channel" if "channel" in frame.columns else frame.columns[0] if len(frame.columns) else "channel"
+    for mode in ("sourced", "influenced"):
+        frame = as_frame(project, run(project, by=by, attribution=mode, **period_kwargs(filters)))
+        report.add(mode, f"{mode.capitalize()} by {by[0].replace('_id', '')}", frame)
+    frame = report.tables["sourced"][1]
     value = next((c for c in ("revenue", "pipeline", "leads") if c in frame.columns), None)
     if value:
         report.meta["charts"] = [
-            {"table": "channels", "x": key, "y": value, "kind": "bar", "title": f"{value} by channel"}
+            {"table": "sourced", "x": by[0], "y": value, "kind": "bar", "title": f"Sourced {value} by {by[0]}"}
         ]
+    if filters.segment:
+        report.notices.append("Channel productivity covers every segment (the segment filter does not apply here).")
     return report
 
 

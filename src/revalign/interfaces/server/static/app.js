@@ -10,7 +10,10 @@
     var t = tables[spec.table];
     if (!t || !t.rows.length) { fig.querySelector(".plot").textContent = "No data to chart."; return; }
     var groups = {};
-    t.rows.forEach(function (r) {
+    var where = spec.where || {};
+    t.rows.filter(function (r) {
+      return Object.keys(where).every(function (k) { return r[k] === where[k]; });
+    }).forEach(function (r) {
       var g = spec.color ? String(r[spec.color]) : (spec.name || spec.y);
       (groups[g] = groups[g] || { x: [], y: [] });
       groups[g].x.push(r[spec.x]); groups[g].y.push(r[spec.y]);
