@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis.expr.types as ir
 
@@ -79,6 +79,38 @@ class Project:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+    # -- attribution (owned by analytics/attribution) -------------------------------------------------------------
+    def attribution(
+        self,
+        *,
+        conversion: str = "won",
+        lookback_days: int = 90,
+        by: str = "channel",
+        models: Any = None,
+        start: Any = None,
+        end: Any = None,
+    ) -> Any:
+        """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
+        from revalign.analytics.attribution import attribution_comparison
+
+        return attribution_comparison(
+            self, conversion=conversion, lookback_days=lookback_days, by=by, models=models, start=start, end=end
+        )
+
+    def attribution_model_of_record(self, use: str) -> str:
+        """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
+        from revalign.analytics.attribution import model_of_record
+
+        return model_of_record(self, use)
+
+    def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
+        """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
+        from revalign.analytics.attribution import freeze_period
+
+        return freeze_period(self, period=period, start=start, end=end, **options)
+
+    # -- end of attribution ---------------------------------------------------------------------------------------
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:

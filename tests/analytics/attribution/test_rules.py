@@ -146,10 +146,10 @@ def test_touches_after_the_conversion_and_before_the_lookback_are_excluded(tiny)
         ("lead", {"paid_search > webinar": 1, "organic_search": 1, "paid_search": 1}),
         # MQL: L1 at 01-15 ← t1, t2; L2 at 02-12 ← u1, u2. L3, L4, L5 never became MQLs → nulls.
         ("mql", {"paid_search > webinar": 1, "organic_search > direct": 1}),
-        # opportunity created (every deal type): O1 02-01 ← t1..t4, O2 02-10 ← u1, u2, O4 04-05 ← w2, O5 ← x1
+        # opportunity created (new business): O1 02-01 ← t1..t4, O2 02-10 ← u1, u2, O4 04-05 ← w2 (O5 is a renewal)
         (
             "opportunity",
-            {"paid_search > webinar > email > direct": 1, "organic_search > direct": 1, "content": 1, "events": 1},
+            {"paid_search > webinar > email > direct": 1, "organic_search > direct": 1, "content": 1},
         ),
     ],
 )

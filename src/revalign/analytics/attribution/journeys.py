@@ -32,7 +32,7 @@ PATH_KEYS = ("channel", "campaign")
 PATH_SEPARATOR = " > "
 NO_CAMPAIGN = "(no campaign)"
 _SECONDS_PER_DAY = 86_400.0
-_WON_DEAL_TYPES = ("new_business",)
+_DEAL_TYPES = ("new_business",)
 
 
 def table_getter(source: Any) -> Callable[[str], ir.Table]:
@@ -59,7 +59,7 @@ def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 
 def conversion_events(
-    source: Any, *, conversion: str = "won", level: str = "lead", won_deal_types: tuple[str, ...] = _WON_DEAL_TYPES
+    source: Any, *, conversion: str = "won", level: str = "lead", deal_types: tuple[str, ...] = _DEAL_TYPES
 ) -> ir.Table:
     """One row per conversion: ``conversion_id, entity_id, converted_at, value, lead_created_at,
     opportunity_created_at, won_at`` (the last three mark the W/Z-shaped key touches; null when not reached).
@@ -67,8 +67,9 @@ def conversion_events(
     - ``lead``: the lead's creation (value 0);
     - ``mql``: the lead's first ``mql`` lifecycle event in the ledger (value 0);
     - ``opportunity``: an opportunity's creation (value = its amount, i.e. pipeline);
-    - ``won``: a won opportunity of ``won_deal_types`` (new business by default: renewals are not marketing's
-      to claim) at its ``closed_at`` (value = its amount).
+    - ``won``: a won opportunity at its ``closed_at`` (value = its amount).
+    Opportunities count when their ``deal_type`` is in ``deal_types`` (new business by default: renewals and
+    expansions are not marketing's to claim) or unknown.
     Opportunities without a lead (or, at account level, without an account) cannot be tied to touches and
     are left out of journeys; ``attribution_comparison`` reports how many conversions had no touch at all.
     """
@@ -100,9 +101,9 @@ def conversion_events(
             base = base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
     else:
         opps = table("opportunities")
+        opps = opps.filter(opps.deal_type.isin(list(deal_types)) | opps.deal_type.isnull())
         if conversion == "won":
             opps = opps.filter(opps.is_won & opps.closed_at.notnull())
-            opps = opps.filter(opps.deal_type.isin(list(won_deal_types)) | opps.deal_type.isnull())
             at = opps.closed_at.cast(ts)
         else:
             at = opps.created_at.cast(ts)

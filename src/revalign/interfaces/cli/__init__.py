@@ -35,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("project", "ingest", "check", "tables", "serve", "demo", "users", "simulate")
+COMMAND_MODULES: tuple[str, ...] = ("project", "ingest", "check", "tables", "serve", "demo", "users", "simulate", "attribute")
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 
 for _module in COMMAND_MODULES:
