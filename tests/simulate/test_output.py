@@ -106,3 +106,16 @@ def test_cli_simulate_writes_parquet_and_loads_an_engine(tmp_path: Path, capsys:
     assert all(r["rows"] == r["loaded"] for r in rows)
     assert (tmp_path / "o" / "ground_truth.json").exists()
     assert main(["simulate", "--scale", "huge", "--out", str(tmp_path / "x")]) == 6
+
+
+def test_ground_truth_reads_back_from_both_layouts(xs_folder: Path, tmp_path: Path) -> None:
+    from revalign.simulate import GroundTruth
+
+    chunked = GroundTruth.read(xs_folder)
+    company = simulate(scale="xs", seed=7)
+    company.to_parquet(tmp_path)
+    single = GroundTruth.read(tmp_path)
+    for truth in (chunked, single):
+        assert truth.labels.equals(company.truth.labels)
+        assert truth.leads.equals(company.truth.leads)
+        assert truth.to_dict() == json.loads(json.dumps(company.truth.to_dict()))

@@ -112,7 +112,9 @@ def test_lead_source_overwrites_match_ledger_and_truth(
     assert (leads.lead_source.loc[ow.index] == "outbound_sales").all()
     true = truth_leads.set_index("lead_id").true_source
     assert (true.loc[ow.index] == ow.original_value).all()
-    assert company.truth.true_sources == ow.original_value.to_dict()
+    rc = labels[labels.kind == "no_opportunity_recreate"]
+    expected_sources = {**ow.original_value.to_dict(), **dict(zip(rc.entity_id, rc.original_value, strict=True))}
+    assert company.truth.true_sources == expected_sources
     led = frames["ledger"]
     rows = led[(led.kind == "field") & (led.name == "lead_source") & (led.entity_type == "lead")].set_index("entity_id")
     assert set(rows.index) == set(ow.index), "every lead-source change in the ledger is a labelled overwrite"
@@ -128,7 +130,7 @@ def test_lead_source_overwrites_match_ledger_and_truth(
 
 
 def test_no_opportunity_recreations_are_what_the_label_says(
-    frames: dict[str, pd.DataFrame], labels: pd.DataFrame
+    frames: dict[str, pd.DataFrame], labels: pd.DataFrame, truth_leads: pd.DataFrame
 ) -> None:
     rc = labels[labels.kind == "no_opportunity_recreate"]
     assert len(rc) >= 5
@@ -141,6 +143,8 @@ def test_no_opportunity_recreations_are_what_the_label_says(
     assert (new.email.to_numpy() == orig.email.to_numpy()).all()
     assert (new.account_id.to_numpy() == orig.account_id.to_numpy()).all()
     assert (new.lead_source == "outbound_sales").all()
+    true = truth_leads.set_index("lead_id").true_source
+    assert (rc.original_value.to_numpy() == true.loc[rc.related_id].to_numpy()).all()
     gap = (new.created_at.to_numpy() - dq.occurred_at.loc[rc.related_id].to_numpy()) / np.timedelta64(1, "D")
     assert ((gap > 0) & (gap <= CFG.recreate_max_days)).all()
     opp = frames["opportunities"].set_index("lead_id").loc[rc.entity_id]

@@ -7,7 +7,8 @@ Kinds (``label.kind``):
   gamers do it often, others rarely.
 - ``no_opportunity_recreate``: an accepted, marketing-sourced lead is closed as ``disqualified`` (reason
   ``no_opportunity``) and within ``recreate_max_days`` another AE creates the same contact as a new,
-  outbound-sourced lead with its own opportunity. ``entity_id`` is the new lead, ``related_id`` the original.
+  outbound-sourced lead with its own opportunity. ``entity_id`` is the new lead, ``related_id`` the original,
+  ``original_value`` the original lead's true source, ``detail`` the days between the close and the re-creation.
 - ``duplicate_lead`` / ``duplicate_account``: the same person or company entered twice.
 - ``close_date_push``: an opportunity's close date pushed quarter after quarter (two or more pushes).
 - ``stage_skip``: a won opportunity that jumped over one or two stages.

@@ -233,9 +233,9 @@ def run_lifecycle(
         new_ids,
         t_new[orig],
         related_id=lid.take(pa.array(orig)),
-        field_name="lead_id",
-        original=jr.ids.take(pa.array(orig)),
-        new=new_ids,
+        field_name="lead_source",
+        original=take(cfg.channel_names, jr.source[orig]),
+        new="outbound_sales",
         actor=users_of(org, ae2[orig]),
         detail=pa.array(np.round(t_new[orig] - t_dq[orig], 2)).cast(pa.string()),
     )

@@ -54,9 +54,13 @@ class GroundTruth:
 
     @property
     def true_sources(self) -> dict[str, str]:
-        """True lead source of every lead whose CRM source was overwritten (lead id → channel)."""
-        t = self.labels_of("lead_source_overwrite")
-        return dict(zip(t.column("entity_id").to_pylist(), t.column("original_value").to_pylist(), strict=True))
+        """True lead source of every lead whose CRM source is false (lead id → channel): overwritten leads, and
+        leads re-created as outbound after a "no opportunity" close (they carry the original lead's source)."""
+        out: dict[str, str] = {}
+        for kind in ("lead_source_overwrite", "no_opportunity_recreate"):
+            t = self.labels_of(kind)
+            out.update(zip(t.column("entity_id").to_pylist(), t.column("original_value").to_pylist(), strict=True))
+        return out
 
     def to_dict(self, max_labels: int = MAX_JSON_LABELS) -> dict[str, Any]:
         """The JSON form; labels are inlined up to ``max_labels`` rows (beyond: only in ``truth/labels.parquet``)."""
@@ -87,6 +91,37 @@ class GroundTruth:
             "labels_file": "truth/labels.parquet",
             "labels": labels,
         }
+
+    @classmethod
+    def read(cls, folder: str | Path) -> GroundTruth:
+        """The ground truth written beside a simulated company (``ground_truth.json`` + ``truth/`` tables).
+
+        Works for both layouts: ``simulate_to_parquet`` (``truth/leads/part-*.parquet``) and
+        ``SimulatedCompany.to_parquet`` (``truth/leads.parquet``).
+        """
+        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
+
+        folder = Path(folder)
+        d = json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
+        leads_path = folder / "truth" / "leads"
+        if not leads_path.is_dir():
+            leads_path = folder / "truth" / "leads.parquet"
+        leads = ds.dataset(leads_path, format="parquet").to_table() if leads_path.exists() else None
+        return cls(
+            scale=d["scale"],
+            seed=d["seed"],
+            start=dt.date.fromisoformat(d["start"]),
+            end=dt.date.fromisoformat(d["end"]),
+            config=d["config"],
+            channels=d["channels"],
+            reps=d["reps"],
+            counts=d["counts"],
+            totals=d["totals"],
+            labels=pq.read_table(folder / d.get("labels_file", "truth/labels.parquet")),
+            leads=leads,
+            notes=d["notes"],
+        )
 
     def write(self, folder: Path) -> Path:
         path = Path(folder) / "ground_truth.json"
