@@ -180,3 +180,26 @@ def test_olist_loads_the_same_on_every_engine(engine, olist_files):
     assert report.rows_quarantined == 1
     assert int(engine.execute(engine.table("ledger").count())) == report.events_added == 2 * len(mqls) + 2 * 841
     assert ingest(engine, folder, "olist").skipped_as_duplicate
+
+
+def test_deals_loaded_after_the_mqls_do_not_duplicate_lifecycle_events(olist_files):
+    """Two loads (MQLs, then deals): the lead's mql → customer change is recorded once, at won_date."""
+    folder, mqls, deals = olist_files
+    engine = connect("duckdb://:memory:")
+    ingest(engine, folder / "olist_marketing_qualified_leads_dataset.csv", "olist")
+    report = ingest(engine, folder / "olist_closed_deals_dataset.csv", "olist")
+    assert {t.target for t in report.tables} == {"sdrs", "srs", "sellers", "converted_mqls", "deals"}
+    ledger = engine.execute(engine.table("ledger"))
+    customer = ledger[ledger["name"] == "customer"]
+    assert customer["entity_id"].is_unique and len(customer) == len(deals)
+    won = deals.set_index("mql_id")["won_date"].map(pd.Timestamp)
+    at_won = customer["occurred_at"].to_numpy() == won.loc[customer["entity_id"]].to_numpy()
+    # 841 at won_date (written by the deals target); the quarantined deal's lead changed stage in the
+    # CRM export, which the diff records at the export time
+    assert at_won.sum() == len(deals) - 1
+    owners = ledger[(ledger["kind"] == "field") & (ledger["name"] == "owner_id")]
+    assert len(owners) == len(deals) and owners["old_value"].isna().all()  # owner assigned by the deals export
+    opps = engine.execute(engine.table("opportunities"))
+    created = mqls.set_index("mql_id")["first_contact_date"]
+    assert (opps["created_at"].dt.normalize() == pd.to_datetime(created.loc[opps["lead_id"]]).to_numpy()).all()
+    engine.close()

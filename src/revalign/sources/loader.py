@@ -236,14 +236,20 @@ def ingest(
     records: list[pd.DataFrame] = []
     touched: list[str] = []
     appends: dict[str, list[pd.DataFrame]] = {}
+    configured: list[pd.DataFrame] = []  # events the mapping wrote: the diff of any table does not repeat them
+    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series]] = []
     for table in TABLE_ORDER:
         tick(f"validate {table}")
         mine = [p for p in prepared if p.target.table == table]
         if not mine:
             continue
         touched.append(table)
-        _load_table(engine, present, spec, table, mine, states, events, records, appends, load_id, now)
+        _load_table(
+            engine, present, spec, table, mine, states, events, records, appends, configured, diffs, load_id, now
+        )
 
+    for table, before, after, changed_at in diffs:  # after every table: configured events are all known
+        events.append(_diff_events(table, before, after, changed_at, configured))
     tick("write")
     ledger_rows = _new_ledger_rows(engine, present, events, load_id, now)
     report.events_added = len(ledger_rows)
@@ -444,6 +450,8 @@ def _load_table(
     events: list[pd.DataFrame],
     records: list[pd.DataFrame],
     appends: dict[str, list[pd.DataFrame]],
+    configured: list[pd.DataFrame],
+    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series]],
     load_id: str,
     now: datetime,
 ) -> None:
@@ -454,7 +462,6 @@ def _load_table(
     before = _existing(engine, present, table) if keyed else None
     state = before.copy() if before is not None else None
     changed_at = pd.Series(dtype="datetime64[us]")
-    configured: set[tuple[str, str]] = set()
     order = {"upsert": 0, "update": 1, "append": 2}
     for p in sorted(prepared, key=lambda p: order[p.target.mode]):
         frame = p.frame
@@ -477,7 +484,7 @@ def _load_table(
         new_events = _configured_events(p.target, good)
         p.stats.events_added = len(new_events)  # provisional; corrected once known ledger ids are removed
         events.append(new_events)
-        configured |= set(zip(new_events["entity_id"], new_events["name"], strict=True))
+        configured.append(new_events[["entity_id", "name"]])
         if table == "ledger":
             events.append(_ledger_rows_from(good))
             continue
@@ -501,7 +508,7 @@ def _load_table(
             if keys is not None and len(keys):
                 p.stats.rows_unchanged = int((~_rows_differ(before.loc[keys], state.loc[keys])).sum())
         if table in TRACKED:
-            events.append(_diff_events(table, before, state, changed_at, configured))
+            diffs.append((table, before, state, changed_at))
 
 
 def _state_of(engine: Engine, present: set[str], table: str, states: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -674,7 +681,7 @@ def _diff_events(
     before: pd.DataFrame,
     after: pd.DataFrame,
     changed_at: pd.Series,
-    configured: set[tuple[str, str]],
+    configured: list[pd.DataFrame],
 ) -> pd.DataFrame:
     """Ledger rows for tracked fields that changed on keys known before this load."""
     keys = before.index.intersection(after.index)
@@ -701,8 +708,11 @@ def _diff_events(
             }
         )
         if kind != "field":  # an event the mapping already wrote (with its real time) is not repeated
-            seen = [(i, n) in configured for i, n in zip(frame["entity_id"], frame["name"], strict=True)]
-            frame = frame[~np.asarray(seen, dtype=bool)]
+            written = pd.concat(configured, ignore_index=True) if configured else pd.DataFrame()
+            if len(written):
+                keys = pd.MultiIndex.from_frame(written[["entity_id", "name"]].astype(object))
+                seen = pd.MultiIndex.from_frame(frame[["entity_id", "name"]].astype(object)).isin(keys)
+                frame = frame[~seen]
             frame = frame[frame["name"].notna()]
         parts.append(frame)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -824,7 +834,7 @@ def _write_raw(engine: Engine, present: set[str], spec: Mapping, src: SourceFile
         names.append(name)
     table = src.table.rename_columns(names)
     table = table.append_column("_row", pa.array(src.rows, type=pa.int64()))
-    table = table.append_column("_load_id", pa.array([load_id] * table.num_rows, type=pa.string()))
+    table = table.append_column("_load_id", pa.repeat(pa.scalar(load_id, pa.string()), table.num_rows))
     name = raw_table_name(spec.name, src.path)
     if name in present and list(engine.table(name).columns) != table.column_names:
         name = f"{name}_{load_id.split('-')[-1]}"  # the export's columns changed: keep both layouts
