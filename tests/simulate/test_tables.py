@@ -202,3 +202,18 @@ def test_web_traffic_implies_the_configured_visitor_to_lead_rate(
             continue
         rate = leads[ch] / (wt.sessions[ch] / 1.25)
         assert rate == pytest.approx(d["visitor_to_lead"], rel=0.35), ch
+
+
+def test_accounts_exist_before_their_leads_and_touches_match_campaigns(frames: dict[str, pd.DataFrame]) -> None:
+    leads = frames["leads"].merge(
+        frames["accounts"][["account_id", "created_at"]], on="account_id", suffixes=("", "_a")
+    )
+    assert len(leads) == frames["leads"].account_id.notna().sum()
+    assert (leads.created_at >= leads.created_at_a).all()
+    tp = frames["touchpoints"].dropna(subset=["campaign_id"]).merge(frames["campaigns"], on="campaign_id")
+    day = tp.occurred_at.dt.date
+    assert ((day >= tp.start_date) & (day <= tp.end_date)).all()
+    assert (tp.channel_x == tp.channel_y).all()
+    lead_acc = frames["leads"].set_index("lead_id").account_id
+    touches = frames["touchpoints"]
+    assert (touches.account_id.to_numpy() == lead_acc.loc[touches.lead_id].to_numpy()).all()

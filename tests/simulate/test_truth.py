@@ -264,3 +264,22 @@ def test_expected_leads_follow_the_stated_concave_response_curve(company: Simula
             c["base"] * season + c["spend_share"] * (spend / c["daily_budget"]) ** c["beta"] * weekday
         )
         assert np.allclose(rebuilt, d["expected_leads_by_day"], atol=1e-3), name
+
+
+def test_mql_follows_the_scoring_rule_recomputed_from_touches(
+    frames: dict[str, pd.DataFrame], truth_leads: pd.DataFrame
+) -> None:
+    """score = fit(segment) + 5 per journey touch (max 40) + 60 for a demo request; MQL when score >= 60."""
+    done = truth_leads[truth_leads.conversion_at < END].set_index("lead_id")
+    tp = frames["touchpoints"].merge(done[["conversion_at"]], left_on="lead_id", right_index=True)
+    journey = tp[tp.occurred_at <= tp.conversion_at]
+    n_touch = journey.groupby("lead_id").size().reindex(done.index, fill_value=0)
+    demo = journey[journey.interaction == "demo_request"].groupby("lead_id").size().reindex(done.index, fill_value=0)
+    fit = done.segment.map({"smb": 5.0, "mid_market": 15.0, "enterprise": 25.0})
+    score = fit + np.minimum(5.0 * n_touch, 40.0) + 60.0 * (demo > 0)
+    leads = frames["leads"].set_index("lead_id").loc[done.index]
+    assert np.allclose(leads.score, score)
+    led = frames["ledger"]
+    mql = set(led[(led.kind == "lifecycle") & (led.name == "mql")].entity_id)
+    assert set(score[score >= 60].index) == mql & set(done.index)
+    assert 0.1 < len(mql) / len(frames["leads"]) < 0.5

@@ -205,12 +205,12 @@ class SimulationConfig:
     extra_touches_per_propensity: float = 0.8  # engaged leads touch more (a confounder for naive attribution)
     touch_gap_days: float = 6.0
     max_journey_days: float = 120.0
-    # lead scoring rule: fit + 5 per journey touch (max 40) + 40 for a demo request; MQL when score >= 50
+    # lead scoring rule: fit + 5 per journey touch (max 40) + 60 for a demo request; MQL when score >= 60
     fit_points: tuple[float, float, float] = (5.0, 15.0, 25.0)
     touch_points: float = 5.0
     max_touch_points: float = 40.0
-    demo_points: float = 40.0
-    mql_threshold: float = 50.0
+    demo_points: float = 60.0
+    mql_threshold: float = 60.0
     false_demo_rate: float = 0.04  # non-converting leads that still request a demo
     rejection_rate: float = 0.65  # non-converting MQLs that sales rejects (others are accepted, then recycled)
     sla_hours: float = 24.0

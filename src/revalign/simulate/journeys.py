@@ -11,7 +11,11 @@ presence is confounded with engagement, as in real data. The incremental convers
 ``Σ_i x_ic · (p_i − p_i without c)``; the ground truth sums them exactly over all leads.
 
 A converting lead requests a demo on its last journey touch (interaction ``demo_request``) and becomes an MQL
-two minutes later: that MQL time is the conversion time, and every journey touch is at or before it.
+two minutes later: that MQL time is the conversion time, and every journey touch is at or before it. (A few
+non-converting leads request a demo too; sales rejects or recycles them.)
+
+The MQL scoring rule (``SimulationConfig``): score = fit points of the segment (5/15/25) + 5 per journey touch
+(at most 40) + 60 for a demo request; MQL when the score reaches 60, at the end of the journey.
 """
 
 from __future__ import annotations
@@ -92,6 +96,7 @@ class Journeys:
     p: np.ndarray  # true conversion probability
     logit: np.ndarray
     converted: np.ndarray  # latent conversion (may fall after as_of)
+    demo: np.ndarray  # requested a demo on the last journey touch (every converting lead, a few others)
     t_conv: np.ndarray  # last journey touch + 2 minutes (conversion / MQL time when MQL)
     n_observed: np.ndarray  # journey touches on or before as_of
     # touches
@@ -197,6 +202,7 @@ def generate_journeys(
     logit = np.asarray(cfg.intercept)[segment] + propensity + x.astype(np.float64) @ effect
     p = expit(logit)
     converted = rng.random(n) < p
+    demo = converted | (rng.random(n) < cfg.false_demo_rate)  # some requests go nowhere
     t_conv = t0 + span + 2 * MINUTE
 
     interaction = np.where(
@@ -204,7 +210,7 @@ def generate_journeys(
         np.array([c.first_interaction for c in chans], dtype=object)[channel],
         np.array([c.interaction for c in chans], dtype=object)[channel],
     )
-    interaction[last[converted]] = "demo_request"
+    interaction[last[demo]] = "demo_request"
     campaign = campaign_for(mkt, cal, channel, t, rng)
     observed = t <= as_of
     n_observed = np.bincount(lead_of[observed], minlength=n)
@@ -224,6 +230,7 @@ def generate_journeys(
         p=p,
         logit=logit,
         converted=converted,
+        demo=demo,
         t_conv=t_conv,
         n_observed=n_observed,
         touch_lead=lead_of[observed],

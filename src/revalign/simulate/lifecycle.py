@@ -119,7 +119,7 @@ def run_lifecycle(
     seg = jr.segment
 
     # ---- scoring and MQL ------------------------------------------------------------------------------------
-    demo = jr.converted | (rng.random(n) < cfg.false_demo_rate)
+    demo = jr.demo
     seen = jr.t_conv <= as_of
     score = (
         np.asarray(cfg.fit_points)[seg]
