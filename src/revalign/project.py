@@ -80,37 +80,51 @@ class Project:
             self._engine.close()
             self._engine = None
 
-    # -- attribution (owned by analytics/attribution) -------------------------------------------------------------
-    def attribution(
+    # -- driver tree, scorecards, alignment: delegates to revalign.analytics.{decomposition,scorecard,alignment} --
+    def driver_trees(self) -> dict[str, Any]:
+        """Driver trees by name: the defaults plus ``<project>/trees/*.yaml``, checked against the catalog."""
+        from revalign.analytics.decomposition import project_trees
+
+        return project_trees(self)
+
+    def decompose(
         self,
+        root: str | None = None,
         *,
-        conversion: str = "won",
-        lookback_days: int = 90,
-        by: str = "channel",
-        models: Any = None,
-        start: Any = None,
-        end: Any = None,
+        start: str | None = None,
+        end: str | None = None,
+        grain: str = "quarter",
+        tree: str | None = None,
+        method: str = "shapley",
     ) -> Any:
-        """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
-        from revalign.analytics.attribution import attribution_comparison
+        """Why ``root`` (default: the north star) moved from ``start`` to ``end``: a ``Decomposition``."""
+        from revalign.analytics.decomposition import project_decomposition
 
-        return attribution_comparison(
-            self, conversion=conversion, lookback_days=lookback_days, by=by, models=models, start=start, end=end
-        )
+        return project_decomposition(self, root, start=start, end=end, grain=grain, tree=tree, method=method)  # type: ignore[arg-type]
 
-    def attribution_model_of_record(self, use: str) -> str:
-        """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
-        from revalign.analytics.attribution import model_of_record
+    def scorecard(
+        self,
+        department: str | None = None,
+        *,
+        period: str | None = None,
+        grain: str = "quarter",
+        by: tuple[str, ...] = (),
+        trend_periods: int = 4,
+    ) -> Any:
+        """Actual vs target, status and trend for ``department`` (default: joint) in ``period``: a ``Scorecard``."""
+        from revalign.analytics.scorecard import project_scorecard
 
-        return model_of_record(self, use)
+        return project_scorecard(self, department, period=period, grain=grain, by=by, trend_periods=trend_periods)
 
-    def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
-        """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
-        from revalign.analytics.attribution import freeze_period
+    def alignment(
+        self, *, period: str | None = None, grain: str = "quarter", department: str | None = None, card: Any = None
+    ) -> Any:
+        """Departments winning while the north star loses, in ``period``: an ``Alignment`` of findings."""
+        from revalign.analytics.alignment import project_alignment
 
-        return freeze_period(self, period=period, start=start, end=end, **options)
+        return project_alignment(self, period=period, grain=grain, department=department, card=card)
 
-    # -- end of attribution ---------------------------------------------------------------------------------------
+    # -- end of driver tree, scorecards, alignment ----------------------------------------------------------------
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:

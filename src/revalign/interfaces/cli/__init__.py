@@ -35,7 +35,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[str, ...] = ("project", "ingest", "check", "tables", "serve", "demo", "users", "simulate", "attribute")
+COMMAND_MODULES: tuple[str, ...] = (
+    "project",
+    "ingest",
+    "check",
+    "tables",
+    "serve",
+    "demo",
+    "users",
+    "simulate",
+    "tree",
+    "scorecard",
+)
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 
 for _module in COMMAND_MODULES:

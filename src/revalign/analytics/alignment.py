@@ -1,0 +1,251 @@
+"""⑤ The alignment check: flag departments that win their own scorecard while the business loses.
+
+Three findings, each naming the KPIs, departments, period and values involved:
+
+``department_green_north_star_off``
+    A department's scorecard is green (every KPI it owns that has a target is green) while the north star is
+    off target (red: severity ``high``; amber: ``medium``).
+``driver_improving_parent_worsening``
+    A KPI improved from the previous period (by its direction) while its parent in the tree worsened
+    (``high`` when the parent is the north star). Improving a driver that does not move its parent is
+    the pattern users fear: lead volume up, revenue down.
+``on_target_parent_off_target``
+    A KPI is green while its parent is amber or red (``high`` when the parent is red).
+
+The tree edges are the catalog's ``parent`` links plus, optionally, the edges of a driver tree, so that a
+formula driver (say ``new_leads`` under ``new_revenue``) is checked even if its catalog parent differs.
+The checks read a joint :class:`~revalign.analytics.scorecard.Scorecard`; they compute nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from revalign.analytics.scorecard import Scorecard, ScorecardRow
+
+if TYPE_CHECKING:
+    from revalign.project import Project
+
+Kind = Literal["department_green_north_star_off", "driver_improving_parent_worsening", "on_target_parent_off_target"]
+OFF_TARGET = ("amber", "red")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One misalignment: what, how serious, and the KPIs/departments/values that show it."""
+
+    kind: Kind
+    severity: Literal["high", "medium"]
+    period: str
+    message: str
+    kpis: tuple[str, ...]
+    departments: tuple[str, ...]
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "period": self.period,
+            "message": self.message,
+            "kpis": list(self.kpis),
+            "departments": list(self.departments),
+            "values": self.values,
+        }
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """Every finding for one scorecard period (empty when the departments and the north star agree)."""
+
+    period: str
+    grain: str
+    north_star: str | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def involving(self, department: str) -> Alignment:
+        """Only the findings that name ``department``."""
+        kept = tuple(f for f in self.findings if department in f.departments)
+        return Alignment(self.period, self.grain, self.north_star, kept)
+
+    def to_pandas(self) -> pd.DataFrame:
+        cols = ["kind", "severity", "period", "message", "kpis", "departments"]
+        return pd.DataFrame(
+            [
+                {**f.to_dict(), "kpis": ", ".join(f.kpis), "departments": ", ".join(f.departments)}
+                for f in self.findings
+            ],
+            columns=[*cols, "values"],
+        )[cols]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period,
+            "grain": self.grain,
+            "north_star": self.north_star,
+            "ok": self.ok,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _fmt(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "percent":
+        return f"{value:.1%}"
+    if unit == "currency" or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}"
+
+
+def _facts(r: ScorecardRow) -> dict[str, Any]:
+    return {
+        "label": r.label,
+        "department": r.department,
+        "actual": r.actual,
+        "target": r.target,
+        "status": r.status,
+        "previous": r.previous,
+        "movement": r.movement,
+    }
+
+
+def _vs_target(r: ScorecardRow) -> str:
+    return f"{r.label} {_fmt(r.actual, r.unit)} vs target {_fmt(r.target, r.unit)}"
+
+
+def _move(r: ScorecardRow) -> str:
+    return f"{r.label} {_fmt(r.previous, r.unit)} → {_fmt(r.actual, r.unit)}"
+
+
+def alignment_findings(card: Scorecard, edges: Iterable[tuple[str, str]] = ()) -> Alignment:
+    """Check a joint scorecard for the three misalignments (see the module docstring).
+
+    ``edges`` are ``(child, parent)`` KPI pairs; each row's own ``parent`` is always included. Only
+    whole-company rows (no slice dimensions) are checked.
+    """
+    rows = {r.kpi: r for r in card.rows if not r.dims}
+    findings: list[Finding] = []
+    star = rows.get(card.north_star) if card.north_star else None
+
+    # (a) departments green while the north star is off target
+    if star is not None and star.status in OFF_TARGET:
+        for dept, status in card.department_status().items():
+            if status != "green":
+                continue
+            greens = [r for r in rows.values() if r.department == dept and r.status == "green"]
+            listed = "; ".join(_vs_target(r) for r in greens)
+            findings.append(
+                Finding(
+                    kind="department_green_north_star_off",
+                    severity="high" if star.status == "red" else "medium",
+                    period=card.period,
+                    message=(
+                        f"{dept} is on target in {card.period} ({listed}) while the north star is {star.status}: "
+                        f"{_vs_target(star)}."
+                    ),
+                    kpis=(star.kpi, *(r.kpi for r in greens)),
+                    departments=(dept, *([star.department] if star.department and star.department != dept else [])),
+                    values={r.kpi: _facts(r) for r in (star, *greens)},
+                )
+            )
+
+    pairs = dict.fromkeys([*((r.kpi, r.parent) for r in rows.values() if r.parent), *edges])
+    for child_name, parent_name in pairs:
+        child, parent = rows.get(child_name), rows.get(parent_name)
+        if child is None or parent is None or child_name == parent_name:
+            continue
+        depts = tuple(dict.fromkeys(d for d in (child.department, parent.department) if d))
+        values = {child.kpi: _facts(child), parent.kpi: _facts(parent)}
+        # (b) a driver improving while its parent worsens
+        if child.movement == "improving" and parent.movement == "worsening":
+            findings.append(
+                Finding(
+                    kind="driver_improving_parent_worsening",
+                    severity="high" if parent.is_north_star else "medium",
+                    period=card.period,
+                    message=(
+                        f"{_move(child)} improved ({child.department or 'no department'}) while its parent "
+                        f"{_move(parent)} worsened, {child.previous_period} to {child.period}."
+                    ),
+                    kpis=(child.kpi, parent.kpi),
+                    departments=depts,
+                    values=values,
+                )
+            )
+        # (c) a KPI on target whose parent is off target
+        if child.status == "green" and parent.status in OFF_TARGET:
+            findings.append(
+                Finding(
+                    kind="on_target_parent_off_target",
+                    severity="high" if parent.status == "red" else "medium",
+                    period=card.period,
+                    message=(
+                        f"{_vs_target(child)} is on target ({child.department or 'no department'}) while its parent "
+                        f"is {parent.status}: {_vs_target(parent)} in {card.period}."
+                    ),
+                    kpis=(child.kpi, parent.kpi),
+                    departments=depts,
+                    values=values,
+                )
+            )
+    order = {"high": 0, "medium": 1}
+    findings.sort(key=lambda f: (order[f.severity], f.kind, f.kpis))
+    return Alignment(card.period, card.grain, card.north_star, tuple(findings))
+
+
+def project_alignment(
+    project: Project,
+    *,
+    period: str | None = None,
+    grain: str = "quarter",
+    department: str | None = None,
+    tree: str | None = None,
+    card: Scorecard | None = None,
+) -> Alignment:
+    """Run the alignment check on the project's scorecard for ``period`` (default: the latest).
+
+    Edges are the catalog's parent links plus the north-star driver tree's formula edges (or those of ``tree``).
+    Without ``department`` the check runs on the joint scorecard (pass ``card`` to reuse one already built for
+    the same period). With ``department`` it evaluates only what the department's findings can name — its KPIs,
+    their parents and children, and the north star — and keeps the findings that involve the department.
+    """
+    from revalign.analytics.decomposition import project_trees
+    from revalign.analytics.scorecard import project_catalog, project_scorecard
+    from revalign.kpis.tree import find_tree
+
+    catalog = project_catalog(project)
+    edges = list(catalog.tree_edges())
+    trees = project_trees(project, catalog=catalog)
+    if tree is not None:
+        edges += find_tree(trees, name=tree).edges()
+    else:  # the north star's tree, if there is one; otherwise the catalog's links alone
+        edges += next((t.edges() for t in trees.values() if t.root == catalog.north_star), [])
+    if department is None:
+        if card is None or card.department is not None or card.by:
+            card = project_scorecard(project, period=period, grain=grain)
+        return alignment_findings(card, edges)
+    own = {k.name for k in catalog.kpis.values() if k.department == department}
+    if not own:
+        from revalign.errors import UnknownNameError
+
+        known = {k.department for k in catalog.kpis.values() if k.department}
+        raise UnknownNameError("department", department, known)
+    near = own | {catalog.north_star}
+    near |= {p for c, p in edges if c in own} | {c for c, p in edges if p in own}
+    names = [n for n in catalog.kpis if n in near]
+    card = project_scorecard(project, period=period, grain=grain, kpis=names)
+    found = alignment_findings(card, edges).involving(department)
+    # another department's roll-up on this partial card is incomplete: keep (a) findings for this department only
+    kept = tuple(
+        f for f in found.findings if f.kind != "department_green_north_star_off" or f.departments[0] == department
+    )
+    return Alignment(found.period, found.grain, found.north_star, kept)

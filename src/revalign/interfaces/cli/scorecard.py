@@ -1,0 +1,69 @@
+"""``revalign scorecard``: actual vs target per KPI, with status and trend, and the alignment check.
+
+Exit code 1 (documented in ``revalign.interfaces.cli``) when the alignment check finds a misalignment: a
+department green while the north star is off target, a driver improving while its parent worsens, or a KPI on
+target under an off-target parent. ``--json`` prints ``{"scorecard": …, "alignment": …}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from revalign.errors import RevalignError
+from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_USAGE, app
+from revalign.interfaces.cli.render import console, err_console, print_json, print_table
+from revalign.project import open_project
+
+STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "bold red"}
+COLUMNS = ["label", "department", "owner", "actual", "target", "attainment", "status", "previous", "pct_change",
+           "trend_direction"]  # fmt: skip
+
+
+def _usage(message: str) -> NoReturn:
+    """A bad option value: say why on stderr and exit with the documented usage code."""
+    err_console.print(f"[bold red]Usage error[/]: {message}", highlight=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def scorecard(
+    department: Annotated[str | None, typer.Option(help="One department (default: the joint scorecard).")] = None,
+    period: Annotated[str | None, typer.Option(help="Period label, e.g. 2025-Q2 (default: the latest).")] = None,
+    grain: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "quarter",
+    by: Annotated[list[str] | None, typer.Option(help="Slice by a dimension (repeatable), e.g. --by segment.")] = None,
+    trend: Annotated[int, typer.Option(help="Number of periods in the trend.")] = 4,
+    project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Scorecard per department or joint: actual vs target, status, trend; flags misalignment (exit 1)."""
+    proj = open_project(project)
+    try:
+        card = proj.scorecard(department, period=period, grain=grain, by=tuple(by or ()), trend_periods=trend)
+        joint = card if department is None and not by else None
+        alignment = proj.alignment(period=card.period, grain=grain, department=department, card=joint)
+    except ValueError as exc:
+        if isinstance(exc, RevalignError):
+            raise
+        _usage(str(exc))
+    finally:
+        proj.close()
+    if as_json:
+        print_json({"scorecard": card.to_dict(), "alignment": alignment.to_dict()})
+    else:
+        frame = card.to_pandas()
+        frame["status"] = [f"[{STATUS_STYLE.get(s, 'dim')}]{s}[/]" for s in frame["status"]]
+        title = f"{department.capitalize() if department else 'Joint'} scorecard, {card.period}"
+        print_table(frame[[*card.by, *COLUMNS]], title=title)
+        status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())
+        console.print(f"Departments: {status}", highlight=False)
+        if alignment.ok:
+            console.print("[green]Aligned:[/] no department wins while the north star loses.")
+        else:
+            console.print(f"[bold red]{len(alignment.findings)} alignment finding(s):[/]")
+            for f in alignment.findings:
+                console.print(f"  {f.severity.upper()} {f.kind}: {f.message}", highlight=False)
+    if not alignment.ok:
+        raise typer.Exit(EXIT_FINDINGS)

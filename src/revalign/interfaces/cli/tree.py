@@ -1,0 +1,104 @@
+"""``revalign tree``: the north-star driver tree with values, and why the north star moved.
+
+Prints the one-line explanation a leader reads ("New revenue −12.0%: New leads −7.9 (marketing), …"), the tree
+with each driver's values and contribution, and the contribution table; ``--json`` prints the decomposition's
+``to_dict()``. All numbers come from :func:`revalign.analytics.decomposition.project_decomposition`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.tree import Tree
+
+from revalign.errors import RevalignError
+from revalign.interfaces.cli import EXIT_USAGE, app
+from revalign.interfaces.cli.render import console, err_console, print_json, print_table
+from revalign.project import open_project
+
+
+def _num(value: Any, unit: str | None = None) -> str:
+    """Display formatting only (percent units as %, large numbers with separators)."""
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+def _pp(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1f} pp".replace("-", "−")
+
+
+def _usage(message: str) -> NoReturn:
+    """A bad option value: say why on stderr and exit with the documented usage code."""
+    err_console.print(f"[bold red]Usage error[/]: {message}", highlight=False)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@app.command("tree")
+def tree_command(
+    root: Annotated[str | None, typer.Option(help="Root KPI (default: the catalog's north star).")] = None,
+    tree: Annotated[str | None, typer.Option(help="Driver tree by name (e.g. revenue, ltv_cac).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Period to compare from, e.g. 2025-Q1.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Period to compare to (default: the latest).")] = None,
+    grain: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "quarter",
+    method: Annotated[str, typer.Option(help="shapley (any formula) or lmdi (products; else Shapley).")] = "shapley",
+    list_trees: Annotated[bool, typer.Option("--list", help="List the driver trees and their formulas.")] = False,
+    project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Explain the change of the north star between two periods, driver by driver (exact, with residual)."""
+    proj = open_project(project)
+    if list_trees:
+        trees = proj.driver_trees()
+        rows = [{"tree": t.name, "node": k, "formula": f.text, "source": t.source} for t in trees.values()
+                for k, f in t.formulas.items()]  # fmt: skip
+        if as_json:
+            print_json([t.to_dict() for t in trees.values()])
+        else:
+            print_table(rows, title="Driver trees")
+        return
+    if method not in ("shapley", "lmdi"):
+        _usage("--method must be shapley or lmdi")
+    try:
+        result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method)  # type: ignore[arg-type]
+    except ValueError as exc:
+        if isinstance(exc, RevalignError):
+            raise
+        _usage(str(exc))
+    finally:
+        proj.close()
+    if as_json:
+        print_json(result.to_dict())
+        return
+    console.print(f"[bold]{result.summary()}[/]", highlight=False)
+    console.print(
+        f"{result.label}: {_num(result.value_from, result.unit)} ({result.period_from}) → "
+        f"{_num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}",
+        highlight=False,
+    )
+    nodes: dict[tuple[str, ...], Tree] = {}
+    for row in result.rows:
+        if row.kind == "residual" and not row.contribution:
+            continue
+        text = (
+            f"{row.label}: {_num(row.value_from, row.unit)} → {_num(row.value_to, row.unit)}   "
+            f"contribution {_pp(row.contribution_pct)}"
+            + (f" [{row.department}]" if row.department else "")
+            + (f"  ({row.note})" if row.note else "")
+        )
+        if row.kind == "residual":
+            text = f"[italic]{row.label}: {_pp(row.contribution_pct)}[/]"
+        if row.kind == "root":
+            nodes[row.path] = Tree(f"[bold]{text}[/]")
+        else:
+            nodes[row.path] = nodes[row.path[:-1]].add(text)
+    if nodes:
+        console.print(nodes[(result.root,)], highlight=False)
+    columns = ("label", "department", "value_from", "value_to", "contribution", "contribution_pct")
+    leaves = [{c: row.to_dict()[c] for c in columns} for row in result.leaf_rows()]
+    total = _num(result.change, result.unit)
+    print_table(leaves, title=f"Contributions to the change of {result.label} (they add up to {total})")
