@@ -272,14 +272,17 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     """Read and validate a mapping; every problem is reported with file and line."""
     path = mapping_path(name_or_path)
     text = path.read_text(encoding="utf-8")
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text)
+        node = loader.get_single_node()
+        if node is None:
+            raise ConfigError(f"{path}: the mapping is empty; it needs at least name and targets.")
+        lines: dict[tuple[Any, ...], int] = {}
+        data = _to_python(node, (), lines, loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if node is None:
-        raise ConfigError(f"{path}: the mapping is empty; it needs at least name and targets.")
-    lines: dict[tuple[Any, ...], int] = {}
-    data = _to_python(node, (), lines)
+    finally:
+        loader.dispose()
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
@@ -295,20 +298,19 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
     return mapping.model_copy(update={"source": FileContext(str(path))})
 
 
-def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], loader: Any) -> Any:
     """Plain Python data from a YAML node, recording the 1-based line of every key and item."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _to_python(value_node, (*path, key), lines)
+            key = loader.construct_object(key_node, deep=True)
+            out[key] = _to_python(value_node, (*path, key), lines, loader)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_to_python(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
 
 
 def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
