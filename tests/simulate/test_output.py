@@ -119,3 +119,46 @@ def test_ground_truth_reads_back_from_both_layouts(xs_folder: Path, tmp_path: Pa
         assert truth.labels.equals(company.truth.labels)
         assert truth.leads.equals(company.truth.leads)
         assert truth.to_dict() == json.loads(json.dumps(company.truth.to_dict()))
+
+
+def test_cli_simulate_into_a_project(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from revalign.interfaces.cli import main
+    from revalign.project import init_project, open_project
+
+    init_project(tmp_path / "p", engine_url="duckdb:///revalign.duckdb")
+    code = main(
+        [
+            "simulate",
+            "--scale",
+            "xs",
+            "--seed",
+            "7",
+            "--out",
+            str(tmp_path / "o"),
+            "--project",
+            str(tmp_path / "p"),
+            "--json",
+        ]
+    )
+    assert code == 0
+    rows = {r["table"]: r["rows"] for r in json.loads(capsys.readouterr().out)}
+    project = open_project(tmp_path / "p")
+    try:
+        for name in TABLES:
+            assert int(project.engine.execute(project.table(name).count())) == rows[name]
+    finally:
+        project.close()
+
+
+def test_bench_data_generates_once_and_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, duckdb_engine) -> None:
+    from bench import data
+
+    monkeypatch.setattr(data, "WORK", tmp_path / "_work")
+    folder = data.scale_data("xs", seed=7)
+    stamp = (folder / "leads" / "part-00000.parquet").stat().st_mtime_ns
+    assert data.scale_data("xs", seed=7) == folder
+    assert (folder / "leads" / "part-00000.parquet").stat().st_mtime_ns == stamp, "reused, not regenerated"
+    assert not list((tmp_path / "_work").glob(".*tmp"))
+    counts = data.load_scale(duckdb_engine, "xs", seed=7)
+    truth = json.loads((folder / "ground_truth.json").read_text())
+    assert counts == truth["counts"]
