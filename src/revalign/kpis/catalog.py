@@ -117,6 +117,18 @@ class Catalog:
         walk(name)
         return out
 
+    def dimensions_of(self, name: str) -> list[str]:
+        """Categorical dimensions ``name`` can be sliced by (every semantic model it reads reaches them)."""
+        from revalign.kpis.compile import Compiler
+        from revalign.kpis.rules.references import _unbound
+
+        return Compiler(self, _unbound).dimensions_of(self.get(name))
+
+    def can_slice(self, name: str, dims: Iterable[str]) -> bool:
+        """Whether every dimension in ``dims`` is reachable from KPI ``name``."""
+        reachable = set(self.dimensions_of(name))
+        return all(d in reachable for d in dims)
+
     def by_department(self, department: str) -> list[Kpi]:
         return [k for k in self.kpis.values() if k.department == department]
 

@@ -171,7 +171,7 @@ class Compiler:
         for name in dict.fromkeys(names):
             found = self.resolve(sm, name)
             if found is None:
-                raise UnknownNameError(
+                    raise UnknownNameError(
                     f"dimension reachable from semantic model {sm.name!r}", name, self._reachable(sm)
                 )
             if not found.path:
@@ -515,7 +515,9 @@ class Compiler:
             if req.start
             else calendar.truncate(t["__from"].min(), req.grain, fs)
         )
-        hi_default = ibis.greatest(t["__from"].max(), t["__to"].max().fill_null(t["__from"].max()))
+        # open-ended rows (valid_to NULL) are still valid today: the spine runs to today then
+        last = ibis.greatest(t["__from"].max(), t["__to"].max().fill_null(t["__from"].max()))
+        hi_default = ibis.ifelse(t["__to"].isnull().any(), ibis.greatest(last, ibis.today()), last)
         hi = ibis.literal(req.end - dt.timedelta(days=1)) if req.end else hi_default
         bounds = t.aggregate(__lo=lo, __hi=hi)
         if req.grain in ("day", "week"):

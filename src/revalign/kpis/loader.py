@@ -54,6 +54,7 @@ def _attach(model: Any, raw: Any, file: str) -> None:
     """Walk a validated model and its raw YAML together, giving every node its file and line."""
     if isinstance(model, Node) and isinstance(raw, LineDict):
         model._ctx = FileContext(file, raw.line)
+        model._key_lines = dict(raw.key_lines)
     if isinstance(model, BaseModel) and isinstance(raw, dict):
         for name in type(model).model_fields:
             if name in raw:

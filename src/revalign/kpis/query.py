@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from revalign.errors import UnknownNameError
 from revalign.kpis.asof import as_of_tables
 from revalign.kpis.cache import RESULTS, data_version, definition_hash
 from revalign.kpis.catalog import Catalog
@@ -88,6 +89,7 @@ class KpiQuery:
     compare_: str | None = None
     definitions_: str = "historical"
     use_cache: bool = True
+    skip_unreachable: bool = False
 
     def __post_init__(self) -> None:
         for name in self.names:
@@ -167,7 +169,14 @@ class KpiQuery:
             start = calendar.add_periods(
                 calendar.period_start(start, self.grain_, self.fiscal_year_start_month), self.grain_, -self._lag()
             )
-        return self._compiler(bound).compile(name, self.request(start))
+        try:
+            return self._compiler(bound).compile(name, self.request(start))
+        except UnknownNameError as exc:
+            if any(d == exc.name for d in self.by_):
+                raise UnknownNameError(
+                    f"dimension for KPI {name!r}", exc.name, self.catalog.dimensions_of(name)
+                ) from None
+            raise
 
     def explain(self, engine: str | None = None) -> str:
         """The SQL the engine (``duckdb``, ``postgres``, ``spark`` …; default the project's) would run."""
@@ -219,7 +228,10 @@ class KpiQuery:
         """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims."""
         version = data_version(self.project.engine) if self.use_cache else ""
         frames = []
-        for name in self.names:
+        names = self.names
+        if self.skip_unreachable and self.by_:
+            names = tuple(n for n in names if self.catalog.can_slice(n, [d for d in self.by_ if "__" not in d]))
+        for name in names:
             if self.use_cache:
                 frames.append(RESULTS.get_or_compute(self._cache_key(name, version), lambda n=name: self._run_one(n)))
             else:
@@ -284,9 +296,15 @@ def evaluate(
     catalog: Catalog | None = None,
     compare: str | None = None,
     definitions: str = "historical",
+    skip_unreachable: bool = False,
 ) -> pd.DataFrame:
-    """Evaluate KPIs: a long frame ``kpi, period_start, <by…>, value`` (see :class:`KpiQuery`)."""
+    """Evaluate KPIs: a long frame ``kpi, period_start, <by…>, value`` (see :class:`KpiQuery`).
+
+    A KPI whose semantic models cannot reach a ``by`` dimension raises :class:`UnknownNameError` listing the
+    dimensions it can be sliced by; ``skip_unreachable=True`` leaves such KPIs out instead.
+    """
     q = query(project, kpis, catalog).grain(grain).by(*by).period(start, end).as_of(as_of)
+    q = dataclasses.replace(q, skip_unreachable=skip_unreachable)
     if where:
         q = q.where(*([where] if isinstance(where, str) else where))
     if compare:

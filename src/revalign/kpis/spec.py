@@ -32,10 +32,15 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
     _ctx: FileContext = PrivateAttr(default_factory=FileContext)
+    _key_lines: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @property
     def ctx(self) -> FileContext:
         return self._ctx
+
+    def line_of(self, key: str | None = None) -> int | None:
+        """The line of ``key`` in this node's YAML (the node's own line when the key is absent)."""
+        return self._key_lines.get(key, self._ctx.line) if key else self._ctx.line
 
     def with_ctx(self, ctx: FileContext) -> Node:
         self._ctx = ctx
@@ -245,7 +250,7 @@ class Kpi(Node):
             return self
         data = self.model_dump(exclude={"revisions"}) | changes
         out = Kpi.model_validate(data)
-        out._ctx = self._ctx
+        out._ctx, out._key_lines = self._ctx, self._key_lines
         return out
 
     def revision_boundaries(self) -> list[dt.date]:

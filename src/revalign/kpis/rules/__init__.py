@@ -1,5 +1,42 @@
-"""Catalog validation rules, one small class each (MetricFlow's ``DEFAULT_RULES`` pattern)."""
+"""Catalog validation rules, one small class each (MetricFlow's ``DEFAULT_RULES`` pattern).
+
+``revalign check`` runs them all and prints every issue with file, line and KPI.
+"""
 
 from __future__ import annotations
 
-DEFAULT_RULES: tuple = ()
+from revalign.kpis.rules.base import Rule
+from revalign.kpis.rules.governance import (
+    GovernanceKeysRule,
+    InputCycleRule,
+    NorthStarTreeRule,
+    RevisionRule,
+    TargetRule,
+    UnitCompatibilityRule,
+)
+from revalign.kpis.rules.references import (
+    ConversionEntityRule,
+    KpiReferenceRule,
+    ScorecardRule,
+    SemanticModelRule,
+)
+from revalign.kpis.rules.structure import CumulativeInputRule, ExpressionRule, TypeKeysRule, UniqueNamesRule
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    UniqueNamesRule(),
+    TypeKeysRule(),
+    ExpressionRule(),
+    SemanticModelRule(),
+    KpiReferenceRule(),
+    ConversionEntityRule(),
+    CumulativeInputRule(),
+    InputCycleRule(),
+    NorthStarTreeRule(),
+    GovernanceKeysRule(),
+    UnitCompatibilityRule(),
+    TargetRule(),
+    RevisionRule(),
+    ScorecardRule(),
+)
+
+__all__ = ["DEFAULT_RULES", "Rule"]

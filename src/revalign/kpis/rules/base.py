@@ -1,0 +1,30 @@
+"""What every catalog rule is: a named check over the whole catalog that returns issues (never raises)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from revalign.kpis.issues import Issue, Level
+from revalign.kpis.spec import Node
+
+if TYPE_CHECKING:
+    from revalign.kpis.catalog import Catalog
+
+
+class Rule:
+    """Subclasses set ``name`` and implement :meth:`issues`; :meth:`check` collects them as a list."""
+
+    name = "rule"
+
+    def check(self, catalog: Catalog) -> list[Issue]:
+        return list(self.issues(catalog))
+
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def issue(
+        self, node: Node, message: str, *, key: str | None = None, kpi: str | None = None, level: Level = Level.ERROR
+    ) -> Issue:
+        """An issue located at ``node`` (at the line of ``key`` when given)."""
+        return Issue(level, message, file=node.ctx.file, line=node.line_of(key), kpi=kpi, rule=self.name)

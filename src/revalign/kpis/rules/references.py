@@ -1,0 +1,178 @@
+"""Rules about references: semantic models, tables, columns, dimensions and input KPIs all exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import ibis
+
+from revalign.errors import UnknownNameError
+from revalign.kpis import filters
+from revalign.kpis.issues import Issue
+from revalign.kpis.rules.base import Rule
+from revalign.kpis.views import VIEWS
+from revalign.model.tables import TABLES
+
+
+def _unbound(name: str) -> ibis.Table:
+    return ibis.table(TABLES[name].schema, name=name)
+
+
+def table_columns(name: str) -> set[str] | None:
+    """Columns of a canonical table or a view (compiled over unbound tables: no data is touched)."""
+    if name in TABLES:
+        return set(TABLES[name].column_names)
+    if name in VIEWS:
+        return set(VIEWS[name](_unbound).columns)
+    return None
+
+
+class SemanticModelRule(Rule):
+    """Each semantic model names a known table, and its entities, dimensions and filters use its columns."""
+
+    name = "semantic_models"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        for sm in catalog.semantic_models.values():
+            cols = table_columns(sm.table)
+            if cols is None:
+                yield self.issue(
+                    sm,
+                    f"semantic model {sm.name!r}: table {sm.table!r} is not a canonical table or view; known: "
+                    f"{', '.join(sorted([*TABLES, *VIEWS]))}",
+                    key="table",
+                )
+                continue
+            for node, what, text in (
+                *[(e, f"entity {e.name!r}", e.column) for e in sm.entities],
+                *[(d, f"dimension {d.name!r}", d.column) for d in sm.dimensions],
+            ):
+                try:
+                    refs = filters.references(text)
+                except filters.ExpressionError:
+                    continue  # reported by the expressions rule
+                for ref in refs:
+                    if ref not in cols:
+                        yield self.issue(
+                            node,
+                            f"semantic model {sm.name!r}, {what}: unknown column {ref!r} of {sm.table!r} "
+                            f"(columns: {', '.join(sorted(cols))})",
+                        )
+            for key in ("agg_time_dimension",):
+                value = getattr(sm, key)
+                if value and sm.dimension(value) is None and value not in cols:
+                    yield self.issue(sm, f"semantic model {sm.name!r}: {key} {value!r} is not a dimension", key=key)
+
+
+class KpiReferenceRule(Rule):
+    """Every KPI's semantic model, input KPIs, and the names used in its filter/expr resolve."""
+
+    name = "references"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        from revalign.kpis.compile import Compiler
+
+        compiler = Compiler(catalog, _unbound)
+        for kpi in catalog.kpis.values():
+            for inp in kpi.inputs:
+                if inp.name not in catalog.kpis:
+                    err = UnknownNameError("KPI", inp.name, catalog.kpis)
+                    yield self.issue(kpi, f"input {err}", key=_input_key(kpi, inp.name), kpi=kpi.name)
+            if kpi.type == "derived":
+                known = {i.ref for i in kpi.input_metrics}
+                try:
+                    used = filters.references(kpi.expr or "")
+                except filters.ExpressionError:
+                    used = []
+                for ref in used:
+                    if ref not in known:
+                        yield self.issue(
+                            kpi,
+                            f"expr uses {ref!r}, which is not one of its input_metrics ({', '.join(sorted(known))})",
+                            key="expr",
+                            kpi=kpi.name,
+                        )
+            if not kpi.semantic_model:
+                continue
+            sm = catalog.semantic_models.get(kpi.semantic_model)
+            if sm is None:
+                err = UnknownNameError("semantic model", kpi.semantic_model, catalog.semantic_models)
+                yield self.issue(kpi, str(err), key="semantic_model", kpi=kpi.name)
+                continue
+            if table_columns(sm.table) is None:
+                continue
+            names: list[tuple[str, str]] = []
+            for key in ("filter", "expr"):
+                text = getattr(kpi, key)
+                if text:
+                    try:
+                        names += [(key, r) for r in filters.references(text)]
+                    except filters.ExpressionError:
+                        pass
+            if kpi.agg_time_dimension:
+                names.append(("agg_time_dimension", kpi.agg_time_dimension))
+            elif kpi.type != "snapshot" and not sm.agg_time_dimension:
+                yield self.issue(
+                    kpi, f"semantic model {sm.name!r} has no agg_time_dimension; set one on the KPI", kpi=kpi.name
+                )
+            for key, name in names:
+                try:
+                    found = compiler.resolve(sm, name)
+                except Exception:  # a broken neighbouring model: reported by its own rule
+                    found = None
+                if found is None:
+                    reach = ", ".join(compiler._reachable(sm)[:25])
+                    yield self.issue(
+                        kpi,
+                        f"{key}: unknown column or dimension {name!r} for semantic model {sm.name!r} "
+                        f"(reachable dimensions: {reach}; raw columns of {sm.table!r} are allowed too)",
+                        key=key,
+                        kpi=kpi.name,
+                    )
+
+
+def _input_key(kpi, name: str) -> str:  # type: ignore[no-untyped-def]
+    for key in ("numerator", "denominator", "input_metric", "base_metric", "conversion_metric"):
+        inp = getattr(kpi, key)
+        if inp is not None and inp.name == name:
+            return key
+    return "input_metrics"
+
+
+class ConversionEntityRule(Rule):
+    """A conversion's entity exists in the semantic models of both its base and conversion KPIs."""
+
+    name = "conversion_entity"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        for kpi in catalog.kpis.values():
+            if kpi.type != "conversion" or not kpi.entity:
+                continue
+            for key in ("base_metric", "conversion_metric"):
+                inp = getattr(kpi, key)
+                inner = catalog.kpis.get(inp.name) if inp else None
+                sm = catalog.semantic_models.get(inner.semantic_model or "") if inner else None
+                if sm is None:
+                    continue
+                if sm.entity(kpi.entity) is None:
+                    yield self.issue(
+                        kpi,
+                        f"entity {kpi.entity!r} is not an entity of {sm.name!r} (the model of {key} {inp.name!r}); "
+                        f"its entities: {', '.join(e.name for e in sm.entities)}",
+                        key="entity",
+                        kpi=kpi.name,
+                    )
+
+
+class ScorecardRule(Rule):
+    """Scorecard templates only list KPIs of the catalog."""
+
+    name = "scorecards"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        for card in catalog.scorecards.values():
+            for section in card.sections:
+                for name in section.kpis:
+                    if name not in catalog.kpis:
+                        err = UnknownNameError("KPI", name, catalog.kpis)
+                        yield self.issue(section, f"scorecard {card.name!r}, section {section.name!r}: {err}")

@@ -1,0 +1,136 @@
+"""Rules about names, types and the keys each KPI type needs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from revalign.kpis import filters
+from revalign.kpis.issues import Issue
+from revalign.kpis.rules.base import Rule
+from revalign.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, Kpi
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+REQUIRED = {
+    "simple": ("semantic_model",),
+    "percentile": ("semantic_model", "expr", "percentile"),
+    "snapshot": ("semantic_model",),
+    "ratio": ("numerator", "denominator"),
+    "derived": ("expr", "input_metrics"),
+    "cumulative": ("input_metric",),
+    "conversion": ("entity", "base_metric", "conversion_metric", "window"),
+}
+
+
+class UniqueNamesRule(Rule):
+    """Names are unique within the catalog files that define them, and valid identifiers."""
+
+    name = "unique_names"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        seen: dict[str, str | None] = {}
+        for kind, item in catalog.duplicates:
+            key = getattr(item, "name", getattr(item, "id", "?"))
+            yield self.issue(item, f"{kind} {key!r} is defined more than once", kpi=key if kind == "KPI" else None)
+        for kind, items in (("KPI", catalog.kpis.values()), ("semantic model", catalog.semantic_models.values())):
+            for item in items:
+                if not NAME.match(item.name):
+                    yield self.issue(
+                        item,
+                        f"{kind} name {item.name!r} must be lower_snake_case (letters, digits, underscores)",
+                        key="name",
+                        kpi=item.name if kind == "KPI" else None,
+                    )
+                seen[item.name] = item.ctx.file
+
+
+class TypeKeysRule(Rule):
+    """Each KPI type has the keys it needs, a known aggregation, and a parsable window/percentile."""
+
+    name = "type_keys"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        from revalign.kpis.compile import parse_window
+
+        for kpi in catalog.kpis.values():
+            if kpi.type not in KPI_TYPES:
+                yield self.issue(
+                    kpi, f"type {kpi.type!r} is unknown; use one of {', '.join(KPI_TYPES)}", key="type", kpi=kpi.name
+                )
+                continue
+            for key in REQUIRED[kpi.type]:
+                if not getattr(kpi, key):
+                    yield self.issue(kpi, f"a {kpi.type} KPI needs {key!r}", key="type", kpi=kpi.name)
+            if kpi.type in ("simple", "percentile", "snapshot") and not kpi.measure:
+                agg = kpi.agg or "count"
+                if agg not in AGGS:
+                    yield self.issue(kpi, f"agg {agg!r} is unknown; use one of {', '.join(AGGS)}", key="agg", kpi=kpi.name)
+                elif agg not in ("count",) and not kpi.expr:
+                    yield self.issue(kpi, f"agg {agg!r} needs an expr (the column to aggregate)", key="agg", kpi=kpi.name)
+            if kpi.percentile is not None and not 0 < kpi.percentile < 1:
+                yield self.issue(
+                    kpi, f"percentile must be between 0 and 1. Got {kpi.percentile} instead.", key="percentile",
+                    kpi=kpi.name,
+                )
+            for key in ("window",):
+                if getattr(kpi, key):
+                    try:
+                        parse_window(getattr(kpi, key))
+                    except ValueError as exc:
+                        yield self.issue(kpi, str(exc), key=key, kpi=kpi.name)
+            if kpi.type == "cumulative" and kpi.window:
+                yield self.issue(
+                    kpi,
+                    "cumulative KPIs support grain_to_date (or all-time); a rolling window is not supported yet",
+                    key="window",
+                    kpi=kpi.name,
+                )
+
+
+class CumulativeInputRule(Rule):
+    """A running total only makes sense over an additive input (a sum or a count)."""
+
+    name = "cumulative_input"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        for kpi in catalog.kpis.values():
+            if kpi.type != "cumulative" or kpi.input_metric is None:
+                continue
+            inner = catalog.kpis.get(kpi.input_metric.name)
+            if inner is not None and not (inner.type == "simple" and (inner.agg or "count") in ADDITIVE_AGGS):
+                yield self.issue(
+                    kpi,
+                    f"cumulative input {inner.name!r} is not a sum or count ({inner.type}, agg {inner.agg}); "
+                    "running totals of ratios or distinct counts are wrong",
+                    key="input_metric",
+                    kpi=kpi.name,
+                )
+
+
+class ExpressionRule(Rule):
+    """Filters and expressions parse and stay inside the whitelist (never raw SQL)."""
+
+    name = "expressions"
+
+    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+        for kpi in catalog.kpis.values():
+            for key, text in _texts(kpi):
+                try:
+                    filters.parse(text)
+                except filters.ExpressionError as exc:
+                    yield self.issue(kpi, f"{key}: {exc}", key=key.split(".")[0], kpi=kpi.name)
+        for sm in catalog.semantic_models.values():
+            for key, text in [("where", sm.where)] + [(f"dimension {d.name}", d.expr) for d in sm.dimensions]:
+                if text:
+                    try:
+                        filters.parse(text)
+                    except filters.ExpressionError as exc:
+                        yield self.issue(sm, f"semantic model {sm.name!r} {key}: {exc}", key="where")
+
+
+def _texts(kpi: Kpi) -> list[tuple[str, str]]:
+    out = [(k, getattr(kpi, k)) for k in ("filter", "expr") if getattr(kpi, k)]
+    for inp in kpi.inputs:
+        if inp.filter:
+            out.append((f"filter of input {inp.name}", inp.filter))
+    return out
