@@ -106,6 +106,9 @@ def test_every_row_is_loaded_or_quarantined(loaded):
     _, report = loaded
     for t in report.tables:
         assert t.rows_loaded + t.rows_quarantined + t.rows_deduplicated == t.rows_read, t
+    by_target = {t.target: t.events_added for t in report.tables}
+    assert by_target == {"mqls": 16000, "deals": 2 * 841} | {k: 0 for k in by_target if k not in ("mqls", "deals")}
+    assert sum(by_target.values()) == report.events_added
 
 
 def test_users_accounts_and_campaigns_come_from_the_ids(loaded, olist_files):

@@ -59,6 +59,7 @@ def test_changed_sources_become_ledger_rows_and_the_original_stays_queryable(eng
     assert int(engine.execute(ledger.count())) == 8
     (t,) = second.tables
     assert (t.rows_read, t.rows_loaded, t.rows_unchanged) == (5, 5, 1)  # only L2 is unchanged
+    assert t.events_added == second.events_added
     # the raw copy of both exports is kept, per load
     raw = engine.execute(engine.table("_raw_generic_crm_leads"))
     assert raw.groupby("_load_id").size().sort_values().tolist() == [4, 5]

@@ -173,6 +173,7 @@ class _Prepared:
     failures: list[tuple[str, Failure]]
     changed_at: pd.Series
     stats: TableLoad
+    known_keys: pd.Index | None = None  # keys of loaded rows that the table held before this load
 
 
 def ingest(
@@ -237,7 +238,7 @@ def ingest(
     touched: list[str] = []
     appends: dict[str, list[pd.DataFrame]] = {}
     configured: list[pd.DataFrame] = []  # events the mapping wrote: the diff of any table does not repeat them
-    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series]] = []
+    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series, int]] = []
     for table in TABLE_ORDER:
         tick(f"validate {table}")
         mine = [p for p in prepared if p.target.table == table]
@@ -248,8 +249,8 @@ def ingest(
             engine, present, spec, table, mine, states, events, records, appends, configured, diffs, load_id, now
         )
 
-    for table, before, after, changed_at in diffs:  # after every table: configured events are all known
-        events.append(_diff_events(table, before, after, changed_at, configured))
+    for table, before, after, changed_at, owner in diffs:  # after every table: configured events are all known
+        events.append(_diff_events(table, before, after, changed_at, configured).assign(_from=owner))
     tick("write")
     ledger_rows = _new_ledger_rows(engine, present, events, load_id, now)
     report.events_added = len(ledger_rows)
@@ -451,7 +452,7 @@ def _load_table(
     records: list[pd.DataFrame],
     appends: dict[str, list[pd.DataFrame]],
     configured: list[pd.DataFrame],
-    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series]],
+    diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series, int]],
     load_id: str,
     now: datetime,
 ) -> None:
@@ -481,12 +482,11 @@ def _load_table(
             good, good_changed_at = good[~dup], good_changed_at[~dup]
             p.stats.rows_deduplicated = int(dup.sum())
         p.stats.rows_loaded = len(good)
-        new_events = _configured_events(p.target, good)
-        p.stats.events_added = len(new_events)  # provisional; corrected once known ledger ids are removed
+        new_events = _configured_events(p.target, good).assign(_from=id(p))
         events.append(new_events)
         configured.append(new_events[["entity_id", "name"]])
         if table == "ledger":
-            events.append(_ledger_rows_from(good))
+            events.append(good.reset_index(drop=True).assign(_from=id(p)))
             continue
         if not keyed or p.target.mode == "append":
             appends.setdefault(table, []).append(good)
@@ -495,8 +495,7 @@ def _load_table(
         good_changed_at.index = good.index
         if len(before):
             known = good.index.isin(before.index)
-            p.stats.rows_unchanged = known.sum()  # refined below, once all targets merged
-            p._known_keys = good.index[known]  # type: ignore[attr-defined]
+            p.known_keys = good.index[known]  # unchanged ones are counted once every target is merged
         state = _merge(state, good, p.set_cols, p.default_cols, table)
         changed_at = pd.concat([changed_at[~changed_at.index.isin(good.index)], good_changed_at])
     if state is None:
@@ -504,11 +503,11 @@ def _load_table(
     states[table] = state
     if len(before):
         for p in prepared:
-            keys = getattr(p, "_known_keys", None)
+            keys = p.known_keys
             if keys is not None and len(keys):
                 p.stats.rows_unchanged = int((~_rows_differ(before.loc[keys], state.loc[keys])).sum())
         if table in TRACKED:
-            diffs.append((table, before, state, changed_at))
+            diffs.append((table, before, state, changed_at, id(prepared[0])))
 
 
 def _state_of(engine: Engine, present: set[str], table: str, states: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -747,10 +746,6 @@ def _configured_events(target: TargetSpec, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _ledger_rows_from(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.reset_index(drop=True)
-
-
 def event_ids(frame: pd.DataFrame) -> pd.Series:
     """Deterministic 128-bit ids from entity, kind, name, values and business time (same event, same id).
 
@@ -787,7 +782,7 @@ def _new_ledger_rows(
     if not parts:
         return pd.DataFrame(columns=LEDGER.column_names)
     frame = pd.concat(parts, ignore_index=True)
-    frame = frame.reindex(columns=LEDGER.column_names).astype({"event_id": object, "load_id": object})
+    frame = frame.reindex(columns=[*LEDGER.column_names, "_from"]).astype({"event_id": object, "load_id": object})
     missing_id = frame["event_id"].isna()
     if missing_id.any():
         frame.loc[missing_id, "event_id"] = event_ids(frame[missing_id]).to_numpy(dtype=object)
@@ -801,17 +796,10 @@ def _new_ledger_rows(
 
 
 def _attribute_events(prepared: list[_Prepared], ledger_rows: pd.DataFrame) -> None:
-    """Per-target event counts, after dropping events the ledger already had."""
-    if not len(ledger_rows):
-        for p in prepared:
-            p.stats.events_added = 0
-        return
-    added = len(ledger_rows)
-    provisional = sum(p.stats.events_added for p in prepared)
-    if provisional > added:  # some configured events were known: scale down to what was really added
-        for p in prepared:
-            p.stats.events_added = min(p.stats.events_added, added)
-            added -= p.stats.events_added
+    """Per-target counts of the events really added (a field change counts for its table's first target)."""
+    counts = ledger_rows["_from"].value_counts() if len(ledger_rows) else pd.Series(dtype="int64")
+    for p in prepared:
+        p.stats.events_added = int(counts.get(id(p), 0))
 
 
 _NAME = re.compile(r"[^0-9a-zA-Z]+")
