@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from tests.kpis.fixtures.tables import load_fixture
 
 from revalign.kpis import evaluate
 from revalign.project import Project
 from revalign.settings import Settings
+from tests.kpis.fixtures.tables import load_fixture
 
 CASES = [
     c for f in sorted((Path(__file__).parent / "cases").glob("*.yaml")) for c in yaml.safe_load(f.read_text())["cases"]

@@ -43,48 +43,76 @@ BROKEN = [
         "not allowed",
     ),
     ("references", GOOD.format(name="k1") + "    filter: \"colour = 'red'\"\n", "k1", "filter:", "'colour'"),
-    ("references", GOOD.format(name="k1").replace("semantic_model: leads", "semantic_model: lead"), "k1",
-     "semantic_model: lead", "Did you mean 'leads'"),
     (
         "references",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                       "type: ratio\n    numerator: new_leads\n    denominator: mqlz\n"),
+        GOOD.format(name="k1").replace("semantic_model: leads", "semantic_model: lead"),
+        "k1",
+        "semantic_model: lead",
+        "Did you mean 'leads'",
+    ),
+    (
+        "references",
+        GOOD.format(name="k1").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: ratio\n    numerator: new_leads\n    denominator: mqlz\n",
+        ),
         "k1",
         "denominator: mqlz",
         "mqls",
     ),
     (
         "input_cycles",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                       "type: ratio\n    numerator: k2\n    denominator: new_leads\n")
-        + GOOD.format(name="k2").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                         "type: derived\n    expr: k1 * 2\n    input_metrics: [k1]\n"),
+        GOOD.format(name="k1").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: ratio\n    numerator: k2\n    denominator: new_leads\n",
+        )
+        + GOOD.format(name="k2").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: derived\n    expr: k1 * 2\n    input_metrics: [k1]\n",
+        ),
         "k1",
         "- name: k1",
         "k1 → k2 → k1",
     ),
-    ("north_star_tree", GOOD.format(name="k1").replace("parent: new_leads", "parent: nowhere"), "k1",
-     "parent: nowhere", "orphan"),
+    (
+        "north_star_tree",
+        GOOD.format(name="k1").replace("parent: new_leads", "parent: nowhere"),
+        "k1",
+        "parent: nowhere",
+        "orphan",
+    ),
     ("north_star_tree", GOOD.format(name="k1").replace("    parent: new_leads\n", ""), "k1", "- name: k1", "orphan"),
-    ("north_star_tree", GOOD.format(name="k1").replace("parent: new_leads", "parent: k2")
-     + GOOD.format(name="k2").replace("parent: new_leads", "parent: k1"), "k1", "parent: k2", "cycle"),
+    (
+        "north_star_tree",
+        GOOD.format(name="k1").replace("parent: new_leads", "parent: k2")
+        + GOOD.format(name="k2").replace("parent: new_leads", "parent: k1"),
+        "k1",
+        "parent: k2",
+        "cycle",
+    ),
     ("north_star_tree", GOOD.format(name="k1") + "    north_star: true\n", "k1", "north_star: true", "exactly one"),
-    ("governance", GOOD.format(name="k1").replace("direction: higher_is_better", "direction: up"), "k1",
-     "direction: up", "must be one of"),
-    ("governance", GOOD.format(name="k1").replace("owner: cmo", "owner: nobody"), "k1", "owner: nobody",
-     "people.yaml"),
+    (
+        "governance",
+        GOOD.format(name="k1").replace("direction: higher_is_better", "direction: up"),
+        "k1",
+        "direction: up",
+        "must be one of",
+    ),
+    ("governance", GOOD.format(name="k1").replace("owner: cmo", "owner: nobody"), "k1", "owner: nobody", "people.yaml"),
     (
         "units",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n    unit: count\n",
-                                       "type: ratio\n    numerator: new_revenue\n    denominator: new_leads\n"
-                                       "    unit: percent\n"),
+        GOOD.format(name="k1").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n    unit: count\n",
+            "type: ratio\n    numerator: new_revenue\n    denominator: new_leads\n    unit: percent\n",
+        ),
         "k1",
         "unit: percent",
         "incompatible units",
     ),
     (
         "targets",
-        GOOD.format(name="k1").replace("unit: count", "unit: percent") + "    targets:\n      - {period: 2026-Q1, value: 25}\n",
+        GOOD.format(name="k1").replace("unit: count", "unit: percent")
+        + "    targets:\n      - {period: 2026-Q1, value: 25}\n",
         "k1",
         "period: 2026-Q1",
         "outside the range",
@@ -100,26 +128,36 @@ BROKEN = [
     ),
     (
         "conversion_entity",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                       "type: conversion\n    entity: campaign\n    base_metric: mqls\n"
-                                       "    conversion_metric: sqls\n    window: 30 days\n").replace("count", "percent"),
+        GOOD.format(name="k1")
+        .replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: conversion\n    entity: campaign\n    base_metric: mqls\n"
+            "    conversion_metric: sqls\n    window: 30 days\n",
+        )
+        .replace("count", "percent"),
         "k1",
         "entity: campaign",
         "not an entity of",
     ),
     (
         "type_keys",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                       "type: conversion\n    entity: lead\n    base_metric: mqls\n"
-                                       "    conversion_metric: sqls\n    window: a fortnight\n").replace("count", "percent"),
+        GOOD.format(name="k1")
+        .replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: conversion\n    entity: lead\n    base_metric: mqls\n"
+            "    conversion_metric: sqls\n    window: a fortnight\n",
+        )
+        .replace("count", "percent"),
         "k1",
         "window: a fortnight",
         "window",
     ),
     (
         "cumulative_input",
-        GOOD.format(name="k1").replace("type: simple\n    semantic_model: leads\n    agg: count\n",
-                                       "type: cumulative\n    input_metric: win_rate\n    grain_to_date: year\n"),
+        GOOD.format(name="k1").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n",
+            "type: cumulative\n    input_metric: win_rate\n    grain_to_date: year\n",
+        ),
         "k1",
         "input_metric: win_rate",
         "not a sum or count",
@@ -127,9 +165,12 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize(("rule", "body", "kpi", "marker", "part"), BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)])
-def test_broken_catalog_reports_file_line_kpi(tmp_path: Path, rule: str, body: str, kpi: str, marker: str | None,
-                                              part: str) -> None:
+@pytest.mark.parametrize(
+    ("rule", "body", "kpi", "marker", "part"), BROKEN, ids=[f"{b[0]}-{i}" for i, b in enumerate(BROKEN)]
+)
+def test_broken_catalog_reports_file_line_kpi(
+    tmp_path: Path, rule: str, body: str, kpi: str, marker: str | None, part: str
+) -> None:
     text = "kpis:\n" + body
     (tmp_path / "broken.yaml").write_text(text)
     issues = [i for i in load_catalog(tmp_path).validate() if i.rule == rule]
@@ -138,9 +179,7 @@ def test_broken_catalog_reports_file_line_kpi(tmp_path: Path, rule: str, body: s
     assert issue is not None, [str(i) for i in issues]
     assert issue.file == "broken.yaml"
     lines = text.splitlines()
-    expected_line = (
-        next(n for n, line in enumerate(lines, 1) if marker in line) if marker else None
-    )
+    expected_line = next(n for n, line in enumerate(lines, 1) if marker in line) if marker else None
     if expected_line is not None:
         assert issue.line == expected_line, str(issue)
     else:
@@ -154,8 +193,11 @@ def test_default_catalog_is_clean() -> None:
 
 
 def test_check_raises_with_every_error(tmp_path: Path) -> None:
-    (tmp_path / "broken.yaml").write_text("kpis:\n" + GOOD.format(name="k1").replace("owner: cmo", "owner: x")
-                                          + GOOD.format(name="k2").replace("parent: new_leads", "parent: zz"))
+    (tmp_path / "broken.yaml").write_text(
+        "kpis:\n"
+        + GOOD.format(name="k1").replace("owner: cmo", "owner: x")
+        + GOOD.format(name="k2").replace("parent: new_leads", "parent: zz")
+    )
     with pytest.raises(CatalogError) as info:
         load_catalog(tmp_path).check()
     assert len([i for i in info.value.issues if i.level == Level.ERROR]) >= 2

@@ -171,7 +171,7 @@ class Compiler:
         for name in dict.fromkeys(names):
             found = self.resolve(sm, name)
             if found is None:
-                    raise UnknownNameError(
+                raise UnknownNameError(
                     f"dimension reachable from semantic model {sm.name!r}", name, self._reachable(sm)
                 )
             if not found.path:

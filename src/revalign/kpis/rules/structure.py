@@ -64,12 +64,18 @@ class TypeKeysRule(Rule):
             if kpi.type in ("simple", "percentile", "snapshot") and not kpi.measure:
                 agg = kpi.agg or "count"
                 if agg not in AGGS:
-                    yield self.issue(kpi, f"agg {agg!r} is unknown; use one of {', '.join(AGGS)}", key="agg", kpi=kpi.name)
+                    yield self.issue(
+                        kpi, f"agg {agg!r} is unknown; use one of {', '.join(AGGS)}", key="agg", kpi=kpi.name
+                    )
                 elif agg not in ("count",) and not kpi.expr:
-                    yield self.issue(kpi, f"agg {agg!r} needs an expr (the column to aggregate)", key="agg", kpi=kpi.name)
+                    yield self.issue(
+                        kpi, f"agg {agg!r} needs an expr (the column to aggregate)", key="agg", kpi=kpi.name
+                    )
             if kpi.percentile is not None and not 0 < kpi.percentile < 1:
                 yield self.issue(
-                    kpi, f"percentile must be between 0 and 1. Got {kpi.percentile} instead.", key="percentile",
+                    kpi,
+                    f"percentile must be between 0 and 1. Got {kpi.percentile} instead.",
+                    key="percentile",
                     kpi=kpi.name,
                 )
             for key in ("window",):
