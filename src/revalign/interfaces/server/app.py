@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
@@ -90,6 +91,11 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+        # An empty form field (a GET filter form left blank) means "not set", not an invalid empty value.
+        raw = request.scope.get("query_string", b"")
+        if raw:
+            kept = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if v != ""]
+            request.scope["query_string"] = urlencode(kept).encode("latin-1")
         request.state.user, request.state.csrf, request.state.via = None, None, None
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
