@@ -96,11 +96,13 @@ class Project:
         grain: str = "quarter",
         tree: str | None = None,
         method: str = "shapley",
+        where: str | None = None,
     ) -> Any:
         """Why ``root`` (default: the north star) moved from ``start`` to ``end``: a ``Decomposition``."""
         from revalign.analytics.decomposition import project_decomposition
 
-        return project_decomposition(self, root, start=start, end=end, grain=grain, tree=tree, method=method)  # type: ignore[arg-type]
+        options = {"grain": grain, "tree": tree, "method": method, "where": where}
+        return project_decomposition(self, root, start=start, end=end, **options)  # type: ignore[arg-type]
 
     def scorecard(
         self,
@@ -125,6 +127,38 @@ class Project:
         return project_alignment(self, period=period, grain=grain, department=department, card=card)
 
     # -- end of driver tree, scorecards, alignment ----------------------------------------------------------------
+
+    # -- attribution (owned by analytics/attribution) -------------------------------------------------------------
+    def attribution(
+        self,
+        *,
+        conversion: str = "won",
+        lookback_days: int = 90,
+        by: str = "channel",
+        models: Any = None,
+        start: Any = None,
+        end: Any = None,
+    ) -> Any:
+        """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
+        from revalign.analytics.attribution import attribution_comparison
+
+        return attribution_comparison(
+            self, conversion=conversion, lookback_days=lookback_days, by=by, models=models, start=start, end=end
+        )
+
+    def attribution_model_of_record(self, use: str) -> str:
+        """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
+        from revalign.analytics.attribution import model_of_record
+
+        return model_of_record(self, use)
+
+    def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
+        """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
+        from revalign.analytics.attribution import freeze_period
+
+        return freeze_period(self, period=period, start=start, end=end, **options)
+
+    # -- end of attribution ---------------------------------------------------------------------------------------
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:

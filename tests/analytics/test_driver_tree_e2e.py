@@ -81,6 +81,23 @@ def test_north_star_decomposition_adds_up_to_the_change_in_raw_opportunities(sim
     assert d.summary().startswith("New revenue (closed-won)")
 
 
+def test_decomposition_of_one_segment_matches_its_raw_opportunities(sim):
+    project, engine = sim
+    d = project.decompose(start="2025-Q1", end="2025-Q2", where="segment = 'enterprise'")
+    opps = engine.execute(engine.table("opportunities"))
+    won = opps[opps["is_won"] & (opps["deal_type"] == "new_business") & (opps["segment"] == "enterprise")]
+    revenue = won.groupby(quarter_of(won["closed_at"]))["amount"].sum()
+    measured = revenue["2025Q2"] - revenue["2025Q1"]
+    assert d.where == "segment = 'enterprise'" and d.to_dict()["where"] == d.where
+    assert math.isclose(d.value_from, revenue["2025Q1"], rel_tol=1e-12)
+    assert math.isclose(math.fsum(r.contribution for r in d.leaf_rows()), measured, rel_tol=1e-12, abs_tol=1e-6)
+    leads = engine.execute(engine.table("leads"))
+    enterprise = leads[leads["segment"] == "enterprise"]
+    counts = quarter_of(enterprise["created_at"]).value_counts()
+    row = next(r for r in d.rows if r.kpi == "new_leads")
+    assert (row.value_from, row.value_to) == (counts["2025Q1"], counts["2025Q2"])
+
+
 def test_scorecard_and_alignment_on_the_simulator(sim):
     project, engine = sim
     card = project.scorecard("marketing", period="2025-Q2")

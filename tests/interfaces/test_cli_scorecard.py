@@ -39,8 +39,8 @@ def fake_project(monkeypatch):
         found = alignment_findings(build_scorecard(VALUES, CATALOG, period=period or "2025-Q2", grain=grain))
         return found.involving(department) if department else found
 
-    def decompose_(self, root=None, *, start=None, end=None, grain="quarter", tree=None, method="shapley"):
-        calls["decompose"] = {"root": root, "start": start, "end": end, "method": method}
+    def decompose_(self, root=None, *, start=None, end=None, grain="quarter", tree=None, method="shapley", where=None):
+        calls["decompose"] = {"root": root, "start": start, "end": end, "method": method, "where": where}
         t = DriverTree("revenue", "new_revenue", {"new_revenue": parse_formula("new_leads * win_rate * deal")})
         meta = {
             "new_revenue": NS(label="New revenue", department="sales", unit="currency"),

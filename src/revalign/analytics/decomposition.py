@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -152,6 +152,7 @@ class Decomposition:
     residual: float
     method: str
     rows: tuple[Contribution, ...] = field(default_factory=tuple)
+    where: str | None = None  # the filter every KPI was evaluated under (e.g. "segment = 'enterprise'")
 
     def leaf_rows(self) -> tuple[Contribution, ...]:
         """Leaves and residuals: the lines that add up to the root's change."""
@@ -381,12 +382,14 @@ def project_decomposition(
     grain: str = "quarter",
     tree: str | None = None,
     method: Method = "shapley",
+    where: str | None = None,
 ) -> Decomposition:
     """Decompose the change of ``root`` (default: the catalog's north star) from period ``start`` to ``end``.
 
     ``start``/``end`` are period labels (``2025-Q1``); ``end`` defaults to the latest period in which the root has
     a value and ``start`` to the period before ``end``. ``tree`` picks a driver tree by name; otherwise the first
-    tree whose root is ``root``.
+    tree whose root is ``root``. ``where`` filters every KPI of the tree (the KPI language, e.g.
+    ``"segment = 'enterprise'"``), to explain one slice's change.
     """
     from revalign.analytics.scorecard import project_catalog
     from revalign.kpis import evaluate
@@ -399,20 +402,21 @@ def project_decomposition(
     if end is None:
         from revalign.analytics.scorecard import latest_period
 
-        end = latest_period(project, chosen.root, grain)
+        end = latest_period(project, chosen.root, grain, where=where)
     if start is None:  # the period before ``end``
         start = period_label(add_periods(parse_period(end, fs).start, grain, -1), grain, fs)
     p0, p1 = parse_period(start, fs), parse_period(end, fs)
     for p in (p0, p1):
         if p.grain != grain:
             raise ValueError(f"period {p.label!r} is a {p.grain}, but the grain asked for is {grain!r}")
-    values = evaluate(project, list(chosen.kpis), grain=grain, start=min(p0.start, p1.start), end=max(p0.end, p1.end))
+    lo, hi = min(p0.start, p1.start), max(p0.end, p1.end)
+    values = evaluate(project, list(chosen.kpis), grain=grain, start=lo, end=hi, where=where)
     starts = [period_start(pd.Timestamp(v).date(), grain, fs) for v in values["period_start"]]
     picked = {p0.start: {}, p1.start: {}}
     for kpi, s, value in zip(values["kpi"], starts, values["value"], strict=True):
         if s in picked and value is not None and not pd.isna(value):
             picked[s][kpi] = float(value)
-    return decompose(
+    result = decompose(
         chosen,
         picked[p0.start],
         picked[p1.start],
@@ -421,3 +425,4 @@ def project_decomposition(
         period_from=period_label(p0.start, grain, fs),
         period_to=period_label(p1.start, grain, fs),
     )
+    return replace(result, where=where) if where else result

@@ -459,12 +459,12 @@ def _select_kpis(catalog: Any, department: str | None, kpis: Iterable[str] | Non
     return {n: k for n, k in everything.items() if k.department == department or getattr(k, "north_star", False)}
 
 
-def latest_period(project: Project, kpi: str, grain: str) -> str:
+def latest_period(project: Project, kpi: str, grain: str, *, where: str | None = None) -> str:
     """The label of the latest period in which ``kpi`` has a value (the default scorecard period)."""
     from revalign.kpis import evaluate
 
     fs = project.settings.fiscal_year_start_month
-    frame = evaluate(project, [kpi], grain=grain)
+    frame = evaluate(project, [kpi], grain=grain, where=where)
     frame = frame[frame["value"].notna()]
     if frame.empty:
         from revalign.errors import DataError

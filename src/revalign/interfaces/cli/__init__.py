@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "users",
     "simulate",
+    "attribute",
     "tree",
     "scorecard",
 )

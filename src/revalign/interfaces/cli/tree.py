@@ -46,6 +46,7 @@ def tree_command(
     end: Annotated[str | None, typer.Option("--to", help="Period to compare to (default: the latest).")] = None,
     grain: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "quarter",
     method: Annotated[str, typer.Option(help="shapley (any formula) or lmdi (products; else Shapley).")] = "shapley",
+    where: Annotated[str | None, typer.Option(help="Explain one slice, e.g. \"segment = 'enterprise'\".")] = None,
     list_trees: Annotated[bool, typer.Option("--list", help="List the driver trees and their formulas.")] = False,
     project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
@@ -64,7 +65,7 @@ def tree_command(
     if method not in ("shapley", "lmdi"):
         _usage("--method must be shapley or lmdi")
     try:
-        result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method)  # type: ignore[arg-type]
+        result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method, where=where)
     except ValueError as exc:
         if isinstance(exc, RevalignError):
             raise
@@ -77,7 +78,8 @@ def tree_command(
     console.print(f"[bold]{result.summary()}[/]", highlight=False)
     console.print(
         f"{result.label}: {_num(result.value_from, result.unit)} ({result.period_from}) → "
-        f"{_num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}",
+        f"{_num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}"
+        + (f", where {result.where}" if result.where else ""),
         highlight=False,
     )
     nodes: dict[tuple[str, ...], Tree] = {}
