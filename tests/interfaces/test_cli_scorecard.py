@@ -164,3 +164,26 @@ def test_scorecard_json_on_a_project(sim_folder):
     assert (result.exit_code == EXIT_FINDINGS) == (not payload["alignment"]["ok"])
     unknown = main(["scorecard", "--project", str(folder), "--department", "finanse"])
     assert unknown == 6  # unknown name, with a suggestion on stderr
+
+
+def test_project_trees_are_listed_and_validated_against_the_catalog(tmp_path, capsys):
+    trees = tmp_path / "trees"
+    trees.mkdir()
+    (trees / "pipeline.yaml").write_text(
+        "tree:\n  name: pipeline\n  root: new_revenue\n  nodes:\n"
+        "    new_revenue: opportunities_created * win_rate * average_deal_size\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["tree", "--project", str(tmp_path), "--list", "--json"])
+    assert result.exit_code == EXIT_OK, result.output
+    listed = {t["name"]: t for t in json.loads(result.stdout)}
+    assert {"revenue", "ltv_cac", "pipeline"} <= set(listed)
+    assert listed["pipeline"]["source"] == str(trees / "pipeline.yaml")
+
+    (trees / "bad.yaml").write_text(
+        "tree:\n  name: bad\n  root: new_revenue\n  nodes:\n    new_revenue: new_leads * win_rat\n", encoding="utf-8"
+    )
+    code = main(["tree", "--project", str(tmp_path), "--list"])
+    assert code == 5  # configuration error: the catalog (here, a driver tree) is invalid
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{trees / 'bad.yaml'}:5" in err and "Did you mean 'win_rate'" in err
