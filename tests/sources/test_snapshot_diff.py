@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from tests.conftest import make_engine
 
 from revalign.sources import ingest, load_history
 
@@ -34,7 +36,16 @@ def _export(folder: Path, text: str) -> Path:
     return folder
 
 
-def test_changed_sources_become_ledger_rows_and_the_original_stays_queryable(engine, tmp_path):
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_engine(request):
+    """DuckDB and PostgreSQL (Spark's parity is shown by the Olist test; two more Spark loads cost ~30 s)."""
+    eng = make_engine(request.param, request)
+    yield eng
+    eng.close()
+
+
+def test_changed_sources_become_ledger_rows_and_the_original_stays_queryable(sql_engine, tmp_path):
+    engine = sql_engine
     first = ingest(engine, _export(tmp_path / "v1", V1), "generic_crm")
     second = ingest(engine, _export(tmp_path / "v2", V2), "generic_crm")
     ledger = engine.table("ledger")
