@@ -56,7 +56,8 @@ def scorecard(
         frame = card.to_pandas()
         frame["status"] = [f"[{STATUS_STYLE.get(s, 'dim')}]{s}[/]" for s in frame["status"]]
         title = f"{department.capitalize() if department else 'Joint'} scorecard, {card.period}"
-        print_table(frame[[*card.by, *COLUMNS]], title=title)
+        columns = [c for c in COLUMNS if not (department and c == "department")]
+        print_table(frame[[*card.by, *columns]], title=title)
         status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())
         console.print(f"Departments: {status}", highlight=False)
         if alignment.ok:
