@@ -193,3 +193,27 @@ def test_every_row_is_loaded_or_quarantined_and_reloading_adds_nothing(tmp_path_
 def test_quarantine_is_empty_frame_before_any_load(db):
     q = quarantined(db)
     assert isinstance(q, pd.DataFrame) and q.empty and "rule" in q.columns
+
+
+def test_money_is_converted_with_the_mappings_fx_rate(tmp_path, db):
+    import yaml
+
+    from revalign.sources.mapping import mapping_path
+
+    spec = yaml.safe_load(mapping_path("generic_crm").read_text())
+    spec.update(currency="EUR", fx_rate=1.5)
+    custom = tmp_path / "eur.yaml"
+    custom.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    write(tmp_path / "in", "opportunities.csv", "Opportunity ID,Created Date,Stage,Amount\nO1,2024-02-01,Won,100\n")
+
+    class Settings:  # what a Project passes: the project's currency
+        currency = "USD"
+
+    class Proj:
+        engine, settings = db, Settings()
+
+    report = ingest(Proj(), tmp_path / "in", custom)
+    assert db.execute(db.table("opportunities").amount.sum()) == 150.0  # 100 EUR × 1.5
+    assert report.warnings == []
+    raw = db.execute(db.table("_raw_generic_crm_opportunities"))
+    assert raw["amount"].tolist() == ["100"]  # the original stays in raw

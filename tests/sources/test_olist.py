@@ -206,3 +206,16 @@ def test_deals_loaded_after_the_mqls_do_not_duplicate_lifecycle_events(olist_fil
     created = mqls.set_index("mql_id")["first_contact_date"]
     assert (opps["created_at"].dt.normalize() == pd.to_datetime(created.loc[opps["lead_id"]]).to_numpy()).all()
     engine.close()
+
+
+def test_first_contact_is_midnight_in_sao_paulo_stored_as_utc(loaded, olist_files):
+    engine, _ = loaded
+    _, mqls, _ = olist_files
+    leads = engine.execute(engine.table("leads").select("lead_id", "created_at")).set_index("lead_id")
+    local = pd.to_datetime(mqls.set_index("mql_id")["first_contact_date"]).dt.tz_localize(
+        "America/Sao_Paulo",
+        nonexistent="shift_forward",  # 2017-10-15 00:00 did not exist (summer time began)
+    )
+    expected = local.dt.tz_convert("UTC").dt.tz_localize(None)
+    assert (leads.loc[expected.index, "created_at"].to_numpy() == expected.to_numpy()).all()
+    assert set(leads["created_at"].dt.hour) == {2, 3}  # UTC-3 (standard) and UTC-2 (Brazilian summer time)

@@ -88,3 +88,10 @@ def test_every_lead_loads_and_other_columns_stay_in_raw(loaded):
     raw = engine.execute(engine.table("_raw_x_education_leads"))
     assert len(raw) == len(frame)
     assert (raw["tags"] != "").sum() == frame["Tags"].notna().sum()  # kept as text for scoring
+
+
+def test_created_at_is_the_export_time(loaded, leads_csv):
+    engine, _, _ = loaded
+    created = engine.execute(engine.table("leads").created_at)
+    mtime = pd.Timestamp(leads_csv.stat().st_mtime, unit="s").floor("s")
+    assert (created == mtime).all()
