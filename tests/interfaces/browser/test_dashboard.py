@@ -49,6 +49,7 @@ def test_every_page_opens_at_laptop_and_phone_width(new_page):
         page.set_viewport_size(LAPTOP)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-laptop.png"), full_page=False)
         page.set_viewport_size(PHONE)
+        page.wait_for_timeout(400)  # let Plotly's responsive relayout run
         page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=False)
         page.set_viewport_size(LAPTOP)
 

@@ -164,3 +164,23 @@ def test_csv_export_of_a_report_matches_its_json(client):
     api = table(body, "scorecard")
     assert frame["kpi"].tolist() == api["kpi"].tolist()
     assert frame["actual"].sum() == pytest.approx(api["actual"].astype(float).sum())
+
+
+def test_drill_down_from_a_kpi_uses_the_kpis_own_time_column(client, sim_project):
+    # new_revenue counts won deals by close time: its records for Q2 are the deals closed in Q2, whatever
+    # their creation date. Independent count straight from the canonical table in pandas.
+    opps = sim_project.engine.execute(sim_project.table("opportunities"))
+    closed = pd.to_datetime(opps["closed_at"])
+    expected = int(((closed >= "2025-04-01") & (closed < "2025-07-01")).sum())
+    body = client.get("/api/v1/records/opportunities?kpi=new_revenue&start=2025-04-01&end=2025-06-30").json()
+    assert body["meta"]["time_column"] == "closed_at"
+    assert body["meta"]["total_rows"] == expected
+    by_created = client.get("/api/v1/records/opportunities?start=2025-04-01&end=2025-06-30").json()
+    created = pd.to_datetime(opps["created_at"])
+    assert by_created["meta"]["total_rows"] == int(((created >= "2025-04-01") & (created < "2025-07-01")).sum())
+
+
+def test_scorecard_numbers_link_to_their_records(client):
+    rows = table(client.get("/api/v1/scorecards?department=sales").json(), "scorecard")
+    links = rows.set_index("kpi")["_drill"]
+    assert links["new_revenue"].startswith("/records/opportunities?kpi=new_revenue&start=")

@@ -276,8 +276,8 @@ def record_scope(user: UserRecord, query: RecordQuery) -> str | None:
     return user.owner_id
 
 
-def kpi_table(project: Project, kpi: str) -> str | None:
-    """The canonical table behind a KPI (through its semantic model), when the catalog says."""
+def kpi_model(project: Project, kpi: str) -> tuple[Any, Any]:
+    """The KPI spec whose rows count (a ratio's numerator, a conversion's base…) and its semantic model."""
     cat = catalog(project)
     spec = cat.get(kpi)
     model_name = getattr(spec, "semantic_model", None)
@@ -285,15 +285,29 @@ def kpi_table(project: Project, kpi: str) -> str | None:
         for attr in ("numerator", "base_metric", "input_metric"):
             inp = getattr(spec, attr, None)
             if inp is not None:
-                return kpi_table(project, inp.name)
+                return kpi_model(project, inp.name)
         inputs = getattr(spec, "input_metrics", None) or []
-        return kpi_table(project, inputs[0].name) if inputs else None
+        return kpi_model(project, inputs[0].name) if inputs else (spec, None)
     models = getattr(cat, "semantic_models", None)
     model = models.get(model_name) if isinstance(models, Mapping) else None
-    getter = getattr(cat, "semantic_model", None)
-    if model is None and callable(getter):
-        model = getter(model_name)
-    return getattr(model, "table", None)
+    return spec, model
+
+
+def kpi_table(project: Project, kpi: str) -> str | None:
+    """The canonical table behind a KPI (through its semantic model), when the catalog says."""
+    return getattr(kpi_model(project, kpi)[1], "table", None)
+
+
+def kpi_time_column(project: Project, kpi: str) -> str | None:
+    """The column a KPI puts its rows in periods by (``closed_at`` for won revenue), when the catalog says."""
+    spec, model = kpi_model(project, kpi)
+    name = getattr(spec, "agg_time_dimension", None) or getattr(model, "agg_time_dimension", None)
+    if name is None:
+        return None
+    for dim in getattr(model, "dimensions", []) or []:
+        if dim.name == name:
+            return dim.expr or dim.name
+    return name
 
 
 def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows: int) -> Report:
@@ -323,6 +337,13 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
     t = project.table(query.table)
     columns = set(t.columns)
     time_col = model.time_column
+    if query.kpi is not None:
+        try:
+            by_kpi = kpi_time_column(project, query.kpi) if kpi_table(project, query.kpi) == query.table else None
+        except RevalignError:
+            by_kpi = None
+        if by_kpi in columns:
+            time_col = by_kpi  # the rows behind a KPI value are the ones it put in that period
     if time_col and query.filters.start is not None:
         t = t.filter(t[time_col] >= pd.Timestamp(query.filters.start))
     if time_col and query.filters.end is not None:
@@ -337,6 +358,8 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         t = t.filter(t[spec["owner"]] == owner)
     if time_col:
         t = t.order_by([t[time_col].desc(), t[model.primary_key[0]] if model.primary_key else t[time_col]])
+    elif model.primary_key:
+        t = t.order_by(model.primary_key[0])
     total = int(project.engine.execute(t.count()))
     limit = min(query.limit, max_rows)
     frame = project.engine.execute(t.limit(limit, offset=query.offset))
@@ -422,6 +445,21 @@ def records_link(project: Project, kpi: str, label: str | None, segment: str | N
         params["segment"] = segment
     params.update({k: v for k, v in extra.items() if v is not None})
     return f"/records/{table}?{urlencode(params)}"
+
+
+def with_drill(project: Project, kpi: str, frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """``frame`` (KPI values per ``period_start``) plus a ``_drill`` link to the records behind each value."""
+    from revalign.model.calendar import period_label
+
+    if frame.empty or "period_start" not in frame.columns:
+        return frame
+    grain = filters.grain or "month"
+    segments = frame["segment"] if "segment" in frame.columns else [filters.segment] * len(frame)
+    links = []
+    for start, segment in zip(frame["period_start"], segments, strict=True):
+        label = period_label(pd.Timestamp(start).date(), grain, fiscal_start(project))
+        links.append(records_link(project, kpi, label, segment if isinstance(segment, str) else None))
+    return frame.assign(_drill=links)
 
 
 SCORECARD_COLUMNS = (
@@ -633,6 +671,7 @@ def overview(project: Project, filters: Filters) -> Report:
         grain=card.grain,
         north_star=star,
         warnings=[f.message for f in getattr(findings, "findings", ())],
+        headline="north_star",
         drill={"north_star": {"columns": ["actual"]}},
         charts=charts,
     )

@@ -51,7 +51,25 @@ def csv_response(table: TablePublic, filename: str) -> Response:
 
 
 def report_public(report: Any, filters: dict[str, Any] | None = None) -> Any:
-    """A :class:`~revalign.interfaces.server.reports.Report` as its JSON model."""
+    """A :class:`~revalign.interfaces.server.reports.Report` as its JSON model (built once per report and filters:
+    cached reports are shown many times, and converting their tables is most of a warm request's work)."""
+    key = repr(sorted((filters or {}).items()))
+    memo = report.__dict__.setdefault("_public", {})
+    if key not in memo:
+        memo[key] = _build_public(report, filters)
+    return memo[key]
+
+
+def report_json(report: Any, filters: dict[str, Any]) -> Response:
+    """The report's JSON, serialised once per report and filters."""
+    key = repr(sorted(filters.items()))
+    memo = report.__dict__.setdefault("_json", {})
+    if key not in memo:
+        memo[key] = report_public(report, filters).model_dump_json().encode()
+    return Response(memo[key], media_type="application/json")
+
+
+def _build_public(report: Any, filters: dict[str, Any] | None) -> Any:
     from revalign.interfaces.server.schemas import ReportPublic
 
     return ReportPublic(
@@ -67,9 +85,9 @@ def report_public(report: Any, filters: dict[str, Any] | None = None) -> Any:
 
 def report_response(report: Any, filters: dict[str, Any], fmt: str, table: str | None) -> Any:
     """JSON (the :class:`ReportPublic`) or, with ``format=csv``, one of its tables as CSV."""
-    public = report_public(report, filters)
     if fmt != "csv":
-        return public
+        return report_json(report, filters)
+    public = report_public(report, filters)
     from revalign.interfaces.server.errors import BadRequest
 
     if not public.tables:

@@ -25,7 +25,16 @@ def values_report(project: Any, cache: Any, name: str, filters: Filters) -> repo
         report = reports.Report(page="kpi", title=name)
         report.meta["kpi"] = reports.kpi_detail(project, name)
         try:
-            report.add("values", "Values", reports.evaluate(project, [name], filters))
+            report.add(
+                "values",
+                "Values",
+                reports.with_drill(project, name, reports.evaluate(project, [name], filters), filters),
+            )
+            report.meta["drill"] = {"values": {"columns": ["value"]}}
+            report.meta["charts"] = [
+                {"table": "values", "x": "period_start", "y": "value", "kind": "line", "title": f"{name} by period"}
+                | ({"color": filters.by} if filters.by else {})
+            ]
         except reports.NotAvailable as exc:
             report.available = False
             report.notices.append(str(exc))
