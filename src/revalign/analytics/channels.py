@@ -17,6 +17,7 @@ created or closed), so this is a period view; use a cohort funnel by channel for
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Any, Literal
 
 import ibis
@@ -146,6 +147,23 @@ def _credited(tables: Canonical, facts: ir.Table, attribution: str) -> ir.Table:
     return ibis.union(sourced, touched, distinct=True)
 
 
+def _aggregate(tables: Canonical, facts: ir.Table, by: tuple[str, ...], attribution: str) -> pd.DataFrame:
+    """Counts and sums per credited channel/campaign, on the engine."""
+    c = _credited(tables, facts, attribution)
+    is_ = {m: c.metric == m for m in METRICS}
+    agg = c.group_by(*by).agg(
+        leads=is_["lead"].sum(),
+        mqls=is_["mql"].sum(),
+        sqls=is_["sql"].sum(),
+        opportunities=is_["opportunity"].sum(),
+        pipeline=c.amount.sum(where=is_["opportunity"]),
+        won_deals=is_["won"].sum(),
+        revenue=c.amount.sum(where=is_["won"]),
+        cycle_days=c.cycle.quantile(0.5, where=is_["won"]),
+    )
+    return tables.execute(agg)
+
+
 def channel_productivity(
     source: Any,
     *,
@@ -169,22 +187,18 @@ def channel_productivity(
     s, e = _as_timestamp(start), _as_timestamp(end)
     facts = _facts(tables)
     facts = facts.filter(_in_range(facts.t, s, e))
-    c = _credited(tables, facts, attribution)
-    is_ = {m: c.metric == m for m in METRICS}
-    agg = c.group_by(*by).agg(
-        leads=is_["lead"].sum(),
-        mqls=is_["mql"].sum(),
-        sqls=is_["sql"].sum(),
-        opportunities=is_["opportunity"].sum(),
-        pipeline=c.amount.sum(where=is_["opportunity"]),
-        won_deals=is_["won"].sum(),
-        revenue=c.amount.sum(where=is_["won"]),
-        cycle_days=c.cycle.quantile(0.5, where=is_["won"]),
-    )
-    frame = tables.execute(agg)
+    with ExitStack() as cleanup:
+        if attribution == "influenced":  # both crediting branches read the facts: materialize them once
+            facts = facts.cache()
+            cleanup.callback(facts.release)
+        frame = _aggregate(tables, facts, by, attribution)
     spend = tables.table("spend")
+
     spend = spend.filter(_in_range(spend.date.cast(_T), s, e))
     spend = tables.execute(spend.group_by(*by).agg(spend=spend.amount.sum()))
+    if "channel" in by:  # costs tied to no channel (salaries, tools) stay visible instead of a blank row
+        spend["channel"] = spend["channel"].fillna("unallocated")
+        spend = spend.groupby(list(by), dropna=False, as_index=False)["spend"].sum()
     web = tables.table("web_traffic")
     web = web.filter(_in_range(web.date.cast(_T), s, e))
     web = tables.execute(web.group_by(*by).agg(sessions=web.sessions.sum()))

@@ -18,6 +18,7 @@ Rates are computed afterwards from the counts: ``converted ≤ entered`` by cons
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -145,12 +146,15 @@ def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None
     return ev
 
 
-def reach_times(tables: Canonical, spec: FunnelSpec, as_of: datetime | None = None) -> ir.Table:
+def reach_times(
+    tables: Canonical, spec: FunnelSpec, as_of: datetime | None = None, events: ir.Table | None = None
+) -> ir.Table:
     """One row per entity that entered the funnel: ``key``, ``t0`` … ``t{n-1}`` (null = step not reached).
 
     This is the rule engine of the funnel (order, windows, recycling, re-opened deals); everything else counts.
+    ``events`` may pass the (materialized) output of the selection step so the ledger is scanned only once.
     """
-    ev = _selected_events(tables, spec, as_of)
+    ev = _selected_events(tables, spec, as_of) if events is None else events
     n = len(spec.steps)
     if spec.order == "any":
         wide = ev.group_by("key").agg(**{f"f{i}": ev.t.min(where=ev.step == i) for i in range(n)})
@@ -275,7 +279,38 @@ def funnel(
     for k, v in (filters or {}).items():
         wheres[k] = [str(x) for x in v] if isinstance(v, list | tuple | set) else [str(v)]
 
-    wide = reach_times(tables, spec, as_of_ts)
+    with ExitStack() as cleanup:
+        frame = _aggregate(tables, spec, mode, grain, by, wheres, start_ts, end_ts, as_of_ts, cleanup)
+    frame = _complete(frame, spec, "cohort" if mode == "cohort" else "period", by)
+    return _finish(frame, spec, mode, grain, by, as_of_ts, end_ts)
+
+
+def _cached(table: ir.Table, cleanup: ExitStack) -> ir.Table:
+    """Materialize ``table`` once on the engine (released when the funnel is done).
+
+    The strict chain refers to the selected events once per step and the step table to the reach times once per
+    step; engines that inline subqueries (Spark) would otherwise rescan the ledger for every reference.
+    """
+    cached = table.cache()
+    cleanup.callback(cached.release)
+    return cached
+
+
+def _aggregate(
+    tables: Canonical,
+    spec: FunnelSpec,
+    mode: str,
+    grain: str | None,
+    by: tuple[str, ...],
+    wheres: dict[str, list[str]],
+    start_ts: datetime | None,
+    end_ts: datetime | None,
+    as_of_ts: datetime,
+    cleanup: ExitStack,
+) -> pd.DataFrame:
+    """The step table's counts and quantiles, computed on the engine; only this aggregate reaches pandas."""
+    events = _cached(_selected_events(tables, spec, as_of_ts), cleanup)
+    wide = reach_times(tables, spec, as_of_ts, events)
     if by or wheres:
         dims = dimensions(tables, spec.entity)
         check_dimensions(dims, [*by, *wheres], spec.entity)
@@ -283,7 +318,7 @@ def funnel(
         wide = wide.left_join(dims, wide.key == dims.d_key).drop("d_key")
         for k, v in wheres.items():
             wide = wide.filter(wide[k].isin(v))
-    long = _long(spec, wide, by)
+    long = _long(spec, _cached(wide, cleanup), by)
     pcol = "cohort" if mode == "cohort" else "period"
     if mode == "cohort":
         sel = long.filter(_in_range(long.t_entry, start_ts, end_ts))
@@ -307,7 +342,19 @@ def funnel(
                 frame[c] = float("nan")
         for c in ("entered", "converted", "reached"):
             frame[c] = frame[c].fillna(0).astype("int64")
-    frame = _complete(frame, spec, pcol, by)
+    return frame
+
+
+def _finish(
+    frame: pd.DataFrame,
+    spec: FunnelSpec,
+    mode: str,
+    grain: str | None,
+    by: tuple[str, ...],
+    as_of_ts: datetime,
+    end_ts: datetime | None,
+) -> FunnelResult:
+    pcol = "cohort" if mode == "cohort" else "period"
     frame = finish_rates(frame, [pcol, *by], mode)
     frame.loc[frame["step_index"] == 0, list(_quantiles_names())] = float("nan")  # no previous step to time
     frame["is_mature"] = _maturity(frame[pcol], grain, spec, mode, as_of_ts, end_ts)
