@@ -630,6 +630,10 @@ def _merge(
     state: pd.DataFrame, rows: pd.DataFrame, set_cols: list[str], default_cols: list[str], table: str
 ) -> pd.DataFrame:
     """Upsert ``rows`` into ``state`` by key: mapped columns overwrite, ``default:`` columns only fill gaps."""
+    model = canonical_table(table)
+    dtypes = {c.name: PANDAS_DTYPES[c.dtype] for c in model.columns}
+    if state.empty:  # a first load: nothing to merge with
+        return rows.reindex(columns=state.columns).astype(dtypes)
     old = rows.index.isin(state.index)
     parts = [state[~state.index.isin(rows.index)]]
     if old.any():
@@ -643,8 +647,7 @@ def _merge(
     if (~old).any():
         parts.append(rows[~old].reindex(columns=state.columns))
     merged = pd.concat([p for p in parts if len(p)] or [state.iloc[:0]])
-    model = canonical_table(table)
-    return merged.astype({c.name: PANDAS_DTYPES[c.dtype] for c in model.columns})
+    return merged.astype(dtypes)
 
 
 def _text(series: pd.Series) -> np.ndarray:

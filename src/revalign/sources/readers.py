@@ -111,8 +111,14 @@ def _read_csv(path: Path, required: list[str], delimiter: str, encoding: str, ex
             file=str(path),
             rule="empty_file",
         )
-    text = _decode(path, data, encoding, delimiter)
-    header_line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    if utf8:  # Arrow parses UTF-8 bytes itself and checks them; only the header is decoded here
+        payload = data
+        header_line = _decode(path, data.split(b"\n", 1)[0], encoding, delimiter)
+    else:
+        payload = _decode(path, data, encoding, delimiter).encode("utf-8")
+        header_line = payload.split(b"\n", 1)[0].decode("utf-8")
+    header_line = header_line.lstrip("\ufeff").rstrip("\r")
     header = next(csv.reader([header_line], delimiter=delimiter))
     _check_columns(path, header, required, delimiter=delimiter, header_line=header_line)
     if len(set(header)) != len(header):
@@ -124,9 +130,14 @@ def _read_csv(path: Path, required: list[str], delimiter: str, encoding: str, ex
             column=dup[0],
             rule="duplicate_column",
         )
-    table, bad = _parse(text, header, delimiter, use_threads=True)
+    try:
+        table, bad = _parse(payload, header, delimiter, use_threads=True)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc):
+            _decode(path, data, encoding, delimiter)  # raises the error that names the row and column
+        raise SchemaError(f"The file cannot be parsed as CSV: {exc}", file=str(path), rule="field_count") from exc
     if bad and any(b[0] is None for b in bad):  # line numbers are only known when parsing on one thread
-        table, bad = _parse(text, header, delimiter, use_threads=False)
+        table, bad = _parse(payload, header, delimiter, use_threads=False)
     bad_rows = [(int(n) - 1, t, m) for n, t, m in bad]  # physical line n (header = 1) → data row n - 1
     total = table.num_rows + len(bad_rows)
     rows = np.arange(1, total + 1)
@@ -135,7 +146,7 @@ def _read_csv(path: Path, required: list[str], delimiter: str, encoding: str, ex
     return SourceFile(path, digest, exported_at, table, rows, sorted(bad_rows))
 
 
-def _parse(text: str, header: list[str], delimiter: str, *, use_threads: bool) -> tuple[pa.Table, list]:
+def _parse(payload: bytes, header: list[str], delimiter: str, *, use_threads: bool) -> tuple[pa.Table, list]:
     bad: list[tuple[int | None, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -149,7 +160,7 @@ def _parse(text: str, header: list[str], delimiter: str, *, use_threads: bool) -
         return "skip"
 
     table = pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        io.BytesIO(payload),
         read_options=pacsv.ReadOptions(use_threads=use_threads, block_size=16 << 20),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
         convert_options=pacsv.ConvertOptions(
