@@ -280,7 +280,7 @@ def scratch():
     eng.close()
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(company=companies(), perm=st.permutations(CHANNELS))
 def test_credits_sum_to_conversions_and_ignore_channel_labels(scratch, company, perm):
     touches, leads, opps = company

@@ -270,7 +270,7 @@ def path_counts(touches: ir.Table, *, by: str = "channel") -> ir.Table:
     key = touches.position.cast("string").lpad(7, "0").concat("|", path_key(touches, by))
     per = touches.group_by("journey_id").aggregate(
         steps=key.collect(),
-        converted=touches.converted.max(),
+        converted=ibis.ifelse(touches.converted, 1, 0).max(),  # Postgres cannot max() or cast a boolean
         value=touches.value.max(),
     )
     per = per.mutate(path=per.steps.sort().map(lambda s: s.substr(8)).join(PATH_SEPARATOR))

@@ -168,9 +168,9 @@ def with_weights(touches: ir.Table, models: Mapping[str, RuleModel]) -> ir.Table
     journey = ibis.window(group_by=t.journey_id)
     flags = _flags(t)
     windows: dict[str, ir.Value] = {
-        "_has_lead": flags["lead"].cast("int64").max().over(journey),
-        "_has_opp": flags["opportunity"].cast("int64").max().over(journey),
-        "_has_won": flags["won"].cast("int64").max().over(journey),
+        "_has_lead": ibis.ifelse(flags["lead"], 1, 0).max().over(journey),
+        "_has_opp": ibis.ifelse(flags["opportunity"], 1, 0).max().over(journey),
+        "_has_won": ibis.ifelse(flags["won"], 1, 0).max().over(journey),
     }
     for i, model in enumerate(models.values()):
         if isinstance(model, TimeDecayRule):
