@@ -128,6 +128,64 @@ class Project:
 
     # -- end of driver tree, scorecards, alignment ----------------------------------------------------------------
 
+    # -- funnels, pipeline, hand-off, channels: delegates to revalign.analytics.{funnel,pipeline,handoff,channels} --
+    def funnels(self) -> dict[str, Any]:
+        """Funnel specs by name: the defaults plus ``<project>/funnels.yaml`` (a project's own win on a clash)."""
+        from revalign.analytics.funnel import default_funnels, load_funnels
+
+        own = self.folder / "funnels.yaml"
+        return {**default_funnels(), **(load_funnels(own) if own.exists() else {})}
+
+    def funnel(
+        self,
+        name: Any = "lead_to_customer",
+        *,
+        mode: str = "cohort",
+        grain: str | None = "month",
+        by: tuple[str, ...] = (),
+        start: Any = None,
+        end: Any = None,
+        filters: dict[str, Any] | None = None,
+        as_of: Any = None,
+    ) -> Any:
+        """A funnel (name or ``FunnelSpec``) in ``cohort`` or ``period`` mode: a ``FunnelResult``."""
+        from revalign.analytics.funnel import funnel
+
+        options = {"mode": mode, "grain": grain, "by": by, "start": start, "end": end, "filters": filters}
+        return funnel(self, name, **options, as_of=as_of, funnels=self.funnels())
+
+    def stage_velocity(self, *, by: tuple[str, ...] = (), start: Any = None, end: Any = None) -> Any:
+        """Days in each opportunity stage and how stays end, from the stage history: a DataFrame."""
+        from revalign.analytics.funnel.timing import stage_velocity
+
+        return stage_velocity(self, by=by, start=start, end=end)
+
+    def pipeline(
+        self, *, grain: str | None = "quarter", by: tuple[str, ...] = (), start: Any = None, end: Any = None
+    ) -> Any:
+        """Pipeline created, won, win rate, deal size and cycle per period: a DataFrame."""
+        from revalign.analytics.pipeline import pipeline_summary
+
+        return pipeline_summary(self, grain=grain, by=by, start=start, end=end)
+
+    def handoff(
+        self, *, by: tuple[str, ...] = ("channel",), grain: str | None = None, start: Any = None, end: Any = None
+    ) -> Any:
+        """MQLs accepted, rejected and untouched by channel or rep: a DataFrame."""
+        from revalign.analytics.handoff import handoff
+
+        return handoff(self, by=by, grain=grain, start=start, end=end)
+
+    def channels(
+        self, *, by: tuple[str, ...] = ("channel",), attribution: str = "sourced", start: Any = None, end: Any = None
+    ) -> Any:
+        """Spend → revenue per channel or campaign, sourced or influenced: a DataFrame."""
+        from revalign.analytics.channels import channel_productivity
+
+        return channel_productivity(self, by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
+
+    # -- end of funnels, pipeline, hand-off, channels --------------------------------------------------------------
+
     # -- attribution (owned by analytics/attribution) -------------------------------------------------------------
     def attribution(
         self,

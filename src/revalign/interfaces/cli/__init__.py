@@ -47,6 +47,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "attribute",
     "tree",
     "scorecard",
+    "funnel",
+    "channels",
 )
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 
