@@ -26,8 +26,14 @@ NAV = (
 )
 
 
+PERCENT_COLUMNS = frozenset(
+    {"pct_change", "attainment", "contribution_pct", "rate_from_previous", "rate_from_first", "romi", "share"}
+)
+"""Columns that hold ratios where 1.0 means 100 % (formatted as percentages; the JSON keeps the ratio)."""
+
+
 def fmt(value: Any, unit: str | None = None) -> str:
-    """A value for reading: 1,234.5 / 12.3% / — for missing."""
+    """A value for reading: 1,234.5 / 12.3% / — for missing. ``unit`` is a KPI unit or a column name."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -35,7 +41,7 @@ def fmt(value: Any, unit: str | None = None) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        if unit in ("percent", "ratio", "rate", "share"):
+        if unit in ("percent", "ratio", "rate", "share") or unit in PERCENT_COLUMNS:
             return f"{value:.1%}"
         if abs(value) >= 1000:
             return f"{value:,.0f}"
