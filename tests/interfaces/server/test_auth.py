@@ -201,3 +201,16 @@ def test_state_store_on_postgresql(postgres_server):
     token = store.create_token("pg", "ci")
     assert store.user_for_token(token).owner_id == "u9"
     store.close()
+
+
+def test_saving_a_view_from_a_page_form(as_user):
+    client = as_user("marketer")
+    csrf = client.get("/account").text.split('name="csrf_token" value="')[1].split('"')[0]
+    saved = client.post(
+        "/account/views",
+        data={"name": "smb funnel", "page": "funnel", "query": "segment=smb&grain=quarter", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/funnel?segment=smb&grain=quarter"
+    views = client.get("/api/v1/views").json()["views"]
+    assert {"name": "smb funnel", "page": "funnel", "query": {"segment": "smb", "grain": "quarter"}} in views
