@@ -343,7 +343,7 @@ class Compiler:
         if agg == "sum":
             return v.sum()
         if agg == "sum_boolean":
-            return v.cast("int64").sum()
+            return ibis.ifelse(v, 1, 0).sum()  # Postgres cannot cast boolean to bigint
         if agg == "count_distinct":
             return v.nunique()
         if agg == "avg":
@@ -464,7 +464,7 @@ class Compiler:
         preds += [base[f"__p{i}"] == conv[f"__cp{i}"] for i in range(len(props))]
         joined = base.left_join(conv, preds)
         per_event = joined.group_by([c for c in base.columns]).aggregate(
-            __converted=joined["__ct"].notnull().cast("int64").max()
+            __converted=ibis.ifelse(joined["__ct"].notnull(), 1, 0).max()
         )
         fr = _Frame(per_event, {d: f"__d_{d}" for d in req.by})
         t, keys = self._group(per_event, fr, "__t", req)

@@ -9,6 +9,7 @@ Results come back in long format: ``kpi, period_start, <dims…>, value`` (plus 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import uuid
@@ -182,6 +183,9 @@ class KpiQuery:
         """The SQL the engine (``duckdb``, ``postgres``, ``spark`` …; default the project's) would run."""
         dialect = engine or self.project.engine.dialect
         dialect = DIALECTS.get(dialect, dialect)
+        # loading a backend registers its compile options (pyspark's compiler needs them)
+        with contextlib.suppress(AttributeError, ImportError):
+            getattr(ibis, dialect)
         parts = []
         for name in self.names:
             sql = ibis.to_sql(self.to_ibis(name, bound=False), dialect=dialect)

@@ -49,6 +49,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "scorecard",
     "funnel",
     "channels",
+    "kpi",
 )
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 

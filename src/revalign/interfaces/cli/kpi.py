@@ -1,0 +1,116 @@
+"""``revalign kpi list|show|eval|explain``: the KPI catalog from the command line.
+
+``revalign kpi list --department sales``; ``revalign kpi show win_rate``;
+``revalign kpi eval win_rate new_revenue --grain quarter --by segment --start 2025-Q1 --compare previous_period``;
+``revalign kpi explain win_rate --engine spark``. Tables take ``--json``. Numbers come from ``revalign.kpis``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from revalign.interfaces.cli import app
+from revalign.interfaces.cli.render import emit, print_json
+from revalign.project import open_project
+
+kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate and explain KPIs.", no_args_is_help=True)
+app.add_typer(kpi_app, name="kpi")
+
+ProjectOpt = Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+@kpi_app.command("list")
+def list_(
+    department: Annotated[str | None, typer.Option(help="Only this department's KPIs.")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Every KPI of the catalog: name, label, type, unit, owner, department, direction, parent."""
+    cat = open_project(project).catalog
+    rows = [
+        {
+            "name": k.name,
+            "label": k.label,
+            "type": k.type,
+            "unit": k.unit,
+            "owner": k.owner,
+            "department": k.department,
+            "direction": k.direction,
+            "timing": k.timing,
+            "parent": k.parent or ("(north star)" if k.north_star else None),
+        }
+        for k in cat.kpis.values()
+        if department is None or k.department == department
+    ]
+    emit(pd.DataFrame(rows), as_json=as_json, title=f"{len(rows)} KPIs")
+
+
+@kpi_app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="KPI name.")],
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """One KPI's full definition, where it is defined, its driver-tree parent chain and its dimensions."""
+    cat = open_project(project).catalog
+    kpi = cat.get(name)
+    data = kpi.model_dump(mode="json", exclude_defaults=True)
+    data["defined_in"] = str(kpi.ctx)
+    data["parent_chain"] = cat.ancestors(name)
+    data["dimensions"] = cat.dimensions_of(name)
+    if as_json:
+        print_json(data)
+        return
+    rows = [{"key": k, "value": v if isinstance(v, str) else str(v)} for k, v in data.items()]
+    emit(pd.DataFrame(rows), as_json=False, title=f"{kpi.label} ({kpi.name})")
+
+
+@kpi_app.command("eval")
+def eval_(
+    names: Annotated[list[str], typer.Argument(help="KPI names.")],
+    grain: Annotated[str, typer.Option(help="day, week, month, quarter or year (fiscal).")] = "month",
+    by: Annotated[list[str] | None, typer.Option(help="Slice by a dimension (repeatable): --by segment.")] = None,
+    start: Annotated[str | None, typer.Option(help="First period: 2025-Q1, 2025-03, 2025 or a date.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last period (inclusive label) or end date (exclusive).")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="Filter, e.g. \"segment = 'smb'\" (repeatable).")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Evaluate on the data as known on this date (YYYY-MM-DD).")] = None,
+    compare: Annotated[str | None, typer.Option(help="previous_period or previous_year.")] = None,
+    definitions: Annotated[str, typer.Option(help="historical or current (for revised KPIs).")] = "historical",
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice."""
+    from revalign.kpis import evaluate
+
+    proj = open_project(project)
+    frame = evaluate(
+        proj,
+        names,
+        grain=grain,
+        by=tuple(by or ()),
+        start=start,
+        end=end,
+        where=list(where or ()),
+        as_of=as_of,
+        compare=compare,
+        definitions=definitions,
+    )
+    emit(frame, as_json=as_json, title=", ".join(names))
+
+
+@kpi_app.command("explain")
+def explain(
+    names: Annotated[list[str], typer.Argument(help="KPI names.")],
+    engine: Annotated[str | None, typer.Option(help="duckdb, postgres or spark (default: the project's).")] = None,
+    grain: Annotated[str, typer.Option(help="Time grain.")] = "month",
+    by: Annotated[list[str] | None, typer.Option(help="Dimensions (repeatable).")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Print the SQL a KPI compiles to for an engine (compiling never touches data)."""
+    proj = open_project(project)
+    print(proj.kpi(*names).grain(grain).by(*(by or ())).explain(engine=engine))
