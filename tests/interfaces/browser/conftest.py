@@ -80,6 +80,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             time.sleep(0.1)
     else:
         pytest.fail("uvicorn did not start")
+    # compute the landing page's report once up front, so the first login does not race a cold computation
+    httpx.get(url + "/api/v1/overview", headers={"Authorization": f"Bearer {token}"}, timeout=300)
     yield LiveServer(url=url, rep_owner=owners[0], other_owner=owners[1], token=token)
     server.should_exit = True
     thread.join(timeout=10)
@@ -105,7 +107,8 @@ def new_page(chromium, live_server):
 
     def make(viewport: dict[str, int] = LAPTOP):
         context = chromium.new_context(viewport=viewport, base_url=live_server.url, accept_downloads=True)
-        context.set_default_timeout(60_000)
+        context.set_default_timeout(120_000)
+        context.set_default_navigation_timeout(120_000)
         contexts.append(context)
         return context.new_page()
 
