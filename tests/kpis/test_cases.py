@@ -36,7 +36,15 @@ def test_case(case: dict, tiny_project: Project) -> None:
         project = Project(tiny_project.folder, engine=tiny_project.engine)
         project.settings = Settings(fiscal_year_start_month=fs)
     by = tuple(case.get("by", ()))
-    got = evaluate(project, [case["kpi"]], grain=case["grain"], by=by, as_of=case.get("as_of"))
+    got = evaluate(
+        project,
+        [case["kpi"]],
+        grain=case["grain"],
+        by=by,
+        as_of=case.get("as_of"),
+        start=case.get("start"),
+        end=case.get("end"),
+    )
     expected = pd.DataFrame(case["expected"])
     expected["period_start"] = [dt.date.fromisoformat(str(d)) for d in expected["period_start"]]
     for d in by:

@@ -255,7 +255,7 @@ def _normalise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     frame = frame.copy()
     frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
     for d in by:
-        frame[d] = frame[d].astype(object).where(frame[d].notna(), None).map(lambda v: None if v is None else str(v))
+        frame[d] = pd.Series([None if pd.isna(v) else str(v) for v in frame[d]], index=frame.index, dtype=object)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame = frame[["period_start", *by, "value"]]
     return frame.sort_values(["period_start", *by], kind="stable").reset_index(drop=True)
