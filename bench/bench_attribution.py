@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -123,7 +125,13 @@ def main(scale: str = "l", runs: int = 3) -> str:
     target = "bench.bench_attribution:channelattribution_markov"
     base = measure("ChannelAttribution defaults", target, paths_file, 1e5, None, runs=runs)
     precise = measure("ChannelAttribution precise", target, paths_file, 1e7, 1000, runs=1)
+    for m in (ours, fit, base, precise):  # progress on stderr: the recovery below takes a while at scale l
+        print(m.label, m.seconds, m.result.get("s"), f"{m.peak_mib:.0f} MiB", file=sys.stderr, flush=True)
+    print(exact, file=sys.stderr, flush=True)
+    for m in (fit, base, precise):
+        print(m.label, _max_rel_error(m.result["credit"], exact), file=sys.stderr, flush=True)
     recovery = _recovery(db, scale_data(scale) / "ground_truth.json")
+    shutil.rmtree(work, ignore_errors=True)  # the DuckDB copy of the company (hundreds of MB at scale l)
 
     def row(what: str, m, seconds: float, ref: float, err: str) -> dict:
         return {
@@ -168,6 +176,4 @@ def main(scale: str = "l", runs: int = 3) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import sys
-
     print(main(sys.argv[1] if len(sys.argv) > 1 else "s", runs=1))
