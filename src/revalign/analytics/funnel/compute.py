@@ -18,6 +18,7 @@ Rates are computed afterwards from the counts: ``converted ≤ entered`` by cons
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -107,27 +108,34 @@ def _seconds(t: ir.TimestampValue) -> ir.NumericValue:
     return t.epoch_seconds()
 
 
+_NO_STEP = -99
+
+
+def _rebind(expr: ir.Value, old: ir.Table, new: ir.Table) -> ir.Value:
+    """``expr`` written on ``old`` re-expressed on ``new`` (a filter of ``old`` with the same columns)."""
+    return expr.op().replace({old.op(): new.op()}).to_expr()
+
+
 def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
     """Ledger rows marking a step (or the recycling cut), keyed by entity: columns key, step, t."""
     ledger = tables.table("ledger")
-    rows = [
-        {"s_kind": s.event.kind, "s_name": n, "step": i}
-        for i, s in enumerate(spec.steps)
-        for n in dict.fromkeys(s.event.name)
-    ]
-    if spec.recycling == "end":
-        rows.append({"s_kind": "lifecycle", "s_name": "recycled", "step": -1})
-    selectors = ibis.memtable(pd.DataFrame(rows).astype({"step": "int64"}))
-    ev = ledger.join(selectors, [ledger.kind == selectors.s_kind, ledger.name == selectors.s_name])
     if as_of is not None:
-        ev = ev.filter(ev.occurred_at <= as_of)
-    conditions = []
-    for i, s in enumerate(spec.steps):
-        if s.event.where:
-            cond = ibis.and_(*(ev[c].isin(list(v)) for c, v in s.event.where.items()))
-            conditions.append((ev.step == i) & ~cond)
-    if conditions:
-        ev = ev.filter(~ibis.or_(*conditions))
+        ledger = ledger.filter(ledger.occurred_at <= as_of)
+    selectors: list[tuple[int, ir.BooleanValue]] = []
+    for i, step in enumerate(spec.steps):
+        cond = (ledger.kind == step.event.kind) & ledger.name.isin(list(step.event.name))
+        for column, allowed in step.event.where.items():
+            cond = cond & ledger[column].isin(list(allowed))
+        selectors.append((i, cond))
+    if spec.recycling == "end":
+        selectors.append((-1, (ledger.kind == "lifecycle") & (ledger.name == "recycled")))
+    # One pass: keep rows matching any step, then give each row one copy per step it matches (an event can mark
+    # two steps, e.g. "reached proposal or later"). Built from expressions only, so it can be materialized on
+    # every engine (no in-memory lookup table to register first).
+    ev = ledger.filter(ibis.or_(*(c for _, c in selectors)))
+    matches = ibis.array([ibis.ifelse(c, i, _NO_STEP) for i, c in selectors])
+    ev = ev.mutate(step=_rebind(matches, ledger, ev).unnest())
+    ev = ev.filter(ev.step != _NO_STEP)
     if any(set(s.event.name) & set(CLOSED_STAGES) and s.event.kind == "stage" for s in spec.steps):
         closes = ledger.filter((ledger.kind == "stage") & ledger.name.isin(CLOSED_STAGES))
         if as_of is not None:
@@ -147,13 +155,20 @@ def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None
 
 
 def reach_times(
-    tables: Canonical, spec: FunnelSpec, as_of: datetime | None = None, events: ir.Table | None = None
+    tables: Canonical,
+    spec: FunnelSpec,
+    as_of: datetime | None = None,
+    events: ir.Table | None = None,
+    materialize: Callable[[ir.Table], ir.Table] | None = None,
 ) -> ir.Table:
     """One row per entity that entered the funnel: ``key``, ``t0`` … ``t{n-1}`` (null = step not reached).
 
     This is the rule engine of the funnel (order, windows, recycling, re-opened deals); everything else counts.
-    ``events`` may pass the (materialized) output of the selection step so the ledger is scanned only once.
+    ``events`` may pass the (materialized) output of the selection step so the ledger is scanned only once;
+    ``materialize`` (e.g. ``Table.cache``) is applied to each step's reach table so the strict chain stays linear
+    on engines that inline repeated subqueries instead of reusing them.
     """
+    keep = materialize or (lambda t: t)
     ev = _selected_events(tables, spec, as_of) if events is None else events
     n = len(spec.steps)
     if spec.order == "any":
@@ -169,7 +184,7 @@ def reach_times(
                 ok = ok & ((_seconds(reached) - _seconds(prev)) <= w.total_seconds())
             cols[f"t{i}"] = ibis.ifelse(ok, reached, ibis.null("timestamp"))
         return wide.select("key", **cols)
-    reach = ev.filter(ev.step == 0).group_by("key").agg(t0=ev.t.min())
+    reach = keep(ev.filter(ev.step == 0).group_by("key").agg(t0=ev.t.min()))
     out = reach
     prev = reach.rename(p_key="key", p_t="t0")
     for i in range(1, n):
@@ -178,7 +193,7 @@ def reach_times(
         w = spec.steps[i].within
         if w is not None:
             j = j.filter((_seconds(j.t) - _seconds(j.p_t)) <= w.total_seconds())
-        step_i = j.group_by(p_key=j.p_key).agg(p_t=j.t.min())
+        step_i = keep(j.group_by(p_key=j.p_key).agg(p_t=j.t.min()))
         named = step_i.rename(**{f"k{i}": "p_key", f"t{i}": "p_t"})
         out = out.left_join(named, out.key == named[f"k{i}"]).drop(f"k{i}")
         prev = step_i
@@ -310,7 +325,7 @@ def _aggregate(
 ) -> pd.DataFrame:
     """The step table's counts and quantiles, computed on the engine; only this aggregate reaches pandas."""
     events = _cached(_selected_events(tables, spec, as_of_ts), cleanup)
-    wide = reach_times(tables, spec, as_of_ts, events)
+    wide = reach_times(tables, spec, as_of_ts, events, lambda t: _cached(t, cleanup))
     if by or wheres:
         dims = dimensions(tables, spec.entity)
         check_dimensions(dims, [*by, *wheres], spec.entity)
