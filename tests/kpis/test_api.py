@@ -111,3 +111,29 @@ def test_cli_kpi_commands(tiny: Project, tmp_path: Path, monkeypatch: pytest.Mon
     out = runner.invoke(app, ["kpi", "eval", "win_rate", "--grain", "quarter", "--by", "team", "--json"])
     assert out.exit_code == 0, out.output
     assert {(r["team"], r["value"]) for r in json.loads(out.output)} == {("t1", 1.0), ("t2", 0.0)}
+
+
+def test_revalign_check_reports_catalog_issues(tmp_path: Path) -> None:
+    from revalign.interfaces.cli import app
+
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "revalign.yaml").write_text("name: t\ncatalog: [extra]\n")
+    (tmp_path / "extra" / "x.yaml").write_text(
+        "kpis:\n  - name: bad_kpi\n    description: x\n    type: simple\n    semantic_model: leads\n    unit: count\n"
+        "    owner: nobody\n    department: sales\n    direction: higher_is_better\n    timing: leading\n"
+        "    parent: new_leads\n"
+    )
+    out = CliRunner().invoke(app, ["check", "--json", "--project", str(tmp_path)])
+    assert out.exit_code == 1
+    section = next(s for s in json.loads(out.output)["sections"] if s["name"] == "catalog")
+    assert section["rows"] == [
+        {
+            "level": "ERROR",
+            "file": "x.yaml",
+            "line": 7,
+            "kpi": "bad_kpi",
+            "rule": "governance",
+            "message": section["rows"][0]["message"],
+        }
+    ]
+    assert "nobody" in section["rows"][0]["message"]
