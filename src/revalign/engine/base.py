@@ -102,7 +102,8 @@ class Engine:
             data = pa.Table.from_pandas(data, preserve_index=False)
         if schema is not None:
             data = data.select(list(schema.names)).cast(schema.to_pyarrow())
-        return data
+        # One chunk per column: Spark's Arrow path rejects chunked arrays and falls back to a slow row path.
+        return data.combine_chunks()
 
     def load_parquet(self, name: str, path: str | Path) -> int:
         """Create table ``name`` from a Parquet file, or a folder / glob of Parquet parts; returns its row count.
