@@ -42,10 +42,7 @@ def month(values: pd.Series) -> pd.Series:
 def by_month(df: pd.DataFrame, time: str, value: str | None = None, how: str = "count") -> pd.Series:
     df = df[df[time].notna()]
     keys = month(df[time])
-    if how == "count":
-        out = df.groupby(keys).size().astype(float)
-    else:
-        out = df.groupby(keys)[value].agg(how).astype(float)
+    out = df.groupby(keys).size().astype(float) if how == "count" else df.groupby(keys)[value].agg(how).astype(float)
     out.index.name = None
     return out.dropna()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import ibis
@@ -105,10 +106,8 @@ class KpiReferenceRule(Rule):
             for key in ("filter", "expr"):
                 text = getattr(kpi, key)
                 if text:
-                    try:
+                    with contextlib.suppress(filters.ExpressionError):
                         names += [(key, r) for r in filters.references(text)]
-                    except filters.ExpressionError:
-                        pass
             if kpi.agg_time_dimension:
                 names.append(("agg_time_dimension", kpi.agg_time_dimension))
             elif kpi.type != "snapshot" and not sm.agg_time_dimension:
