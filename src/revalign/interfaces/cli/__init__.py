@@ -37,19 +37,20 @@ app = typer.Typer(
 
 COMMAND_MODULES: tuple[str, ...] = (
     "project",
+    "simulate",
     "ingest",
     "check",
     "tables",
-    "serve",
-    "demo",
-    "users",
-    "simulate",
-    "attribute",
+    "kpi",
     "tree",
     "scorecard",
     "funnel",
     "channels",
-    "kpi",
+    "attribute",
+    "serve",
+    "demo",
+    "users",
+    "docs",
 )
 """Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
 
@@ -83,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code or 0)
     except (typer.Abort, KeyboardInterrupt):
         return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:
+        # Usage errors: Typer ships its own copy of click, so match click's exception by its class name
+        # rather than by one particular click module's class.
+        if any(base.__name__ == "ClickException" for base in type(exc).__mro__):
             exc.show()
-            return EXIT_USAGE
+            return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
         raise
     return result if isinstance(result, int) else EXIT_OK
 
