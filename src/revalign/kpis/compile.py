@@ -298,6 +298,22 @@ class Compiler:
         t = t.filter(time.notnull())
         return _Frame(t, fr.columns), time_name
 
+    def rows(self, kpi: Kpi | str) -> ir.Table:
+        """The rows a KPI aggregates: its semantic model's table after the model's and the KPI's filters.
+
+        Drill-down lists these, so the records behind a number are exactly the ones the KPI counted (the rows
+        behind won revenue are won new-business deals, not every deal closed in the period). The table keeps the
+        model table's own columns plus ``__kpi_time``, the time the KPI puts each row in a period by.
+        """
+        kpi = self.catalog.get(kpi) if isinstance(kpi, str) else kpi
+        if not kpi.semantic_model:
+            raise CatalogError(
+                f"KPI {kpi.name!r} is a {kpi.type} KPI with no rows of its own; drill into its inputs instead."
+            )
+        fr, time_name = self._rows(kpi, Request(), None)
+        own = self.table(self.model(kpi.semantic_model).table).columns
+        return fr.table.select(*own, __kpi_time=fr.table[fr.columns[time_name]])
+
     @staticmethod
     def _resolver(fr: _Frame, table: ir.Table | None = None) -> Callable[[str], ir.Value]:
         t = fr.table if table is None else table

@@ -279,6 +279,15 @@ def query(project: Project, names: str | Iterable[str], catalog: Catalog | None 
     return KpiQuery(project, names, catalog if catalog is not None else project_catalog(project))
 
 
+def kpi_rows(project: Project, name: str, catalog: Catalog | None = None) -> ir.Table:
+    """The rows KPI ``name`` aggregates (lazy), with ``__kpi_time``: what a drill-down lists.
+
+    See :meth:`revalign.kpis.compile.Compiler.rows`.
+    """
+    q = query(project, name, catalog)
+    return q._compiler().rows(q.catalog.get(name))
+
+
 def project_catalog(project: Project) -> Catalog:
     """The project's catalog: the default one plus the files and folders in ``settings.catalog``."""
     from revalign.kpis.catalog import catalog_for

@@ -167,11 +167,12 @@ def test_csv_export_of_a_report_matches_its_json(client):
 
 
 def test_drill_down_from_a_kpi_uses_the_kpis_own_time_column(client, sim_project):
-    # new_revenue counts won deals by close time: its records for Q2 are the deals closed in Q2, whatever
-    # their creation date. Independent count straight from the canonical table in pandas.
+    # new_revenue counts won new-business deals by close time: its records for Q2 are those deals closed in
+    # Q2, whatever their creation date. Independent count straight from the canonical table in pandas.
     opps = sim_project.engine.execute(sim_project.table("opportunities"))
     closed = pd.to_datetime(opps["closed_at"])
-    expected = int(((closed >= "2025-04-01") & (closed < "2025-07-01")).sum())
+    counted = opps["is_won"] & (opps["deal_type"] == "new_business")
+    expected = int((counted & (closed >= "2025-04-01") & (closed < "2025-07-01")).sum())
     body = client.get("/api/v1/records/opportunities?kpi=new_revenue&start=2025-04-01&end=2025-06-30").json()
     assert body["meta"]["time_column"] == "closed_at"
     assert body["meta"]["total_rows"] == expected
@@ -184,3 +185,31 @@ def test_scorecard_numbers_link_to_their_records(client):
     rows = table(client.get("/api/v1/scorecards?department=sales").json(), "scorecard")
     links = rows.set_index("kpi")["_drill"]
     assert links["new_revenue"].startswith("/records/opportunities?kpi=new_revenue&start=")
+
+
+@pytest.mark.parametrize(("kpi", "is_won"), [("new_revenue", True), ("deals_won", True)])
+def test_drill_down_lists_exactly_the_rows_the_kpi_counted(client, sim_project, kpi, is_won):
+    """The records behind a KPI value are the rows it aggregated: its filters apply, not just its period.
+
+    Independent expectation: plain pandas over the raw opportunities table (won new-business deals with
+    closed_at in the quarter), and the KPI's own value for that quarter from the Python API.
+    """
+    opps = sim_project.engine.execute(sim_project.table("opportunities"))
+    won = opps[opps.is_won & (opps.deal_type == "new_business") & opps.closed_at.notna()]
+    quarter = pd.Timestamp(won.closed_at.max()).to_period("Q")
+    start, end = quarter.start_time.date(), quarter.end_time.date()
+    expected = won[(won.closed_at >= pd.Timestamp(start)) & (won.closed_at < pd.Timestamp(end) + pd.Timedelta(days=1))]
+    assert len(expected) > 0
+
+    body = client.get(f"/api/v1/records/opportunities?kpi={kpi}&start={start}&end={end}&limit=10000").json()
+    rows = table(body, "opportunities")
+    assert body["meta"]["total_rows"] == len(expected)
+    assert sorted(rows.opportunity_id) == sorted(expected.opportunity_id)
+    assert "__kpi_time" not in rows.columns and body["meta"]["time_column"] == "closed_at"
+    # every deal listed was won (a drill-down that ignored the KPI's filter would list lost deals too)
+    assert rows.is_won.all() == is_won
+
+    value = sim_project.kpi(kpi).grain("quarter").to_pandas()
+    value = value[pd.to_datetime(value.period_start) == pd.Timestamp(start)].value.item()
+    listed = rows.amount.sum() if kpi == "new_revenue" else len(rows)
+    assert listed == pytest.approx(value, rel=1e-9)

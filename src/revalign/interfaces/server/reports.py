@@ -310,6 +310,23 @@ def kpi_time_column(project: Project, kpi: str) -> str | None:
     return name
 
 
+def rows_behind(project: Project, kpi: str, table: str) -> Any | None:
+    """The rows of ``table`` that KPI ``kpi`` counts (its filters applied), or ``None`` when it reads another table.
+
+    The KPI package builds them (``revalign.kpis.query.kpi_rows``), so a drill-down lists exactly what the number
+    aggregated; a KPI without rows of its own (derived) drills into its first input, as ``kpi_model`` resolves.
+    """
+    from revalign.kpis.query import kpi_rows
+
+    try:
+        spec, model = kpi_model(project, kpi)
+        if getattr(model, "table", None) != table:
+            return None
+        return kpi_rows(project, spec.name, catalog(project))
+    except RevalignError:
+        return None
+
+
 def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows: int) -> Report:
     """The rows behind a number: the table filtered to the period, segment, channel, stage and owner asked for.
 
@@ -335,15 +352,13 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         report.notices.append(f"No {query.table} were loaded in this project yet.")
         return report
     t = project.table(query.table)
-    columns = set(t.columns)
     time_col = model.time_column
     if query.kpi is not None:
-        try:
-            by_kpi = kpi_time_column(project, query.kpi) if kpi_table(project, query.kpi) == query.table else None
-        except RevalignError:
-            by_kpi = None
-        if by_kpi in columns:
-            time_col = by_kpi  # the rows behind a KPI value are the ones it put in that period
+        kpi_rows = rows_behind(project, query.kpi, query.table)
+        if kpi_rows is not None:
+            # the rows behind a KPI value: the ones it counted (its filters), in the period it put them in
+            t, time_col = kpi_rows, "__kpi_time"
+    columns = set(t.columns)
     if time_col and query.filters.start is not None:
         t = t.filter(t[time_col] >= pd.Timestamp(query.filters.start))
     if time_col and query.filters.end is not None:
@@ -363,6 +378,7 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
     total = int(project.engine.execute(t.count()))
     limit = min(query.limit, max_rows)
     frame = project.engine.execute(t.limit(limit, offset=query.offset))
+    frame = frame.drop(columns=["__kpi_time"], errors="ignore")
     report.add(query.table, query.table.capitalize(), frame)
     report.meta.update(
         total_rows=total,
@@ -370,7 +386,7 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         offset=query.offset,
         kpi=query.kpi,
         owner_scope=owner,
-        time_column=time_col,
+        time_column=kpi_time_column(project, query.kpi) if time_col == "__kpi_time" else time_col,
     )
     if total > query.offset + limit:
         report.notices.append(f"Showing rows {query.offset + 1}–{query.offset + len(frame)} of {total}.")
