@@ -2,33 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter
-
 from revalign.interfaces.server import reports
-from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
-from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
-from revalign.interfaces.server.tabular import report_response
+from revalign.interfaces.server.api.report_endpoint import report_endpoint
 
-router = APIRouter(prefix="/funnel", tags=["funnel"], responses=ERROR_RESPONSES)
-
-
-def funnel_report(project: Any, cache: Any, filters: Filters) -> reports.Report:
-    """The report the page and the API both show (computed once per filter set, then cached)."""
-    return cache.get_or_compute(
-        ("funnel", filters.key()), lambda: reports.guarded("funnel", "Funnel", reports.funnel, project, filters)
-    )
-
-
-@router.get("", response_model=ReportPublic)
-def get_funnel(
-    project: ProjectDep,
-    cache: CacheDep,
-    user: CurrentUser,
-    filters: FiltersDep,
-    fmt: Format = "json",
-    table: TableName = None,
-):
-    return report_response(funnel_report(project, cache, filters), filters.as_dict(), fmt, table)
+router, funnel_report = report_endpoint("funnel", "Funnel", reports.funnel)

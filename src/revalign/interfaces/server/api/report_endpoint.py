@@ -1,0 +1,45 @@
+"""One factory for the report endpoints that take only the common filters (overview, funnel, channels).
+
+Each such endpoint is the same three steps: build the report through ``reports.guarded`` (so a missing analytic is
+an "available: false" report, not an error), cache it per filter set, and answer as JSON or one table as CSV.
+Writing that once keeps the endpoints from drifting apart; the page of the same name calls the returned report
+function, so page and API show the same cached numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+
+from revalign.interfaces.server import reports
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
+from revalign.interfaces.server.tabular import report_response
+
+ReportFunction = Callable[[Any, Any, Filters], reports.Report]
+
+
+def report_endpoint(name: str, title: str, build: Callable[..., reports.Report]) -> tuple[APIRouter, ReportFunction]:
+    """``GET /api/v1/<name>`` for ``build(project, filters)``, and the cached report function the page uses."""
+
+    def report(project: Any, cache: Any, filters: Filters) -> reports.Report:
+        return cache.get_or_compute(
+            (name, filters.key()), lambda: reports.guarded(name, title, build, project, filters)
+        )
+
+    def get(
+        project: ProjectDep,
+        cache: CacheDep,
+        user: CurrentUser,
+        filters: FiltersDep,
+        fmt: Format = "json",
+        table: TableName = None,
+    ) -> Any:
+        return report_response(report(project, cache, filters), filters.as_dict(), fmt, table)
+
+    router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES)
+    router.add_api_route("", get, methods=["GET"], response_model=ReportPublic, name=f"get_{name}")
+    return router, report
