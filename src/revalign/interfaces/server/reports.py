@@ -454,9 +454,9 @@ def records_link(project: Project, kpi: str, label: str | None, segment: str | N
     if label:
         try:
             start, end = period_bounds(project, label)
-            params.update(start=start.isoformat(), end=end.isoformat())
         except ValueError:
-            pass
+            return None  # a link without the period would list every period's rows: no link is better
+        params.update(start=start.isoformat(), end=end.isoformat())
     if segment:
         params["segment"] = segment
     params.update({k: v for k, v in extra.items() if v is not None})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from revalign.interfaces.server import reports
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
@@ -19,16 +19,17 @@ RecordTable = Literal[
 Code = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
 
 
-def build_query(
-    table: str,
-    filters: reports.Filters,
-    kpi: str | None,
-    owner_id: str | None,
-    channel: str | None,
-    stage: str | None,
-    limit: int,
-    offset: int,
+def record_query(
+    table: RecordTable,
+    filters: FiltersDep,
+    kpi: Code = None,
+    owner_id: Code = None,
+    channel: Code = None,
+    stage: Code = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> reports.RecordQuery:
+    """The validated drill-down request, shared by the API route and the page of the same listing."""
     return reports.RecordQuery(
         table=table,
         filters=filters,
@@ -41,24 +42,24 @@ def build_query(
     )
 
 
+RecordQueryDep = Annotated[reports.RecordQuery, Depends(record_query)]
+
+
+def records_report(request: Request, project: Any, cache: Any, user: Any, query: reports.RecordQuery) -> reports.Report:
+    """The listing (cached per request like every report), capped at the server's ``max_records``."""
+    max_rows = request.app.state.settings.max_records
+    return cache.run(lambda: reports.records(project, user, query, max_rows=max_rows))
+
+
 @router.get("/{table}", response_model=ReportPublic)
 def list_records(
     request: Request,
-    table: RecordTable,
     project: ProjectDep,
     cache: CacheDep,
     user: CurrentUser,
-    filters: FiltersDep,
-    kpi: Code = None,
-    owner_id: Code = None,
-    channel: Code = None,
-    stage: Code = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    query: RecordQueryDep,
     fmt: Format = "json",
 ):
     """Rows of ``table`` in the period/segment/channel/stage asked for; reps are limited to their own."""
-    query = build_query(table, filters, kpi, owner_id, channel, stage, limit, offset)
-    settings = request.app.state.settings
-    report = cache.run(lambda: reports.records(project, user, query, max_rows=settings.max_records))
-    return report_response(report, {**filters.as_dict(), "table": table, "kpi": kpi}, fmt, None)
+    report = records_report(request, project, cache, user, query)
+    return report_response(report, {**query.filters.as_dict(), "table": query.table, "kpi": query.kpi}, fmt, None)
