@@ -605,3 +605,7 @@ def sales_enablement_spend(t: Tables) -> pd.Series:
 @kpi("enablement_spend_share")
 def enablement_spend_share(t: Tables) -> pd.Series:
     return ratio(t, "sales_enablement_spend", "sales_spend")
+
+
+# KPIs whose references live in their own modules register themselves on import.
+from tests.reference import kpis_forecast, kpis_rolling  # noqa: E402, F401

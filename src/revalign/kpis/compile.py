@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 from revalign.errors import CatalogError, UnknownNameError
 from revalign.kpis import filters
 from revalign.kpis.catalog import Catalog
+from revalign.kpis.cumulative import cumulative_table
 from revalign.kpis.spec import ADDITIVE_AGGS, Kpi, MetricInput, SemanticModel
 from revalign.kpis.views import VIEWS
 from revalign.model import calendar
@@ -415,30 +416,7 @@ class Compiler:
         return out.select(*keys, value=value.cast("float64"))
 
     def _cumulative(self, kpi: Kpi, req: Request, extra: str | None) -> ir.Table:
-        if kpi.input_metric is None:
-            raise CatalogError(f"KPI {kpi.name!r}: cumulative needs input_metric")
-        inner_req = Request(
-            grain=req.grain,
-            by=req.by,
-            where=req.where,
-            start=None,
-            end=req.end,
-            fiscal_year_start_month=req.fiscal_year_start_month,
-            definitions=req.definitions,
-        )
-        base = self._input(kpi.input_metric, inner_req, extra)
-        group = [base[d] for d in req.by]
-        if kpi.grain_to_date:
-            bucket = calendar.truncate(base.period_start, kpi.grain_to_date, req.fiscal_year_start_month)
-            base = base.mutate(__bucket=bucket)
-            group.append(base["__bucket"])
-        w = ibis.cumulative_window(group_by=group or None, order_by=base.period_start)
-        out = base.mutate(value=base.value.sum().over(w))
-        if req.start is not None:
-            out = out.filter(
-                out.period_start >= calendar.period_start(req.start, req.grain, req.fiscal_year_start_month)
-            )
-        return out.select("period_start", *req.by, "value")
+        return cumulative_table(self, kpi, req, extra)
 
     def _conversion(self, kpi: Kpi, req: Request, extra: str | None) -> ir.Table:
         """Entity-level conversion: each base event converts if a conversion event for the same entity (and the
