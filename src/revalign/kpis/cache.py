@@ -74,6 +74,24 @@ class ResultCache:
                 self._data.popitem(last=False)
         return frame.copy()
 
+    def get(self, key: Hashable) -> pd.DataFrame | None:
+        """A copy of the cached frame, or None (counted as a hit or a miss)."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                self.hits += 1
+                return self._data[key].copy()
+            self.misses += 1
+        return None
+
+    def put(self, key: Hashable, frame: pd.DataFrame) -> None:
+        """Store ``frame`` (a copy, so the caller may go on changing its own) under ``key``."""
+        with self._lock:
+            self._data[key] = frame.copy()
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()

@@ -82,6 +82,9 @@ class Compiler:
         self.catalog = catalog
         self._tables = tables
         self._cache: dict[str, ir.Table] = {}
+        # compiled KPIs by (definition, request, extra filter): derived KPIs share their inputs' expressions, so
+        # an input used by many KPIs is built once per compiler (and Ibis sees one node, not many equal copies)
+        self._compiled: dict[tuple[str, Request, str | None], ir.Table] = {}
 
     # -- tables and semantic models ---------------------------------------------------------------------------
     def table(self, name: str) -> ir.Table:
@@ -236,6 +239,12 @@ class Compiler:
     def compile(self, kpi: Kpi | str, req: Request, extra_filter: str | None = None) -> ir.Table:
         """(period_start: date, <by…>: string, value: float64) for ``kpi`` under ``req``."""
         kpi = self.catalog.get(kpi) if isinstance(kpi, str) else kpi
+        key = (kpi.model_dump_json(), req, extra_filter)
+        if key not in self._compiled:
+            self._compiled[key] = self._compile_versions(kpi, req, extra_filter)
+        return self._compiled[key]
+
+    def _compile_versions(self, kpi: Kpi, req: Request, extra_filter: str | None) -> ir.Table:
         bounds = kpi.revision_boundaries() if req.definitions == "historical" else []
         if not bounds:
             return self._compile_one(kpi, req, extra_filter)

@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.errors import UnknownNameError
+from revalign.kpis import batch
 from revalign.kpis.asof import as_of_tables
 from revalign.kpis.cache import RESULTS, data_version, definition_hash
 from revalign.kpis.catalog import Catalog
@@ -164,14 +165,17 @@ class KpiQuery:
 
     def to_ibis(self, name: str | None = None, *, bound: bool = True) -> ir.Table:
         """The Ibis expression for one KPI (default: the first): period_start, <dims…>, value."""
-        name = name or self.names[0]
+        return self._expr(self._compiler(bound), name or self.names[0])
+
+    def _expr(self, compiler: Compiler, name: str) -> ir.Table:
+        """KPI ``name`` compiled by ``compiler`` (one compiler serves a whole batch and shares its inputs)."""
         start = self.start_
         if self.compare_ and start is not None:
             start = calendar.add_periods(
                 calendar.period_start(start, self.grain_, self.fiscal_year_start_month), self.grain_, -self._lag()
             )
         try:
-            return self._compiler(bound).compile(name, self.request(start))
+            return compiler.compile(name, self.request(start))
         except UnknownNameError as exc:
             if any(d == exc.name for d in self.by_):
                 raise UnknownNameError(
@@ -218,8 +222,8 @@ class KpiQuery:
             self.fiscal_year_start_month,
         )
 
-    def _run_one(self, name: str) -> pd.DataFrame:
-        frame = self.project.engine.execute(self.to_ibis(name))
+    def _finish(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """One KPI's rows as returned: normalised types and order, comparison columns, the ``kpi`` column."""
         frame = _normalise(frame, self.by_)
         if self.compare_:
             frame = _compare(frame, self.by_, self.grain_, self._lag())
@@ -228,21 +232,45 @@ class KpiQuery:
         frame.insert(0, "kpi", name)
         return frame.reset_index(drop=True)
 
+    def _run(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """Compute ``names`` with one compiler (shared inputs, one table listing) and one query per batch."""
+        compiler = self._compiler()
+        exprs = {name: self._expr(compiler, name) for name in names}
+        out: dict[str, pd.DataFrame] = {}
+        for group in batch.chunks(list(exprs)):
+            frame = self.project.engine.execute(batch.stacked({n: exprs[n] for n in group}))
+            for name, rows in batch.split(frame, group).items():
+                out[name] = self._finish(name, rows)
+        return out
+
     def to_pandas(self) -> pd.DataFrame:
-        """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims."""
-        version = data_version(self.project.engine) if self.use_cache else ""
-        frames = []
+        """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims.
+
+        KPIs already in the result cache (same data version, definition and request) are not recomputed; the
+        others run together in one engine query (see :mod:`revalign.kpis.batch`) and are cached one by one.
+        """
         names = self.names
         if self.skip_unreachable and self.by_:
             names = tuple(n for n in names if self.catalog.can_slice(n, [d for d in self.by_ if "__" not in d]))
-        for name in names:
-            if self.use_cache:
-                frames.append(RESULTS.get_or_compute(self._cache_key(name, version), lambda n=name: self._run_one(n)))
-            else:
-                frames.append(self._run_one(name))
+        results: dict[str, pd.DataFrame] = {}
+        keys: dict[str, tuple[Any, ...]] = {}
+        if self.use_cache:
+            version = data_version(self.project.engine)
+            for name in dict.fromkeys(names):
+                keys[name] = self._cache_key(name, version)
+                hit = RESULTS.get(keys[name])
+                if hit is not None:
+                    results[name] = hit
+        missing = [n for n in dict.fromkeys(names) if n not in results]
+        if missing:
+            for name, frame in self._run(missing).items():
+                if self.use_cache:
+                    RESULTS.put(keys[name], frame)
+                results[name] = frame
         columns = ["kpi", "period_start", *self.by_, "value"]
         if self.compare_:
             columns += ["previous_value", "change", "change_pct"]
+        frames = [results[n] for n in names]
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         return out[columns].reset_index(drop=True)
 
