@@ -30,6 +30,8 @@ LEVELS = ("lead", "account")
 """Whose touches form a journey: one lead's, or every lead's of one account."""
 PATH_KEYS = ("channel", "campaign")
 PATH_SEPARATOR = " > "
+STATE_SEPARATOR = ","
+START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
 NO_CAMPAIGN = "(no campaign)"
 _SECONDS_PER_DAY = 86_400.0
 _DEAL_TYPES = ("new_business",)
@@ -286,22 +288,53 @@ def path_counts(touches: ir.Table, *, by: str = "channel") -> ir.Table:
     )
 
 
-def transition_counts(touches: ir.Table, *, by: str = "channel") -> ir.Table:
-    """First-order transition counts ``(from_state, to_state, count)`` computed on the engine.
+def transition_counts(touches: ir.Table, *, by: str = "channel", order: int = 1) -> ir.Table:
+    """Markov transition counts ``(from_state, to_state, count, value)`` computed on the engine.
 
-    States are channel (or campaign) codes plus ``(start)``, ``(conversion)`` and ``(null)``; consecutive
-    repeats are kept (they do not change first-order absorption probabilities). Used by the engine-parity
-    tests and available to callers who want the chain without the path table.
+    A state is the channel (or campaign) of a touch — for ``order`` k, the last k of them, oldest first,
+    joined by ``","`` (``"email,webinar"``; a journey's first states hold fewer) — plus ``(start)``,
+    ``(conversion)`` and ``(null)``. ``value`` is the summed conversion value on rows into ``(conversion)``
+    (0 elsewhere). Consecutive repeats are kept, exactly as the path table keeps them, so
+    ``MarkovAttribution(order=k).fit_transitions(...)`` on this equals ``fit`` on :func:`path_counts`.
+
+    Every touch row is read once: the lag windows give each touch its previous state, one aggregation counts
+    ``(previous state, state, how the journey ends if this is its last touch)``, and the few resulting rows
+    are unfolded into the edges into the touch's state and, for last touches, out of it.
     """
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        raise ConfigError(f"order must be an integer >= 1. Got {order!r} instead.")
     key = path_key(touches, by)
-    t = touches.mutate(state=key)
-    w = ibis.window(group_by=t.journey_id, order_by=t.position)
-    t = t.mutate(prev=t.state.lag().over(w))
-    inner = t.select(from_state=t.prev.fill_null("(start)"), to_state=t.state)
-    last = t.filter(t.position == t.n_touches - 1)
-    ends = last.select(
-        from_state=last.state,
-        to_state=ibis.ifelse(last.converted, "(conversion)", "(null)"),
+    w = ibis.window(group_by=touches.journey_id, order_by=touches.position)
+    lags = [key.lag(j).over(w) for j in range(1, order + 1)]
+
+    def joined(newest: ir.StringValue, older: list[ir.StringValue]) -> ir.StringValue:
+        state = newest
+        for lag in older:  # a missing older touch means every still older one is missing too
+            state = ibis.ifelse(lag.isnull(), state, lag.concat(STATE_SEPARATOR, state))
+        return state
+
+    t = touches.mutate(
+        _state=joined(key, lags[: order - 1]),
+        _prev=joined(lags[0], lags[1:order]).fill_null(START_STATE),
+        _end=ibis.ifelse(
+            touches.position == touches.n_touches - 1,
+            ibis.ifelse(touches.converted, CONVERSION_STATE, NULL_STATE),
+            ibis.null("string"),
+        ),
     )
-    edges = inner.union(ends)
-    return edges.group_by("from_state", "to_state").aggregate(count=edges.count()).order_by("from_state", "to_state")
+    agg = t.group_by(a=t._prev, b=t._state, end=t._end).aggregate(n=t.count(), v=t.value.sum().cast("float64"))
+    side = ibis.memtable({"side": [0, 1]})
+    x = agg.cross_join(side)
+    x = x.filter((x.side == 0) | x.end.notnull())
+    first = x.side == 0
+    edges = x.select(
+        from_state=ibis.ifelse(first, x.a, x.b),
+        to_state=ibis.ifelse(first, x.b, x.end),
+        count=x.n,
+        value=ibis.ifelse(~first & (x.end == CONVERSION_STATE), x.v.fill_null(0.0), 0.0),
+    )
+    return (
+        edges.group_by("from_state", "to_state")
+        .aggregate(count=edges["count"].sum().cast("int64"), value=edges.value.sum().cast("float64"))
+        .order_by("from_state", "to_state")
+    )

@@ -12,58 +12,27 @@ simulation — here solved exactly, one linear solve per channel.
 Revenue uses the same chain with a reward on each conversion step equal to the mean value of the conversions
 that ended in that state, so a channel that tends to close big deals gets a larger value removal effect.
 
-Only the aggregated path table (one row per distinct path) comes into numpy; counting the transitions is
-vectorised (no per-path Python loop), and chains with many states use sparse LU solves.
+Only small aggregates come into numpy: either the path table (one row per distinct path; its steps are split
+on the Arrow buffer and transitions counted by one weighted ``bincount``, see :func:`chain_from_steps`) or,
+with :meth:`MarkovAttribution.fit_transitions`, the transition counts themselves, computed on the engine by
+:func:`~revalign.analytics.attribution.journeys.transition_counts`. Chains with many states use sparse LU.
 """
 
 from __future__ import annotations
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 from sklearn.base import BaseEstimator
 
+from revalign.analytics.attribution.steps import raw_steps
 from revalign.errors import DataError, NotFittedError
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 _DENSE_LIMIT = 1500
-
-
-def split_paths(paths: pd.DataFrame, sep: str = ">") -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Flatten path strings: (channel code per step, path index per step, channel names sorted).
-
-    Steps are split on ``sep`` and stripped, so ``"a > b"`` and ``"a>b"`` are the same path. An empty step
-    (``"a >  > b"``) is an error naming the row: it would otherwise become a channel called "". Splitting runs
-    in Arrow's C++ kernels: at a million paths, Python-level string handling would dominate the whole fit.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = pa.array(paths["path"].astype(str).to_numpy(dtype=object), type=pa.large_string())
-    lists = pc.split_pattern(arr, sep)
-    lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False)
-    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
-    path_index = np.repeat(np.arange(len(paths)), lengths)
-    empty = pc.equal(pc.utf8_length(flat), 0).to_numpy(zero_copy_only=False)
-    if empty.any():
-        row = int(path_index[np.flatnonzero(empty)[0]])
-        raise DataError(
-            "a path has an empty step",
-            row=row + 1,
-            column="path",
-            rule="non-empty steps",
-            value=paths["path"].iloc[row],
-        )
-    encoded = (
-        pc.dictionary_encode(flat).combine_chunks() if hasattr(flat, "combine_chunks") else pc.dictionary_encode(flat)
-    )
-    names = [str(n) for n in encoded.dictionary.to_pylist()]
-    order = np.argsort(np.array(names, dtype=object))
-    rank = np.empty(len(names), dtype=np.int64)
-    rank[order] = np.arange(len(names))
-    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
-    return codes.astype(np.int64), path_index, [names[i] for i in order]
 
 
 def _validated(paths: pd.DataFrame) -> pd.DataFrame:
@@ -78,8 +47,9 @@ def _validated(paths: pd.DataFrame) -> pd.DataFrame:
             if col == "value":
                 out = out.assign(value=0.0)
             continue
-        values = pd.to_numeric(out[col], errors="coerce").astype("float64")
-        bad = np.flatnonzero(~np.isfinite(values.to_numpy()) | (values.to_numpy() < 0))
+        values = out[col] if out[col].dtype == "float64" else pd.to_numeric(out[col], errors="coerce").astype("float64")
+        arr = values.to_numpy()
+        bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 0)))
         if len(bad):
             raise DataError(
                 "counts must be finite and >= 0",
@@ -88,9 +58,232 @@ def _validated(paths: pd.DataFrame) -> pd.DataFrame:
                 rule="non-negative number",
                 value=out[col].iloc[bad[0]],
             )
-        out[col] = values
-    out = out[out["path"].notna() & ((out["conversions"] + out["nulls"]) > 0)]
-    return out.reset_index(drop=True)
+        if values is not out[col]:
+            out[col] = values
+    keep = out["path"].notna().to_numpy() & ((out["conversions"] + out["nulls"]).to_numpy() > 0)
+    return out if keep.all() else out[keep].reset_index(drop=True)
+
+
+class Chain:
+    """Weighted transition counts of a Markov chain, before normalisation — what both fits reduce to.
+
+    ``member[i, c]`` says whether transient state ``i`` holds channel ``c`` (row 0 is ``(start)``, holding
+    none); ``src → dst`` carry ``weight`` journeys; ``conv``/``null`` count journeys ending in each state and
+    ``value`` sums the value of the conversions that ended there.
+    """
+
+    def __init__(self, *, channels, labels, member, src, dst, weight, conv, null, value) -> None:
+        self.channels, self.labels, self.member = channels, labels, member
+        self.src, self.dst, self.weight = src, dst, weight
+        self.conv, self.null, self.value = conv, null, value
+
+
+def _step_weights_bincount(gram: np.ndarray, lengths: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
+    """``bincount(gram, weights=weight repeated over each path's steps)`` without materialising the repeat
+    when most paths weigh 1 (distinct journeys mostly are): unweighted counts plus ``weight − 1`` on the
+    steps of the other paths. Counts are sums of integers here, so both forms give the same floats."""
+    other = np.flatnonzero(weight != 1.0)
+    if len(other) > len(weight) // 4:
+        return np.bincount(gram, weights=np.repeat(weight, lengths), minlength=size)
+    counted = np.bincount(gram, minlength=size).astype(np.float64)
+    if len(other):
+        n = lengths[other]
+        first = (np.cumsum(lengths) - lengths)[other]
+        idx = np.repeat(first - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        counted += np.bincount(gram[idx], weights=np.repeat(weight[other] - 1.0, n), minlength=size)
+    return counted
+
+
+def chain_from_steps(
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    lut: np.ndarray,
+    channels: list[str],
+    order: int,
+    conv: np.ndarray,
+    nulls: np.ndarray,
+    value: np.ndarray,
+) -> Chain:
+    """Count the chain from split paths (raw step ``ids``, ``lengths`` steps per path, ``lut`` raw id →
+    channel code; see :func:`~revalign.analytics.attribution.steps.raw_steps`) without a Python loop.
+
+    A state is encoded as the digits ``symbol + 1`` of its last ``order`` steps in base ``symbols + 1`` (newest
+    in the lowest digit; 0-digits pad a path's first states), so ``(start)`` is code 0 and the next state is
+    ``(prev · base + symbol + 1) mod base^order``: a transition is one integer ``prev · base + symbol + 1``
+    and counting transitions is one ``bincount`` (``np.unique`` when the code space is too large). First
+    order counts raw step ids and maps the few counted pairs to channels afterwards; higher orders map every
+    step to its channel first (two raw spellings of one channel must make one state).
+    """
+    m, k = len(channels), order
+    if k == 1:
+        symbols, to_channel = ids, lut
+    else:
+        symbols, to_channel = lut[ids], np.arange(m)
+    base = len(to_channel) + 1
+    if base ** (k + 1) >= 2**62:
+        raise ValueError(f"order {k} with {m} channels has too many possible states; lower the order.")
+    n_steps = len(symbols)
+    path_first = np.cumsum(lengths) - lengths
+    last = np.append(path_first[1:] - 1, n_steps - 1)
+    if k == 1:
+        gram = np.empty(n_steps, dtype=np.int64)  # (prev + 1) · base + symbol + 1, built in place
+        gram[1:] = symbols[:-1]
+        gram += 1
+        gram[path_first] = 0
+        gram *= base
+        gram += symbols
+        gram += 1
+        last_state = symbols[last] + 1
+    else:
+        state = symbols + 1
+        pos = np.arange(n_steps) - np.repeat(path_first, lengths)
+        cur = state.copy()
+        for j in range(1, k):
+            ok = np.flatnonzero(pos >= j)
+            state[ok] += cur[ok - j] * base**j
+        prev = np.empty_like(state)
+        prev[1:] = state[:-1]
+        prev[path_first] = 0
+        gram = prev * base + cur
+        last_state = state[last]
+    size = base ** (k + 1)
+    weight = conv + nulls
+    if size <= 1 << 22:
+        counted = _step_weights_bincount(gram, lengths, weight, size)
+        grams = np.flatnonzero(counted)
+        counted = counted[grams]
+    else:
+        grams, inverse = np.unique(gram, return_inverse=True)
+        counted = _step_weights_bincount(inverse, lengths, weight, len(grams))
+    # symbol-space state codes → channel-space state codes (digits mapped through to_channel)
+    ch_base = m + 1
+    to_digit = np.append(0, to_channel + 1)
+
+    def channel_code(code: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(code)
+        for j in range(k):
+            out += to_digit[(code // base**j) % base] * ch_base**j
+        return out
+
+    if base**k <= 1 << 22:  # journeys ending in each state, per state code (a million paths → a few states)
+        ends = np.stack([np.bincount(last_state, weights=w, minlength=base**k) for w in (conv, nulls, value)])
+        end_state = np.flatnonzero(ends.any(axis=0))
+        ends = ends[:, end_state]
+    else:
+        end_state, end_inverse = np.unique(last_state, return_inverse=True)
+        ends = np.stack([np.bincount(end_inverse, weights=w) for w in (conv, nulls, value)])
+    src_code = channel_code(grams // base)
+    dst_code = channel_code(grams % base**k)
+    end_code = channel_code(end_state)
+    codes_all, index = np.unique(np.concatenate([[0], src_code, dst_code, end_code]), return_inverse=True)
+    n_src = len(src_code)
+    src, dst = index[1 : 1 + n_src], index[1 + n_src : 1 + 2 * n_src]
+    end = index[1 + 2 * n_src :]
+    n = len(codes_all)
+    digits = np.stack([(codes_all // ch_base**j) % ch_base - 1 for j in range(k)], axis=1)  # -1 = pad
+    member = np.zeros((n, m), dtype=bool)
+    for j in range(k):
+        ok = np.flatnonzero(digits[:, j] >= 0)
+        member[ok, digits[ok, j]] = True
+    labels = [START] + [",".join(channels[d] for d in row[::-1] if d >= 0) for row in digits[1:]]
+    return Chain(
+        channels=channels,
+        labels=labels,
+        member=member,
+        src=src,
+        dst=dst,
+        weight=counted,
+        conv=np.bincount(end, weights=ends[0], minlength=n),
+        null=np.bincount(end, weights=ends[1], minlength=n),
+        value=np.bincount(end, weights=ends[2], minlength=n),
+    )
+
+
+def chain_from_transitions(counts: pd.DataFrame, order: int, state_sep: str = ",") -> Chain:
+    """The chain from a transition-count table ``from_state, to_state, count[, value]`` (see
+    :func:`~revalign.analytics.attribution.journeys.transition_counts`): the states are labels, a state of
+    order ``k`` lists its last ``k`` channels oldest first joined by ``","``."""
+    missing = [c for c in ("from_state", "to_state", "count") if c not in counts.columns]
+    if missing:
+        raise DataError(
+            f"transition counts lack column(s) {missing}", column=missing[0], rule="from_state, to_state, count"
+        )
+    frame = counts.reset_index(drop=True)
+    for col in ("count", "value"):
+        if col not in frame.columns:
+            frame = frame.assign(value=0.0)
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
+        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+        if len(bad):
+            raise DataError(
+                "counts must be finite and >= 0",
+                row=int(bad[0]) + 1,
+                column=col,
+                rule="non-negative number",
+                value=frame[col].iloc[bad[0]],
+            )
+        frame[col] = values
+    for col in ("from_state", "to_state"):
+        bad = np.flatnonzero(frame[col].isna().to_numpy())
+        if len(bad):
+            raise DataError("a state is missing", row=int(bad[0]) + 1, column=col, rule="non-null state")
+    src_l = frame["from_state"].astype(str).to_numpy(dtype=object)
+    dst_l = frame["to_state"].astype(str).to_numpy(dtype=object)
+    for col, labels, wrong in (("from_state", src_l, (CONVERSION, NULL)), ("to_state", dst_l, (START,))):
+        bad = np.flatnonzero(np.isin(labels, wrong))
+        if len(bad):
+            raise DataError(
+                f"no transition can {'leave' if col == 'from_state' else 'enter'} {labels[bad[0]]}",
+                row=int(bad[0]) + 1,
+                column=col,
+                rule="absorbing states are (conversion), (null); the chain begins at (start)",
+                value=labels[bad[0]],
+            )
+    terminal = np.isin(dst_l, (CONVERSION, NULL))
+    states = sorted((set(src_l) | set(dst_l[~terminal])) - {START})
+    parts = {s: s.split(state_sep) if order > 1 else [s] for s in states}
+    for i, (s, d) in enumerate(zip(src_l, dst_l, strict=True)):
+        if s == START and not terminal[i] and len(parts[d]) != 1:
+            raise DataError(
+                f"a first state must hold one channel; {d!r} does not (a channel name contains {state_sep!r}?)",
+                row=i + 1,
+                column="to_state",
+                rule=f"order-{order} states list at most {order} channels joined by {state_sep!r}",
+                value=d,
+            )
+    too_long = [s for s in states if len(parts[s]) > order or "" in parts[s]]
+    if too_long:
+        raise DataError(
+            f"state {too_long[0]!r} does not list 1 to {order} channels joined by {state_sep!r}",
+            column="to_state",
+            rule=f"order-{order} states",
+            value=too_long[0],
+        )
+    channels = sorted({c for s in states for c in parts[s]})
+    labels = [START, *states]
+    index = {label: i for i, label in enumerate(labels)}
+    rank = {c: i for i, c in enumerate(channels)}
+    member = np.zeros((len(labels), len(channels)), dtype=bool)
+    for s in states:
+        member[index[s], [rank[c] for c in parts[s]]] = True
+    n = len(labels)
+    count = frame["count"].to_numpy()
+    value = frame["value"].to_numpy()
+    src = np.array([index[s] for s in src_l], dtype=np.int64)
+    is_conv, is_null = dst_l == CONVERSION, dst_l == NULL
+    inner = ~terminal
+    return Chain(
+        channels=channels,
+        labels=labels,
+        member=member,
+        src=src[inner],
+        dst=np.array([index[d] for d in dst_l[inner]], dtype=np.int64),
+        weight=count[inner],
+        conv=np.bincount(src[is_conv], weights=count[is_conv], minlength=n),
+        null=np.bincount(src[is_null], weights=count[is_null], minlength=n),
+        value=np.bincount(src[is_conv], weights=value[is_conv], minlength=n),
+    )
 
 
 class MarkovAttribution(BaseEstimator):
@@ -102,6 +295,10 @@ class MarkovAttribution(BaseEstimator):
         Memory of the chain: the state is the last ``order`` channels.
     separator : str
         Character between steps in the ``path`` strings.
+
+    ``fit(paths)`` learns from a path table; ``fit_transitions(counts)`` from transition counts made on the
+    engine (:func:`~revalign.analytics.attribution.journeys.transition_counts`), so only the small count
+    table leaves the engine. Both give the same chain, hence the same removal effects and credit.
 
     Attributes (after ``fit``)
     --------------------------
@@ -118,65 +315,76 @@ class MarkovAttribution(BaseEstimator):
         self.order = order
         self.separator = separator
 
+    def _check_order(self) -> None:
+        if not isinstance(self.order, int) or isinstance(self.order, bool) or self.order < 1:
+            raise ValueError(f"order must be an integer >= 1. Got {self.order!r} instead.")
+
     def fit(self, paths: pd.DataFrame, y: object = None) -> MarkovAttribution:
         """Learn the chain from a path table ``path, conversions, nulls[, value]`` (paths may repeat)."""
-        if not isinstance(self.order, int) or self.order < 1:
-            raise ValueError(f"order must be an integer >= 1. Got {self.order!r} instead.")
+        self._check_order()
         paths = _validated(paths)
         if paths.empty:
             raise DataError("no paths to fit: the path table is empty (or every row has 0 conversions and nulls)")
-        codes, path_index, channels = split_paths(paths, self.separator)
-        m, k = len(channels), self.order
-        if (m + 1) ** k >= 2**62:
-            raise ValueError(f"order {k} with {m} channels has too many possible states; lower the order.")
-        conv = paths["conversions"].to_numpy()
-        nulls = paths["nulls"].to_numpy()
-        value = paths["value"].to_numpy()
-        n_steps = len(codes)
-        starts = np.r_[0, np.flatnonzero(np.diff(path_index)) + 1]
-        offset = np.arange(n_steps) - np.repeat(starts, np.diff(np.r_[starts, n_steps]))
-        # state code: digits (code+1) of the last k channels in base m+1; 0-digits pad the path's first states
-        base = m + 1
-        state_code = np.zeros(n_steps, dtype=np.int64)
-        for j in range(k):
-            digit = np.zeros(n_steps, dtype=np.int64)
-            ok = offset >= j
-            digit[ok] = codes[np.flatnonzero(ok) - j] + 1
-            state_code += digit * base**j
-        uniq, state_id = np.unique(state_code, return_inverse=True)
-        state_id = state_id + 1  # 0 is (start)
-        n_states = len(uniq) + 1
-        cv, nv = n_states, n_states + 1  # absorbing columns
-        weight = (conv + nulls)[path_index]
-        prev = np.r_[0, state_id[:-1]]
-        prev[offset == 0] = 0
-        last = np.r_[starts[1:] - 1, n_steps - 1]
-        rows = np.concatenate([prev, state_id[last], state_id[last]])
-        cols = np.concatenate([state_id, np.full(len(last), cv), np.full(len(last), nv)])
-        vals = np.concatenate([weight, conv, nulls])
-        counts = sp.coo_matrix((vals, (rows, cols)), shape=(n_states, n_states + 2)).tocsr()
+        ids, lengths, lut, channels = raw_steps(paths, self.separator)
+        chain = chain_from_steps(
+            ids,
+            lengths,
+            lut,
+            channels,
+            self.order,
+            paths["conversions"].to_numpy(),
+            paths["nulls"].to_numpy(),
+            paths["value"].to_numpy(),
+        )
+        return self._solve(chain)
+
+    def fit_transitions(self, counts: pd.DataFrame | pa.Table | ir.Table) -> MarkovAttribution:
+        """Learn the chain from transition counts ``from_state, to_state, count[, value]``.
+
+        ``counts`` is pandas, Arrow, or an Ibis table (executed here — it is small: one row per observed
+        transition). Rows into ``(conversion)`` carry in ``value`` the summed value of those conversions. The
+        states must be of this estimator's order: ``transition_counts(touches, order=self.order)``.
+        """
+        self._check_order()
+        if isinstance(counts, ir.Table):
+            counts = counts.to_pyarrow()
+        if isinstance(counts, pa.Table):
+            counts = counts.to_pandas()
+        if not isinstance(counts, pd.DataFrame):
+            raise DataError(f"counts must be a DataFrame, Arrow or Ibis table. Got {type(counts).__name__}.")
+        chain = chain_from_transitions(counts, self.order)
+        if not len(chain.channels) or chain.conv.sum() + chain.null.sum() <= 0:
+            raise DataError("no transitions to fit: the transition counts hold no journey")
+        return self._solve(chain)
+
+    def _solve(self, chain: Chain) -> MarkovAttribution:
+        n, m = len(chain.labels), len(chain.channels)
+        cv, nv = n, n + 1  # absorbing columns
+        rows = np.concatenate([chain.src, np.arange(n), np.arange(n)])
+        cols = np.concatenate([chain.dst, np.full(n, cv), np.full(n, nv)])
+        vals = np.concatenate([chain.weight, chain.conv, chain.null])
+        counts = sp.coo_matrix((vals, (rows, cols)), shape=(n, n + 2)).tocsr()
         counts.sum_duplicates()
+        counts.eliminate_zeros()
         out_total = np.asarray(counts.sum(axis=1)).ravel()
-        probs = sp.diags(1.0 / np.where(out_total > 0, out_total, 1.0)) @ counts
-        end_value = np.bincount(state_id[last], weights=value, minlength=n_states)
+        inv = 1.0 / np.where(out_total > 0, out_total, 1.0)
+        probs = sp.diags(inv) @ counts
         # expected value collected on the conversion step from each state: P(i→conv) × mean value there
-        conv_counts = np.asarray(counts[:, cv].todense()).ravel()
-        reward_value = np.where(conv_counts > 0, end_value / np.where(out_total > 0, out_total, 1.0), 0.0)
-        digits = np.stack([(uniq // base**j) % base - 1 for j in range(k)], axis=1)  # (n_states-1, k), -1 = pad
-        q = probs[:, :n_states].tocsr()
+        reward_value = np.where(chain.conv > 0, chain.value * inv, 0.0)
+        q = probs[:, :n].tocsr()
         r = np.asarray(probs[:, cv].todense()).ravel()
-        p_conv, p_value = self._absorb(q, r, reward_value, np.ones(n_states, dtype=bool))
+        p_conv, p_value = self._absorb(q, r, reward_value, np.ones(n, dtype=bool))
         re_conv, re_value = np.zeros(m), np.zeros(m)
         for c in range(m):
-            keep = np.r_[True, ~(digits == c).any(axis=1)]
+            keep = ~chain.member[:, c]
             pc, pv = self._absorb(q, r, reward_value, keep)
             re_conv[c] = 1.0 - pc / p_conv if p_conv > 0 else 0.0
             re_value[c] = 1.0 - pv / p_value if p_value > 0 else 0.0
-        labels = [START] + [",".join(channels[d] for d in row[::-1] if d >= 0) for row in digits]
         coo = probs.tocoo()
-        names = np.array([*labels, CONVERSION, NULL], dtype=object)
+        names = np.array([*chain.labels, CONVERSION, NULL], dtype=object)
+        channels = list(chain.channels)
         self.channels_ = channels
-        self.states_ = labels
+        self.states_ = list(chain.labels)
         self.transition_matrix_ = (
             pd.DataFrame({"from_state": names[coo.row], "to_state": names[coo.col], "probability": coo.data})
             .sort_values(["from_state", "to_state"])
@@ -186,8 +394,8 @@ class MarkovAttribution(BaseEstimator):
         # round-off can leave -1e-17; a removal effect is a probability drop, so it is clipped into [0, 1]
         self.removal_effects_ = pd.Series(np.clip(re_conv, 0.0, 1.0), index=channels, name="removal_effect")
         self.removal_effects_value_ = pd.Series(np.clip(re_value, 0.0, 1.0), index=channels, name="removal_effect")
-        self.total_conversions_ = float(conv.sum())
-        self.total_value_ = float(value.sum())
+        self.total_conversions_ = float(chain.conv.sum())
+        self.total_value_ = float(chain.value.sum())
         return self
 
     @staticmethod

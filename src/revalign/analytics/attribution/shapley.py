@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from revalign.analytics.attribution.markov import _validated, split_paths
+from revalign.analytics.attribution.markov import _validated
+from revalign.analytics.attribution.steps import split_paths
 from revalign.errors import NotFittedError
 
 
