@@ -1,8 +1,9 @@
-"""``revalign kpi list|show|eval|explain``: the KPI catalog from the command line.
+"""``revalign kpi list|show|eval|explain|export``: the KPI catalog from the command line.
 
 ``revalign kpi list --department sales``; ``revalign kpi show win_rate``;
 ``revalign kpi eval win_rate new_revenue --grain quarter --by segment --start 2025-Q1 --compare previous_period``;
-``revalign kpi explain win_rate --engine spark``. Tables take ``--json``. Numbers come from ``revalign.kpis``.
+``revalign kpi explain win_rate --engine spark``; ``revalign kpi export --format metricflow --out semantic/``.
+Tables take ``--json``. Numbers come from ``revalign.kpis``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from revalign.interfaces.cli import app
 from revalign.interfaces.cli.render import emit, print_json
 from revalign.project import open_project
 
-kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate and explain KPIs.", no_args_is_help=True)
+kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate, explain and export KPIs.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
 
 ProjectOpt = Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")]
@@ -114,6 +115,24 @@ def explain(
     """Print the SQL a KPI compiles to for an engine (compiling never touches data)."""
     proj = open_project(project)
     print(proj.kpi(*names).grain(grain).by(*(by or ())).explain(engine=engine))
+
+
+@kpi_app.command("export")
+def export(
+    format: Annotated[str, typer.Option("--format", help="Target: metricflow (a dbt semantic-layer project).")],
+    out: Annotated[Path, typer.Option(help="Folder to write the files into (created if needed).")] = Path("metricflow"),
+    dialect: Annotated[str, typer.Option(help="SQL dialect of expressions: duckdb, postgres, spark, ...")] = "duckdb",
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Write the catalog as a dbt semantic-layer project: semantic models, metrics, time spine (docs/metricflow.md)."""
+    from revalign.errors import UnknownNameError
+    from revalign.kpis.export import FORMATS, export_metricflow
+
+    if format not in FORMATS:
+        raise UnknownNameError("export format", format, FORMATS)
+    written = export_metricflow(open_project(project).catalog, out, dialect=dialect)
+    for path in written:
+        print(path)
 
 
 def catalog_section(project):  # type: ignore[no-untyped-def]
