@@ -218,13 +218,6 @@ def pipeline_velocity(t: Tables) -> pd.Series:
     )
 
 
-@kpi("forecast_accuracy")
-def forecast_accuracy(t: Tables) -> pd.Series:
-    return combine(
-        lambda p, r: 1 - div((p - r).abs(), p), (ref("pipeline_in_period", t), True), (ref("new_revenue", t), True)
-    )
-
-
 @kpi("leads_to_opportunity", additive=True)
 def leads_to_opportunity(t: Tables) -> pd.Series:
     return by_month(lifecycle(t, "opportunity"), "occurred_at")

@@ -122,6 +122,10 @@ OPPORTUNITY_STAGES = (
 )
 DEAL_TYPES = ("new_business", "expansion", "renewal")
 LEDGER_KINDS = ("lifecycle", "stage", "field")
+FORECAST_CATEGORIES = ("commit", "best_case", "pipeline")
+"""Forecast categories, as in CRM forecasting tools: what the rep commits to, the upside if things go well, and
+the whole open pipeline due in the period."""
+PERIOD_GRAINS = ("month", "quarter", "year")
 
 TABLES: dict[str, Table] = {}
 
@@ -383,6 +387,49 @@ SUBSCRIPTIONS = _register(
         primary_key=("subscription_id",),
         foreign_keys=(FK("account_id", "accounts", "account_id"),),
         time_column="start_date",
+    )
+)
+
+FORECASTS = _register(
+    Table(
+        "forecasts",
+        "Forecast submissions: what each rep called for a period (commit, best case, pipeline) and when. A rep "
+        "calls a period before it starts and updates the call during it; forecast accuracy compares the last call "
+        "before the period with what closed (docs/forecasts.md).",
+        grain="one row per submission (owner, period, grain, category, time)",
+        columns=(
+            C("forecast_id", "string", "Submission id.", nullable=False),
+            C("owner_id", "string", "Who submitted it (a rep, or a manager calling for the team).", nullable=False),
+            C("team_id", "string", "Team of the owner when submitted."),
+            C("period_start", "date", "First day of the forecast period.", nullable=False),
+            C(
+                "period_grain",
+                "string",
+                "Length of the forecast period: month, quarter or year.",
+                nullable=False,
+                enum=PERIOD_GRAINS,
+            ),
+            C(
+                "category",
+                "string",
+                "commit (what the owner commits to close, closed-won included), best_case (commit plus the "
+                "upside), or pipeline (all open and won revenue due in the period).",
+                nullable=False,
+                enum=FORECAST_CATEGORIES,
+            ),
+            C("amount", "float64", "Forecast new revenue for the whole period (never negative).", nullable=False),
+            C("submitted_at", "timestamp", "When the owner submitted it.", nullable=False),
+            C(
+                "superseded_at",
+                "timestamp",
+                "When the same owner's next submission for the same period, grain and category replaced it; null "
+                "while it is the latest. Derived on load from the submissions (a file's value is replaced).",
+            ),
+            C("recorded_at", "timestamp", "When revalign learned of it (the export's time), when known."),
+        ),
+        primary_key=("forecast_id",),
+        foreign_keys=(FK("owner_id", "users", "user_id"), FK("team_id", "teams", "team_id")),
+        time_column="period_start",
     )
 )
 

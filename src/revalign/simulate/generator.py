@@ -21,6 +21,7 @@ import pyarrow as pa
 from revalign.model.tables import TABLES
 from revalign.simulate.company import Calendar, build_marketing, build_org, quotas_table, spend_table, web_traffic_table
 from revalign.simulate.config import Scale, SimulationConfig, get_scale
+from revalign.simulate.forecasts import BASIS, forecasts_table, schedule
 from revalign.simulate.gaming import LABEL_SCHEMA
 from revalign.simulate.journeys import generate_accounts, generate_journeys
 from revalign.simulate.lifecycle import Counters, run_lifecycle
@@ -56,6 +57,8 @@ def run(
     leads_by_day = np.zeros((cal.days, len(cfg.channels)))
     labels: list[pa.Table] = []
     counts: dict[str, int] = {}
+    calls = schedule(cal)
+    basis = {k: np.zeros((len(calls), len(org.ae))) for k in BASIS}
 
     def put(name: str, table: pa.Table) -> None:
         counts[name] = counts.get(name, 0) + table.num_rows
@@ -67,7 +70,7 @@ def run(
         rng = _rng(seed, 1, chunk)
         acc = generate_accounts(cfg, org, n, offset, rng)
         jr = generate_journeys(cfg, sc, cal, mkt, acc, n, offset, rng)
-        res = run_lifecycle(cfg, cal, org, mkt, acc, jr, counters, rng)
+        res = run_lifecycle(cfg, cal, org, mkt, acc, jr, counters, rng, calls)
         for name, table in res.tables.items():
             put(name, table)
         put(TRUTH_LEADS, res.truth_leads)
@@ -76,6 +79,8 @@ def run(
             stats[k] = stats.get(k, 0) + v
         won_q += res.won_by_quarter
         leads_by_day += res.leads_by_day
+        for k, v in res.forecast_basis.items():
+            basis[k] += v
         if progress is not None:
             progress(chunk + 1, n_chunks)
         del acc, jr, res
@@ -88,6 +93,8 @@ def run(
     put("spend", spend)
     put("web_traffic", web_traffic_table(cfg, leads_by_day, rng_end))
     put("quotas", quotas_table(cfg, cal, org, won_q, rng_end))
+    forecasts, forecast_truth = forecasts_table(cfg, org, calls, basis, _rng(seed, 3))  # own stream: adding
+    put("forecasts", forecasts)  # forecasts left every other table's bytes unchanged
     for name in TABLES:  # every canonical table exists, even when this company has no rows for it
         if name not in counts:
             put(name, empty(name))
@@ -128,6 +135,7 @@ def run(
             "sla_hours": cfg.sla_hours,
             "followup": org.followup_truth(cfg.sla_hours),
             "lead_source_gamers": gamers,
+            "forecast": forecast_truth,
         },
         counts={k: v for k, v in counts.items() if k in TABLES},
         totals=totals,

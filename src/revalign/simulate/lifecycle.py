@@ -31,6 +31,7 @@ from revalign.simulate.config import (
     SEGMENTS,
     SimulationConfig,
 )
+from revalign.simulate.forecasts import Schedule, pipeline_basis
 from revalign.simulate.gaming import Labels, variant_email, variant_name
 from revalign.simulate.journeys import MINUTE, Accounts, Journeys, campaign_for
 from revalign.simulate.ledger import LedgerBuilder
@@ -82,6 +83,7 @@ class ChunkResult:
     won_by_quarter: np.ndarray
     channel_stats: dict[str, np.ndarray]
     leads_by_day: np.ndarray  # [day, channel] leads created (by current source)
+    forecast_basis: dict[str, np.ndarray]  # [call slot, AE] parts of each forecast call (simulate.forecasts)
 
 
 def users_of(org: Org, idx: np.ndarray) -> pa.Array:
@@ -107,6 +109,7 @@ def run_lifecycle(
     jr: Journeys,
     counters: Counters,
     rng: np.random.Generator,
+    sched: Schedule,
 ) -> ChunkResult:
     as_of = float(cal.days)
     n = jr.n
@@ -577,6 +580,20 @@ def run_lifecycle(
         },
     )
     o_amount = amount
+    ae_pos = np.full(len(org.user_ids), -1)
+    ae_pos[org.ae] = np.arange(len(org.ae))
+    forecast_basis = pipeline_basis(
+        cfg,
+        sched,
+        ae_pos[owner],
+        len(org.ae),
+        created=o_t,
+        stage_days=dur,
+        closed_at=np.where(closed, t_close, np.nan),
+        won=won,
+        win_p=win_p,
+        amount=amount,
+    )
     opportunities = canonical(
         "opportunities",
         {
@@ -671,6 +688,7 @@ def run_lifecycle(
         won_by_quarter=won_q,
         channel_stats=stats,
         leads_by_day=leads_by_day,
+        forecast_basis=forecast_basis,
     )
 
 

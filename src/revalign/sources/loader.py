@@ -44,6 +44,7 @@ from revalign.model.tables import LEDGER, TABLES, canonical_table
 from revalign.sources import quarantine, rules
 from revalign.sources.mapping import EXPORT_TIME, ColumnSpec, Mapping, TargetSpec, load_mapping
 from revalign.sources.readers import SourceFile, read_source
+from revalign.sources.supersession import with_superseded
 from revalign.sources.values import PANDAS_DTYPES, Failure, apply_value_map, blank_out, cast, constant, empty
 
 LOAD_LOG = "_load_log"
@@ -77,6 +78,7 @@ TABLE_ORDER = (
     "touchpoints",
     "subscriptions",
     "quotas",
+    "forecasts",
     "spend",
     "web_traffic",
     "ledger",
@@ -500,6 +502,8 @@ def _load_table(
         changed_at = pd.concat([changed_at[~changed_at.index.isin(good.index)], good_changed_at])
     if state is None:
         return
+    if table == "forecasts":  # which call replaced which is derived from all submissions, old and new
+        state = with_superseded(state)
     states[table] = state
     if len(before):
         for p in prepared:
@@ -557,6 +561,8 @@ def _row_rules(
         elif rule.rule == "order_of_dates":
             for a, b in zip(rule.columns, rule.columns[1:], strict=False):
                 out.append((label[b], rules.order_of_dates(frame[a], frame[b], (a, b), label[b])))
+        elif rule.rule == "non_negative":
+            out += [(label[c], rules.non_negative(frame[c], label[c])) for c in rule.columns]
     for fk in model.foreign_keys:
         if fk.column not in frame.columns:
             continue

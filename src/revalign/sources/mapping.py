@@ -106,7 +106,7 @@ class ColumnSpec(_Spec):
 class RuleSpec(_Spec):
     """An extra named rule on a target (the automatic ones need no declaration; see ``sources.rules``)."""
 
-    rule: Literal["not_null", "unique", "order_of_dates"]
+    rule: Literal["not_null", "unique", "order_of_dates", "non_negative"]
     columns: list[str] = Field(min_length=1, description="Canonical columns; order_of_dates: earlier first.")
 
 

@@ -14,6 +14,7 @@ Row rules (the row goes to quarantine, the rest of the file loads):
 - ``unique``: the key repeats an earlier row of the same file (the first one loads);
 - ``foreign_key``: a reference to a row that no loaded table holds (an ``update`` target's key counts);
 - ``order_of_dates``: a later date lies before an earlier one (a deal won before the lead's first contact);
+- ``non_negative``: an amount that cannot be below zero is (a forecast of −5,000);
 - ``field_count``: a line has more or fewer fields than the header.
 
 File rules (the whole file is refused before anything is written, as a ``SchemaError``): ``empty_file``,
@@ -35,6 +36,7 @@ RULES: dict[str, str] = {
     "unique": "The key repeats an earlier row of the same file; the first row was loaded.",
     "foreign_key": "The value refers to a row that no loaded table holds.",
     "order_of_dates": "A later date lies before an earlier one.",
+    "non_negative": "The value must not be below zero.",
     "field_count": "The line has a different number of fields than the header.",
     "empty_file": "The file has no bytes (not even a header).",
     "encoding": "The file is not in the mapping's encoding.",
@@ -71,6 +73,11 @@ def foreign_key(values: pd.Series, known: pd.Index, ref: str, source: str) -> Fa
 def order_of_dates(earlier: pd.Series, later: pd.Series, names: tuple[str, str], source: str) -> Failure:
     bad = (earlier.notna() & later.notna() & (later < earlier)).to_numpy()
     return Failure(bad, "order_of_dates", f"{source}: {names[1]} is before {names[0]}")
+
+
+def non_negative(values: pd.Series, source: str) -> Failure:
+    bad = (values.notna() & (values < 0)).to_numpy(dtype=bool)
+    return Failure(bad, "non_negative", f"{source}: must not be below zero")
 
 
 def first_failures(n: int, failures: list[tuple[str, Failure]]) -> np.ndarray:
