@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 import yaml
 from sqlglot import exp
 
@@ -526,7 +525,7 @@ class _Exporter:
                 params["window"] = window
             if kpi.grain_to_date:
                 params["grain_to_date"] = kpi.grain_to_date
-            params["period_agg"] = "last"  # revalign reports the running total at the end of each period
+            params["period_agg"] = _period_agg(kpi)
             out["type"] = "cumulative"
             out["type_params"] = {
                 "measure": self._measure_input(kpi, kpi.input_metric),
@@ -620,11 +619,23 @@ class _Exporter:
 
 
 def _governance(kpi: Kpi) -> dict[str, Any]:
-    """revalign's keys MetricFlow has no place for, as plain YAML values (dates as ISO text)."""
+    """revalign's keys MetricFlow has no place for, as plain YAML values (dates as ISO text).
+
+    Revisions keep their ``previous`` definition keys in revalign's own syntax (filters unresolved): they
+    document history; MetricFlow has no notion of a dated definition.
+    """
     data = kpi.model_dump(mode="json", include=set(GOVERNANCE_KEYS), exclude_defaults=True)
-    for rev in data.get("revisions", []):
-        rev.pop("previous", None) if not rev.get("previous") else None
     return {k: data[k] for k in GOVERNANCE_KEYS if k in data}
+
+
+def _period_agg(kpi: Kpi) -> str:
+    """How revalign turns the running total into one value per period, said explicitly for MetricFlow.
+
+    A spec with ``period_agg`` (MetricFlow's key, default ``first``) is evaluated as written; a spec without the
+    key reports the running total at the end of each period, which is MetricFlow's ``last``.
+    """
+    evaluated = getattr(kpi, "cumulative_period_agg", None)
+    return str(evaluated) if evaluated else "last"
 
 
 def _time_spine_sql() -> str:
@@ -640,5 +651,3 @@ def _time_spine_sql() -> str:
 
 
 __all__ = ["FORMATS", "MetricFlowExportError", "MetricFlowProject", "export_metricflow", "to_metricflow"]
-
-_ = sqlglot  # sqlglot renders every expression (imported for its dialects)
