@@ -389,6 +389,45 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
     assert [got[dt.date(2026, m, 1)] for m in (2, 3, 4)] == [150.0, 150.0, 50.0]
 
 
+def test_generated_dbt_models_select_the_rows_revalign_uses() -> None:
+    """The generated models, run on the tiny fixture: a model's ``where`` and revalign's views as SQL."""
+    from revalign.engine import connect
+    from revalign.kpis.views import VIEWS
+    from tests.kpis.fixtures.tables import fixture_frames, load_fixture
+
+    frames = fixture_frames("tiny")
+    files = to_metricflow(default_catalog(), dialect="duckdb").files()
+    con = duckdb.connect()
+    for name, frame in frames.items():
+        con.register(name, frame)
+
+    def run(model: str) -> pd.DataFrame:
+        return con.sql(_render_dbt(files[f"{model}.sql"])).df()
+
+    ledger = frames["ledger"]
+    expected = ledger[(ledger.entity_type == "lead") & (ledger.kind == "lifecycle")]
+    assert len(expected) > 0
+    assert sorted(run("lifecycle_events")["event_id"]) == sorted(expected["event_id"])
+
+    tp = frames["touchpoints"]
+    facts = run("lead_facts").set_index("lead_id").sort_index()
+    assert sorted(facts.index) == sorted(frames["leads"]["lead_id"])
+    touched = tp.groupby("lead_id")["occurred_at"]
+    assert (facts["touches"] == tp.groupby("lead_id").size().reindex(facts.index).fillna(0)).all()
+    firsts = touched.min().reindex(facts.index)
+    assert (facts["first_touch_at"].eq(firsts) | (facts["first_touch_at"].isna() & firsts.isna())).all()
+    sales = tp[tp.touch_type == "sales"].groupby("lead_id")["occurred_at"].min().reindex(facts.index)
+    assert (facts["first_sales_touch_at"].eq(sales) | (facts["first_sales_touch_at"].isna() & sales.isna())).all()
+
+    engine = connect("duckdb://:memory:")
+    load_fixture(engine)
+    ours = engine.execute(VIEWS["mrr_movements"](engine.table)).sort_values(["account_id", "date"])
+    theirs = run("mrr_movements").sort_values(["account_id", "date"])
+    assert len(ours) > 0
+    assert ours["movement"].tolist() == theirs["movement"].tolist()
+    assert ours["amount"].tolist() == pytest.approx(theirs["amount"].tolist())
+
+
 def test_every_kpi_becomes_a_metric_with_its_governance() -> None:
     cat = default_catalog()
     project = to_metricflow(cat)
