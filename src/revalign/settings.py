@@ -38,6 +38,14 @@ class Settings(BaseModel):
     catalog: list[str] = Field(default_factory=list, description="Extra KPI catalog folders or files.")
     sources: list[SourceConfig] = Field(default_factory=list)
     state_url: str | None = Field(None, description="App state database (users, tokens); SQLite by default.")
+    targets: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Targets per KPI: a list of {period, value, <dimension>: <value>} or a {period: value} map "
+        "(docs/targets.md); they override the catalog's targets for the same KPI, period and slice.",
+    )
+    target_files: list[str] | None = Field(
+        None, description="Target files (.yaml/.csv), project-relative; default: targets.yaml and targets.csv."
+    )
     extra: dict[str, Any] = Field(default_factory=dict, description="Settings owned by analytics modules.")
 
 

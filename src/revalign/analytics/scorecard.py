@@ -17,6 +17,8 @@ target_is_best      |gap| ≤ 5 %                            |gap| ≤ 15 %
 
 A target of 0 has no relative gap: green when the actual is on the right side (or equal), red otherwise.
 ``no_target`` when the KPI has no target for the period (and slice), ``no_data`` when it has no value.
+Targets come from the project (``targets.csv``, ``targets.yaml``, ``targets:`` in ``revalign.yaml``) before the
+catalog; :mod:`revalign.analytics.targets` has the lookup rules and ``row.target_source`` says which one won.
 **Attainment** is ``actual / target`` for higher-is-better, ``target / actual`` for lower-is-better and
 ``1 − |gap|`` for target-is-best, so 1.0 (100 %) always means "on target" and more is better.
 
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from revalign.analytics.targets import TargetBook, project_targets, target_for
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 
 if TYPE_CHECKING:
@@ -183,6 +186,9 @@ class ScorecardRow:
     trend: tuple[float | None, ...]
     trend_periods: tuple[str, ...]
     trend_direction: str
+    target_source: str | None = None
+    """Where the target comes from (``targets.csv row 4``, ``sales.yaml:90``; ``… (company-wide)`` when a level
+    KPI's slice borrows the company target), so a reader can find and fix it."""
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -264,19 +270,6 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: fix(v) for k, v in d.items()}
 
 
-def _target_for(kpi: Any, label: str, grain: str, dims: Mapping[str, str], fiscal_start: int) -> float | None:
-    """The target whose period is ``label`` at ``grain`` and whose slice equals ``dims`` exactly."""
-    for t in getattr(kpi, "targets", None) or ():
-        try:
-            p = parse_period(str(t.period), fiscal_start)
-        except ValueError:
-            continue
-        t_dims = {k: str(v) for k, v in (getattr(t, "dims", None) or {}).items()}
-        if p.grain == grain and period_label(p.start, grain, fiscal_start) == label and t_dims == dict(dims):
-            return float(t.value)
-    return None
-
-
 def _value(x: Any) -> float | None:
     return None if x is None or _isnan(x) else float(x)
 
@@ -293,13 +286,15 @@ def build_scorecard(
     trend_periods: int = 4,
     fiscal_year_start_month: int = 1,
     rule: StatusRule = DEFAULT_RULE,
+    targets: TargetBook | None = None,
 ) -> Scorecard:
     """Build a scorecard from KPI values (pure: no engine).
 
     ``values`` is ``evaluate``'s long frame (``kpi``, ``period_start``, ``<by…>``, ``value``) covering
     ``period`` and the ``trend_periods − 1`` periods before it; ``kpis`` maps names to catalog KPIs (label,
     department, owner, unit, direction, timing, parent, north_star, targets). With ``department``, the card
-    holds that department's KPIs plus the north star.
+    holds that department's KPIs plus the north star. ``targets`` are the project's targets (they override the
+    catalog's for the same KPI, period and slice; see :func:`revalign.analytics.targets.target_for`).
     """
     by = tuple(by)
     current = parse_period(period, fiscal_year_start_month)
@@ -340,7 +335,10 @@ def build_scorecard(
             dims = dict(zip(by, key_dims, strict=True))
             series = [lookup.get((name, key_dims, s)) for s in starts]
             actual, previous = series[-1], series[-2]
-            target = _target_for(kpi, labels[-1], grain, dims, fiscal_year_start_month)
+            found = target_for(
+                kpi, grain, starts[-1], dims, book=targets, fiscal_year_start_month=fiscal_year_start_month, name=name
+            )
+            target = found.value if found is not None else None
             status, attainment, gap = status_of(actual, target, direction, rule)
             change = actual - previous if actual is not None and previous is not None else None
             pct = change / abs(previous) if change is not None and previous else None
@@ -359,6 +357,7 @@ def build_scorecard(
                     period=labels[-1],
                     actual=actual,
                     target=target,
+                    target_source=found.where if found is not None else None,
                     attainment=attainment,
                     gap=gap,
                     status=status,
@@ -412,6 +411,7 @@ def project_scorecard(
         period = latest_period(project, catalog.north_star, grain)
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
+    book = project_targets(project, catalog)
     values = evaluate(project, list(chosen), grain=grain, by=by, start=start, end=current.end)
     return build_scorecard(
         values,
@@ -424,6 +424,7 @@ def project_scorecard(
         trend_periods=trend_periods,
         fiscal_year_start_month=fs,
         rule=rule,
+        targets=book,
     )
 
 

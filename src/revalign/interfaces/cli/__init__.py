@@ -44,6 +44,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kpi",
     "tree",
     "scorecard",
+    "targets",
     "funnel",
     "channels",
     "attribute",

@@ -2,8 +2,9 @@
 
 Steps: simulate a small company into a demo project folder (through the canonical Parquet mapping when the
 ingestion module offers it, so the demo exercises the same path real data takes), evaluate the KPI catalog,
-print the north-star scorecard, create one demo login per role (a rep bound to a simulated salesperson), and
-serve the dashboard. ``--no-serve`` stops before serving (scripts, tests).
+plan the last simulated year's targets from the year before (``targets.csv``, see :data:`DEMO_PLAN`), print the
+north-star scorecard and the alignment check, create one demo login per role (a rep bound to a simulated
+salesperson), and serve the dashboard. ``--no-serve`` stops before serving (scripts, tests).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from revalign.interfaces.cli.render import console, print_table
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
 DEMO_ROLES = ("admin", "leadership", "marketing", "sales", "revops", "customer_success", "rep")
+DEMO_PLAN: dict[str, Any] = {"growth": 0.20, "points": 0.02, "overrides": {"new_revenue": 1.0}}
+"""The simulated company's plan for its second year: every department plans +20 % on last year's same quarter
+(+2 points on rates), while the board asks to double new revenue. The departments' plans do not add up to the
+board's, the misalignment revalign exists to flag: departments on target, the north star off it."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,30 @@ def create_logins(project: Any, logins: list[DemoLogin], state_url: str | None =
     store.close()
 
 
+def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
+    """Plan the latest simulated year's targets from the year before into ``file`` (kept if it already exists, so
+    edits survive a re-run); returns what was done."""
+    path = project.folder / file
+    if path.exists():
+        return f"Kept your {file} (delete it to plan the demo targets again)"
+    try:
+        from revalign.analytics.scorecard import latest_period
+        from revalign.analytics.target_planning import project_plan
+        from revalign.model.calendar import parse_period, period_label
+
+        fs = project.settings.fiscal_year_start_month
+        last = parse_period(latest_period(project, project.catalog.north_star, "quarter"), fs)
+        year = period_label(last.start, "year", fs)
+        plan = project_plan(project, year, grain="quarter", **DEMO_PLAN)
+    except (ImportError, RevalignError) as exc:
+        return f"Targets not planned: {exc}"
+    plan.write(path)
+    return (
+        f"Planned {len(plan.targets)} quarterly targets for {plan.year} from the year before into {file} "
+        f"(+{DEMO_PLAN['growth']:.0%} per department, new revenue ×{1 + DEMO_PLAN['overrides']['new_revenue']:g})"
+    )
+
+
 def print_north_star(project: Any) -> None:
     """The joint scorecard's north-star rows (and the departments' roll-up) in the terminal."""
     try:
@@ -113,6 +142,17 @@ def print_north_star(project: Any) -> None:
     print_table(star, title=f"North star ({card.period})")
     status = card.department_status()
     print_table([{"department": d, "status": s} for d, s in status.items()], title="Departments")
+    try:
+        alignment = project.alignment(period=card.period, card=card)
+    except RevalignError as exc:
+        console.print(f"[yellow]Alignment check not available:[/] {exc}")
+        return
+    if alignment.ok:
+        console.print("[green]Aligned:[/] no department wins while the north star loses.")
+        return
+    console.print(f"[bold red]{len(alignment.findings)} alignment finding(s)[/] (revalign scorecard lists them all):")
+    for f in alignment.findings[:3]:
+        console.print(f"  {f.severity.upper()} {f.kind}: {f.message}", highlight=False)
 
 
 @app.command()
@@ -137,6 +177,7 @@ def demo(
         how = simulate_into(project, scale=scale, seed=seed)
     console.print(f"Simulated company {how} into {folder}")
     console.print(refresh_catalog(project))
+    console.print(plan_demo_targets(project), highlight=False)
     print_north_star(project)
     logins = demo_logins(pick_rep(project))
     create_logins(project, logins)

@@ -1,0 +1,388 @@
+"""⑤ Target planning: propose next year's targets from last year's actuals, the way a RevOps analyst starts a plan.
+
+For each KPI, period of the plan year (month, quarter or the year) and slice, the **base** is the actual of the
+same period one year earlier; the proposed target applies the KPI's rule to it (:func:`apply_rule`):
+
+==========  ===================  ======================================  ===================================
+method      higher_is_better     lower_is_better                         target_is_best
+==========  ===================  ======================================  ===================================
+growth g    base + |base| × g    base ÷ (1 + g) (base > 0; else          base × (1 + g): a budget or head
+            (base × (1 + g) for  base − |base| × g)                      count scales with the plan
+            a positive base)
+points p    base + p             base − p                                base
+hold        base                 base                                    base
+==========  ===================  ======================================  ===================================
+
+**Defaults.** Percent KPIs (fractions 0..1: win rate, conversion and SLA rates) get a *point* uplift (``points``,
+default 2 points: 25 % → 27 %), because "+10 %" of a rate is ambiguous and compounds oddly; percent KPIs that are
+best on target are held. Every other KPI (counts, currency, ratios, days, hours) gets *relative* growth
+(``growth``, default 10 %). Lower-is-better KPIs divide by ``1 + g`` rather than multiply by ``1 − g``, so that
+holding last year's value scores the same attainment (``1 / (1 + g)``) whichever way the KPI points.
+Per-KPI ``overrides`` replace the rule (``new_revenue=0.25``, ``win_rate=points:0.03``, ``sales_headcount=hold``).
+
+Results are clamped into the KPI's range (a rate stays within 0..1, a count ≥ 0) and rounded: counts and
+people to whole numbers (half up), percents to 4 decimals, everything else to 2. A KPI, period or slice
+without a base value gets no target and is listed in ``TargetPlan.missing`` with the reason, never dropped
+silently.
+
+**Like for like.** The base year is evaluated under today's KPI definitions (``definitions="current"``): when a
+definition changed between the years (a revision), last year's number under the old definition would give a
+target the plan year cannot be compared with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from revalign.model.calendar import add_periods, parse_period, period_label, period_start
+
+if TYPE_CHECKING:
+    from revalign.project import Project
+
+Method = Literal["growth", "points", "hold"]
+PLAN_GRAINS = {"month": 12, "quarter": 4, "year": 1}
+"""Grains a plan can be written at, with the number of periods per year (the base is that many periods back)."""
+DEFAULT_GROWTH = 0.10
+DEFAULT_POINTS = 0.02
+WHOLE_UNITS = ("count", "people")
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    """How a KPI's target follows from its base: ``growth`` (relative, ``amount`` = 0.1 for 10 %), ``points``
+    (additive, ``amount`` = 0.02 for two percentage points) or ``hold``."""
+
+    method: Method = "growth"
+    amount: float = DEFAULT_GROWTH
+
+    def __post_init__(self) -> None:
+        if self.method not in ("growth", "points", "hold"):
+            raise ValueError(f"plan method must be growth, points or hold; got {self.method!r}")
+        if self.method == "growth" and self.amount <= -1:
+            raise ValueError(f"growth must be above -1 (-100 %); got {self.amount}")
+
+    def __str__(self) -> str:
+        if self.method == "hold":
+            return "hold"
+        if self.method == "points":
+            return f"{self.amount * 100:+g} points"
+        return f"{self.amount:+.0%}" if round(self.amount, 2) == self.amount else f"{self.amount:+.2%}"
+
+
+def parse_rule(text: str | float | PlanRule) -> PlanRule:
+    """A rule from a number (growth) or text: ``0.2``, ``20%``, ``growth:0.2``, ``points:0.03``, ``hold``."""
+    if isinstance(text, PlanRule):
+        return text
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return PlanRule("growth", float(text))
+    raw = str(text).strip()
+    method, _, amount = raw.partition(":") if ":" in raw else ("growth", "", raw)
+    method = method.strip().lower()
+    if method == "hold" or raw.lower() == "hold":
+        return PlanRule("hold", 0.0)
+    from revalign.analytics.targets import parse_number
+
+    try:
+        value = parse_number(amount)
+    except ValueError as exc:
+        raise ValueError(
+            f"cannot read plan rule {raw!r}: {exc} Use 0.2 or 20% (growth), points:0.03, or hold."
+        ) from None
+    return PlanRule(method, value)  # type: ignore[arg-type]
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, PlanRule]:
+    """``["new_revenue=0.25", "win_rate=points:0.03"]`` → rules by KPI (the CLI's ``--override``)."""
+    out: dict[str, PlanRule] = {}
+    for item in items:
+        kpi, sep, rule = item.partition("=")
+        if not sep or not kpi.strip():
+            raise ValueError(f"override {item!r} must be KPI=RULE, e.g. new_revenue=0.25 or win_rate=points:0.03")
+        out[kpi.strip()] = parse_rule(rule)
+    return out
+
+
+def default_rule(kpi: Any, growth: float = DEFAULT_GROWTH, points: float = DEFAULT_POINTS) -> PlanRule:
+    """Points for percent KPIs (hold when best on target), relative growth for everything else."""
+    if getattr(kpi, "unit", None) == "percent":
+        if getattr(kpi, "direction", None) == "target_is_best":
+            return PlanRule("hold", 0.0)
+        return PlanRule("points", points)
+    return PlanRule("growth", growth)
+
+
+def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
+    """The target ``rule`` proposes for ``kpi`` from ``base`` (table in the module docstring), clamped and rounded."""
+    direction = getattr(kpi, "direction", None) or "higher_is_better"
+    a, x = float(base), rule.amount
+    if rule.method == "hold":
+        value = a
+    elif rule.method == "points":
+        value = a if direction == "target_is_best" else a - x if direction == "lower_is_better" else a + x
+    elif direction == "lower_is_better":
+        value = a / (1 + x) if a > 0 else a - abs(a) * x
+    elif direction == "target_is_best":
+        value = a * (1 + x)
+    else:
+        value = a + abs(a) * x
+    lo, hi = _range(kpi)
+    if lo is not None:
+        value = max(value, lo)
+    if hi is not None:
+        value = min(value, hi)
+    return _round(value, getattr(kpi, "unit", None))
+
+
+def _range(kpi: Any) -> tuple[float | None, float | None]:
+    rng = getattr(kpi, "value_range", None)
+    if rng is not None:
+        return rng
+    if getattr(kpi, "unit", None) == "percent":
+        return (0.0, 1.0)
+    if getattr(kpi, "unit", None) in ("count", "people", "days", "hours"):
+        return (0.0, None)
+    return (None, None)
+
+
+def _round(value: float, unit: str | None) -> float:
+    if unit in WHOLE_UNITS:
+        return float(math.floor(value + 0.5))
+    return round(value, 4 if unit == "percent" else 2)
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """Proposed targets (``targets``: ``kpi, period, <by…>, value, base_period, base_value, rule, note``) and the
+    KPI × period × slice combinations left without one (``missing``: ``kpi, period, <by…>, base_period,
+    reason``)."""
+
+    year: str
+    grain: str
+    by: tuple[str, ...]
+    targets: pd.DataFrame
+    missing: pd.DataFrame
+
+    def write(self, path: str | Path) -> Path:
+        """Write the targets as CSV or YAML (by suffix); ``note`` says how each was derived."""
+        from revalign.analytics.targets import write_targets
+
+        return write_targets(self.targets[["kpi", "period", *self.by, "value", "note"]], Path(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: (None if _isnan(v) else v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+        return {
+            "year": self.year,
+            "grain": self.grain,
+            "by": list(self.by),
+            "targets": records(self.targets),
+            "missing": records(self.missing),
+        }
+
+
+def _isnan(v: Any) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def plan_periods(year: str | int, grain: str, fiscal_year_start_month: int = 1) -> list[dt.date]:
+    """Start dates of the ``grain`` periods of (fiscal) ``year`` (``2026`` or ``FY2026``)."""
+    if grain not in PLAN_GRAINS:
+        raise ValueError(f"targets are planned by month, quarter or year; got grain {grain!r}")
+    p = parse_period(str(year), fiscal_year_start_month)
+    if p.grain != "year":
+        raise ValueError(f"the plan year must be a year label such as 2026 or FY2026; got {year!r}")
+    return [add_periods(p.start, grain, i) for i in range(PLAN_GRAINS[grain])]
+
+
+def plan_targets(
+    actuals: pd.DataFrame,
+    kpis: Mapping[str, Any],
+    *,
+    year: str | int,
+    grain: str = "quarter",
+    by: Sequence[str] = (),
+    growth: float = DEFAULT_GROWTH,
+    points: float = DEFAULT_POINTS,
+    overrides: Mapping[str, PlanRule | float | str] | None = None,
+    fiscal_year_start_month: int = 1,
+) -> TargetPlan:
+    """Propose targets for ``year`` from ``actuals`` (pure: no engine).
+
+    ``actuals`` is ``evaluate``'s long frame (``kpi, period_start, <by…>, value``) covering the year before;
+    ``kpis`` maps names to catalog KPIs (unit, direction, range). Every KPI of ``kpis`` is planned.
+    """
+    by = tuple(by)
+    fs = fiscal_year_start_month
+    rules = {k: parse_rule(v) for k, v in (overrides or {}).items()}
+    unknown = sorted(set(rules) - set(kpis))
+    if unknown:
+        from revalign.errors import UnknownNameError
+
+        raise UnknownNameError("KPI", unknown[0], kpis)
+    starts = plan_periods(year, grain, fs)
+    back = PLAN_GRAINS[grain]
+    base: dict[tuple[str, dt.date], dict[tuple[str, ...], float]] = {}
+    frame = actuals if not actuals.empty else pd.DataFrame(columns=["kpi", "period_start", *by, "value"])
+    for rec in frame.to_dict(orient="records"):
+        value = rec["value"]
+        if value is None or pd.isna(value):
+            continue
+        start = period_start(pd.Timestamp(rec["period_start"]).date(), grain, fs)
+        dims = tuple("" if pd.isna(rec[d]) else str(rec[d]) for d in by)
+        base.setdefault((rec["kpi"], start), {})[dims] = float(value)
+    rows, missing = [], []
+    for name, kpi in kpis.items():
+        rule = rules.get(name) or default_rule(kpi, growth, points)
+        slices = sorted({d for (k, _), per in base.items() if k == name for d in per}) or ([()] if not by else [])
+        for start in starts:
+            label = period_label(start, grain, fs)
+            base_start = add_periods(start, grain, -back)
+            base_label = period_label(base_start, grain, fs)
+            found = base.get((name, base_start), {})
+            if not slices:
+                missing.append({"kpi": name, "period": label, "base_period": base_label, "reason": "no base value"})
+            for dims in slices:
+                dim_cols = dict(zip(by, dims, strict=True))
+                if dims not in found:
+                    missing.append(
+                        {
+                            "kpi": name,
+                            "period": label,
+                            **dim_cols,
+                            "base_period": base_label,
+                            "reason": f"no value in {base_label}",
+                        }
+                    )
+                    continue
+                a = found[dims]
+                value = apply_rule(a, kpi, rule)
+                rows.append(
+                    {
+                        "kpi": name,
+                        "period": label,
+                        **dim_cols,
+                        "value": value,
+                        "base_period": base_label,
+                        "base_value": a,
+                        "rule": str(rule),
+                        "note": f"{base_label} actual {a:.6g}, {rule}",
+                    }
+                )
+    cols = ["kpi", "period", *by, "value", "base_period", "base_value", "rule", "note"]
+    mcols = ["kpi", "period", *by, "base_period", "reason"]
+    return TargetPlan(
+        year=period_label(starts[0], "year", fs),
+        grain=grain,
+        by=by,
+        targets=pd.DataFrame(rows, columns=cols),
+        missing=pd.DataFrame(missing, columns=mcols),
+    )
+
+
+def project_plan(
+    project: Project,
+    year: str | int,
+    *,
+    grain: str = "quarter",
+    by: Sequence[str] = (),
+    kpis: Iterable[str] | None = None,
+    department: str | None = None,
+    growth: float = DEFAULT_GROWTH,
+    points: float = DEFAULT_POINTS,
+    overrides: Mapping[str, PlanRule | float | str] | None = None,
+) -> TargetPlan:
+    """Evaluate last year's actuals on ``project`` and propose ``year``'s targets (see :func:`plan_targets`).
+
+    ``kpis`` or ``department`` narrow the plan (default: every KPI of the catalog). With ``by``, the plan holds
+    the company-wide targets (dimension columns blank) and one per slice; KPIs that cannot be sliced by ``by``
+    get the company-wide targets only (listed in ``missing`` with the reason).
+    """
+    from revalign.analytics.scorecard import project_catalog
+    from revalign.kpis import evaluate
+
+    catalog = project_catalog(project)
+    fs = project.settings.fiscal_year_start_month
+    if kpis is not None:
+        chosen = {n: catalog.get(n) for n in kpis}
+    elif department is not None:
+        chosen = {k.name: k for k in catalog.by_department(department)}
+        if not chosen:
+            from revalign.errors import UnknownNameError
+
+            raise UnknownNameError("department", department, {k.department for k in catalog if k.department})
+    else:
+        chosen = dict(catalog.kpis)
+    by = tuple(by)
+    starts = plan_periods(year, grain, fs)
+    base_start = add_periods(starts[0], grain, -PLAN_GRAINS[grain])
+    rules = dict(overrides or {})
+    unknown = sorted(set(rules) - set(chosen))
+    if unknown:
+        from revalign.errors import UnknownNameError
+
+        raise UnknownNameError("KPI", unknown[0], chosen)
+
+    def one(names: dict[str, Any], dims: tuple[str, ...]) -> TargetPlan:
+        # last year under TODAY's definitions, so that targets compare like for like with the plan year
+        values = (
+            evaluate(project, list(names), grain=grain, by=dims, start=base_start, end=starts[0], definitions="current")
+            if names
+            else pd.DataFrame()
+        )
+        return plan_targets(
+            values,
+            names,
+            year=year,
+            grain=grain,
+            by=dims,
+            growth=growth,
+            points=points,
+            overrides={k: v for k, v in rules.items() if k in names},
+            fiscal_year_start_month=fs,
+        )
+
+    company = one(chosen, ())
+    if not by:
+        return company
+    sliceable = {n: k for n, k in chosen.items() if catalog.can_slice(n, by)}
+    sliced = one(sliceable, by)
+    unsliceable = [
+        {"kpi": n, "reason": f"cannot be sliced by {', '.join(by)} (company-wide target only)"}
+        for n in chosen
+        if n not in sliceable
+    ]
+    parts = [f for f in (company.targets, sliced.targets) if not f.empty]
+    targets = pd.concat(parts, ignore_index=True) if parts else sliced.targets
+    missing_parts = [f for f in (company.missing, sliced.missing, pd.DataFrame(unsliceable)) if not f.empty]
+    missing = pd.concat(missing_parts, ignore_index=True) if missing_parts else sliced.missing
+    return TargetPlan(
+        company.year,
+        grain,
+        by,
+        targets.reindex(columns=sliced.targets.columns),
+        missing.reindex(columns=sliced.missing.columns),
+    )
+
+
+__all__ = [
+    "DEFAULT_GROWTH",
+    "DEFAULT_POINTS",
+    "PLAN_GRAINS",
+    "PlanRule",
+    "TargetPlan",
+    "apply_rule",
+    "default_rule",
+    "parse_overrides",
+    "parse_rule",
+    "plan_periods",
+    "plan_targets",
+    "project_plan",
+]
