@@ -23,6 +23,7 @@ from revalign.analytics.targets import (
     read_targets_csv,
     read_targets_yaml,
     target_for,
+    targets_fingerprint,
     targets_in_force,
     write_targets,
 )
@@ -315,7 +316,9 @@ def test_project_targets_from_settings_and_files_with_override_of_the_catalog(tm
     assert listed[listed["source"] == "project"][["period", "value", "in_force"]].values.tolist() == [
         ["2026-Q1", 1_500_000.0, True]
     ]
+    before = targets_fingerprint(project)
     (tmp_path / "targets.csv").write_text("kpi,period,value\nnew_revenue,2026-Q1,1500000\nnew_leads,2026-Q1,9\n")
+    assert targets_fingerprint(Project(tmp_path)) != before  # an edited plan changes the cache key
     with pytest.raises(TargetsError) as err:
         project_targets(Project(tmp_path))  # the same target in revalign.yaml and targets.csv
     assert err.value.issues[0].rule == "duplicate" and "revalign.yaml:5" in str(err.value)

@@ -668,6 +668,18 @@ def check_project_targets(project: Project, catalog: Any = None) -> tuple[Target
     )
 
 
+def targets_fingerprint(project: Project) -> str:
+    """A short hash of everything the project's targets are read from (the ``targets:`` section and each target
+    file's bytes): a cache of scorecards (the server's) keys on it so an edited plan is never served stale."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(sorted((project.settings.targets or {}).items())).encode())
+    for path in project_target_files(project):
+        digest.update(str(path).encode())
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()[:16]
+
+
 def project_targets(project: Project, catalog: Any = None) -> TargetBook:
     """The project's targets; :class:`TargetsError` (a DataError, exit code 3) listing every problem if any."""
     book, issues = check_project_targets(project, catalog)
@@ -744,6 +756,7 @@ __all__ = [
     "read_targets_csv",
     "read_targets_yaml",
     "target_for",
+    "targets_fingerprint",
     "targets_in_force",
     "write_targets",
 ]

@@ -100,6 +100,7 @@ def test_csv_export_totals_match_the_api(new_page, live_server):
     rows = next(t for t in api["tables"] if t["name"] == "scorecard")["rows"]
     assert len(frame) == len(rows)
     assert frame["actual"].sum() == pytest.approx(sum(r["actual"] or 0 for r in rows))
+    assert {"green", "red"} <= set(frame["status"])  # scored against the planned targets (conftest)
 
 
 def test_log_out_ends_the_session(new_page):

@@ -3,7 +3,8 @@
 ``revalign targets plan --year 2026 --growth 0.15 --override new_revenue=0.3 --override win_rate=points:0.03``
 writes ``targets.csv`` (refuses to overwrite without ``--force``; ``--dry-run`` only prints);
 ``revalign targets list`` shows every target in force and where it comes from; ``revalign targets check``
-validates the project's target files (exit 1 with every problem: file, line or row, column, KPI, rule).
+validates the project's target files (exit 1 with every problem: file, line or row, column, KPI, rule); the
+same problems are a section of ``revalign check``.
 Numbers come from ``revalign.analytics.target_planning`` and ``revalign.analytics.targets``.
 """
 
@@ -139,3 +140,33 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
         console.print(f"[green]OK[/]: {len(book)} project targets ({where}).", highlight=False)
     if issues:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def targets_section(project):  # type: ignore[no-untyped-def]
+    """`revalign check` section: every problem in the project's targets (file, line or row, column, KPI, rule)."""
+    from revalign.analytics.targets import check_project_targets
+    from revalign.interfaces.cli.check import Section
+
+    _, issues = check_project_targets(project)
+    frame = pd.DataFrame(
+        [{"where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
+        columns=["where", "kpi", "rule", "message"],
+    )
+    return Section(
+        "targets",
+        "Target problems (file and line or row, KPI, rule)",
+        len(issues),
+        frame,
+        hint="Fix the target file at the place shown; the rules are described in docs/targets.md.",
+        details=[i.to_dict() for i in issues],
+    )
+
+
+def _register_check() -> None:
+    from revalign.interfaces.cli.check import CHECKS
+
+    if targets_section not in CHECKS:
+        CHECKS.append(targets_section)
+
+
+_register_check()
