@@ -12,6 +12,8 @@ from types import SimpleNamespace as NS
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from revalign.analytics.scorecard import build_scorecard
 from revalign.analytics.targets import (
@@ -354,3 +356,28 @@ def test_write_then_read_round_trip(tmp_path, catalog, suffix):
         ("new_revenue", (("segment", "smb"),), 300_000.0, None),
         ("win_rate", (), 0.2734, "+2 points"),
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    present=st.tuples(st.booleans(), st.booleans(), st.booleans(), st.booleans()),
+    additive=st.booleans(),
+    sliced=st.booleans(),
+)
+def test_precedence_over_every_combination(present, additive, sliced):
+    # values 1..4 mark the source: project exact, catalog exact, project company, catalog company
+    project_exact, catalog_exact, project_company, catalog_company = present
+    dims = {"segment": "smb"} if sliced else {}
+    catalog_targets = [T("2025-Q2", 2.0, **dims)] if catalog_exact else []
+    if catalog_company and sliced:
+        catalog_targets.append(T("2025-Q2", 4.0))
+    entries = [entry("k", 1.0, **dims)] if project_exact else []
+    if project_company and sliced:
+        entries.append(entry("k", 3.0))
+    kpi = K("k", "higher_is_better", kind="simple" if additive else "ratio", agg="sum", targets=catalog_targets)
+    found = target_for(kpi, "quarter", Q2, dims, book=TargetBook(entries))
+    order = [(project_exact, 1.0), (catalog_exact, 2.0)]
+    if sliced and not additive:
+        order += [(project_company, 3.0), (catalog_company, 4.0)]
+    expected = next((value for ok, value in order if ok), None)
+    assert (found.value if found else None) == expected
