@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -109,3 +110,43 @@ def test_simulated_forecasts_round_trip_with_the_same_supersession(tmp_path, db)
     assert len(got) == len(want) > 0
     pd.testing.assert_series_equal(got.superseded_at, want.superseded_at, check_dtype=False)
     pd.testing.assert_series_equal(got.amount, want.amount)
+
+
+@pytest.fixture(scope="module")
+def xs_company():
+    from revalign.simulate import simulate
+
+    return simulate(scale="xs", seed=2)
+
+
+def test_forecast_kpis_by_owner_and_quarter_agree_with_pandas_on_every_engine(engine, xs_company, tmp_path):
+    """The opening-call filter (a timestamp compared with a date, a null test) means the same on every engine."""
+    from revalign.kpis import evaluate
+    from revalign.model.tables import TABLES
+    from revalign.project import Project
+
+    for name in ("forecasts", "opportunities"):
+        engine.write(name, xs_company.tables[name], schema=TABLES[name].schema)
+    got = evaluate(
+        Project(tmp_path, engine=engine), ["forecast_accuracy", "forecast_bias"], grain="quarter", by=["owner"]
+    )
+
+    f = xs_company.tables["forecasts"].to_pandas()
+    f = f[(f.category == "commit") & (f.period_grain == "month") & (f.submitted_at < pd.to_datetime(f.period_start))]
+    f = f.sort_values("submitted_at").groupby(["owner_id", "period_start"]).tail(1)
+    o = xs_company.tables["opportunities"].to_pandas()
+    o = o[o.is_won & (o.deal_type == "new_business")]
+    quarter = lambda ts: pd.to_datetime(ts).dt.to_period("Q").dt.start_time.dt.date  # noqa: E731
+    fc = f.groupby([quarter(f.period_start), f.owner_id]).amount.sum()
+    act = o.groupby([quarter(o.closed_at), o.owner_id]).amount.sum()
+    both = pd.concat([fc.rename("f"), act.rename("a")], axis=1).fillna(0.0)
+    both = both[both.a > 0]
+    expected = {
+        "forecast_accuracy": 1 - (both.f - both.a).abs() / both.a,
+        "forecast_bias": both.f / both.a - 1,
+    }
+    for name, want in expected.items():
+        g = got[got.kpi == name].set_index(["period_start", "owner"]).value.sort_index()
+        want = want.sort_index()
+        assert list(g.index) == list(want.index), name
+        np.testing.assert_allclose(g.to_numpy(), want.to_numpy(), rtol=1e-9, err_msg=name)
