@@ -23,6 +23,11 @@ GOOD = """\
     parent: new_leads
 """
 
+CUMULATIVE = GOOD.format(name="k1").replace(
+    "type: simple\n    semantic_model: leads\n    agg: count\n",
+    "type: cumulative\n    input_metric: new_leads\n{extra}",
+)
+
 # (rule, YAML of the extra file, KPI, marker: the text on the line the issue must point at, message part)
 BROKEN = [
     ("schema", GOOD.format(name="k1") + "    colour: blue\n", "k1", "colour: blue", "Extra inputs"),
@@ -162,7 +167,18 @@ BROKEN = [
         "input_metric: win_rate",
         "not a sum or count",
     ),
-]
+    # cumulative KPIs (MetricFlow's window / grain_to_date / period_agg)
+    ("type_keys", CUMULATIVE.format(extra="    window: 90 days\n    grain_to_date: month\n"), "k1",
+     "grain_to_date: month", "cannot be used together"),
+    ("type_keys", CUMULATIVE.format(extra="    window: 3 fortnights\n"), "k1", "window: 3 fortnights", "'30 days'"),
+    ("type_keys", CUMULATIVE.format(extra="    window: 0 days\n"), "k1", "window: 0 days", "at least one day"),
+    ("type_keys", CUMULATIVE.format(extra="    window: 12 months\n    period_agg: median\n"), "k1",
+     "period_agg: median", "period_agg must be one of first, last, average"),
+    ("type_keys", CUMULATIVE.format(extra="    grain_to_date: decade\n"), "k1", "grain_to_date: decade",
+     "grain_to_date must be one of day"),
+    ("type_keys", GOOD.format(name="k1") + "    period_agg: last\n", "k1", "period_agg: last",
+     "only applies to cumulative"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ TIMINGS = ("leading", "lagging")
 UNITS = ("count", "currency", "percent", "ratio", "days", "hours", "months", "currency_per_day", "score", "people")
 PROPORTION_UNITS = ("percent",)
 ADDITIVE_AGGS = ("sum", "count", "sum_boolean")
+PERIOD_AGGS = ("first", "last", "average")
+"""How a cumulative KPI's daily values become one value per coarser period (MetricFlow's ``period_agg``)."""
 STANDARD_DIMENSIONS = ("channel", "campaign", "segment", "region", "team", "owner")
 """The dimensions every KPI should be sliceable by, where its semantic model can reach them."""
 
@@ -176,10 +178,11 @@ class Kpi(Node):
     denominator: MetricInput | None = None
     # derived
     input_metrics: list[MetricInput] = Field(default_factory=list)
-    # cumulative
+    # cumulative (and ``window`` for conversion): MetricFlow's flat keys; ``period_agg`` defaults to first
     input_metric: MetricInput | None = None
     window: str | None = None
     grain_to_date: str | None = None
+    period_agg: str | None = None
     # conversion
     entity: str | None = None
     base_metric: MetricInput | None = None
@@ -203,6 +206,20 @@ class Kpi(Node):
     revisions: list[Revision] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     pack: str | None = None  # the catalog file (marketing, sales, …) it came from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cumulative_type_params(cls, data: Any) -> Any:
+        """MetricFlow 1.x nested ``cumulative_type_params: {window, grain_to_date, period_agg}``: read it flat."""
+        if isinstance(data, dict) and isinstance(data.get("cumulative_type_params"), dict):
+            nested = data["cumulative_type_params"]
+            data = {k: v for k, v in data.items() if k != "cumulative_type_params"} | dict(nested)
+        return data
+
+    @property
+    def cumulative_period_agg(self) -> str:
+        """``period_agg`` as evaluated: MetricFlow's default is ``first``."""
+        return self.period_agg or "first"
 
     @field_validator("numerator", "denominator", "input_metric", "base_metric", "conversion_metric", mode="before")
     @classmethod
@@ -287,6 +304,7 @@ __all__ = [
     "AGGS",
     "DIRECTIONS",
     "KPI_TYPES",
+    "PERIOD_AGGS",
     "STANDARD_DIMENSIONS",
     "TIMINGS",
     "UNITS",

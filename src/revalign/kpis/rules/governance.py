@@ -171,8 +171,8 @@ class RevisionRule(Rule):
     name = "revisions"
     DEFINITION_KEYS = (
         "filter", "expr", "agg", "semantic_model", "measure", "numerator", "denominator", "input_metrics",
-        "input_metric", "window", "grain_to_date", "entity", "base_metric", "conversion_metric", "percentile",
-        "agg_time_dimension", "calculation", "constant_properties",
+        "input_metric", "window", "grain_to_date", "period_agg", "entity", "base_metric", "conversion_metric",
+        "percentile", "agg_time_dimension", "calculation", "constant_properties",
     )  # fmt: skip
 
     def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from revalign.kpis import filters
 from revalign.kpis.issues import Issue
 from revalign.kpis.rules.base import Rule
-from revalign.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, Kpi
+from revalign.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, PERIOD_AGGS, Kpi
+from revalign.model.calendar import GRAINS
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 REQUIRED = {
@@ -78,19 +79,50 @@ class TypeKeysRule(Rule):
                     key="percentile",
                     kpi=kpi.name,
                 )
-            for key in ("window",):
+            if kpi.window:
+                try:
+                    n, unit = parse_window(kpi.window)
+                except ValueError as exc:
+                    yield self.issue(kpi, str(exc), key="window", kpi=kpi.name)
+                else:
+                    if n < 1:
+                        yield self.issue(
+                            kpi, f"window {kpi.window!r} must be at least one {unit}", key="window", kpi=kpi.name
+                        )
+            yield from self._cumulative_keys(kpi)
+
+    def _cumulative_keys(self, kpi: Kpi) -> Iterator[Issue]:
+        """MetricFlow's cumulative_type_params: window XOR grain_to_date, a known grain, a known period_agg."""
+        if kpi.type != "cumulative":
+            for key in ("grain_to_date", "period_agg"):
                 if getattr(kpi, key):
-                    try:
-                        parse_window(getattr(kpi, key))
-                    except ValueError as exc:
-                        yield self.issue(kpi, str(exc), key=key, kpi=kpi.name)
-            if kpi.type == "cumulative" and kpi.window:
-                yield self.issue(
-                    kpi,
-                    "cumulative KPIs support grain_to_date (or all-time); a rolling window is not supported yet",
-                    key="window",
-                    kpi=kpi.name,
-                )
+                    yield self.issue(
+                        kpi, f"{key} only applies to cumulative KPIs (this one is {kpi.type})", key=key, kpi=kpi.name
+                    )
+            return
+        if kpi.window and kpi.grain_to_date:
+            yield self.issue(
+                kpi,
+                "window and grain_to_date cannot be used together (as in MetricFlow): a cumulative KPI is a trailing "
+                "window ('90 days'), a period to date (grain_to_date: month), or all-time (neither)",
+                key="grain_to_date",
+                kpi=kpi.name,
+            )
+        if kpi.grain_to_date and kpi.grain_to_date not in GRAINS:
+            yield self.issue(
+                kpi,
+                f"grain_to_date must be one of {', '.join(GRAINS)}. Got {kpi.grain_to_date!r} instead.",
+                key="grain_to_date",
+                kpi=kpi.name,
+            )
+        if kpi.period_agg and kpi.period_agg not in PERIOD_AGGS:
+            yield self.issue(
+                kpi,
+                f"period_agg must be one of {', '.join(PERIOD_AGGS)} (the day of each period whose total it shows; "
+                f"default first). Got {kpi.period_agg!r} instead.",
+                key="period_agg",
+                kpi=kpi.name,
+            )
 
 
 class CumulativeInputRule(Rule):
