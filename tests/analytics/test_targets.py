@@ -381,3 +381,36 @@ def test_precedence_over_every_combination(present, additive, sliced):
         order += [(project_company, 3.0), (catalog_company, 4.0)]
     expected = next((value for ok, value in order if ok), None)
     assert (found.value if found else None) == expected
+
+
+def test_rollup_warning_when_slices_do_not_add_up(tmp_path):
+    (tmp_path / "targets.yaml").write_text(
+        "targets:\n"
+        "  new_revenue:\n"
+        "    - {period: 2026-Q1, value: 1000000}\n"  # line 3
+        "    - {period: 2026-Q1, value: 300000, segment: smb}\n"
+        "    - {period: 2026-Q1, value: 600000, segment: enterprise}\n"  # 900,000 < 1,000,000: warn
+        "    - {period: 2026-Q2, value: 1000000}\n"
+        "    - {period: 2026-Q2, value: 400000.004, segment: smb}\n"
+        "    - {period: 2026-Q2, value: 599999.998, segment: enterprise}\n"  # rounding only: no warning
+        "  customers_churned:\n"
+        "    - {period: 2026-Q1, value: 10}\n"
+        "    - {period: 2026-Q1, value: 6, segment: smb}\n"
+        "    - {period: 2026-Q1, value: 7, segment: enterprise}\n"  # lower is better: 13 allowed > 10: warn
+        "  win_rate:\n"
+        "    - {period: 2026-Q1, value: 0.3}\n"
+        "    - {period: 2026-Q1, value: 0.1, segment: smb}\n",  # a rate does not add up: no warning
+        encoding="utf-8",
+    )
+    project = Project(tmp_path)
+    book = project_targets(project)  # warnings do not stop a scorecard
+    assert len(book) == 11
+    from revalign.analytics.targets import check_project_targets
+
+    _, issues = check_project_targets(project)
+    assert [(i.level, i.rule, i.kpi) for i in issues] == [
+        ("warning", "rollup", "customers_churned"),
+        ("warning", "rollup", "new_revenue"),
+    ]
+    assert "add up to 13, above the company target 10 at targets.yaml:10" in issues[0].message
+    assert "add up to 900,000, below the company target 1,000,000 at targets.yaml:3" in issues[1].message

@@ -26,7 +26,8 @@ over quarters; ``revalign targets plan`` writes targets at the grain you report 
 **Validation** names the file and line (YAML) or row and column (CSV), the KPI and the rule: ``kpi`` (unknown
 KPI, with suggestions), ``period`` (unreadable label), ``dimension`` (a slice the KPI cannot be cut by),
 ``value`` (not a number), ``range`` (outside the KPI's range), ``duplicate`` (the same KPI, period and slice
-twice among the project's targets), ``columns``/``shape``/``file`` (the file itself).
+twice among the project's targets), ``columns``/``shape``/``file`` (the file itself); and one warning,
+``rollup``: an additive KPI's slice targets adding up to less than its company target.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class TargetIssue:
     row: int | None = None
     column: str | None = None
     kpi: str | None = None
+    level: str = "error"
+    """``error`` (the target cannot be used: scorecards refuse the file) or ``warning`` (usable, but a plan
+    problem a person should look at, such as slice targets that do not add up to the company target)."""
 
     @property
     def where(self) -> str:
@@ -80,7 +84,8 @@ class TargetIssue:
 
     def __str__(self) -> str:
         kpi = f" [{self.kpi}]" if self.kpi else ""
-        return f"{self.where}{kpi} ({self.rule}): {self.message}"
+        level = "WARNING " if self.level == "warning" else ""
+        return f"{level}{self.where}{kpi} ({self.rule}): {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +95,7 @@ class TargetIssue:
             "column": self.column,
             "kpi": self.kpi,
             "rule": self.rule,
+            "level": self.level,
             "message": self.message,
         }
 
@@ -345,6 +351,10 @@ class _Checker:
             return
         self._seen[entry.key] = where
         self.entries.append(entry)
+
+
+def _amount(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 or x == int(x) else f"{x:,.4g}"
 
 
 def _num(x: float) -> str:
@@ -638,7 +648,50 @@ def read_targets(
             _read_yaml_into(checker, p, display=shown(p))
         else:
             checker.issues.append(TargetIssue(shown(p), "file", "target files are .yaml, .yml or .csv."))
+    checker.issues.extend(rollup_warnings(checker.entries, getattr(catalog, "kpis", {}), fiscal_year_start_month))
     return TargetBook(checker.entries, fiscal_year_start_month), checker.issues
+
+
+def rollup_warnings(
+    entries: Sequence[TargetEntry], kpis: Mapping[str, Any], fiscal_year_start_month: int = 1
+) -> list[TargetIssue]:
+    """Warn where an additive KPI's slice targets (one dimension) fall short of its company target.
+
+    For revenue (higher is better), segment targets adding up to less than the company target mean every
+    segment can hit its plan while the company misses — the misalignment the scorecard exists to catch, found
+    at planning time. Lower-is-better KPIs warn the other way round (slices allowing more than the company).
+    """
+    company = {(e.kpi, e.grain, e.start): e for e in entries if not e.dims}
+    groups: dict[tuple[str, str, dt.date, str], list[TargetEntry]] = {}
+    for e in entries:
+        if len(e.dims) == 1:
+            groups.setdefault((e.kpi, e.grain, e.start, e.dims[0][0]), []).append(e)
+    out = []
+    for (kpi, grain, start, dim), parts in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3])):
+        whole, spec = company.get((kpi, grain, start)), kpis.get(kpi)
+        if whole is None or spec is None or not is_additive(spec):
+            continue
+        total = math.fsum(p.value for p in parts)
+        direction = getattr(spec, "direction", None)
+        # rounding each slice (whole units, cents) must not raise a warning: allow half a unit per slice and 0.1 %
+        slack = max(abs(whole.value) * 1e-3, len(parts) * (0.5 if spec.unit in ("count", "people") else 0.005))
+        gap = whole.value - total if direction != "lower_is_better" else total - whole.value
+        if direction == "target_is_best" or gap <= slack:
+            continue
+        label = period_label(start, grain, fiscal_year_start_month)
+        side = "below" if direction != "lower_is_better" else "above"
+        out.append(
+            TargetIssue(
+                whole.where.split(" row ")[0].split(":")[0],
+                "rollup",
+                f"the {dim} targets of {kpi} in {label} ({len(parts)} slices) add up to {_amount(total)}, {side} the "
+                f"company target {_amount(whole.value)} at {whole.where}: every {dim} can hit its target while the "
+                f"company misses.",
+                kpi=kpi,
+                level="warning",
+            )
+        )
+    return out
 
 
 # -------------------------------------------------------------------------------------------- on a project
@@ -681,10 +734,12 @@ def targets_fingerprint(project: Project) -> str:
 
 
 def project_targets(project: Project, catalog: Any = None) -> TargetBook:
-    """The project's targets; :class:`TargetsError` (a DataError, exit code 3) listing every problem if any."""
+    """The project's targets; :class:`TargetsError` (a DataError, exit code 3) listing every error if any
+    (warnings do not stop a scorecard; ``revalign targets check`` shows them)."""
     book, issues = check_project_targets(project, catalog)
-    if issues:
-        raise TargetsError(issues)
+    errors = [i for i in issues if i.level == "error"]
+    if errors:
+        raise TargetsError(errors)
     return book
 
 
@@ -755,6 +810,7 @@ __all__ = [
     "read_targets",
     "read_targets_csv",
     "read_targets_yaml",
+    "rollup_warnings",
     "target_for",
     "targets_fingerprint",
     "targets_in_force",

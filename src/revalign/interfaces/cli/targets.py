@@ -131,10 +131,12 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     finally:
         proj.close()
     if as_json:
-        print_json({"ok": not issues, "targets": len(book), "files": files, "issues": [i.to_dict() for i in issues]})
+        ok = not [i for i in issues if i.level == "error"]
+        print_json({"ok": ok, "targets": len(book), "files": files, "issues": [i.to_dict() for i in issues]})
     elif issues:
-        print_table(pd.DataFrame([{"where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message}
-                                  for i in issues]), title=f"{len(issues)} problem(s) in the targets")  # fmt: skip
+        print_table(pd.DataFrame([{"level": i.level, "where": i.where, "kpi": i.kpi, "rule": i.rule,
+                                   "message": i.message} for i in issues]),
+                    title=f"{len(issues)} problem(s) in the targets")  # fmt: skip
     else:
         where = ", ".join(files) or "no target files"
         console.print(f"[green]OK[/]: {len(book)} project targets ({where}).", highlight=False)
@@ -149,8 +151,8 @@ def targets_section(project):  # type: ignore[no-untyped-def]
 
     _, issues = check_project_targets(project)
     frame = pd.DataFrame(
-        [{"where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
-        columns=["where", "kpi", "rule", "message"],
+        [{"level": i.level, "where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
+        columns=["level", "where", "kpi", "rule", "message"],
     )
     return Section(
         "targets",
