@@ -270,3 +270,21 @@ def test_seven_days_read_weekly_is_the_weekly_sum(catalog: Catalog, tmp_path: Pa
     for week, seg in set(got) - set(weekly.index):
         prev = (week - dt.timedelta(days=7), seg)
         assert prev in weekly.index
+
+
+def test_metricflow_1x_nesting_is_read(tmp_path: Path) -> None:
+    """``type_params: {input_metric, cumulative_type_params: {window, period_agg}}`` reads as the flat keys."""
+    nested = (
+        "type: cumulative\n    type_params:\n      input_metric: new_leads\n"
+        "      cumulative_type_params: {window: 90 days, period_agg: average}\n"
+    )
+    (tmp_path / "old.yaml").write_text("kpis:\n  - name: k_old\n" + COMMON.replace("type: cumulative\n", nested))
+    cat = load_catalog(tmp_path)
+    kpi = cat.get("k_old")
+    assert (kpi.input_metric.name, kpi.window, kpi.period_agg, kpi.grain_to_date) == (
+        "new_leads",
+        "90 days",
+        "average",
+        None,
+    )
+    assert [i.rule for i in cat.validate() if i.kpi == "k_old"] == ["deprecated_keys"]
