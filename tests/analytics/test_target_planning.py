@@ -171,3 +171,44 @@ def test_point_uplifts_stay_within_zero_and_one(base, points):
     for kpi in (WIN, REJECT):
         target = apply_rule(base, kpi, PlanRule("points", points))
         assert 0.0 <= target <= 1.0
+
+
+def test_a_yearly_total_is_phased_like_last_year():
+    q = [dt.date(2025, m, 1) for m in (1, 4, 7, 10)]
+    actuals = pd.DataFrame(
+        rows("new_revenue", dict(zip(q, [100.0, 200.0, 300.0, 400.0], strict=True)))
+        + rows("new_leads", {q[0]: 10, q[1]: 20, q[3]: 40})  # no 2025-Q3 base
+    )
+    revenue = K("higher_is_better", "currency")
+    plan = plan_targets(
+        actuals,
+        {"new_revenue": revenue, "new_leads": LEADS},
+        year=2026,
+        overrides={"new_revenue": "total:2,000", "new_leads": "total:140"},
+    )
+    got = {(r.kpi, r.period): r.value for r in plan.targets.itertuples()}
+    assert got == {
+        ("new_revenue", "2026-Q1"): 200.0,  # 2,000 × 100 / 1,000
+        ("new_revenue", "2026-Q2"): 400.0,
+        ("new_revenue", "2026-Q3"): 600.0,
+        ("new_revenue", "2026-Q4"): 800.0,
+        ("new_leads", "2026-Q1"): 20,  # 140 × 10 / 70 (the three quarters with a base)
+        ("new_leads", "2026-Q2"): 40,
+        ("new_leads", "2026-Q4"): 80,
+    }
+    assert list(plan.missing[["kpi", "period"]].itertuples(index=False, name=None)) == [("new_leads", "2026-Q3")]
+    assert plan.targets["rule"].iloc[0] == "year total 2,000 phased like last year"
+    # slices share the total by last year's slice × quarter values: 1,000 × 60/200, 1,000 × 40/200, 1,000 × 100/200
+    sliced = pd.DataFrame(
+        rows("new_revenue", {q[0]: 60.0, q[1]: 100.0}, segment="smb")
+        + rows("new_revenue", {q[0]: 40.0}, segment="enterprise")
+    )
+    total = {"new_revenue": "total:1000"}
+    plan = plan_targets(sliced, {"new_revenue": revenue}, year=2026, by=["segment"], overrides=total)
+    got = {(r.period, r.segment): r.value for r in plan.targets.itertuples()}
+    assert got == {("2026-Q1", "enterprise"): 200.0, ("2026-Q1", "smb"): 300.0, ("2026-Q2", "smb"): 500.0}
+    with pytest.raises(ValueError, match="adds up over periods"):
+        plan_targets(actuals, {"win_rate": NS(type="ratio", unit="percent", direction="higher_is_better")},
+                     year=2026, overrides={"win_rate": "total:1"})  # fmt: skip
+    with pytest.raises(ValueError, match="phased"):
+        apply_rule(1.0, LEADS, PlanRule("total", 5.0))

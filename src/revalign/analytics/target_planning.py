@@ -13,12 +13,17 @@ points p    base + p             base − p                                base
 hold        base                 base                                    base
 ==========  ===================  ======================================  ===================================
 
+and ``total T`` (additive KPIs only, any direction): T × base ÷ the sum of last year's bases, a yearly total
+phased over the periods (and slices) like last year.
+
 **Defaults.** Percent KPIs (fractions 0..1: win rate, conversion and SLA rates) get a *point* uplift (``points``,
 default 2 points: 25 % → 27 %), because "+10 %" of a rate is ambiguous and compounds oddly; percent KPIs that are
 best on target are held. Every other KPI (counts, currency, ratios, days, hours) gets *relative* growth
 (``growth``, default 10 %). Lower-is-better KPIs divide by ``1 + g`` rather than multiply by ``1 − g``, so that
 holding last year's value scores the same attainment (``1 / (1 + g)``) whichever way the KPI points.
-Per-KPI ``overrides`` replace the rule (``new_revenue=0.25``, ``win_rate=points:0.03``, ``sales_headcount=hold``).
+Per-KPI ``overrides`` replace the rule (``new_revenue=0.25``, ``win_rate=points:0.03``, ``sales_headcount=hold``,
+``new_revenue=total:12000000``: the board's yearly number, phased over the periods (and slices) in last year's
+proportions, so seasonality carries over and the parts add up to the total).
 
 Results are clamped into the KPI's range (a rate stays within 0..1, a count ≥ 0) and rounded: counts and
 people to whole numbers (half up), percents to 4 decimals, everything else to 2. A KPI, period or slice
@@ -46,7 +51,7 @@ from revalign.model.calendar import add_periods, parse_period, period_label, per
 if TYPE_CHECKING:
     from revalign.project import Project
 
-Method = Literal["growth", "points", "hold"]
+Method = Literal["growth", "points", "hold", "total"]
 PLAN_GRAINS = {"month": 12, "quarter": 4, "year": 1}
 """Grains a plan can be written at, with the number of periods per year (the base is that many periods back)."""
 DEFAULT_GROWTH = 0.10
@@ -63,8 +68,8 @@ class PlanRule:
     amount: float = DEFAULT_GROWTH
 
     def __post_init__(self) -> None:
-        if self.method not in ("growth", "points", "hold"):
-            raise ValueError(f"plan method must be growth, points or hold; got {self.method!r}")
+        if self.method not in ("growth", "points", "hold", "total"):
+            raise ValueError(f"plan method must be growth, points, hold or total; got {self.method!r}")
         if self.method == "growth" and self.amount <= -1:
             raise ValueError(f"growth must be above -1 (-100 %); got {self.amount}")
 
@@ -73,11 +78,15 @@ class PlanRule:
             return "hold"
         if self.method == "points":
             return f"{self.amount * 100:+g} points"
+        if self.method == "total":
+            amount = f"{self.amount:,.0f}" if abs(self.amount) >= 100 else f"{self.amount:,.6g}"
+            return f"year total {amount} phased like last year"
         return f"{self.amount:+.0%}" if round(self.amount, 2) == self.amount else f"{self.amount:+.2%}"
 
 
 def parse_rule(text: str | float | PlanRule) -> PlanRule:
-    """A rule from a number (growth) or text: ``0.2``, ``20%``, ``growth:0.2``, ``points:0.03``, ``hold``."""
+    """A rule from a number (growth) or text: ``0.2``, ``20%``, ``growth:0.2``, ``points:0.03``, ``hold``,
+    ``total:12000000``."""
     if isinstance(text, PlanRule):
         return text
     if isinstance(text, int | float) and not isinstance(text, bool):
@@ -93,7 +102,7 @@ def parse_rule(text: str | float | PlanRule) -> PlanRule:
         value = parse_number(amount)
     except ValueError as exc:
         raise ValueError(
-            f"cannot read plan rule {raw!r}: {exc} Use 0.2 or 20% (growth), points:0.03, or hold."
+            f"cannot read plan rule {raw!r}: {exc} Use 0.2 or 20% (growth), points:0.03, total:12000000 or hold."
         ) from None
     return PlanRule(method, value)  # type: ignore[arg-type]
 
@@ -119,7 +128,12 @@ def default_rule(kpi: Any, growth: float = DEFAULT_GROWTH, points: float = DEFAU
 
 
 def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
-    """The target ``rule`` proposes for ``kpi`` from ``base`` (table in the module docstring), clamped and rounded."""
+    """The target ``rule`` proposes for ``kpi`` from ``base`` (table in the module docstring), clamped and rounded.
+
+    A ``total`` rule needs the whole base year; :func:`plan_targets` phases it (see :func:`phase`).
+    """
+    if rule.method == "total":
+        raise ValueError("a total rule is phased over the year by plan_targets, not applied to one base value")
     direction = getattr(kpi, "direction", None) or "higher_is_better"
     a, x = float(base), rule.amount
     if rule.method == "hold":
@@ -132,6 +146,17 @@ def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
         value = a * (1 + x)
     else:
         value = a + abs(a) * x
+    lo, hi = _range(kpi)
+    if lo is not None:
+        value = max(value, lo)
+    if hi is not None:
+        value = min(value, hi)
+    return _round(value, getattr(kpi, "unit", None))
+
+
+def phase(total: float, base: float, base_year: float, kpi: Any) -> float:
+    """One period's (or slice's) share of a yearly ``total``: ``total × base ÷ base_year``, clamped and rounded."""
+    value = total * base / base_year
     lo, hi = _range(kpi)
     if lo is not None:
         value = max(value, lo)
@@ -239,16 +264,30 @@ def plan_targets(
         dims = tuple("" if pd.isna(rec[d]) else str(rec[d]) for d in by)
         base.setdefault((rec["kpi"], start), {})[dims] = float(value)
     rows, missing = [], []
+    base_starts = [add_periods(s, grain, -back) for s in starts]
     for name, kpi in kpis.items():
         rule = rules.get(name) or default_rule(kpi, growth, points)
         slices = sorted({d for (k, _), per in base.items() if k == name for d in per}) or ([()] if not by else [])
+        year_base = None
+        if rule.method == "total":
+            from revalign.analytics.targets import is_additive
+
+            if not is_additive(kpi):
+                raise ValueError(
+                    f"{name}: a yearly total can only be phased for a KPI that adds up over periods (a count or a "
+                    f"sum); give it a growth, points or hold rule instead"
+                )
+            year_base = math.fsum(v for b in base_starts for v in base.get((name, b), {}).values())
+            if year_base <= 0:
+                slices = []  # nothing to phase by: every period is reported missing
         for start in starts:
             label = period_label(start, grain, fs)
             base_start = add_periods(start, grain, -back)
             base_label = period_label(base_start, grain, fs)
             found = base.get((name, base_start), {})
             if not slices:
-                missing.append({"kpi": name, "period": label, "base_period": base_label, "reason": "no base value"})
+                reason = "no base year to phase the total by" if year_base is not None else "no base value"
+                missing.append({"kpi": name, "period": label, "base_period": base_label, "reason": reason})
             for dims in slices:
                 dim_cols = dict(zip(by, dims, strict=True))
                 if dims not in found:
@@ -263,7 +302,7 @@ def plan_targets(
                     )
                     continue
                 a = found[dims]
-                value = apply_rule(a, kpi, rule)
+                value = phase(rule.amount, a, year_base, kpi) if year_base else apply_rule(a, kpi, rule)
                 rows.append(
                     {
                         "kpi": name,
@@ -382,6 +421,7 @@ __all__ = [
     "default_rule",
     "parse_overrides",
     "parse_rule",
+    "phase",
     "plan_periods",
     "plan_targets",
     "project_plan",

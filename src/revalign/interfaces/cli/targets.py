@@ -45,7 +45,10 @@ def plan(
     points: Annotated[float, typer.Option(help="Uplift for percent KPIs, in fraction points: 0.02 = +2 pts.")] = 0.02,
     override: Annotated[
         list[str] | None,
-        typer.Option(help="Per-KPI rule (repeatable): new_revenue=0.3, win_rate=points:0.03, sales_headcount=hold."),
+        typer.Option(
+            help="Per-KPI rule (repeatable): new_revenue=0.3, win_rate=points:0.03, sales_headcount=hold, "
+            "new_revenue=total:12000000 (a yearly total phased like last year)."
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="File to write (.csv or .yaml; default: targets.csv).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
