@@ -288,3 +288,25 @@ def test_metricflow_1x_nesting_is_read(tmp_path: Path) -> None:
         None,
     )
     assert [i.rule for i in cat.validate() if i.kpi == "k_old"] == ["deprecated_keys"]
+
+
+@pytest.mark.parametrize("period_agg", ["last", "first", "average"])
+def test_ttm_by_segment_at_quarter_on_simulated_data(
+    sim_project: Project, sim_tables: dict, period_agg: str, tmp_path: Path
+) -> None:
+    """new_revenue_ttm by segment at quarter grain (and with first/average) against the pandas reference, per
+    segment: a 12-month window read quarterly, across new_revenue's 2024-07 revision."""
+    from tests.reference.kpis_rolling import _new_revenue_daily, trailing
+
+    cat = load_catalog()  # a fresh copy: the shared default catalog must not be mutated
+    cat.kpis["ttm_x"] = cat.get("new_revenue_ttm").model_copy(update={"name": "ttm_x", "period_agg": period_agg})
+    got = evaluate(sim_project, ["ttm_x"], grain="quarter", by=("segment",), catalog=cat)
+    segments = sorted(sim_tables["opportunities"].segment.dropna().unique())
+    assert set(got.segment) <= set(segments) and len(set(got.segment)) > 1
+    for seg in segments:
+        expected = trailing(
+            _new_revenue_daily(sim_tables, seg), window_months=12, period_agg=period_agg, grain="quarter"
+        )
+        mine = got[got.segment == seg].set_index("period_start")["value"].sort_index()
+        assert list(mine.index) == list(expected.index), seg
+        np.testing.assert_allclose(mine.to_numpy(), expected.to_numpy(), rtol=1e-9, err_msg=seg)

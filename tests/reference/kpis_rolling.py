@@ -30,27 +30,33 @@ def trailing(
     events: pd.Series,
     *,
     days: int | None = None,
-    months: int | None = None,
+    window_months: int | None = None,
     year_to_date: bool = False,
     period_agg: str = "last",
+    grain: str = "month",
 ) -> pd.Series:
-    """Month-grain values of a cumulative KPI over daily ``events`` (see the module docstring)."""
+    """Month- (or calendar quarter-) grain values of a cumulative KPI over daily ``events`` (module docstring)."""
     if events.empty:
         return pd.Series(dtype=float)
     event_days = np.array([pd.Timestamp(d) for d in events.index], dtype="datetime64[ns]")
     sums = np.concatenate([[0.0], np.cumsum(events.to_numpy())])
     first, last = pd.Timestamp(events.index[0]), pd.Timestamp(events.index[-1])
-    end = last + pd.offsets.MonthEnd(0)
+    months = 3 if grain == "quarter" else 1
+
+    def period(day: pd.Timestamp) -> dt.date:
+        return dt.date(day.year, months * ((day.month - 1) // months) + 1, 1)
+
+    end = pd.Timestamp(period(last)) + pd.DateOffset(months=months) - pd.Timedelta(days=1)
     rows = []
     for day in pd.date_range(first, end, freq="D"):
         hi = np.searchsorted(event_days, day.to_datetime64(), side="right")
         if year_to_date:
             lo = np.searchsorted(event_days, pd.Timestamp(day.year, 1, 1).to_datetime64(), side="left")
         else:
-            back = day - (pd.DateOffset(months=months) if months else pd.Timedelta(days=days))
+            back = day - (pd.DateOffset(months=window_months) if window_months else pd.Timedelta(days=days))
             lo = np.searchsorted(event_days, back.to_datetime64(), side="right")
         if hi > lo:
-            rows.append((dt.date(day.year, day.month, 1), day, sums[hi] - sums[lo]))
+            rows.append((period(day), day, sums[hi] - sums[lo]))
     frame = pd.DataFrame(rows, columns=["month", "day", "value"])
     pick = {"last": "last", "first": "first", "average": "mean"}[period_agg]
     out = frame.sort_values("day").groupby("month")["value"].agg(pick)
@@ -58,9 +64,9 @@ def trailing(
     return out.astype(float)
 
 
-def _new_revenue_daily(t: Tables) -> pd.Series:
+def _new_revenue_daily(t: Tables, segment: str | None = None) -> pd.Series:
     o = opps(t)
-    o = o[o.is_won.astype(bool)]
+    o = o[o.is_won.astype(bool) & ((o.segment == segment) if segment else True)]
     # the revision of new_revenue: before 2024-07-01 closed-won renewals counted too
     closed = pd.to_datetime(o.closed_at)
     keep = (o.deal_type == "new_business") | ((closed < pd.Timestamp(2024, 7, 1)) & (o.deal_type == "renewal"))
@@ -69,7 +75,7 @@ def _new_revenue_daily(t: Tables) -> pd.Series:
 
 @kpi("new_revenue_ttm")
 def new_revenue_ttm(t: Tables) -> pd.Series:
-    return trailing(_new_revenue_daily(t), months=12)
+    return trailing(_new_revenue_daily(t), window_months=12)
 
 
 @kpi("new_revenue_ytd")
@@ -92,4 +98,4 @@ def marketing_sourced_pipeline_trailing_90d(t: Tables) -> pd.Series:
 @kpi("churned_mrr_ttm")
 def churned_mrr_ttm(t: Tables) -> pd.Series:
     m = movements(t)
-    return trailing(daily(m[m.movement == "churn"], "date", "amount"), months=12)
+    return trailing(daily(m[m.movement == "churn"], "date", "amount"), window_months=12)
