@@ -326,6 +326,24 @@ def test_measure_sql_computes_what_revalign_computes() -> None:
         )
 
 
+def test_exporting_first_leaves_ibis_postgres_sql_valid() -> None:
+    """Rendering SQL with sqlglot before Ibis loaded its dialect rewrites would freeze sqlglot's Postgres
+    generator without them (DATE_FROM_PARTS instead of MAKE_DATE): export first, then compile, in a fresh process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from revalign.kpis import default_catalog\n"
+        "from revalign.kpis.export import to_metricflow\n"
+        "to_metricflow(default_catalog(), dialect='postgres')\n"
+        "import ibis\n"
+        "t = ibis.table({'d': 'timestamp'}, name='t')\n"
+        "print(ibis.to_sql(t.select(m=ibis.date(t.d.year(), t.d.month(), 1)), dialect='postgres'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "MAKE_DATE" in out.stdout.upper(), out.stdout
+
+
 def _render_dbt(sql: str) -> str:
     """The few Jinja calls the generated models use, as plain DuckDB SQL (what dbt would render)."""
     sql = re.sub(r"\{\{ config\(.*?\) \}\}", "", sql)

@@ -34,6 +34,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+# Ibis adds its rewrites to sqlglot's dialects (Postgres: DATE_FROM_PARTS → MAKE_DATE) when this module is
+# imported, and sqlglot fixes a dialect's generator the first time it is used: rendering SQL here before Ibis
+# loaded it would leave every later Ibis query on that dialect without the rewrite (invalid SQL on Postgres).
+import ibis.backends.sql.dialects  # noqa: F401
 import sqlglot
 import yaml
 from sqlglot import exp
