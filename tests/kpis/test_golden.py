@@ -2,7 +2,7 @@
 
 One case per KPI type and compiler path (simple sum/count/count_distinct/avg, percentile, a filter through an
 entity join, a model with its own ``where``, a derived view, ratio, derived of derived, cumulative all-time and
-grain-to-date, conversion, snapshot, a revised KPI), with and without dimensions and extra filters, each
+grain-to-date and trailing window, conversion, snapshot, a revised KPI), with and without dimensions and extra filters, each
 compiled for DuckDB, PostgreSQL and Spark. ``explain`` compiles against unbound tables, so no data and no
 database is needed (Spark only needs pyspark importable, not a session).
 
@@ -57,6 +57,7 @@ CASES = (
     Case("derived_of_derived_with_snapshots", "ltv_to_cac"),
     Case("cumulative_all_time", "golden_revenue_all_time"),
     Case("cumulative_grain_to_date_by_region", "golden_revenue_qtd", by=("region",)),
+    Case("cumulative_window_by_segment", "golden_revenue_trailing_90d", "quarter", ("segment",)),
     Case("conversion", "mql_to_sql_rate"),
     Case("conversion_by_channel", "lead_to_opportunity_rate", "quarter", ("channel",)),
     Case("snapshot_sum", "mrr"),
