@@ -1,9 +1,9 @@
 """SQL golden files: the SQL ``explain`` prints for representative KPIs must not change by accident.
 
 One case per KPI type and compiler path (simple sum/count/count_distinct/avg, percentile, a filter through an
-entity join, a model with its own ``where``, a derived view, ratio, derived of derived, cumulative all-time and
-grain-to-date and trailing window, conversion, snapshot, a revised KPI), with and without dimensions and extra filters, each
-compiled for DuckDB, PostgreSQL and Spark. ``explain`` compiles against unbound tables, so no data and no
+entity join, a model with its own ``where``, a derived view, ratio, derived of derived, cumulative all-time,
+grain-to-date and trailing window, conversion, snapshot, a revised KPI), with and without dimensions and extra
+filters, each compiled for DuckDB, PostgreSQL and Spark. ``explain`` compiles against unbound tables, so no data and no
 database is needed (Spark only needs pyspark importable, not a session).
 
 When a change to the compiler is meant to change the SQL, rewrite the files with one command and review the
