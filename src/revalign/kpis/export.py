@@ -10,7 +10,8 @@ work is in the places where the two differ (docs/metricflow.md has the whole map
   resolves it, and the SQL is rebuilt by sqlglot with the Jinja in place. A name that is not a dimension or an
   entity (a raw column) cannot be said in MetricFlow and raises :class:`MetricFlowExportError` naming the KPI.
 - The export targets the standalone ("legacy") spec that MetricFlow itself parses (``semantic_models:`` with
-  measures, ``metrics:`` with ``type_params``; dbt Core 1.6+ and Fusion read it): simple and percentile KPIs
+  measures, ``metrics:`` with ``type_params``; dbt Core 1.6-1.11, and 1.12+ for backwards compatibility; dbt
+  Fusion needs the latest, model-embedded spec, which is not written yet): simple and percentile KPIs
   become a measure plus a simple metric; cumulative and conversion KPIs read the measures of their inputs, with
   the input KPIs' filters carried onto the measure inputs so nothing is dropped.
 - Snapshot KPIs (rows valid at a period's start or end) have no MetricFlow type. They become semi-additive
