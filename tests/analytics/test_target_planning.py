@@ -212,3 +212,34 @@ def test_a_yearly_total_is_phased_like_last_year():
                      year=2026, overrides={"win_rate": "total:1"})  # fmt: skip
     with pytest.raises(ValueError, match="phased"):
         apply_rule(1.0, LEADS, PlanRule("total", 5.0))
+
+
+def test_plan_consistency_compares_implied_with_target_growth():
+    from revalign.analytics.target_planning import plan_consistency
+    from revalign.kpis.tree import parse_formula
+
+    tree = NS(formulas={"rev": parse_formula("leads * size")})
+
+    def t(kpi, period, value, base, segment=None):
+        return {"kpi": kpi, "period": period, "segment": segment, "value": value, "base_value": base}
+
+    targets = pd.DataFrame(
+        [
+            t("rev", "2026-Q1", 200.0, 100.0),  # the parent asks ×2
+            t("leads", "2026-Q1", 12.0, 10.0),  # drivers: ×1.2 × ×1.2 = ×1.44
+            t("size", "2026-Q1", 12.0, 10.0),
+            t("rev", "2026-Q2", 140.0, 100.0),  # ×1.4 < ×1.44: consistent
+            t("leads", "2026-Q2", 12.0, 10.0),
+            t("size", "2026-Q2", 12.0, 10.0),
+            t("rev", "2026-Q3", 1.0, 1.0),  # a driver without a target: not checked
+            t("leads", "2026-Q3", 1.0, 1.0),
+            t("size", "2026-Q1", 99.0, 1.0, segment="smb"),  # slice rows are ignored
+        ]
+    )
+    got = plan_consistency(targets, tree)
+    assert list(got["period"]) == ["2026-Q1", "2026-Q2"]
+    q1, q2 = got.iloc[0], got.iloc[1]
+    assert q1.target_growth == pytest.approx(1.0) and q1.implied_growth == pytest.approx(0.44)
+    assert q1.gap == pytest.approx(1.44 / 2 - 1) and not q1.consistent  # −28 %
+    assert q2.gap == pytest.approx(1.44 / 1.4 - 1) and q2.consistent
+    assert q1.drivers == "leads +20%, size +20%"

@@ -90,6 +90,24 @@ def test_demo_alignment_flags_departments_winning_while_the_north_star_misses(de
     assert flagged_depts == set(green_depts)
 
 
+def test_the_demo_plan_does_not_add_up_to_the_board_plan(demo):
+    from revalign.analytics.target_planning import project_plan
+
+    project = demo[0]
+    drivers = ["new_leads", "lead_to_opportunity_rate", "win_rate", "average_deal_size"]  # the default tree
+    plan = project_plan(project, 2025, kpis=["new_revenue", *drivers], **DEMO_PLAN)
+    company = plan.targets.set_index(["kpi", "period"])
+    for row in plan.consistency.itertuples():
+        # new revenue = leads × lead→opportunity × win rate × deal size: implied growth is the product of the
+        # drivers' target ÷ base ratios (recomputed from the plan's own table)
+        ratio = 1.0
+        for k in drivers:
+            ratio *= company.loc[(k, row.period), "value"] / company.loc[(k, row.period), "base_value"]
+        assert row.implied_growth == pytest.approx(ratio - 1, rel=1e-9)
+        assert row.target_growth == pytest.approx(1.0, abs=1e-6)  # the board's ×2
+    assert len(plan.consistency) >= 1 and not plan.consistency["consistent"].any()
+
+
 def test_demo_keeps_an_edited_targets_file(demo_folder):
     project = open_project(demo_folder)
     before = (demo_folder / "targets.csv").read_text(encoding="utf-8")

@@ -30,6 +30,11 @@ people to whole numbers (half up), percents to 4 decimals, everything else to 2.
 without a base value gets no target and is listed in ``TargetPlan.missing`` with the reason, never dropped
 silently.
 
+**Do the plans add up?** :func:`plan_consistency` compares, per node of the north star's driver tree
+(``new_revenue = new_leads × lead_to_opportunity_rate × win_rate × average_deal_size``), the growth the
+drivers' targets imply with the growth the node's own target asks for: departments each planning +20 % do not
+deliver a board plan of ×2, and that is better found while planning than in the quarter's scorecard.
+
 **Like for like.** The base year is evaluated under today's KPI definitions (``definitions="current"``): when a
 definition changed between the years (a revision), last year's number under the old definition would give a
 target the plan year cannot be compared with.
@@ -193,6 +198,9 @@ class TargetPlan:
     by: tuple[str, ...]
     targets: pd.DataFrame
     missing: pd.DataFrame
+    consistency: pd.DataFrame | None = None
+    """Per driver-tree node and period: the growth the drivers' targets imply vs the node's own target growth
+    (:func:`plan_consistency`); ``None`` when not checked."""
 
     def write(self, path: str | Path) -> Path:
         """Write the targets as CSV or YAML (by suffix); ``note`` says how each was derived."""
@@ -210,11 +218,63 @@ class TargetPlan:
             "by": list(self.by),
             "targets": records(self.targets),
             "missing": records(self.missing),
+            "consistency": records(self.consistency) if self.consistency is not None else [],
         }
 
 
 def _isnan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
+
+
+CONSISTENCY_COLUMNS = ["kpi", "period", "formula", "target_growth", "implied_growth", "gap", "consistent", "drivers"]
+
+
+def plan_consistency(targets: pd.DataFrame, tree: Any, *, tolerance: float = 0.01) -> pd.DataFrame:
+    """Do the drivers' targets add up to their parent's? One row per formula node of ``tree`` and period.
+
+    A driver tree is not an exact identity of measured values (leads created this quarter are not the ones that
+    close this quarter), so targets are compared as **growth over the same base**: ``implied_growth`` is
+    ``F(driver targets) ÷ F(driver bases) − 1`` and ``target_growth`` is the node's ``target ÷ base − 1``; the
+    timing residual cancels out. ``consistent`` is False when the drivers imply less than the node's target
+    (by more than ``tolerance``, relative): every department can hit its plan while the parent misses.
+    Company-wide targets only (rows whose slice columns are blank).
+    """
+    dims = [c for c in targets.columns if c not in ("kpi", "period", "value", "base_period", "base_value", "rule")]
+    dims = [c for c in dims if c != "note"]
+    company = targets
+    for d in dims:
+        company = company[company[d].isna()]
+    plan = {(r.kpi, r.period): (float(r.value), float(r.base_value)) for r in company.itertuples()}
+    periods = sorted(set(company["period"]))
+    rows = []
+    for node, formula in getattr(tree, "formulas", {}).items():
+        for period in periods:
+            needed = [node, *formula.inputs]
+            if not all((k, period) in plan for k in needed):
+                continue
+            target, base = plan[node, period]
+            implied_now = formula({k: plan[k, period][0] for k in formula.inputs})
+            implied_base = formula({k: plan[k, period][1] for k in formula.inputs})
+            if not base or not implied_base or math.isnan(implied_now) or math.isnan(implied_base):
+                continue
+            target_growth, implied_growth = target / base - 1, implied_now / implied_base - 1
+            gap = (1 + implied_growth) / (1 + target_growth) - 1
+            drivers = ", ".join(
+                f"{k} {plan[k, period][0] / plan[k, period][1] - 1:+.0%}" for k in formula.inputs if plan[k, period][1]
+            )
+            rows.append(
+                {
+                    "kpi": node,
+                    "period": period,
+                    "formula": formula.text,
+                    "target_growth": target_growth,
+                    "implied_growth": implied_growth,
+                    "gap": gap,
+                    "consistent": gap >= -tolerance,
+                    "drivers": drivers,
+                }
+            )
+    return pd.DataFrame(rows, columns=CONSISTENCY_COLUMNS)
 
 
 def plan_periods(year: str | int, grain: str, fiscal_year_start_month: int = 1) -> list[dt.date]:
@@ -389,8 +449,9 @@ def project_plan(
         )
 
     company = one(chosen, ())
+    checked = _consistency(project, catalog, company.targets)
     if not by:
-        return company
+        return TargetPlan(company.year, grain, by, company.targets, company.missing, checked)
     sliceable = {n: k for n, k in chosen.items() if catalog.can_slice(n, by)}
     sliced = one(sliceable, by)
     unsliceable = [
@@ -408,7 +469,18 @@ def project_plan(
         by,
         targets.reindex(columns=sliced.targets.columns),
         missing.reindex(columns=sliced.missing.columns),
+        checked,
     )
+
+
+def _consistency(project: Project, catalog: Any, targets: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plan_consistency` against the north star's driver tree (empty without one)."""
+    from revalign.analytics.decomposition import project_trees
+
+    tree = next((t for t in project_trees(project, catalog=catalog).values() if t.root == catalog.north_star), None)
+    if tree is None:
+        return pd.DataFrame(columns=CONSISTENCY_COLUMNS)
+    return plan_consistency(targets, tree)
 
 
 __all__ = [
@@ -422,6 +494,7 @@ __all__ = [
     "parse_overrides",
     "parse_rule",
     "phase",
+    "plan_consistency",
     "plan_periods",
     "plan_targets",
     "project_plan",

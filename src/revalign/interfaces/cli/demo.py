@@ -119,10 +119,18 @@ def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
     except (ImportError, RevalignError) as exc:
         return f"Targets not planned: {exc}"
     plan.write(path)
-    return (
+    done = (
         f"Planned {len(plan.targets)} quarterly targets for {plan.year} from the year before into {file} "
         f"(+{DEMO_PLAN['growth']:.0%} per department, new revenue ×{1 + DEMO_PLAN['overrides']['new_revenue']:g})"
     )
+    off = plan.consistency[~plan.consistency["consistent"].astype(bool)] if plan.consistency is not None else None
+    if off is not None and not off.empty:
+        last = off.iloc[-1]
+        done += (
+            f".\nThe plans do not add up: in {last.period} the drivers' targets imply {last.kpi} "
+            f"{last.implied_growth:+.0%}, its own target asks {last.target_growth:+.0%} ({last.drivers})"
+        )
+    return done
 
 
 def print_north_star(project: Any) -> None:

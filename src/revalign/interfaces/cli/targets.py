@@ -95,6 +95,10 @@ def plan(
     if not result.missing.empty:
         console.print(f"[yellow]{len(result.missing)} KPI × period(s) without a base value get no target:[/]")
         print_table(result.missing)
+    off = result.consistency[~result.consistency["consistent"].astype(bool)] if result.consistency is not None else None
+    if off is not None and not off.empty:
+        console.print("[yellow]The drivers' targets do not add up to their parent's (growth over last year):[/]")
+        print_table(off[["kpi", "period", "target_growth", "implied_growth", "gap", "drivers"]])
     console.print("Dry run: nothing written." if dry_run else f"Wrote {path}", highlight=False)
 
 
