@@ -20,9 +20,12 @@ def scale_data(scale: str, seed: int = 0) -> Path:
     """The Parquet folder of the simulated company at ``scale``/``seed`` (generated on first use)."""
     from revalign.simulate import simulate_to_parquet
 
+    from revalign.model.tables import TABLES
+
     folder = WORK / f"{scale}-{seed}"
-    if (folder / "ground_truth.json").exists():
+    if (folder / "ground_truth.json").exists() and all((folder / name).is_dir() for name in TABLES):
         return folder
+    shutil.rmtree(folder, ignore_errors=True)  # generated before a canonical table was added: generate again
     tmp = WORK / f".{scale}-{seed}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     simulate_to_parquet(tmp, scale=scale, seed=seed)
