@@ -18,9 +18,8 @@ WORK = Path(__file__).resolve().parent / "_work"
 
 def scale_data(scale: str, seed: int = 0) -> Path:
     """The Parquet folder of the simulated company at ``scale``/``seed`` (generated on first use)."""
-    from revalign.simulate import simulate_to_parquet
-
     from revalign.model.tables import TABLES
+    from revalign.simulate import simulate_to_parquet
 
     folder = WORK / f"{scale}-{seed}"
     if (folder / "ground_truth.json").exists() and all((folder / name).is_dir() for name in TABLES):
