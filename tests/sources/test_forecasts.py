@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from revalign.engine import connect
 from revalign.sources import ingest, quarantined
@@ -150,3 +152,41 @@ def test_forecast_kpis_by_owner_and_quarter_agree_with_pandas_on_every_engine(en
         want = want.sort_index()
         assert list(g.index) == list(want.index), name
         np.testing.assert_allclose(g.to_numpy(), want.to_numpy(), rtol=1e-9, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["U1", "U2"]), st.sampled_from(["commit", "best_case"]), st.integers(0, 5)),
+        min_size=1,
+        max_size=25,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_supersession_invariants(rows, rnd) -> None:
+    """Whatever the submissions and their order: one standing call per series, each replaced call points at a
+    later-or-equal submission of its own series, and shuffling the rows changes nothing."""
+    from revalign.sources.supersession import with_superseded
+
+    frame = pd.DataFrame(
+        {
+            "forecast_id": [f"F{i:03d}" for i in range(len(rows))],
+            "owner_id": [r[0] for r in rows],
+            "period_start": pd.Timestamp("2025-04-01"),
+            "period_grain": "month",
+            "category": [r[1] for r in rows],
+            "submitted_at": [pd.Timestamp("2025-03-20") + pd.Timedelta(days=r[2]) for r in rows],
+        }
+    )
+    out = with_superseded(frame)
+    series = out.groupby(["owner_id", "category"])
+    assert (series.superseded_at.apply(lambda s: s.isna().sum()) == 1).all()
+    replaced = out[out.superseded_at.notna()]
+    assert (replaced.superseded_at >= replaced.submitted_at).all()
+    for _, row in replaced.iterrows():
+        same = out[(out.owner_id == row.owner_id) & (out.category == row.category)]
+        assert row.superseded_at in set(same.submitted_at)
+    order = list(range(len(frame)))
+    rnd.shuffle(order)
+    shuffled = with_superseded(frame.iloc[order]).sort_values("forecast_id")
+    pd.testing.assert_series_equal(shuffled.superseded_at, out.sort_values("forecast_id").superseded_at)
