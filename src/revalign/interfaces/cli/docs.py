@@ -7,18 +7,19 @@ committed files.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 
 from revalign.interfaces.cli import app
 from revalign.interfaces.cli.render import console
 
 
-def _walk(command: click.Command, prefix: str) -> list[tuple[str, click.Command]]:
+def _walk(command: Any, prefix: str) -> list[tuple[str, Any]]:
+    """Every command under ``command``. Duck-typed: Typer 0.29 ships its own copy of click, whose classes are
+    not ``click.Group``/``click.Option``, so an ``isinstance`` check silently found no commands at all."""
     out = [(prefix, command)]
-    if isinstance(command, click.Group):
+    if hasattr(command, "commands"):
         for name in sorted(command.commands):
             out.extend(_walk(command.commands[name], f"{prefix} {name}"))
     return out
@@ -40,9 +41,9 @@ def cli_reference() -> str:
         if params:
             lines += ["| parameter | kind | default | help |", "|---|---|---|---|"]
             for p in params:
-                names = ", ".join(p.opts) if isinstance(p, click.Option) else p.human_readable_name
+                kind = p.param_type_name  # "option" or "argument"
+                names = ", ".join([*p.opts, *p.secondary_opts]) if kind == "option" else p.name.upper()
                 default = "" if p.default in (None, False) or callable(p.default) else str(p.default)
-                kind = "option" if isinstance(p, click.Option) else "argument"
                 helptext = (getattr(p, "help", None) or "").replace("|", "\\|").replace("\n", " ")
                 lines.append(f"| `{names}` | {kind} | {default} | {helptext} |")
             lines.append("")
