@@ -41,3 +41,13 @@ def forecast_bias(t: Tables) -> pd.Series:
 @kpi("pipeline_realisation_rate")
 def pipeline_realisation_rate(t: Tables) -> pd.Series:
     return ratio(t, "new_revenue", "pipeline_in_period")
+
+
+@kpi("pipeline_forecast", additive=True)
+def pipeline_forecast(t: Tables) -> pd.Series:
+    return by_month(opening_calls(t, "pipeline"), "period_start", "amount", "sum")
+
+
+@kpi("forecast_coverage")
+def forecast_coverage(t: Tables) -> pd.Series:
+    return ratio(t, "pipeline_forecast", "commit_forecast")
