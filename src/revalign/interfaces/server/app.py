@@ -18,11 +18,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
+from revalign.analytics.targets import targets_fingerprint
 from revalign.interfaces.server import errors
 from revalign.interfaces.server.cache import ResultCache
 from revalign.interfaces.server.config import ServerSettings
 from revalign.interfaces.server.pages.rendering import fmt, query_string
 from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.kpis.cache import data_version
 from revalign.project import Project
 
 HERE = Path(__file__).parent
@@ -39,6 +41,11 @@ def unique_id(route: APIRoute) -> str:
     """Stable OpenAPI operation ids: ``<tag>-<function>`` (client generators name methods after them)."""
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
+
+
+def project_version(project: Project) -> tuple[str, str]:
+    """What every cached report depends on besides its own parameters: the loaded data and the targets."""
+    return data_version(project.engine), targets_fingerprint(project)
 
 
 def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:
@@ -73,7 +80,11 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     templates.env.filters["fmt"] = fmt
     templates.env.globals["qs"] = query_string
     app.state.project, app.state.store, app.state.settings = project, store, settings
-    app.state.cache = ResultCache(enabled=settings.cache_results)
+    app.state.cache = ResultCache(
+        enabled=settings.cache_results,
+        version=lambda: project_version(project),
+        check_seconds=settings.cache_check_seconds,
+    )
     app.state.templates = templates
 
     errors.install(app)

@@ -4,11 +4,16 @@ Reports are computed by the library over the whole project; many people open the
 first request computes and the others wait for that result instead of running the same query twenty times.
 The engine connection is shared, so computations are also serialised (DuckDB connections are not meant for
 concurrent use from many threads). ``clear()`` is called after a refresh of the data.
+
+The cache also notices changes made outside the server (``revalign ingest`` into the same database, an edited
+``targets.csv``): when a ``version`` function is given, it is read at most every ``check_seconds`` and a new
+value drops every cached report, so a dashboard is never more than ``check_seconds`` behind the project.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -16,14 +21,38 @@ T = TypeVar("T")
 
 
 class ResultCache:
-    def __init__(self, *, enabled: bool = True, max_entries: int = 512) -> None:
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        max_entries: int = 512,
+        version: Callable[[], Hashable] | None = None,
+        check_seconds: float = 5.0,
+    ) -> None:
         self.enabled, self.max_entries = enabled, max_entries
+        self.version, self.check_seconds = version, check_seconds
         self._values: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         self._compute = threading.RLock()
+        self._seen: Hashable = None
+        self._checked_at = float("-inf")
         self.hits = self.misses = 0
 
+    def _revalidate(self) -> None:
+        """Drop every entry when the project's version moved (read under the engine lock: it runs a query)."""
+        if self.version is None or time.monotonic() - self._checked_at < self.check_seconds:
+            return
+        with self._compute:
+            if time.monotonic() - self._checked_at < self.check_seconds:
+                return
+            current = self.version()
+            self._checked_at = time.monotonic()
+            if current != self._seen:
+                self.clear()
+                self._seen = current
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        self._revalidate()
         if self.enabled:
             with self._lock:
                 if key in self._values:

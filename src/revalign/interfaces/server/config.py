@@ -14,5 +14,8 @@ class ServerSettings(BaseModel):
     )
     session_hours: float = Field(12.0, gt=0, description="How long a login lasts.")
     cache_results: bool = Field(True, description="Keep computed reports in memory until the data is refreshed.")
+    cache_check_seconds: float = Field(
+        5.0, ge=0, description="Seconds between checks for new data or edited targets (one small query)."
+    )
     max_records: int = Field(500, ge=1, le=10_000, description="Largest page of drill-down records.")
     title: str = "revalign"
