@@ -110,7 +110,7 @@ def pipeline_basis(
     lost_p = np.asarray(cfg.lost_at_stage, dtype=np.float64)
     closed_t = np.where(np.isnan(closed_at), np.inf, closed_at)
     won_closed = won & np.isfinite(closed_t)
-    for key in {(g, lo, hi) for g, lo, hi in zip(sched.grain, sched.lo, sched.hi, strict=True)}:
+    for key in dict.fromkeys(zip(sched.grain, sched.lo, sched.hi, strict=True)):  # periods, in schedule order
         _, lo, hi = key
         slots = np.flatnonzero((sched.grain == key[0]) & (sched.lo == lo) & (sched.hi == hi))
         due = (t_won >= lo) & (t_won < hi)
