@@ -130,6 +130,8 @@ class LoadReport:
     mapping: str
     tables: list[TableLoad] = field(default_factory=list)
     events_added: int = 0
+    quarantine_resolved: int = 0
+    """Open quarantine entries of earlier loads that this load fixed (see ``sources.quarantine``)."""
     skipped_as_duplicate: bool = False
     skipped_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -241,6 +243,7 @@ def ingest(
     appends: dict[str, list[pd.DataFrame]] = {}
     configured: list[pd.DataFrame] = []  # events the mapping wrote: the diff of any table does not repeat them
     diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series, int]] = []
+    loaded: list[pd.DataFrame] = []  # (table, key) of every row this load writes: it resolves old quarantine
     for table in TABLE_ORDER:
         tick(f"validate {table}")
         mine = [p for p in prepared if p.target.table == table]
@@ -248,7 +251,20 @@ def ingest(
             continue
         touched.append(table)
         _load_table(
-            engine, present, spec, table, mine, states, events, records, appends, configured, diffs, load_id, now
+            engine,
+            present,
+            spec,
+            table,
+            mine,
+            states,
+            events,
+            records,
+            appends,
+            configured,
+            diffs,
+            loaded,
+            load_id,
+            now,
         )
 
     for table, before, after, changed_at, owner in diffs:  # after every table: configured events are all known
@@ -269,9 +285,23 @@ def ingest(
             present.add(table)
     if len(ledger_rows):
         engine.write("ledger", _to_arrow(ledger_rows, "ledger"), schema=LEDGER.schema, mode=_mode("ledger", present))
-    quarantine.write(
-        engine, pd.concat(records, ignore_index=True) if records else pd.DataFrame(), exists=quarantine.TABLE in present
-    )
+    fresh = pd.concat([r for r in records if len(r)] or [pd.DataFrame(columns=list(quarantine.SCHEMA.names))])
+    quarantine.write(engine, fresh, exists=quarantine.TABLE in present)
+    if quarantine.TABLE in present:
+        report.quarantine_resolved = quarantine.resolve(
+            engine,
+            loaded=pd.concat(loaded, ignore_index=True) if loaded else pd.DataFrame(columns=["table", "key"]),
+            reexported=pd.DataFrame(
+                {
+                    "mapping": spec.name,
+                    "target": [p.target.name for p in prepared],
+                    "file_name": [p.source.path.name for p in prepared],
+                }
+            ),
+            fresh=fresh,
+            load_id=load_id,
+            now=now,
+        )
     report.tables = [p.stats for p in prepared]
     log = pd.DataFrame(
         [
@@ -455,6 +485,7 @@ def _load_table(
     appends: dict[str, list[pd.DataFrame]],
     configured: list[pd.DataFrame],
     diffs: list[tuple[str, pd.DataFrame, pd.DataFrame, pd.Series, int]],
+    loaded: list[pd.DataFrame],
     load_id: str,
     now: datetime,
 ) -> None:
@@ -484,6 +515,8 @@ def _load_table(
             good, good_changed_at = good[~dup], good_changed_at[~dup]
             p.stats.rows_deduplicated = int(dup.sum())
         p.stats.rows_loaded = len(good)
+        if key and all(k in good.columns for k in key):
+            loaded.append(pd.DataFrame({"table": table, "key": _key_text(good, key)}))
         new_events = _configured_events(p.target, good).assign(_from=id(p))
         events.append(new_events)
         configured.append(new_events[["entity_id", "name"]])
@@ -593,7 +626,13 @@ def _row_rules(
 def _records(
     spec: Mapping, p: _Prepared, failures: list[tuple[str, Failure]], load_id: str, now: datetime
 ) -> pd.DataFrame:
-    """Quarantine lines: one per broken rule and row (plus lines that could not be split into fields)."""
+    """Quarantine lines: one per broken rule and row (plus lines that could not be split into fields).
+
+    Each carries the row's primary key as text when it could be read, so a later load of that key resolves it.
+    """
+    key = [k for k in canonical_table(p.target.table).primary_key if k in p.frame.columns]
+    if len(key) != len(canonical_table(p.target.table).primary_key):
+        key = []
     parts = []
     for column, f in failures:
         if not f.mask.any():
@@ -611,13 +650,21 @@ def _records(
                     "rule": f.rule,
                     "value": values,
                     "message": f.message,
+                    "key": _key_text(p.frame.iloc[idx], key) if key else None,
                 }
             )
         )
     for row, line, message in p.source.bad_rows:
         parts.append(
             pd.DataFrame(
-                {"row": [row], "column": [None], "rule": ["field_count"], "value": [line], "message": [message]}
+                {
+                    "row": [row],
+                    "column": [None],
+                    "rule": ["field_count"],
+                    "value": [line],
+                    "message": [message],
+                    "key": [None],
+                }
             )
         )
     if not parts:
@@ -656,31 +703,61 @@ def _merge(
     return merged.astype(dtypes)
 
 
-def _text(series: pd.Series) -> np.ndarray:
-    """Values as text for comparing and for the ledger (None for missing)."""
-    given = series.notna().to_numpy()
-    out = np.full(len(series), None, dtype=object)
-    values = series[given]
+def _text(series: pd.Series) -> pa.Array:
+    """Values as text for comparing and for the ledger (null for missing), by Arrow and numpy kernels.
+
+    The formats are the ones the ledger has always held (``YYYY-MM-DD HH:MM:SS``, ``repr`` of a float, ``true``/
+    ``false``); no per-row Python, so diffing a million-row re-export costs column operations only.
+    """
+    missing = series.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series):
-        text = values.dt.strftime("%Y-%m-%d %H:%M:%S")
-    elif pd.api.types.is_float_dtype(series):
-        text = values.map(lambda v: repr(float(v)))
-    elif pd.api.types.is_bool_dtype(series):
-        text = values.map(lambda v: "true" if v else "false")
-    else:
-        text = values.astype(object).map(str)
-    out[given] = text.to_numpy(dtype=object)
-    return out
+        stamps = pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+        seconds = pc.floor_temporal(stamps, unit="second").cast(pa.timestamp("s"))
+        return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+    if pd.api.types.is_float_dtype(series):  # numpy's float64 → str is the shortest round-trip form, as repr
+        floats = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pa.array(floats.astype(str), type=pa.string(), mask=missing)
+    if pd.api.types.is_bool_dtype(series):
+        flags = series.to_numpy(dtype=bool, na_value=False)
+        return pa.array(np.where(flags, "true", "false"), type=pa.string(), mask=missing)
+    try:
+        return pa.array(series, from_pandas=True).cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed Python objects
+        return pa.array(series.astype("str").to_numpy(dtype=object), type=pa.string(), mask=missing)
 
 
-def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.array([x != y for x, y in zip(a, b, strict=True)], dtype=bool)
+def _key_text(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Each row's primary key as text (parts joined by ``|``), None where a part is missing."""
+    parts = [_text(frame[k]) for k in key]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, quarantine.KEY_SEPARATOR)
+    return joined.to_numpy(zero_copy_only=False)
+
+
+def _comparable(series: pd.Series) -> pa.Array:
+    """Values as two exports are compared: times to the whole second (what the ledger text shows), the rest as
+    their ledger text. Cheaper than :func:`_text` for times, which are only formatted for rows that changed."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+        return pc.floor_temporal(stamps, unit="second")
+    return _text(series)
+
+
+def _differs(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Element-wise "not the same text", a null and a value counting as different, two nulls as equal."""
+    unequal = pc.fill_null(pc.not_equal(a, b), False)
+    one_null = pc.xor(pc.is_null(a), pc.is_null(b))
+    return pc.or_(unequal, one_null).to_numpy(zero_copy_only=False)
+
+
+def _pick(series: pd.Series, mask: np.ndarray) -> np.ndarray:
+    """The ledger texts where ``mask`` holds, as an object array with None for nulls."""
+    return _text(series[mask]).to_numpy(zero_copy_only=False)
 
 
 def _rows_differ(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
     out = np.zeros(len(before), dtype=bool)
     for c in before.columns:
-        out |= _differs(_text(before[c]), _text(after[c]))
+        out |= _differs(_comparable(before[c]), _comparable(after[c]))
     return out
 
 
@@ -691,35 +768,39 @@ def _diff_events(
     changed_at: pd.Series,
     configured: list[pd.DataFrame],
 ) -> pd.DataFrame:
-    """Ledger rows for tracked fields that changed on keys known before this load."""
+    """Ledger rows for tracked fields that changed on keys known before this load.
+
+    The two states are aligned by key (an index intersection), each tracked column is compared as text with
+    Arrow kernels, and events the mapping already wrote are dropped by an anti-join on (entity, name).
+    """
     keys = before.index.intersection(after.index)
     if not len(keys):
         return pd.DataFrame()
     old_rows, new_rows = before.loc[keys], after.loc[keys]
+    written = pd.concat(configured, ignore_index=True) if configured else pd.DataFrame()
     parts = []
     for col, kind in TRACKED[table].items():
-        old, new = _text(old_rows[col]), _text(new_rows[col])
-        mask = _differs(old, new)
+        mask = _differs(_comparable(old_rows[col]), _comparable(new_rows[col]))
         if not mask.any():
             continue
         ids = np.asarray(keys[mask], dtype=object).astype(str)
-        names = np.full(mask.sum(), col, dtype=object) if kind == "field" else new[mask]
+        new_values = _pick(new_rows[col], mask)
+        names = np.full(mask.sum(), col, dtype=object) if kind == "field" else new_values
         frame = pd.DataFrame(
             {
                 "entity_type": ENTITY_TYPES[table],
                 "entity_id": ids,
                 "kind": kind,
                 "name": names,
-                "old_value": old[mask],
-                "new_value": new[mask],
+                "old_value": _pick(old_rows[col], mask),
+                "new_value": new_values,
                 "occurred_at": changed_at.reindex(keys[mask]).to_numpy(),
             }
         )
         if kind != "field":  # an event the mapping already wrote (with its real time) is not repeated
-            written = pd.concat(configured, ignore_index=True) if configured else pd.DataFrame()
             if len(written):
-                keys = pd.MultiIndex.from_frame(written[["entity_id", "name"]].astype(object))
-                seen = pd.MultiIndex.from_frame(frame[["entity_id", "name"]].astype(object)).isin(keys)
+                known = pd.MultiIndex.from_frame(written[["entity_id", "name"]].astype(object))
+                seen = pd.MultiIndex.from_frame(frame[["entity_id", "name"]].astype(object)).isin(known)
                 frame = frame[~seen]
             frame = frame[frame["name"].notna()]
         parts.append(frame)

@@ -33,11 +33,16 @@ class Section:
     details: list[dict[str, Any]] = field(default_factory=list)
 
 
-def quarantine_section(project: Project) -> Section:
-    """Quarantined rows grouped by file, table, rule and column (with the first row and an example value)."""
-    summary = quarantine_summary(project.engine)
-    rows = quarantined(project.engine)
-    problems = int(rows.groupby(["file", "target", "row"]).ngroups) if len(rows) else 0
+def quarantine_section(project: Project, *, include_resolved: bool = False) -> Section:
+    """Open quarantined rows grouped by file, table, rule and column (with the first row and an example value).
+
+    ``include_resolved`` also lists entries a later load fixed (with ``resolved_at``/``resolved_by``); only open
+    ones count as problems either way.
+    """
+    summary = quarantine_summary(project.engine, include_resolved=include_resolved)
+    rows = quarantined(project.engine, include_resolved=include_resolved)
+    still_open = rows[rows["resolved_at"].isna()] if "resolved_at" in rows.columns else rows
+    problems = int(still_open.groupby(["file", "target", "row", "load_id"]).ngroups) if len(still_open) else 0
     return Section(
         "quarantine",
         "Quarantined rows (file, rule, column)",
@@ -52,9 +57,14 @@ CHECKS: list[Callable[[Project], Section]] = [quarantine_section]
 """Every check `revalign check` runs, in order. Append a function to add a section."""
 
 
-def gather_findings(project: Project) -> list[Section]:
-    """Run every check in ``CHECKS``."""
-    return [check(project) for check in CHECKS]
+def gather_findings(project: Project, *, include_resolved: bool = False) -> list[Section]:
+    """Run every check in ``CHECKS`` (the quarantine's with resolved entries too when ``include_resolved``)."""
+    return [
+        quarantine_section(project, include_resolved=True)
+        if include_resolved and check is quarantine_section
+        else check(project)
+        for check in CHECKS
+    ]
 
 
 def _print_grouped(frame: pd.DataFrame) -> None:
@@ -63,8 +73,9 @@ def _print_grouped(frame: pd.DataFrame) -> None:
         console.print(f"  [bold]{file}[/]", highlight=False, soft_wrap=True)
         for r in group.itertuples(index=False):
             column = r.column if isinstance(r.column, str) else "(whole line)"
+            status = f" ({r.status})" if isinstance(getattr(r, "status", None), str) else ""
             console.print(
-                f"    {r.rule} · {column} · {r.table}: {r.rows:,} row(s); first row {r.first_row}, "
+                f"    {r.rule} · {column} · {r.table}: {r.rows:,} row(s){status}; first row {r.first_row}, "
                 f"value {r.example_value!r}",
                 highlight=False,
                 soft_wrap=True,
@@ -75,9 +86,12 @@ def _print_grouped(frame: pd.DataFrame) -> None:
 def check(
     project: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {ok, sections: [...]}.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list quarantined rows a later load resolved (when, and by which load).")
+    ] = False,
 ) -> None:
-    """Show quarantined rows (and other findings). Exit 0 when there is nothing to fix, 1 when there is."""
-    sections = gather_findings(open_project(project))
+    """Show open quarantined rows (and other findings). Exit 0 when there is nothing to fix, 1 when there is."""
+    sections = gather_findings(open_project(project), include_resolved=show_all)
     total = sum(s.problems for s in sections)
     if as_json:
         print_json(
