@@ -198,3 +198,105 @@ def test_estimator_contract():
     assert clone(est).get_params() == est.get_params()
     frame = pd.DataFrame({"path": ["a > b", "b"], "conversions": [1, 0], "nulls": [1, 2]})
     assert est.fit(frame) is est
+
+
+# -- fitting from transition counts, and the bulk path splitter ----------------------------------------------------
+def reference_transition_counts(paths: pd.DataFrame, order: int) -> pd.DataFrame:
+    """Transition counts by a plain-Python walk over each path (what the engine's transition_counts returns)."""
+    counts: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    columns = (paths["path"], paths["conversions"], paths["nulls"], paths["value"])
+    for path, conv, null, value in zip(*columns, strict=True):
+        steps = [s.strip() for s in path.split(">")]
+        prev = "(start)"
+        for i in range(len(steps)):
+            state = ",".join(steps[max(0, i - order + 1) : i + 1])
+            counts[(prev, state)][0] += conv + null
+            prev = state
+        if conv:
+            counts[(prev, "(conversion)")][0] += conv
+            counts[(prev, "(conversion)")][1] += value
+        if null:
+            counts[(prev, "(null)")][0] += null
+    return pd.DataFrame(
+        [(a, b, c, v) for (a, b), (c, v) in counts.items()], columns=["from_state", "to_state", "count", "value"]
+    )
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_fit_transitions_equals_the_path_table_fit_on_real_paths(ca_paths, order):
+    from_paths = MarkovAttribution(order=order).fit(ca_paths)
+    from_counts = MarkovAttribution(order=order).fit_transitions(reference_transition_counts(ca_paths, order))
+    assert sorted(from_paths.states_) == sorted(from_counts.states_)
+    pd.testing.assert_series_equal(from_paths.removal_effects_, from_counts.removal_effects_, rtol=1e-9)
+    pd.testing.assert_series_equal(from_paths.removal_effects_value_, from_counts.removal_effects_value_, rtol=1e-9)
+    pd.testing.assert_frame_equal(from_paths.credit(), from_counts.credit(), check_exact=False, rtol=1e-9)
+    assert from_counts.conversion_rate_ == pytest.approx(from_paths.conversion_rate_, rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=path_tables,
+    order=st.sampled_from([1, 2, 3]),
+    weights=st.lists(st.integers(1, 4), min_size=12, max_size=12),
+)
+def test_fit_transitions_equals_fit_on_random_path_tables(rows, order, weights):
+    frame = pd.DataFrame(
+        {
+            "path": [" > ".join(p) for p, _, _ in rows],
+            "conversions": [float(c * w) for (_, c, _), w in zip(rows, weights, strict=False)],
+            "nulls": [float(n) for *_, n in rows],
+            "value": [float(7 * c + len(p)) if c else 0.0 for p, c, _ in rows],  # value comes with conversions
+        }
+    )
+    frame = frame[frame.conversions + frame.nulls > 0]  # a path no journey took has no transitions
+    if frame.conversions.sum() <= 0:
+        return
+    a = MarkovAttribution(order=order).fit(frame)
+    b = MarkovAttribution(order=order).fit_transitions(reference_transition_counts(frame, order))
+    pd.testing.assert_frame_equal(a.credit(), b.credit(), check_exact=False, rtol=1e-9, atol=1e-12)
+    expected, _ = reference_markov(frame, order=order)
+    got = a.credit().set_index("channel")["conversions"]
+    for channel, value in expected.items():
+        assert got[channel] == pytest.approx(value, rel=1e-7, abs=1e-9), channel
+
+
+def test_path_splitting_is_blind_to_blanks_chunks_and_separator():
+    from revalign.analytics.attribution.steps import split_paths
+
+    spaced = pd.DataFrame({"path": ["a > b > a", "b", " c  >a", "a>b>a"], "conversions": [1, 0, 2, 1], "nulls": 0})
+    codes, index, names = split_paths(spaced)
+    assert names == ["a", "b", "c"]
+    assert codes.tolist() == [0, 1, 0, 1, 2, 0, 0, 1, 0] and index.tolist() == [0, 0, 0, 1, 2, 2, 3, 3, 3]
+    # several Arrow chunks (as an engine returns them) and a multi-character separator give the same steps
+    import pyarrow as pa
+
+    chunked = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a > b > a", "b"], [" c  >a", "a>b>a"]])))
+    assert split_paths(spaced.assign(path=chunked))[0].tolist() == codes.tolist()
+    arrows = spaced.assign(path=spaced.path.str.replace(">", "->"))
+    assert split_paths(arrows, "->")[0].tolist() == codes.tolist()
+    assert split_paths(spaced.assign(path=spaced.path.str.replace(">", "|")), "|")[0].tolist() == codes.tolist()
+    # non-ASCII channel names: the separator byte never occurs inside a multi-byte UTF-8 character
+    accents = pd.DataFrame({"path": ["événement > e-mail", "e-mail"], "conversions": [1, 1], "nulls": [0, 0]})
+    assert split_paths(accents)[2] == ["e-mail", "événement"]
+
+
+@pytest.mark.parametrize(("path", "row"), [("a >", 2), ("", 2), ("> a", 2), ("a >  > b", 2), ("  ", 2)])
+def test_every_kind_of_empty_step_is_an_error_naming_the_row(path, row):
+    frame = pd.DataFrame({"path": ["a > b", path, "b"], "conversions": [1, 1, 1], "nulls": [0, 0, 0]})
+    with pytest.raises(DataError, match=rf"row {row}.*column path"):
+        MarkovAttribution().fit(frame)
+
+
+def test_bad_transition_counts_name_row_and_column():
+    good = {"from_state": ["(start)", "a"], "to_state": ["a", "(conversion)"], "count": [2, 2]}
+    assert MarkovAttribution().fit_transitions(pd.DataFrame(good)).conversion_rate_ == pytest.approx(1.0)
+    with pytest.raises(DataError, match=r"row 2.*column count"):
+        MarkovAttribution().fit_transitions(pd.DataFrame(good | {"count": [2, -1]}))
+    with pytest.raises(DataError, match=r"row 2.*column from_state"):
+        MarkovAttribution().fit_transitions(pd.DataFrame(good | {"from_state": ["(start)", "(null)"]}))
+    with pytest.raises(DataError, match="column count"):
+        MarkovAttribution().fit_transitions(pd.DataFrame(good).drop(columns="count"))
+    with pytest.raises(DataError, match="one channel"):  # a second-order table fitted as third order is fine, but
+        MarkovAttribution(order=2).fit_transitions(  # a first state listing two channels cannot be a real chain
+            pd.DataFrame({"from_state": ["(start)"], "to_state": ["a,b"], "count": [1]})
+        )

@@ -17,6 +17,7 @@ from revalign.analytics.attribution.compare import (
 from revalign.analytics.attribution.journeys import (
     CONVERSIONS,
     conversion_events,
+    journey_rows,
     journey_touches,
     path_counts,
     transition_counts,
@@ -61,6 +62,7 @@ __all__ = [
     "conversion_events",
     "freeze_period",
     "frozen_credit",
+    "journey_rows",
     "journey_touches",
     "load_stage_weights",
     "model_of_record",

@@ -1,7 +1,8 @@
 """Every attribution model side by side, with spend: credited conversions, revenue, ROMI and CAC per key.
 
-One call computes the journeys once on the engine, every rule model as a single Ibis expression, and the
-path table once for the data-driven models (Markov, Shapley), which then run on that small table in numpy.
+One call computes the journeys on the engine, every rule model as a single Ibis expression, the Markov
+transition counts of each order as one aggregation, and the path table for Shapley; only those small tables
+come into numpy.
 
 - ``romi = (revenue − spend) / spend`` (return on marketing investment; null without spend);
 - ``cac = spend / conversions`` — customer acquisition cost when the conversion is ``won``; for other
@@ -24,9 +25,11 @@ from revalign.analytics.attribution.journeys import (
     NO_CAMPAIGN,
     PATH_SEPARATOR,
     engine_of,
+    journey_rows,
     journey_touches,
     path_counts,
     table_getter,
+    transition_counts,
 )
 from revalign.analytics.attribution.markov import MarkovAttribution
 from revalign.analytics.attribution.rules import ALIASES, RULE_MODELS, RuleModel, resolve_rule, rule_credit
@@ -59,6 +62,17 @@ def custom_models_of(source: Any) -> dict[str, RuleModel]:
     from revalign.analytics.attribution.record import attribution_settings
 
     return dict(attribution_settings(source).custom_models)
+
+
+MARKOV_ORDERS = {"markov": 1, "markov_2": 2}
+
+
+def markov_credit(counts: pd.DataFrame, order: int) -> pd.DataFrame:
+    """``key, conversions, revenue`` from engine-side transition counts (only that small table is in pandas)."""
+    if counts.empty or counts.loc[counts["to_state"] == "(conversion)", "count"].sum() <= 0:
+        return pd.DataFrame({"key": [], "conversions": [], "revenue": []})
+    credit = MarkovAttribution(order=order).fit_transitions(counts).credit()
+    return credit.rename(columns={"channel": "key", "value": "revenue"})[["key", "conversions", "revenue"]]
 
 
 def data_driven_credit(paths: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -95,11 +109,18 @@ def attribution_credit(
     rules = {n: resolve_rule(n, custom) for n in names if n not in DATA_DRIVEN}
     if rules:
         frames.append(rule_credit(engine, touches, rules, by=by))
-    data_driven = [n for n in names if n in DATA_DRIVEN]
-    if data_driven:
-        paths = engine.execute(path_counts(touches, by=by))
-        for name in data_driven:
-            frames.append(data_driven_credit(paths, name).assign(model=name))
+    if "shapley" in names:
+        frames.append(
+            data_driven_credit(engine.execute(path_counts(touches, by=by)), "shapley").assign(model="shapley")
+        )
+    rows = None
+    for name in (n for n in names if n in MARKOV_ORDERS):
+        if rows is None:  # the same journeys without journey_touches' windows: transitions need none of them
+            rows = journey_rows(
+                source, conversion=conversion, level=level, lookback_days=lookback_days, start=start, end=end
+            )
+        counts = engine.execute(transition_counts(rows, by=by, order=MARKOV_ORDERS[name]))
+        frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "key"])
     out = out[["model", "key", "conversions", "revenue"]].astype({"conversions": "float64", "revenue": "float64"})
     order = {n: i for i, n in enumerate(names)}

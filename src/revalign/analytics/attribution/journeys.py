@@ -147,7 +147,7 @@ def _as_ts(value: dt.date | dt.datetime | str | None) -> ir.Value | None:
     return ibis.literal(value, type="timestamp")
 
 
-def journey_touches(
+def journey_rows(
     source: Any,
     *,
     conversion: str = "won",
@@ -158,15 +158,13 @@ def journey_touches(
     touch_types: tuple[str, ...] | None = None,
     include_nulls: bool = True,
 ) -> ir.Table:
-    """Every touch of every journey, with its position and the W/Z key-touch flags (lazy Ibis table).
+    """Every touch of every journey, unordered and without window functions (lazy Ibis table).
 
-    Columns: ``journey_id, entity_id, converted (bool), value, converted_at, touchpoint_id, occurred_at,
-    channel, campaign_id, touch_type, position (0-based), n_touches, days_before, is_lead_touch,
-    is_opportunity_touch, is_won_touch``. ``days_before`` is the touch's age at the conversion (time decay).
-    The lead-creation touch is the last touch at or before the lead was created (likewise the opportunity
-    touch); journeys where no touch precedes that moment simply have no such key touch. Conversions fall in
-    ``[start, end)`` by ``converted_at``; null journeys by their last touch. ``touch_types`` keeps only
-    marketing or sales touches (default both).
+    Columns: ``journey_id, entity_id, converted, value, converted_at, lead_created_at,
+    opportunity_created_at, won_at, touchpoint_id, occurred_at, channel, campaign_id, touch_type``. This is
+    :func:`journey_touches` before it numbers the touches and flags the key touches — each of those is a
+    window over ten million rows at scale, and engines do not drop an unused window, so
+    :func:`transition_counts` starts from here when it can (``attribution_credit`` does).
     """
     if lookback_days is None or lookback_days <= 0:
         raise ConfigError(f"lookback_days must be a positive number of days. Got {lookback_days!r} instead.")
@@ -238,7 +236,40 @@ def journey_touches(
             touch_type=nj.touch_type,
         )
         parts.append(nulls)
-    j = parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+
+
+def journey_touches(
+    source: Any,
+    *,
+    conversion: str = "won",
+    level: str = "lead",
+    lookback_days: int = 90,
+    start: dt.date | dt.datetime | str | None = None,
+    end: dt.date | dt.datetime | str | None = None,
+    touch_types: tuple[str, ...] | None = None,
+    include_nulls: bool = True,
+) -> ir.Table:
+    """Every touch of every journey, with its position and the W/Z key-touch flags (lazy Ibis table).
+
+    Columns: ``journey_id, entity_id, converted (bool), value, converted_at, touchpoint_id, occurred_at,
+    channel, campaign_id, touch_type, position (0-based), n_touches, days_before, is_lead_touch,
+    is_opportunity_touch, is_won_touch``. ``days_before`` is the touch's age at the conversion (time decay).
+    The lead-creation touch is the last touch at or before the lead was created (likewise the opportunity
+    touch); journeys where no touch precedes that moment simply have no such key touch. Conversions fall in
+    ``[start, end)`` by ``converted_at``; null journeys by their last touch. ``touch_types`` keeps only
+    marketing or sales touches (default both).
+    """
+    j = journey_rows(
+        source,
+        conversion=conversion,
+        level=level,
+        lookback_days=lookback_days,
+        start=start,
+        end=end,
+        touch_types=touch_types,
+        include_nulls=include_nulls,
+    )
     ordered = ibis.window(group_by=j.journey_id, order_by=[j.occurred_at, j.touchpoint_id])
     whole = ibis.window(group_by=j.journey_id)
     j = j.mutate(
@@ -294,7 +325,9 @@ def transition_counts(touches: ir.Table, *, by: str = "channel", order: int = 1)
     A state is the channel (or campaign) of a touch — for ``order`` k, the last k of them, oldest first,
     joined by ``","`` (``"email,webinar"``; a journey's first states hold fewer) — plus ``(start)``,
     ``(conversion)`` and ``(null)``. ``value`` is the summed conversion value on rows into ``(conversion)``
-    (0 elsewhere). Consecutive repeats are kept, exactly as the path table keeps them, so
+    (0 elsewhere). ``touches`` is :func:`journey_rows` (cheapest) or :func:`journey_touches`; the order
+    within a journey is ``occurred_at, touchpoint_id`` either way. Consecutive repeats are kept, exactly as
+    the path table keeps them, so
     ``MarkovAttribution(order=k).fit_transitions(...)`` on this equals ``fit`` on :func:`path_counts`.
 
     Every touch row is read once: the lag windows give each touch its previous state, one aggregation counts
@@ -304,7 +337,8 @@ def transition_counts(touches: ir.Table, *, by: str = "channel", order: int = 1)
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ConfigError(f"order must be an integer >= 1. Got {order!r} instead.")
     key = path_key(touches, by)
-    w = ibis.window(group_by=touches.journey_id, order_by=touches.position)
+    # ordered like ``position`` but on the raw columns, so the engine can drop journey_touches' own windows
+    w = ibis.window(group_by=touches.journey_id, order_by=[touches.occurred_at, touches.touchpoint_id])
     lags = [key.lag(j).over(w) for j in range(1, order + 1)]
 
     def joined(newest: ir.StringValue, older: list[ir.StringValue]) -> ir.StringValue:
@@ -317,7 +351,7 @@ def transition_counts(touches: ir.Table, *, by: str = "channel", order: int = 1)
         _state=joined(key, lags[: order - 1]),
         _prev=joined(lags[0], lags[1:order]).fill_null(START_STATE),
         _end=ibis.ifelse(
-            touches.position == touches.n_touches - 1,
+            touches.touchpoint_id.lead().over(w).isnull(),
             ibis.ifelse(touches.converted, CONVERSION_STATE, NULL_STATE),
             ibis.null("string"),
         ),

@@ -228,6 +228,7 @@ def chain_from_transitions(counts: pd.DataFrame, order: int, state_sep: str = ",
         bad = np.flatnonzero(frame[col].isna().to_numpy())
         if len(bad):
             raise DataError("a state is missing", row=int(bad[0]) + 1, column=col, rule="non-null state")
+    frame = frame[frame["count"].to_numpy() > 0]  # a transition no journey took is no evidence of a state
     src_l = frame["from_state"].astype(str).to_numpy(dtype=object)
     dst_l = frame["to_state"].astype(str).to_numpy(dtype=object)
     for col, labels, wrong in (("from_state", src_l, (CONVERSION, NULL)), ("to_state", dst_l, (START,))):
