@@ -186,3 +186,20 @@ def test_supersession_invariants(rows, rnd) -> None:
     rnd.shuffle(order)
     shuffled = with_superseded(frame.iloc[order]).sort_values("forecast_id")
     pd.testing.assert_series_equal(shuffled.superseded_at, out.sort_values("forecast_id").superseded_at)
+
+
+def test_as_of_a_date_between_draft_and_opening_call_the_draft_stands(tmp_path, db):
+    """As known on 28 March, U1's April commit was the draft (100,000, row 1): the opening call (90,000) came on
+    the 31st. Today the opening call stands. U2's month calls were all quarantined, so only U1 counts."""
+    from revalign.kpis import evaluate
+    from revalign.project import Project
+
+    ingest(db, write_folder(tmp_path / "x", {**PEOPLE, "forecasts.csv": FORECASTS}), "canonical")
+    project = Project(tmp_path / "p", engine=db)
+    april = pd.Timestamp("2025-04-01").date()
+    then = evaluate(project, ["commit_forecast"], grain="month", as_of="2025-03-28").set_index("period_start")
+    now = evaluate(project, ["commit_forecast"], grain="month").set_index("period_start")
+    assert then.loc[april, "value"] == 100_000
+    assert now.loc[april, "value"] == 90_000
+    before_any = evaluate(project, ["commit_forecast"], grain="month", as_of="2025-03-20")
+    assert before_any.empty

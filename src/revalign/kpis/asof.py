@@ -8,7 +8,8 @@ The CRM only keeps the current value of a field; the ledger keeps every change w
 - the current value (it never changed).
 
 Rows created after ``as_of`` are left out, ledger events recorded after it are left out, and facts dated after it
-(touches, spend, traffic, subscriptions) are cut at it. Everything stays a lazy Ibis expression.
+(touches, spend, traffic, subscriptions) are cut at it; forecast calls recorded after it are left out, and a call
+replaced after it still stands. Everything stays a lazy Ibis expression.
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ def as_of_tables(base: TableProvider, as_of: dt.date | dt.datetime) -> TableProv
             return t.filter(t.date <= as_of_date)
         if name == "accounts":
             return t.filter(t.created_at.isnull() | (t.created_at <= as_of_ts))
+        if name == "forecasts":  # calls known by then; a call replaced only later still stood then
+            t = t.filter(t.recorded_at.fill_null(t.submitted_at) <= as_of_ts)
+            return t.mutate(
+                superseded_at=ibis.ifelse(t.superseded_at > as_of_ts, ibis.null("timestamp"), t.superseded_at)
+            )
         if name == "subscriptions":
             t = t.filter(t.start_date <= as_of_date)
             return t.mutate(end_date=ibis.ifelse(t.end_date > as_of_date, ibis.null("date"), t.end_date))
