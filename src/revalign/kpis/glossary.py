@@ -37,9 +37,10 @@ def _definition(kpi) -> str:  # type: ignore[no-untyped-def]
             f"within {kpi.window}"
         )
     if kpi.type == "cumulative":
-        return f"running total of `{kpi.input_metric.name}`" + (
-            f" ({kpi.grain_to_date} to date)" if kpi.grain_to_date else ""
-        )
+        span = f" over a trailing {kpi.window}" if kpi.window else ""
+        span += f" ({kpi.grain_to_date} to date)" if kpi.grain_to_date else ""
+        read = {"first": "as of the first day", "last": "as of the last day", "average": "averaged over the days"}
+        return f"running total of `{kpi.input_metric.name}`{span}, {read[kpi.cumulative_period_agg]} of each period"
     return kpi.type
 
 
