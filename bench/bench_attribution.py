@@ -137,17 +137,25 @@ def _recovery(db: str, truth_file: Path) -> list[dict]:
     return rows
 
 
-def main(scale: str = "l", runs: int = 3) -> str:
-    from bench.data import load_scale, scale_data
+def prepare(db: str, paths_file: str, scale: str) -> None:
+    """Setup (not timed): the company into a DuckDB file, and the path table every solver gets as Parquet."""
+    from bench.data import load_scale
 
-    work = Path(tempfile.mkdtemp(prefix="revalign-bench-attr-"))
-    db = str(work / "company.duckdb")
     engine = connect(f"duckdb://{db}")
     load_scale(engine, scale)
     paths = engine.execute(path_counts(journey_touches(engine, conversion=CONVERSION, lookback_days=LOOKBACK)))
     engine.close()
-    paths_file = str(work / "paths.parquet")
     paths.to_parquet(paths_file)
+
+
+def main(scale: str = "l", runs: int = 3) -> str:
+    from bench.data import scale_data
+
+    work = Path(tempfile.mkdtemp(prefix="revalign-bench-attr-"))
+    db, paths_file = str(work / "company.duckdb"), str(work / "paths.parquet")
+    # in a child process: a forked child starts with its parent's resident size as its peak, so the parent
+    # must not hold the company or the path table while the measured children are started
+    measure("setup", "bench.bench_attribution:prepare", db, paths_file, scale, runs=1)
 
     fit, fit_s = timed("revalign fit", "bench.bench_attribution:revalign_markov_fit", paths_file, runs=runs)
     exact = fit.result["credit"]

@@ -75,8 +75,8 @@ def raw_steps(paths: pd.DataFrame, sep: str = ">") -> tuple[np.ndarray, np.ndarr
         if steps is None:  # n holds the chunk rows of empty paths / paths ending in the separator
             _empty_step(paths, done + int(n[0]))
         encoded = pc.dictionary_encode(steps)
-        ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        raw_ids.append(ids + len(dictionary) if dictionary else ids)
+        ids = encoded.indices.to_numpy(zero_copy_only=False)  # int32: callers widen while computing with it
+        raw_ids.append(ids + np.int32(len(dictionary)) if dictionary else ids)
         dictionary.extend(encoded.dictionary.to_pylist())
         lengths.append(n)
         done += len(chunk)
