@@ -6,6 +6,7 @@ Counts must be equal; quantiles may differ slightly where an engine's percentile
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,10 +71,9 @@ def _compare(got: pd.DataFrame, want: pd.DataFrame, keys: list[str], exact: bool
 
 @pytest.mark.slow
 def test_default_funnel_is_the_same_on_every_engine(engine, tables, expected):
-    if engine.name == "spark":
-        # Seen once in three full runs: Spark's Arrow collect of the cached step table never returned (JVM idle,
-        # Python blocked in toPandas). A hang would stall CI for 90 minutes, so this case waits for that fix.
-        pytest.skip("intermittent hang in Spark's Arrow collect of the cached funnel tables; see the closing note")
+    # On Spark this once hung in toPandas: the cached step tables' nested plan text filled the heap inside Arrow's
+    # collect thread, whose OutOfMemoryError left the result promise open forever. engine/spark.py now caps the
+    # plan text (and ends the JVM on any OutOfMemoryError); pytest-timeout stops any other hang.
     _write(engine, {k: tables[k] for k in ("leads", "opportunities", "ledger")})
     exact = type(engine).exact_median
     got = funnel(engine, "lead_to_customer", grain="quarter", by=("channel",)).steps
@@ -90,3 +90,29 @@ def test_handoff_and_channels_are_the_same_on_every_engine(engine, tables, expec
     exact = type(engine).exact_median
     _compare(handoff(engine, by=("channel",)), expected["handoff"], ["channel"], exact)
     _compare(channel_productivity(engine, attribution="influenced"), expected["channels"], ["channel"], exact)
+
+
+@pytest.mark.spark
+def test_cached_tables_on_spark_do_not_nest_their_plans(spark_session_engine):
+    """``Table.cache()`` on Spark is a checkpoint: a chain of cached tables reads back as scans, not nested plans.
+
+    With Spark's own cache every plan carried the whole plan of each cached table it read (the funnel's final
+    aggregate: ~4 million characters, formatted again on every stage), which is what filled the heap and hung.
+    """
+    engine = spark_session_engine
+    engine.write("chain_base", pd.DataFrame({"k": range(100), "v": range(100)}))
+    level = engine.table("chain_base")
+    chain = []
+    for i in range(1, 7):
+        level = level.filter(level.k >= 10 * i).mutate(v=level.v + 1).cache()
+        chain.append(level)
+    final = ibis.union(*[t.select("k", "v") for t in chain])
+    text = (
+        engine.con._session.sql(engine.to_sql(final, pretty=False))._jdf.queryExecution().optimizedPlan().treeString()
+    )
+    assert "InMemoryRelation" not in text and "Filter" not in text  # read back as scans, no plan repeated
+    # independent count: level i keeps k = 10i..99, i.e. 100 - 10i rows, for i = 1..6
+    assert int(engine.execute(final.count())) == sum(100 - 10 * i for i in range(1, 7))
+    for t in chain:
+        t.release()
+    engine.drop("chain_base")
