@@ -99,7 +99,7 @@ kpis:
     type: conversion
     entity: customer
     base_metric: signups
-    conversion_metric: orders_placed
+    conversion_metric: {name: orders_placed, filter: "status = 'paid'"}
     window: 30 days
     filter: "region = 'eu'"
   - name: active_customers
@@ -133,6 +133,11 @@ semantic_models:
         agg: percentile
         expr: "DATE_DIFF('DAY', CAST(ordered_at AS DATE), CAST(shipped_at AS DATE))"
         agg_params: {percentile: 0.5, use_discrete_percentile: false}
+      # MetricFlow ignores a conversion measure's filter: the filtered input is a measure of its own
+      - name: signup_to_order_conversion_events
+        agg: count
+        expr: "CASE WHEN (status = 'paid') THEN 1 END"
+        description: orders_placed rows (with their filters), as conversion events of signup_to_order.
     config: {meta: {revalign: {table: orders}}}
   - name: customers
     model: "ref('customers')"                                   # a generated model: contacts where kind = customer
@@ -182,7 +187,7 @@ metrics:
   - name: revenue
     label: Revenue
     type: simple
-    type_params: {measure: revenue}
+    type_params: {measure: {name: revenue, fill_nulls_with: 0}}   # additive: a missing input period is 0
     filter: "{{ Dimension('order__status') }} = 'paid' AND {{ Dimension('customer__region') }} IN ('eu', 'us')"
     config:
       meta:
@@ -195,7 +200,7 @@ metrics:
   - name: orders_placed
     label: Orders placed
     type: simple
-    type_params: {measure: orders_placed}
+    type_params: {measure: {name: orders_placed, fill_nulls_with: 0}}   # additive: a missing input period is 0
     config: {meta: {revalign: {parent: revenue, relation: driver, pack: shop}}}
   - name: median_days_to_ship
     label: Median days to ship
@@ -214,22 +219,22 @@ metrics:
     label: Revenue per order (thousands)
     type: derived
     type_params:
-      expr: revenue / orders_placed / 1000
+      expr: CAST(revenue AS DOUBLE) / NULLIF(orders_placed, 0) / 1000   # float division; x / 0 gives no value
       metrics: [{name: revenue}, {name: orders_placed, offset_window: 1 month}]
     config: {meta: {revalign: {pack: shop}}}
   - name: revenue_qtd
     label: Revenue, quarter to date
     type: cumulative
     type_params:
-      measure:   # the input KPI's filter travels with its measure
-        name: revenue
-        filter: "{{ Dimension('order__status') }} = 'paid' AND {{ Dimension('customer__region') }} IN ('eu', 'us')"
+      measure: {name: revenue, fill_nulls_with: 0}
       cumulative_type_params: {grain_to_date: quarter, period_agg: PERIOD_AGG}
+    # the input KPI's filter, on the metric: MetricFlow drops a cumulative metric's measure-input filter
+    filter: "{{ Dimension('order__status') }} = 'paid' AND {{ Dimension('customer__region') }} IN ('eu', 'us')"
     config: {meta: {revalign: {input_metric: revenue, pack: shop}}}
   - name: signups
     label: Signups
     type: simple
-    type_params: {measure: signups}
+    type_params: {measure: {name: signups, fill_nulls_with: 0}}   # additive: a missing input period is 0
     config: {meta: {revalign: {pack: shop}}}
   - name: signup_to_order
     label: Signup to order (30 days)
@@ -239,7 +244,7 @@ metrics:
         entity: customer
         calculation: conversion_rate
         base_measure: {name: signups, filter: "{{ Dimension('customer__region') }} = 'eu'"}   # the KPI's filter
-        conversion_measure: {name: orders_placed}
+        conversion_measure: {name: signup_to_order_conversion_events}
         window: 30 days
     config: {meta: {revalign: {base_metric: signups, conversion_metric: orders_placed, pack: shop}}}
   - name: active_customers
@@ -296,6 +301,40 @@ def test_unsupported_filters_fail_naming_the_kpi(tmp_path: Path, kpi_filter: str
     with pytest.raises(MetricFlowExportError, match=r"^KPI 'revenue' \(shop\.yaml:\d+\)") as err:
         to_metricflow(cat)
     assert message in str(err.value)
+
+
+def test_conversion_input_filter_through_a_join_fails_naming_the_kpi(tmp_path: Path) -> None:
+    text = SHOP.replace(
+        """{name: orders_placed, filter: "status = 'paid'"}""",
+        """{name: orders_placed, filter: "customer__region = 'eu'"}""",
+    )
+    with pytest.raises(
+        MetricFlowExportError, match=r"^KPI 'signup_to_order' \(shop\.yaml:\d+\).*'customer__region'.*join"
+    ):
+        to_metricflow(_catalog(tmp_path, text))
+
+
+def test_reserved_words_are_renamed_everywhere(tmp_path: Path) -> None:
+    extra = """
+  - name: user
+    label: Users
+    type: simple
+    semantic_model: customers
+    agg: count
+  - name: users_per_order
+    label: Users per order
+    type: ratio
+    numerator: user
+    denominator: orders_placed
+"""
+    files = to_metricflow(_catalog(tmp_path, SHOP + extra)).files()
+    metrics = {m["name"]: m for m in yaml.safe_load(files["metrics.yml"])["metrics"]}
+    assert "user" not in metrics
+    assert metrics["user_kpi"]["type_params"]["measure"] == {"name": "user_kpi", "fill_nulls_with": 0}
+    assert metrics["user_kpi"]["config"]["meta"]["revalign"]["name"] == "user"
+    assert metrics["users_per_order"]["type_params"]["numerator"] == {"name": "user_kpi"}
+    models = {m["name"]: m for m in yaml.safe_load(files["semantic_models.yml"])["semantic_models"]}
+    assert "user_kpi" in {m["name"] for m in models["customers"]["measures"]}
 
 
 def test_measure_sql_computes_what_revalign_computes() -> None:
@@ -380,7 +419,7 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
     con.register("subscriptions", subs)
     con.execute(
         "create table metricflow_time_spine as select cast(range as date) as date_day "
-        "from range(date '2025-12-01', date '2026-06-01', interval 1 day)"
+        "from range(date '2025-12-01', date '2030-01-01', interval 1 day)"
     )
     con.execute("create view subscriptions_daily as " + _render_dbt(files["subscriptions_daily.sql"]))
     measure = next(
@@ -405,6 +444,9 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
     assert ours["value"].tolist() == [150.0, 150.0, 50.0]
     got = dict(zip(pd.to_datetime(theirs["month"]).dt.date, theirs["value"], strict=True))
     assert [got[dt.date(2026, m, 1)] for m in (2, 3, 4)] == [150.0, 150.0, 50.0]
+    # s2 is still open: days run to today, as revalign's snapshot periods do (not to the end of the time spine)
+    assert max(got) == dt.date.today().replace(day=1)
+    assert max(got) == max(evaluate(project, "mrr", grain="month")["period_start"])
 
 
 def test_generated_dbt_models_select_the_rows_revalign_uses() -> None:
@@ -449,8 +491,10 @@ def test_generated_dbt_models_select_the_rows_revalign_uses() -> None:
 def test_every_kpi_becomes_a_metric_with_its_governance() -> None:
     cat = default_catalog()
     project = to_metricflow(cat)
-    metrics = {m["name"]: m for m in project.metrics}
+    metrics = {m["config"]["meta"]["revalign"].get("name", m["name"]): m for m in project.metrics}
     assert set(metrics) == set(cat.kpis)
+    for name, metric in metrics.items():  # SQL reserved words get a suffix (MetricFlow does not quote names)
+        assert metric["name"] == (f"{name}_kpi" if name in ("references", "user", "order", "select") else name)
     for kpi in cat:
         meta = metrics[kpi.name]["config"]["meta"]["revalign"]
         assert meta.get("owner") == kpi.owner and meta.get("parent") == kpi.parent
@@ -518,7 +562,8 @@ def test_default_catalog_passes_metricflow_validations(manifest) -> None:  # typ
     from dbt_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
 
     assert isinstance(manifest, PydanticSemanticManifest)
-    assert {m.name for m in manifest.metrics} >= set(default_catalog().kpis)
+    exported = {m.config.meta["revalign"].get("name", m.name) for m in manifest.metrics if m.config}
+    assert exported >= set(default_catalog().kpis)
     results = SemanticManifestValidator[PydanticSemanticManifest]().validate_semantic_manifest(manifest)
     assert not results.errors, [i.as_readable_str() for i in results.errors]
     assert not results.future_errors, [i.as_readable_str() for i in results.future_errors]

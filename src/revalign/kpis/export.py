@@ -79,6 +79,19 @@ GOVERNANCE_KEYS = (
     "pack",
 )
 """Keys MetricFlow has no place for; they go to the metric's ``config.meta.revalign``."""
+RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate
+    collation column concurrently constraint create cross current_catalog current_date current_role current_schema
+    current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for
+    foreign freeze from full grant group having ilike in initially inner intersect into is isnull join lateral
+    leading left like limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps
+    placing primary references returning right select session_user similar some symmetric system_user table
+    tablesample then to trailing true union unique user using variadic verbose when where window with""".split()  # noqa: SIM905
+)
+"""PostgreSQL's (and so DuckDB's) reserved words: MetricFlow writes metric and measure names into SQL unquoted,
+so a KPI with such a name (``references``) is exported as ``<name>_kpi`` (its name kept in ``meta``)."""
+ADDITIVE = ("sum", "count", "count_distinct", "sum_boolean")
+"""Aggregations revalign treats as 0 (not "no value") when an input of a ratio or derived KPI has no rows."""
 TIME_SPINE = "metricflow_time_spine"
 SNAPSHOT_DAY_END = "valid_on"
 SNAPSHOT_DAY_START = "valid_at_start_of"
@@ -188,8 +201,14 @@ class _Exporter:
         self.measure_of: dict[str, tuple[str, str]] = {}  # KPI name → (measure name, semantic model name)
         self.entity_names = {e.name for m in catalog.semantic_models.values() for e in m.entities}
         self.renamed: dict[tuple[str, str], str] = {}  # (semantic model, dimension) → exported name
+        self._schemas: dict[str, Any] = {}
 
     # -- semantic models ------------------------------------------------------------------------------------
+    @staticmethod
+    def metric_name(name: str) -> str:
+        """The exported name of a KPI (or alias): ``<name>_kpi`` for an SQL reserved word."""
+        return f"{name}_kpi" if name.lower() in RESERVED else name
+
     def primary_entity(self, sm: SemanticModel) -> str:
         prim = sm.primary_entities
         return prim[0].name if prim else sm.name
@@ -220,10 +239,34 @@ class _Exporter:
         out["config"] = {"meta": {"revalign": meta}}
         return out
 
-    @staticmethod
-    def granularity(d: Any) -> str:
-        """A time dimension's grain: as declared, else ``second`` (a timestamp compared exactly in filters)."""
-        return d.granularity or "second"
+    def granularity(self, sm: SemanticModel, d: Any) -> str:
+        """A time dimension's grain: as declared; else ``day`` for a date column or a time KPIs are counted by
+        (MetricFlow's metric time needs a time spine of that grain), else ``second`` (a timestamp: filters
+        compare exact times, as revalign does)."""
+        if d.granularity:
+            return str(d.granularity)
+        schema = self._schema(sm)
+        if d.column in schema and schema[d.column].is_date():
+            return "day"
+        agg_times = {sm.agg_time_dimension, *(m.agg_time_dimension for m in sm.measures)}
+        agg_times |= {k.agg_time_dimension for k in self.catalog.kpis.values() if k.semantic_model == sm.name}
+        return "day" if d.name in agg_times else "second"
+
+    def _schema(self, sm: SemanticModel) -> Any:
+        """The column types of the table or view a semantic model reads (empty when unknown)."""
+        import ibis
+
+        from revalign.model.tables import TABLES
+
+        table = sm.table
+        if table not in self._schemas:
+            if table in TABLES:
+                self._schemas[table] = TABLES[table].schema
+            elif table in VIEWS:
+                self._schemas[table] = VIEWS[table](lambda t: ibis.table(TABLES[t].schema, name=t)).schema()
+            else:
+                self._schemas[table] = {}
+        return self._schemas[table]
 
     def dim_name(self, sm: SemanticModel, name: str) -> str:
         """The exported name of dimension ``name`` of ``sm`` (renamed when MetricFlow would see a clash)."""
@@ -261,7 +304,7 @@ class _Exporter:
         if d.column != out["name"]:
             out["expr"] = self.sql(d.column, lambda n: self._column_sql(sm, n, seen=(d.name,)))
         if d.type == "time":
-            out["type_params"] = {"time_granularity": self.granularity(d)}
+            out["type_params"] = {"time_granularity": self.granularity(sm, d)}
         return out
 
     def _declared_measure(self, sm: SemanticModel, m: Any) -> dict[str, Any]:
@@ -308,7 +351,7 @@ class _Exporter:
             return ("Entity", d.name)
         if d is not None:
             if d.type == "time":
-                return (f"TimeDimension:{self.granularity(d)}", self.dim_name(sm, d.name))
+                return (f"TimeDimension:{self.granularity(sm, d)}", self.dim_name(sm, d.name))
             return ("Dimension", self.dim_name(sm, d.name))
         e = sm.entity(name) or next((x for x in sm.entities if x.expr == name), None)
         if e is not None:
@@ -366,10 +409,28 @@ class _Exporter:
                     this=exp.TimeToUnix(this=exp.cast(end, exp.DataType.Type.TIMESTAMP)),
                     expression=exp.TimeToUnix(this=exp.cast(start, exp.DataType.Type.TIMESTAMP)),
                 )
-                return exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number("3600.0"))
+                hours = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number("3600.0"))
+                hours.meta["revalign_safe"] = True
+                return hours
             return node
 
-        return tree.copy().transform(fix)
+        out = tree.copy().transform(fix)
+        # revalign divides as floats and a division by zero gives no value, on every engine (innermost first)
+        for div in reversed(list(out.find_all(exp.Div))):
+            if div.meta.get("revalign_safe"):
+                continue
+            num, den = div.this, div.expression
+            if not isinstance(num, exp.Div):
+                num = exp.cast(num, exp.DataType.Type.DOUBLE, copy=False)
+            if not (isinstance(den, exp.Literal) and den.is_number and float(den.this) != 0):
+                den = exp.Nullif(this=den, expression=exp.Literal.number(0))
+            safe = exp.Div(this=num, expression=den)
+            safe.meta["revalign_safe"] = True
+            if div is out:
+                out = safe
+            else:
+                div.replace(safe)
+        return out
 
     def sql(self, text: str, column: Callable[[str], exp.Expression]) -> str:
         return self._translate(filters.parse(text), column).sql(dialect=self.dialect)
@@ -426,7 +487,7 @@ class _Exporter:
         if agg not in AGGS:
             raise MetricFlowExportError(f"KPI {kpi.name!r} ({kpi.ctx}): aggregation {agg!r} has no MetricFlow name")
         target = sm
-        m: dict[str, Any] = {"name": kpi.name, "agg": AGGS[agg]}
+        m: dict[str, Any] = {"name": self.metric_name(kpi.name), "agg": AGGS[agg]}
         if kpi.description:
             m["description"] = " ".join(kpi.description.split())
         if kpi.expr:
@@ -444,7 +505,7 @@ class _Exporter:
         elif kpi.agg_time_dimension and kpi.agg_time_dimension != sm.agg_time_dimension:
             m["agg_time_dimension"] = self.dim_name(sm, kpi.agg_time_dimension)
         self.measures.setdefault(target.name, []).append(m)
-        self.measure_of[kpi.name] = (kpi.name, target.name)
+        self.measure_of[kpi.name] = (m["name"], target.name)
 
     def _snapshot_model(self, kpi: Kpi, sm: SemanticModel) -> SemanticModel:
         """A daily copy of ``sm`` (one row per day each row is valid) for snapshot KPIs over it."""
@@ -472,42 +533,106 @@ class _Exporter:
         self.snapshot_models[sm.name] = daily
         return daily
 
-    def _measure_input(self, kpi: Kpi, inp: MetricInput, extra: Iterable[str | None] = ()) -> dict[str, Any]:
-        """A measure input (cumulative, conversion) standing for input KPI ``inp``, with every filter kept."""
+    def _input_filters(self, kpi: Kpi, inp: MetricInput, extra: Iterable[str | None] = ()) -> tuple[Kpi, list[str]]:
+        """Input KPI ``inp`` (a simple KPI: MetricFlow's cumulative and conversion metrics read a measure) and
+        every filter that applies to its rows: its own, the input's, and ``extra``."""
         src = self.catalog.get(inp.name)
-        if src.type not in ("simple",):
+        if src.type != "simple":
             raise MetricFlowExportError(
                 f"KPI {kpi.name!r} ({kpi.ctx}): input {inp.name!r} is a {src.type} KPI; MetricFlow's "
                 f"{kpi.type} metrics read a measure, so the input must be a simple KPI."
             )
-        name, _ = self.measure_of[src.name]
-        texts = [t for t in (src.filter, inp.filter, *extra) if t]
-        out: dict[str, Any] = {"name": name}
-        if texts:
-            models = self.leaf_models(src)
-            parts = [self.filter_sql(kpi, t, models) for t in texts]
-            out["filter"] = parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
+        return src, [t for t in (src.filter, inp.filter, *extra) if t]
+
+    def _filters_sql(self, kpi: Kpi, texts: list[str], models: list[SemanticModel]) -> str | None:
+        parts = [self.filter_sql(kpi, t, models) for t in texts]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else " AND ".join(f"({p})" for p in parts)
+
+    def _base_measure(self, kpi: Kpi, inp: MetricInput, extra: Iterable[str | None] = ()) -> dict[str, Any]:
+        """A conversion's base measure: MetricFlow applies a base measure's filter."""
+        src, texts = self._input_filters(kpi, inp, extra)
+        out: dict[str, Any] = {"name": self.measure_of[src.name][0]}
+        where = self._filters_sql(kpi, texts, self.leaf_models(src))
+        if where:
+            out["filter"] = where
         return out
 
+    def _conversion_measure(self, kpi: Kpi, inp: MetricInput) -> dict[str, Any]:
+        """A conversion's conversion measure. MetricFlow ignores a conversion measure's filter (it warns: "not
+        fully supported"), so a filtered input becomes its own measure with the filter inside its expression:
+        ``CASE WHEN <filter> THEN <expr> END``, which only the model's own columns can express."""
+        src, texts = self._input_filters(kpi, inp)
+        measure, model_name = self.measure_of[src.name]
+        if not texts:
+            return {"name": measure}
+        sm = self.catalog.semantic_model(model_name)
+        base = next((m for m in self.measures.get(sm.name, []) if m["name"] == measure), None)
+        if base is None:  # a measure declared on the semantic model
+            declared = next(m for m in sm.measures if m.name == measure)
+            base = self._declared_measure(sm, declared)
+
+        def column(name: str) -> exp.Expression:
+            own = name  # the model's own primary entity prefix (event__stage) names its own column
+            while "__" in own:
+                ent = sm.entity(own.split("__", 1)[0])
+                if ent is None or ent.type == "foreign":
+                    break
+                own = own.split("__", 1)[1]
+            if self._own(sm, own) is None and self.resolve(sm, name) is not None:
+                raise MetricFlowExportError(
+                    f"KPI {kpi.name!r} ({kpi.ctx}): the filter of conversion input {inp.name!r} uses {name!r}, "
+                    f"which semantic model {sm.name!r} reaches only through a join; MetricFlow ignores filters on "
+                    "a conversion measure, so the export writes them into the measure, where only the model's own "
+                    "columns exist. Filter on a dimension of the model itself."
+                )
+            return self._column_sql(sm, own)
+
+        cond = " AND ".join(f"({self.sql(t, column)})" for t in texts)
+        name = f"{kpi.name}_conversion_events"
+        taken = set(self.catalog.kpis) | {m["name"] for ms in self.measures.values() for m in ms}
+        if name in taken:
+            raise MetricFlowExportError(f"KPI {kpi.name!r} ({kpi.ctx}): measure name {name!r} is already taken")
+        out = {k: v for k, v in base.items() if k not in ("description", "expr")}
+        out.update(name=name, expr=f"CASE WHEN {cond} THEN {base.get('expr', '1')} END")
+        out["description"] = f"{inp.name} rows (with their filters), as conversion events of {kpi.name}."
+        self.measures.setdefault(sm.name, []).append(out)
+        return {"name": name}
+
     def _metric_input(self, kpi: Kpi, inp: MetricInput) -> dict[str, Any] | str:
-        out: dict[str, Any] = {"name": inp.name}
+        out: dict[str, Any] = {"name": self.metric_name(inp.name)}
         if inp.filter:
             out["filter"] = self.filter_sql(kpi, inp.filter, self.leaf_models(self.catalog.get(inp.name)))
         if inp.alias:
-            out["alias"] = inp.alias
+            out["alias"] = self.metric_name(inp.alias)
         if inp.offset_window:
             out["offset_window"] = inp.offset_window
         return out
 
+    def _additive(self, kpi: Kpi) -> bool:
+        if kpi.type != "simple":
+            return False
+        agg = kpi.agg or "count"
+        if kpi.measure:
+            sm = self.catalog.semantic_model(kpi.semantic_model or "")
+            agg = next((m.agg for m in sm.measures if m.name == kpi.measure), agg)
+        return agg in ADDITIVE
+
     def metric(self, kpi: Kpi) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": kpi.name, "label": kpi.label}
+        out: dict[str, Any] = {"name": self.metric_name(kpi.name), "label": kpi.label}
         if kpi.description:
             out["description"] = " ".join(kpi.description.split())
-        meta: dict[str, Any] = {}
+        meta: dict[str, Any] = {"name": kpi.name} if out["name"] != kpi.name else {}
         kind = kpi.type
         if kind in ("simple", "percentile", "snapshot"):
             out["type"] = "simple"
-            out["type_params"] = {"measure": self.measure_of[kpi.name][0]}
+            measure = self.measure_of[kpi.name][0]
+            # revalign counts a missing period of an additive input of a ratio or derived KPI as 0; MetricFlow
+            # does the same with fill_nulls_with (a metric queried alone still has no row for an empty period)
+            out["type_params"] = {
+                "measure": {"name": measure, "fill_nulls_with": 0} if self._additive(kpi) else measure
+            }
             if kind != "simple":
                 meta["type"] = kind
             if kind == "snapshot":
@@ -521,7 +646,7 @@ class _Exporter:
         elif kind == "derived":
             out["type"] = "derived"
             out["type_params"] = {
-                "expr": self.sql(kpi.expr or "", exp.column),
+                "expr": self.sql(kpi.expr or "", lambda n: exp.column(self.metric_name(n))),
                 "metrics": [self._metric_input(kpi, i) for i in kpi.input_metrics],
             }
         elif kind == "cumulative":
@@ -534,11 +659,14 @@ class _Exporter:
             if kpi.grain_to_date:
                 params["grain_to_date"] = kpi.grain_to_date
             params["period_agg"] = _period_agg(kpi)
+            # MetricFlow drops a cumulative metric's measure-input filter but applies the metric's own filter
+            src, texts = self._input_filters(kpi, kpi.input_metric, [kpi.filter])
             out["type"] = "cumulative"
-            out["type_params"] = {
-                "measure": self._measure_input(kpi, kpi.input_metric),
-                "cumulative_type_params": params,
-            }
+            measure_input = {"name": self.measure_of[src.name][0], "fill_nulls_with": 0}  # running totals add up
+            out["type_params"] = {"measure": measure_input, "cumulative_type_params": params}
+            where = self._filters_sql(kpi, texts, self.leaf_models(src))
+            if where:
+                out["filter"] = where
             meta["input_metric"] = kpi.input_metric.name
         elif kind == "conversion":
             if kpi.base_metric is None or kpi.conversion_metric is None or not kpi.entity:
@@ -548,8 +676,8 @@ class _Exporter:
             conv: dict[str, Any] = {
                 "entity": kpi.entity,
                 "calculation": kpi.calculation,
-                "base_measure": self._measure_input(kpi, kpi.base_metric, [kpi.filter]),
-                "conversion_measure": self._measure_input(kpi, kpi.conversion_metric),
+                "base_measure": self._base_measure(kpi, kpi.base_metric, [kpi.filter]),
+                "conversion_measure": self._conversion_measure(kpi, kpi.conversion_metric),
             }
             if kpi.window:
                 conv["window"] = kpi.window
@@ -561,7 +689,7 @@ class _Exporter:
             meta["conversion_metric"] = kpi.conversion_metric.name
         else:
             raise MetricFlowExportError(f"KPI {kpi.name!r} ({kpi.ctx}): type {kind!r} has no MetricFlow mapping")
-        if kpi.filter and kind not in ("conversion",):
+        if kpi.filter and kind not in ("conversion", "cumulative"):
             out["filter"] = self.filter_sql(kpi, kpi.filter, self.leaf_models(kpi))
         meta.update(_governance(kpi))
         out["config"] = {"meta": {"revalign": meta}}
@@ -605,19 +733,30 @@ class _Exporter:
         for base_name, daily in self.snapshot_models.items():
             sm = self.catalog.semantic_model(base_name)
             vf, vt = sm.validity["valid_from"], sm.validity.get("valid_to")  # type: ignore[index]
+            src = self.dbt_model(sm)
             cond = f"spine.date_day >= cast(t.{vf} as date)"
             if vt:
                 cond += f"\n  and (t.{vt} is null or spine.date_day < cast(t.{vt} as date))"
+                last = (
+                    f"case when count(*) > count(t.{vt})\n"
+                    f"      then greatest(max(cast(t.{vf} as date)), coalesce(max(cast(t.{vt} as date)), "
+                    f"max(cast(t.{vf} as date))), current_date)\n"
+                    f"      else greatest(max(cast(t.{vf} as date)), max(cast(t.{vt} as date))) end"
+                )
+            else:
+                last = f"greatest(max(cast(t.{vf} as date)), current_date)"
             out[daily.name] = (
-                f"-- Generated by revalign: one row per day each `{self.dbt_model(sm)}` row is valid, for snapshot "
-                "KPIs.\n"
+                f"-- Generated by revalign: one row per day each `{src}` row is valid, for snapshot KPIs.\n"
                 f"-- {SNAPSHOT_DAY_END}: valid at the end of that day; {SNAPSHOT_DAY_START}: valid at its start "
                 "(the end of the day before).\n"
+                "-- Days run to the last validity date, or to today while rows are still open, as in revalign.\n"
+                f"with bounds as (\n  select {last} as last_day\n  from {{{{ ref('{src}') }}}} as t\n)\n"
                 "select\n  t.*,\n"
                 f"  spine.date_day as {SNAPSHOT_DAY_END},\n"
                 f"  cast({{{{ dbt.dateadd('day', 1, 'spine.date_day') }}}} as date) as {SNAPSHOT_DAY_START}\n"
-                f"from {{{{ ref('{self.dbt_model(sm)}') }}}} as t\n"
+                f"from {{{{ ref('{src}') }}}} as t\n"
                 f"join {{{{ ref('{TIME_SPINE}') }}}} as spine\n  on {cond}\n"
+                "cross join bounds\nwhere spine.date_day < bounds.last_day\n"
             )
         return out
 
