@@ -603,3 +603,79 @@ def test_filter_references_exist_in_the_manifest(manifest) -> None:  # type: ign
                 assert any(links[-1] in primary[m.name] for m in owners), f"{name} in {text}"
             checked += 1
     assert checked > 40
+
+
+# -- end to end: dbt parses and runs the export, MetricFlow answers, and agrees with revalign ---------------------
+
+
+@pytest.mark.slow
+def test_metricflow_answers_what_revalign_answers(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """dbt Core 1.11 + dbt-duckdb + dbt-metricflow cannot share this environment (they need another DuckDB), so
+    they live in a separate virtualenv named by ``REVALIGN_DBT_VENV`` (``python -m venv V && V/bin/pip install
+    "dbt-core>=1.11,<1.12" dbt-duckdb==1.11.1 dbt-metricflow==0.15.0``). The exported project is parsed and run
+    by dbt on the simulator's data (scale s) and queried by month with ``mf query``; every value must equal
+    revalign's on the periods both report (docs/metricflow.md lists where MetricFlow reports more periods)."""
+    import os
+    import subprocess
+
+    venv = os.environ.get("REVALIGN_DBT_VENV")
+    if not venv or not (Path(venv) / "bin" / "mf").exists():
+        pytest.skip("set REVALIGN_DBT_VENV to a virtualenv with dbt-core 1.11, dbt-duckdb and dbt-metricflow")
+    sim_project = request.getfixturevalue("sim_project")  # the simulator's company, only when dbt is there
+    from revalign.kpis import evaluate
+    from revalign.kpis.export import _Exporter
+
+    project_dir, data = tmp_path / "dbt", tmp_path / "data"
+    (project_dir / "models" / "canonical").mkdir(parents=True)
+    data.mkdir()
+    import pyarrow.parquet as pq
+
+    for name in sim_project.engine.list_tables():
+        pq.write_table(sim_project.engine.to_pyarrow(sim_project.engine.table(name)), data / f"{name}.parquet")
+        (project_dir / "models" / "canonical" / f"{name}.sql").write_text(
+            f"select * from read_parquet('{data / name}.parquet')\n"
+        )
+    (project_dir / "dbt_project.yml").write_text(
+        "name: revalign_e2e\nversion: '1.0.0'\nconfig-version: 2\nprofile: revalign_e2e\n"
+        "models:\n  revalign_e2e:\n    +materialized: table\n"
+    )
+    (project_dir / "profiles.yml").write_text(
+        "revalign_e2e:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n"
+        f"      path: {tmp_path / 'e2e.duckdb'}\n"
+    )
+    export_metricflow(default_catalog(), project_dir / "models" / "semantic", dialect="duckdb")
+    env = {**os.environ, "DBT_PROFILES_DIR": str(project_dir)}
+
+    def run(*args: str) -> None:
+        done = subprocess.run(args, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    run(f"{venv}/bin/dbt", "parse", "--no-partial-parse")
+    run(f"{venv}/bin/dbt", "run")
+    # one KPI per kind; not the 1-2 day SLA conversions: MetricFlow compares conversion times by day
+    names = [
+        "new_revenue",
+        "win_rate",
+        "mql_to_sql_rate",
+        "onboarding_rate",
+        "mrr",
+        "net_revenue_retention",
+        "new_revenue_ytd",
+        "mqls_trailing_90d",
+        "speed_to_lead_hours",
+        "ltv_to_cac",
+        "references",
+    ]
+    names = [n for n in names if n in default_catalog().kpis]
+    ours = evaluate(sim_project, names, grain="month", definitions="current", catalog=default_catalog())
+    for name in names:
+        metric = _Exporter.metric_name(name)
+        out = tmp_path / f"{metric}.csv"
+        run(f"{venv}/bin/mf", "query", "--metrics", metric, "--group-by", "metric_time__month", "--csv", str(out))
+        theirs = pd.read_csv(out, parse_dates=["metric_time__month"]).dropna(subset=[metric])
+        theirs = dict(zip(theirs["metric_time__month"].dt.date, theirs[metric], strict=True))
+        mine = ours[ours.kpi == name]
+        assert len(mine) > 0, name
+        for period, value in zip(mine["period_start"], mine["value"], strict=True):
+            assert period in theirs, f"{name}: MetricFlow has no value for {period}"
+            assert theirs[period] == pytest.approx(value, rel=1e-9), f"{name} {period}"
