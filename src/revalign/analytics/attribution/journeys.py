@@ -7,7 +7,8 @@ deal cannot credit the webinar its buyer attended after signing. Entities that n
 paths that did not convert as much as those that did.
 
 Everything here is an Ibis expression run on the engine; only :func:`path_counts` (one row per distinct path)
-is small enough to bring into pandas/numpy. The path string is built portably (Spark has no ordered
+and :func:`transition_counts` (one row per observed Markov transition) are small enough to bring into
+pandas/numpy. The path string is built portably (Spark has no ordered
 ``string_agg``): each touch becomes ``"<zero-padded position>|<channel>"``, the journey collects them into an
 array, sorts it, strips the prefix and joins with ``" > "`` — the format ChannelAttribution also reads.
 """

@@ -20,6 +20,8 @@ with :meth:`MarkovAttribution.fit_transitions`, the transition counts themselves
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -64,6 +66,7 @@ def _validated(paths: pd.DataFrame) -> pd.DataFrame:
     return out if keep.all() else out[keep].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
 class Chain:
     """Weighted transition counts of a Markov chain, before normalisation — what both fits reduce to.
 
@@ -72,10 +75,15 @@ class Chain:
     ``value`` sums the value of the conversions that ended there.
     """
 
-    def __init__(self, *, channels, labels, member, src, dst, weight, conv, null, value) -> None:
-        self.channels, self.labels, self.member = channels, labels, member
-        self.src, self.dst, self.weight = src, dst, weight
-        self.conv, self.null, self.value = conv, null, value
+    channels: list[str]
+    labels: list[str]
+    member: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    conv: np.ndarray
+    null: np.ndarray
+    value: np.ndarray
 
 
 def _step_weights_bincount(gram: np.ndarray, lengths: np.ndarray, weight: np.ndarray, size: int) -> np.ndarray:
