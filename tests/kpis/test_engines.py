@@ -11,17 +11,6 @@ from revalign.project import Project
 from tests.kpis.fixtures.tables import load_fixture
 
 NAMES = sorted(default_catalog().kpis)
-# Spark plans each KPI query in seconds even on tiny data, so on Spark the test keeps one KPI per compiler path
-# (exact median, entity conversion, snapshot + MRR-movement view + derived, ratio, derived of ratios, percentile
-# over a 1:1 view join); DuckDB and PostgreSQL run the whole catalog.
-SPARK_NAMES = [
-    "sales_cycle_days_median",
-    "mql_to_sql_rate",
-    "net_revenue_retention",
-    "win_rate",
-    "pipeline_velocity",
-    "speed_to_lead_hours",
-]
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +30,7 @@ def test_whole_catalog_same_on_every_engine(
     engine: Engine, duckdb_values: pd.DataFrame, tmp_path: pytest.TempPathFactory
 ) -> None:
     load_fixture(engine)
-    names = SPARK_NAMES if engine.name == "spark" else NAMES
-    got = evaluate(Project(tmp_path, engine=engine), names, grain="month", by=("segment",), skip_unreachable=True)
-    duckdb_values = duckdb_values[duckdb_values.kpi.isin(names)]
+    got = evaluate(Project(tmp_path, engine=engine), NAMES, grain="month", by=("segment",), skip_unreachable=True)
     assert set(got.kpi) == set(duckdb_values.kpi)
     pd.testing.assert_frame_equal(
         got.sort_values(["kpi", "period_start", "segment"]).reset_index(drop=True),

@@ -20,10 +20,12 @@ MAX_BRANCHES = 120
 """KPIs per query: the whole default catalog fits in one; more are split so no plan grows without bound."""
 
 
-def chunks(names: Sequence[str], size: int = MAX_BRANCHES) -> Iterator[list[str]]:
-    """``names`` in consecutive groups of at most ``size`` (order kept, so batches are deterministic)."""
-    for i in range(0, len(names), max(1, size)):
-        yield list(names[i : i + max(1, size)])
+def chunks(names: Sequence[str], size: int | None = None) -> Iterator[list[str]]:
+    """``names`` in consecutive groups of at most ``size`` (default :data:`MAX_BRANCHES`; order kept, so batches
+    are deterministic)."""
+    step = max(1, size or MAX_BRANCHES)
+    for i in range(0, len(names), step):
+        yield list(names[i : i + step])
 
 
 def stacked(exprs: Mapping[str, ir.Table]) -> ir.Table:

@@ -17,6 +17,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -45,6 +46,17 @@ class Request:
     end: dt.date | None = None
     fiscal_year_start_month: int = 1
     definitions: str = "historical"  # or "current": show past periods under today's definition
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A simple KPI whose aggregate is computed later, together with the other simple KPIs of its model."""
+
+    kpi: Kpi
+    agg: str
+    expr: str | None
+    extra: str | None
+    placeholder: ir.Table
 
 
 @dataclass
@@ -78,9 +90,14 @@ def _add(value: ir.Value, n: int, unit: str) -> ir.Value:
 class Compiler:
     """Turns catalog KPIs into Ibis tables over a table provider (a project's tables, or as-of views)."""
 
-    def __init__(self, catalog: Catalog, tables: TableProvider) -> None:
+    def __init__(self, catalog: Catalog, tables: TableProvider, *, share_aggregates: bool = False) -> None:
+        """``share_aggregates``: compile simple KPIs as placeholders that :meth:`bind` fills from one aggregate
+        per semantic model, time dimension and request (for evaluating many KPIs in one query)."""
         self.catalog = catalog
         self._tables = tables
+        self.share_aggregates = share_aggregates
+        self._deferred: dict[tuple[str, str, Request], list[_Deferred]] = {}
+        self._bound: dict[Any, Any] = {}
         self._cache: dict[str, ir.Table] = {}
         # compiled KPIs by (definition, request, extra filter): derived KPIs share their inputs' expressions, so
         # an input used by many KPIs is built once per compiler (and Ibis sees one node, not many equal copies)
@@ -343,45 +360,123 @@ class Compiler:
             t = t.filter(t.period_start < req.end)
         return t, ["period_start", *req.by]
 
-    def _simple(self, kpi: Kpi, req: Request, extra: str | None) -> ir.Table:
-        sm = self.model(kpi.semantic_model or "")
-        agg, expr_text = kpi.agg, kpi.expr
+    def _measure(self, kpi: Kpi, sm: SemanticModel) -> tuple[str, str | None]:
+        """The aggregation and the expression a simple KPI aggregates (its own, or its measure's)."""
         if kpi.measure:
             m = next((x for x in sm.measures if x.name == kpi.measure), None)
             if m is None:
                 raise UnknownNameError(f"measure of {sm.name!r}", kpi.measure, [x.name for x in sm.measures])
-            agg, expr_text = m.agg, m.expr or m.name
+            return m.agg or "count", m.expr or m.name
+        return kpi.agg or "count", kpi.expr
+
+    def _simple(self, kpi: Kpi, req: Request, extra: str | None) -> ir.Table:
+        sm = self.model(kpi.semantic_model or "")
+        agg, expr_text = self._measure(kpi, sm)
+        if self.share_aggregates:
+            return self._defer(kpi, sm, agg, expr_text, req, extra)
         fr, time_name = self._rows(kpi, req, extra, filters.references(expr_text) if expr_text else ())
         t = fr.table
         if expr_text:
             t = t.mutate(__v=filters.to_ibis(expr_text, self._resolver(fr, t)))
         t, keys = self._group(t, fr, fr.columns[time_name], req)
-        value = self._aggregate(kpi, agg or "count", t, "__v" if expr_text else None)
+        value = self._aggregate(kpi, agg, t, "__v" if expr_text else None)
         return t.group_by(keys).aggregate(value=value.cast("float64"))
 
+    # -- shared aggregates ----------------------------------------------------------------------------------
+    def _defer(
+        self, kpi: Kpi, sm: SemanticModel, agg: str, expr: str | None, req: Request, extra: str | None
+    ) -> ir.Table:
+        """A placeholder with the KPI's schema, filled in by :meth:`bind` (checked names fail now, not later)."""
+        time_name = self._time_dim(kpi, sm)
+        needed = [time_name, *req.by, *(filters.references(expr) if expr else [])]
+        for text in self._filters(kpi, req, extra):
+            needed += filters.references(text)
+        self.frame(sm, needed)  # unknown dimensions and columns raise here, as without sharing
+        members = self._deferred.setdefault((sm.name, time_name, req), [])
+        count = sum(len(m) for m in self._deferred.values())
+        schema = ibis.schema({"period_start": "date", **dict.fromkeys(req.by, "string"), "value": "float64"})
+        placeholder = ibis.table(schema, name=f"__deferred_{count}")
+        members.append(_Deferred(kpi, agg, expr, extra, placeholder))
+        return placeholder
+
+    def bind(self, expr: ir.Table) -> ir.Table:
+        """``expr`` with every deferred simple KPI replaced by its column of a shared aggregate.
+
+        The simple KPIs of one semantic model, time dimension and request become one grouped aggregate over the
+        model's rows (joined once to every dimension any of them needs), each KPI a conditional aggregate over
+        the rows its own filters keep (``agg(...) FILTER (WHERE …)``) plus a count of those rows: a group where
+        the count is zero is a period the KPI has no rows in, and it is left out as the KPI alone would leave it
+        out. The values are the ones each KPI gives on its own; the engine scans and groups each model once.
+        """
+        for key, members in self._deferred.items():
+            if members and members[-1].placeholder.op() not in self._bound:
+                self._bound.update(self._shared_aggregate(*key, members))
+        if not self._bound:
+            return expr
+        return expr.op().replace(self._bound).to_expr()
+
+    def _shared_aggregate(self, sm_name: str, time_name: str, req: Request, members: list[_Deferred]) -> dict[Any, Any]:
+        sm = self.model(sm_name)
+        needed = [time_name, *req.by]
+        for text in req.where:
+            needed += filters.references(text)
+        for m in members:
+            needed += filters.references(m.expr) if m.expr else []
+            for text in (m.kpi.filter, m.extra):
+                needed += filters.references(text) if text else []
+        fr = self.frame(sm, needed)
+        t = fr.table
+        for text in req.where:
+            t = t.filter(filters.to_ibis(text, self._resolver(fr)))
+        t = t.filter(t[fr.columns[time_name]].notnull())
+        cols: dict[str, ir.Value] = {}
+        for i, m in enumerate(members):
+            conds = [filters.to_ibis(c, self._resolver(fr, t)) for c in (m.kpi.filter, m.extra) if c]
+            if conds:
+                cols[f"__w{i}"] = ibis.and_(*conds)
+            if m.expr:
+                cols[f"__v{i}"] = filters.to_ibis(m.expr, self._resolver(fr, t))
+        t = t.mutate(**cols) if cols else t
+        t, keys = self._group(t, fr, fr.columns[time_name], req)
+        aggs: dict[str, ir.Scalar] = {}
+        for i, m in enumerate(members):
+            where = t[f"__w{i}"] if f"__w{i}" in t.columns else None
+            aggs[f"__n{i}"] = t.count(where=where)
+            value = self._aggregate(m.kpi, m.agg, t, f"__v{i}" if m.expr else None, where=where)
+            aggs[f"__a{i}"] = value.cast("float64")
+        wide = t.group_by(keys).aggregate(**aggs)
+        out = {}
+        for i, m in enumerate(members):
+            rows = wide.filter(wide[f"__n{i}"] > 0)
+            real = rows.select(
+                rows.period_start.cast("date").name("period_start"), *req.by, value=rows[f"__a{i}"].cast("float64")
+            )
+            out[m.placeholder.op()] = real.op()
+        return out
+
     @staticmethod
-    def _aggregate(kpi: Kpi, agg: str, t: ir.Table, col: str | None) -> ir.Scalar:
+    def _aggregate(kpi: Kpi, agg: str, t: ir.Table, col: str | None, where: ir.BooleanValue | None = None) -> ir.Scalar:
         v = t[col] if col else None
         if agg == "count":
-            return v.count() if v is not None else t.count()
+            return v.count(where=where) if v is not None else t.count(where=where)
         if v is None:
             raise CatalogError(f"KPI {kpi.name!r}: agg {agg!r} needs an expr")
         if agg == "sum":
-            return v.sum()
+            return v.sum(where=where)
         if agg == "sum_boolean":
-            return ibis.ifelse(v, 1, 0).sum()  # Postgres cannot cast boolean to bigint
+            return ibis.ifelse(v, 1, 0).sum(where=where)  # Postgres cannot cast boolean to bigint
         if agg == "count_distinct":
-            return v.nunique()
+            return v.nunique(where=where)
         if agg == "avg":
-            return v.mean()
+            return v.mean(where=where)
         if agg == "min":
-            return v.min()
+            return v.min(where=where)
         if agg == "max":
-            return v.max()
-        if agg == "median":
-            return v.median()
-        if agg == "percentile":
-            p = kpi.percentile if kpi.percentile is not None else 0.5
+            return v.max(where=where)
+        if agg in ("median", "percentile"):
+            if where is not None:  # Ibis's Spark compiler would apply the filter to the percentage too
+                v = ibis.ifelse(where, v, ibis.null(v.type()))
+            p = kpi.percentile if agg == "percentile" and kpi.percentile is not None else 0.5
             return v.median() if p == 0.5 else v.quantile(p)
         raise CatalogError(f"KPI {kpi.name!r}: unknown agg {agg!r}")
 
@@ -408,14 +503,25 @@ class Compiler:
     def _combine(
         self, kpi: Kpi, req: Request, inputs: dict[str, MetricInput], expr: str, extra: str | None
     ) -> ir.Table:
-        """Join input KPIs on (period, dims) and evaluate ``expr`` over their values."""
+        """Line up input KPIs on (period, dims) and evaluate ``expr`` over their values.
+
+        The inputs are stacked and pivoted with one conditional aggregate per input (each input has at most one
+        row per key, so ``max`` picks it; an absent input is NULL), which is what a union of the inputs' keys
+        left-joined to each input gives, in one aggregation instead of a distinct union and a join per input:
+        fewer shuffles on Spark and a smaller expression for Ibis to compile.
+        """
         keys = ["period_start", *req.by]
         frames = {alias: self._input(inp, req, extra) for alias, inp in inputs.items()}
-        spine = ibis.union(*[f.select(keys) for f in frames.values()], distinct=True)
-        out = spine
-        for i, (alias, f) in enumerate(frames.items()):
-            g = f.rename({f"__k{i}_{k}": k for k in keys}).rename({f"__in_{alias}": "value"})
-            out = out.left_join(g, [out[k] == g[f"__k{i}_{k}"] for k in keys]).drop(*[f"__k{i}_{k}" for k in keys])
+        stacked = ibis.union(
+            *[
+                f.select(*keys, __alias=ibis.literal(alias, type="string"), __value=f.value)
+                for alias, f in frames.items()
+            ],
+            distinct=False,
+        )
+        out = stacked.group_by(keys).aggregate(
+            **{f"__in_{alias}": stacked["__value"].max(where=stacked["__alias"] == alias) for alias in inputs}
+        )
         fills = {}
         for alias, inp in inputs.items():
             col = out[f"__in_{alias}"]

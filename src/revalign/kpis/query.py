@@ -157,11 +157,11 @@ class KpiQuery:
             definitions=self.definitions_,
         )
 
-    def _compiler(self, bound: bool = True) -> Compiler:
+    def _compiler(self, bound: bool = True, share_aggregates: bool = False) -> Compiler:
         provider = _unbound if not bound else _bound_tables(self.project)
         if self.as_of_ is not None:
             provider = as_of_tables(provider, self.as_of_)
-        return Compiler(self.catalog, provider)
+        return Compiler(self.catalog, provider, share_aggregates=share_aggregates)
 
     def to_ibis(self, name: str | None = None, *, bound: bool = True) -> ir.Table:
         """The Ibis expression for one KPI (default: the first): period_start, <dims…>, value."""
@@ -234,11 +234,11 @@ class KpiQuery:
 
     def _run(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
         """Compute ``names`` with one compiler (shared inputs, one table listing) and one query per batch."""
-        compiler = self._compiler()
+        compiler = self._compiler(share_aggregates=True)
         exprs = {name: self._expr(compiler, name) for name in names}
         out: dict[str, pd.DataFrame] = {}
         for group in batch.chunks(list(exprs)):
-            frame = self.project.engine.execute(batch.stacked({n: exprs[n] for n in group}))
+            frame = self.project.engine.execute(compiler.bind(batch.stacked({n: exprs[n] for n in group})))
             for name, rows in batch.split(frame, group).items():
                 out[name] = self._finish(name, rows)
         return out

@@ -1,144 +1,121 @@
 -- win_rate (month)
-WITH "t3" AS (
-  SELECT
-    "t1"."period_start",
-    CAST(COUNT(*) AS DOUBLE PRECISION) AS "value"
-  FROM (
-    SELECT
-      "t0"."opportunity_id",
-      "t0"."account_id",
-      "t0"."lead_id",
-      "t0"."owner_id",
-      "t0"."created_at",
-      "t0"."close_date",
-      "t0"."closed_at",
-      "t0"."stage",
-      "t0"."is_closed",
-      "t0"."is_won",
-      "t0"."amount",
-      "t0"."deal_type",
-      "t0"."lead_source",
-      "t0"."segment",
-      "t0"."region",
-      "t0"."lost_reason",
-      "t0"."closed_at" AS "__c_closed_at",
-      "t0"."is_closed" AS "__c_is_closed",
-      "t0"."deal_type" AS "__c_deal_type",
-      MAKE_DATE(
-        CAST(EXTRACT(year FROM "t0"."closed_at") AS INT),
-        CAST(EXTRACT(month FROM "t0"."closed_at") AS INT),
-        CAST(1 AS INT)
-      ) AS "period_start"
-    FROM "opportunities" AS "t0"
-    WHERE
-      "t0"."is_closed"
-      AND "t0"."deal_type" = 'new_business'
-      AND "t0"."closed_at" IS NOT NULL
-  ) AS "t1"
-  GROUP BY
-    1
-), "t4" AS (
-  SELECT
-    "t2"."period_start",
-    CAST(COUNT(*) AS DOUBLE PRECISION) AS "value"
-  FROM (
-    SELECT
-      "t0"."opportunity_id",
-      "t0"."account_id",
-      "t0"."lead_id",
-      "t0"."owner_id",
-      "t0"."created_at",
-      "t0"."close_date",
-      "t0"."closed_at",
-      "t0"."stage",
-      "t0"."is_closed",
-      "t0"."is_won",
-      "t0"."amount",
-      "t0"."deal_type",
-      "t0"."lead_source",
-      "t0"."segment",
-      "t0"."region",
-      "t0"."lost_reason",
-      "t0"."closed_at" AS "__c_closed_at",
-      "t0"."is_won" AS "__c_is_won",
-      "t0"."deal_type" AS "__c_deal_type",
-      MAKE_DATE(
-        CAST(EXTRACT(year FROM "t0"."closed_at") AS INT),
-        CAST(EXTRACT(month FROM "t0"."closed_at") AS INT),
-        CAST(1 AS INT)
-      ) AS "period_start"
-    FROM "opportunities" AS "t0"
-    WHERE
-      "t0"."is_won"
-      AND "t0"."deal_type" = 'new_business'
-      AND "t0"."closed_at" IS NOT NULL
-  ) AS "t2"
-  GROUP BY
-    1
-)
 SELECT
   *
 FROM (
   SELECT
-    "t18"."period_start",
-    CAST(COALESCE("t18"."__in_num", 0) AS DOUBLE PRECISION) / NULLIF(COALESCE("t18"."__in_den", 0), 0) AS "value"
+    "t8"."period_start",
+    CAST(COALESCE("t8"."__in_num", 0) AS DOUBLE PRECISION) / NULLIF(COALESCE("t8"."__in_den", 0), 0) AS "value"
   FROM (
     SELECT
-      "t17"."period_start",
-      "t17"."__in_num",
-      "t11"."__k1_period_start",
-      "t11"."__in_den"
+      "t7"."period_start",
+      MAX("t7"."__value") FILTER(WHERE
+        "t7"."__alias" = 'num') AS "__in_num",
+      MAX("t7"."__value") FILTER(WHERE
+        "t7"."__alias" = 'den') AS "__in_den"
     FROM (
       SELECT
-        "t15"."period_start",
-        "t15"."__in_num"
+        *
       FROM (
         SELECT
-          "t14"."period_start",
-          "t13"."__k0_period_start",
-          "t13"."__in_num"
+          "t3"."period_start",
+          'num' AS "__alias",
+          "t3"."value" AS "__value"
         FROM (
           SELECT
-            *
+            "t1"."period_start",
+            CAST(COUNT(*) AS DOUBLE PRECISION) AS "value"
           FROM (
             SELECT
-              "t6"."period_start"
-            FROM "t4" AS "t6"
+              "t0"."opportunity_id",
+              "t0"."account_id",
+              "t0"."lead_id",
+              "t0"."owner_id",
+              "t0"."created_at",
+              "t0"."close_date",
+              "t0"."closed_at",
+              "t0"."stage",
+              "t0"."is_closed",
+              "t0"."is_won",
+              "t0"."amount",
+              "t0"."deal_type",
+              "t0"."lead_source",
+              "t0"."segment",
+              "t0"."region",
+              "t0"."lost_reason",
+              "t0"."closed_at" AS "__c_closed_at",
+              "t0"."is_won" AS "__c_is_won",
+              "t0"."deal_type" AS "__c_deal_type",
+              MAKE_DATE(
+                CAST(EXTRACT(year FROM "t0"."closed_at") AS INT),
+                CAST(EXTRACT(month FROM "t0"."closed_at") AS INT),
+                CAST(1 AS INT)
+              ) AS "period_start"
+            FROM "opportunities" AS "t0"
             WHERE
-              "t6"."value" IS NOT NULL
-          ) AS "t9"
-          UNION
-          SELECT
-            *
-          FROM (
-            SELECT
-              "t5"."period_start"
-            FROM "t3" AS "t5"
-            WHERE
-              "t5"."value" IS NOT NULL
-          ) AS "t8"
-        ) AS "t14"
-        LEFT OUTER JOIN (
-          SELECT
-            "t6"."period_start" AS "__k0_period_start",
-            "t6"."value" AS "__in_num"
-          FROM "t4" AS "t6"
-          WHERE
-            "t6"."value" IS NOT NULL
-        ) AS "t13"
-          ON "t14"."period_start" = "t13"."__k0_period_start"
-      ) AS "t15"
-    ) AS "t17"
-    LEFT OUTER JOIN (
+              "t0"."is_won"
+              AND "t0"."deal_type" = 'new_business'
+              AND "t0"."closed_at" IS NOT NULL
+          ) AS "t1"
+          GROUP BY
+            1
+        ) AS "t3"
+        WHERE
+          "t3"."value" IS NOT NULL
+      ) AS "t5"
+      UNION ALL
       SELECT
-        "t5"."period_start" AS "__k1_period_start",
-        "t5"."value" AS "__in_den"
-      FROM "t3" AS "t5"
-      WHERE
-        "t5"."value" IS NOT NULL
-    ) AS "t11"
-      ON "t17"."period_start" = "t11"."__k1_period_start"
-  ) AS "t18"
-) AS "t19"
+        *
+      FROM (
+        SELECT
+          "t4"."period_start",
+          'den' AS "__alias",
+          "t4"."value" AS "__value"
+        FROM (
+          SELECT
+            "t2"."period_start",
+            CAST(COUNT(*) AS DOUBLE PRECISION) AS "value"
+          FROM (
+            SELECT
+              "t0"."opportunity_id",
+              "t0"."account_id",
+              "t0"."lead_id",
+              "t0"."owner_id",
+              "t0"."created_at",
+              "t0"."close_date",
+              "t0"."closed_at",
+              "t0"."stage",
+              "t0"."is_closed",
+              "t0"."is_won",
+              "t0"."amount",
+              "t0"."deal_type",
+              "t0"."lead_source",
+              "t0"."segment",
+              "t0"."region",
+              "t0"."lost_reason",
+              "t0"."closed_at" AS "__c_closed_at",
+              "t0"."is_closed" AS "__c_is_closed",
+              "t0"."deal_type" AS "__c_deal_type",
+              MAKE_DATE(
+                CAST(EXTRACT(year FROM "t0"."closed_at") AS INT),
+                CAST(EXTRACT(month FROM "t0"."closed_at") AS INT),
+                CAST(1 AS INT)
+              ) AS "period_start"
+            FROM "opportunities" AS "t0"
+            WHERE
+              "t0"."is_closed"
+              AND "t0"."deal_type" = 'new_business'
+              AND "t0"."closed_at" IS NOT NULL
+          ) AS "t2"
+          GROUP BY
+            1
+        ) AS "t4"
+        WHERE
+          "t4"."value" IS NOT NULL
+      ) AS "t6"
+    ) AS "t7"
+    GROUP BY
+      1
+  ) AS "t8"
+) AS "t9"
 WHERE
-  "t19"."value" IS NOT NULL
+  "t9"."value" IS NOT NULL
