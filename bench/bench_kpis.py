@@ -190,7 +190,7 @@ def main(scale: str = "l", runs: int = 3) -> str:
     n = len(__import__("revalign.kpis", fromlist=["x"]).default_catalog().kpis)
     return f"""
 {n} KPIs at month grain on DuckDB; each KPI request is compiled with shared inputs and aggregates and run as one
-query per batch (see docs/kpis.md, Evaluation).
+query per batch (src/revalign/kpis/batch.py).
 
 | run | median s | peak MiB | rows | vs its pandas baseline |
 | --- | ---: | ---: | ---: | ---: |
