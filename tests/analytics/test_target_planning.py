@@ -62,6 +62,9 @@ def test_default_rules_and_parsing():
     assert default_rule(WIN, growth=0.15, points=0.03) == PlanRule("points", 0.03)
     assert default_rule(K("target_is_best", "percent"), 0.15, 0.03) == PlanRule("hold", 0.0)
     assert default_rule(CAC, 0.15, 0.03) == PlanRule("growth", 0.15)
+    # a lower-is-better rate gets relative growth: 1.5 % churn ÷ 1.2 = 1.25 %, where −2 points would plan 0 %
+    assert default_rule(REJECT, 0.2, 0.02) == PlanRule("growth", 0.2)
+    assert apply_rule(0.015, REJECT, default_rule(REJECT, 0.2, 0.02)) == 0.0125
     assert parse_rule("0.2") == parse_rule("20%") == parse_rule("growth:0.2") == PlanRule("growth", 0.2)
     assert parse_rule("points:0.03") == PlanRule("points", 0.03)
     assert parse_rule("hold") == PlanRule("hold", 0.0)

@@ -18,7 +18,9 @@ phased over the periods (and slices) like last year.
 
 **Defaults.** Percent KPIs (fractions 0..1: win rate, conversion and SLA rates) get a *point* uplift (``points``,
 default 2 points: 25 % → 27 %), because "+10 %" of a rate is ambiguous and compounds oddly; percent KPIs that are
-best on target are held. Every other KPI (counts, currency, ratios, days, hours) gets *relative* growth
+best on target are held. Lower-is-better percents (churn, cost shares) get relative growth instead: two points off
+a 1.5 % churn rate would plan for zero churn, a target nobody can own.
+Every other KPI (counts, currency, ratios, days, hours) gets *relative* growth
 (``growth``, default 10 %). Lower-is-better KPIs divide by ``1 + g`` rather than multiply by ``1 − g``, so that
 holding last year's value scores the same attainment (``1 / (1 + g)``) whichever way the KPI points.
 Per-KPI ``overrides`` replace the rule (``new_revenue=0.25``, ``win_rate=points:0.03``, ``sales_headcount=hold``,
@@ -124,11 +126,14 @@ def parse_overrides(items: Iterable[str]) -> dict[str, PlanRule]:
 
 
 def default_rule(kpi: Any, growth: float = DEFAULT_GROWTH, points: float = DEFAULT_POINTS) -> PlanRule:
-    """Points for percent KPIs (hold when best on target), relative growth for everything else."""
+    """Points for higher-is-better percent KPIs (hold when best on target), relative growth for everything else
+    (a lower-is-better rate near zero would otherwise be planned at zero)."""
     if getattr(kpi, "unit", None) == "percent":
-        if getattr(kpi, "direction", None) == "target_is_best":
+        direction = getattr(kpi, "direction", None)
+        if direction == "target_is_best":
             return PlanRule("hold", 0.0)
-        return PlanRule("points", points)
+        if direction != "lower_is_better":
+            return PlanRule("points", points)
     return PlanRule("growth", growth)
 
 
