@@ -803,11 +803,10 @@ def _governance(kpi: Kpi) -> dict[str, Any]:
 def _period_agg(kpi: Kpi) -> str:
     """How revalign turns the running total into one value per period, said explicitly for MetricFlow.
 
-    A spec with ``period_agg`` (MetricFlow's key, default ``first``) is evaluated as written; a spec without the
-    key reports the running total at the end of each period, which is MetricFlow's ``last``.
+    ``Kpi.cumulative_period_agg`` is what revalign evaluates: ``period_agg`` as written, or ``first`` (MetricFlow's
+    default) when the key is absent. Writing it out keeps the export right if either default ever changes.
     """
-    evaluated = getattr(kpi, "cumulative_period_agg", None)
-    return str(evaluated) if evaluated else "last"
+    return str(kpi.cumulative_period_agg)
 
 
 def _time_spine_sql() -> str:
