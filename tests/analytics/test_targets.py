@@ -414,3 +414,25 @@ def test_rollup_warning_when_slices_do_not_add_up(tmp_path):
     ]
     assert "add up to 13, above the company target 10 at targets.yaml:10" in issues[0].message
     assert "add up to 900,000, below the company target 1,000,000 at targets.yaml:3" in issues[1].message
+
+
+def test_a_broken_target_row_is_named_on_the_scorecard_and_the_others_still_apply(tmp_path):
+    """One typo in targets.csv must not take every scorecard down: the good row is used, the bad one is named."""
+    from revalign.analytics.scorecard import project_scorecard
+    from tests.interfaces.server.conftest import OPPORTUNITIES, write_canonical
+
+    project = Project(tmp_path, engine="duckdb://:memory:")
+    write_canonical(project, "opportunities", OPPORTUNITIES.assign(deal_type="new_business"))
+    (tmp_path / "targets.csv").write_text(
+        "kpi,period,value\nopportunities_created,2025-Q1,4\nopportunities_created,2025-QX,9\n", encoding="utf-8"
+    )
+    with pytest.raises(TargetsError):
+        project_targets(project)  # strict callers (revalign targets check) still fail
+    card = project_scorecard(project, "sales", period="2025-Q1", grain="quarter", kpis=["opportunities_created"])
+    row = card.row("opportunities_created")
+    # fixture: all five opportunities are created in 2025-Q1 → actual 5 against the good row's target 4
+    assert (row.actual, row.target, row.status) == (5.0, 4.0, "green")
+    (notice,) = card.notices
+    assert "targets.csv row 2, column period" in notice and "2025-QX" in notice  # second data row
+    assert card.to_dict()["notices"] == [notice]
+    project.close()

@@ -160,6 +160,7 @@ def test_targets_check_reports_every_problem(tmp_path, capsys):
     assert main(["check", "--project", str(tmp_path), "--json"]) == 1  # a section of `revalign check` too
     (section,) = [s for s in json.loads(capsys.readouterr().out)["sections"] if s["name"] == "targets"]
     assert section["problems"] == 2 and section["rows"][0]["message"].startswith("unknown KPI 'win_rat'")
-    # the scorecard refuses to score against broken targets: a data error (exit 3) naming the file and row
-    assert main(["scorecard", "--project", str(tmp_path), "--period", "2025-Q1"]) == 3
-    assert "targets.csv row 1" in capsys.readouterr().err
+    # the scorecard still scores (a typo must not take every scorecard down) and names each ignored row
+    assert main(["scorecard", "--project", str(tmp_path), "--period", "2025-Q1"]) in (0, 1)  # 1: alignment findings
+    err = capsys.readouterr().err
+    assert "Target ignored until fixed" in err and "targets.csv row 1" in err and "targets.csv row 2" in err

@@ -33,13 +33,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from revalign.analytics.targets import TargetBook, project_targets, target_for
+from revalign.analytics.targets import TargetBook, check_project_targets, target_for
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 
 if TYPE_CHECKING:
@@ -209,6 +209,8 @@ class Scorecard:
     rows: tuple[ScorecardRow, ...]
     by: tuple[str, ...] = ()
     rule: StatusRule = field(default=DEFAULT_RULE)
+    notices: tuple[str, ...] = ()
+    """What the reader must know about the numbers, e.g. target rows that were ignored because they are broken."""
 
     def row(self, kpi: str, **dims: str) -> ScorecardRow:
         """The row of ``kpi`` (and slice ``dims``); KeyError naming the KPIs present otherwise."""
@@ -256,6 +258,7 @@ class Scorecard:
             "rule": asdict(self.rule),
             "department_status": self.department_status(),
             "rows": [_jsonable(r.to_dict()) for r in self.rows],
+            "notices": list(self.notices),
         }
 
 
@@ -399,7 +402,10 @@ def project_scorecard(
 ) -> Scorecard:
     """Evaluate the catalog's KPIs on ``project`` and build the scorecard for ``period``.
 
-    Without ``period``: the latest period in which the north star has a value.
+    Without ``period``: the latest period in which the north star has a value. A broken row in the project's
+    target files is left out and named in ``Scorecard.notices`` (file, row or line, rule): one typo in
+    ``targets.csv`` must not take every scorecard down. ``revalign targets check`` still fails on it, and
+    :func:`revalign.analytics.targets.project_targets` still raises for callers who want all or nothing.
     """
     from revalign.kpis import evaluate
 
@@ -411,9 +417,10 @@ def project_scorecard(
         period = latest_period(project, catalog.north_star, grain)
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
-    book = project_targets(project, catalog)
+    book, issues = check_project_targets(project, catalog)
+    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in issues if i.level == "error"]
     values = evaluate(project, list(chosen), grain=grain, by=by, start=start, end=current.end)
-    return build_scorecard(
+    card = build_scorecard(
         values,
         chosen,
         period=period,
@@ -426,6 +433,7 @@ def project_scorecard(
         rule=rule,
         targets=book,
     )
+    return replace(card, notices=(*card.notices, *ignored)) if ignored else card
 
 
 def project_catalog(project: Project) -> Any:

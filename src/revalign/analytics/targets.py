@@ -73,7 +73,7 @@ class TargetIssue:
     column: str | None = None
     kpi: str | None = None
     level: str = "error"
-    """``error`` (the target cannot be used: scorecards refuse the file) or ``warning`` (usable, but a plan
+    """``error`` (the target cannot be used: scorecards leave it out and name it) or ``warning`` (usable, but a plan
     problem a person should look at, such as slice targets that do not add up to the company target)."""
 
     @property

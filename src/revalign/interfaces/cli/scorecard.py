@@ -60,6 +60,8 @@ def scorecard(
         print_table(frame[[*card.by, *columns]], title=title)
         status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())
         console.print(f"Departments: {status}", highlight=False)
+        for notice in card.notices:
+            err_console.print(f"[yellow]{notice}[/]", highlight=False)
         if alignment.ok:
             console.print("[green]Aligned:[/] no department wins while the north star loses.")
         else:

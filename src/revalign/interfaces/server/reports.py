@@ -562,7 +562,7 @@ def scorecard(project: Project, department: str, filters: Filters) -> Report:
     title = "Joint scorecard" if department == "joint" else f"{department.replace('_', ' ').capitalize()} scorecard"
     report = Report(page="scorecards", title=title)
     frame = scorecard_frame(project, card, filters)
-    report.notices.extend(left_out_notice(card, left_out))
+    report.notices.extend([*left_out_notice(card, left_out), *getattr(card, "notices", ())])
     report.add("scorecard", f"{title}, {card.period}", frame)
     status = card.department_status()
     report.add(
@@ -606,7 +606,7 @@ def overview(project: Project, filters: Filters) -> Report:
     card, left_out = scorecard_object(project, "joint", filters)
     report = Report(page="overview", title="Overview")
     frame = scorecard_frame(project, card, filters)
-    report.notices.extend(left_out_notice(card, left_out))
+    report.notices.extend([*left_out_notice(card, left_out), *getattr(card, "notices", ())])
     star = card.north_star
     star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
