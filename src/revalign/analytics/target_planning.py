@@ -156,17 +156,17 @@ def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
         value = a * (1 + x)
     else:
         value = a + abs(a) * x
-    lo, hi = _range(kpi)
-    if lo is not None:
-        value = max(value, lo)
-    if hi is not None:
-        value = min(value, hi)
-    return _round(value, getattr(kpi, "unit", None))
+    return _clamped(value, kpi)
 
 
 def phase(total: float, base: float, base_year: float, kpi: Any) -> float:
     """One period's (or slice's) share of a yearly ``total``: ``total × base ÷ base_year``, clamped and rounded."""
     value = total * base / base_year
+    return _clamped(value, kpi)
+
+
+def _clamped(value: float, kpi: Any) -> float:
+    """``value`` clamped into the KPI's range and rounded for its unit: every planned target passes here."""
     lo, hi = _range(kpi)
     if lo is not None:
         value = max(value, lo)

@@ -61,18 +61,12 @@ class ResultCache:
         self.misses = 0
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return self._data[key].copy()
-        self.misses += 1
+        cached = self.get(key)
+        if cached is not None:
+            return cached
         frame = compute()
-        with self._lock:
-            self._data[key] = frame
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-        return frame.copy()
+        self.put(key, frame)
+        return frame
 
     def get(self, key: Hashable) -> pd.DataFrame | None:
         """A copy of the cached frame, or None (counted as a hit or a miss)."""

@@ -37,19 +37,19 @@ START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 _DENSE_LIMIT = 1500
 
 
-def _validated(paths: pd.DataFrame) -> pd.DataFrame:
-    if not isinstance(paths, pd.DataFrame):
-        raise DataError(f"paths must be a pandas DataFrame (path, conversions, nulls). Got {type(paths).__name__}.")
-    missing = [c for c in ("path", "conversions", "nulls") if c not in paths.columns]
-    if missing:
-        raise DataError(f"paths lacks column(s) {missing}", column=missing[0], rule="path table columns")
-    out = paths.reset_index(drop=True)
-    for col in ("conversions", "nulls", "value"):
-        if col not in out.columns:
+def _counts_checked(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` as float64, each finite and >= 0 (else a DataError naming the row); a missing ``value`` is 0.
+
+    Shared by the path table and the transition-count table: both are counts a model trusts blindly.
+    """
+    for col in columns:
+        if col not in frame.columns:
             if col == "value":
-                out = out.assign(value=0.0)
+                frame = frame.assign(value=0.0)
             continue
-        values = out[col] if out[col].dtype == "float64" else pd.to_numeric(out[col], errors="coerce").astype("float64")
+        values = frame[col]
+        if values.dtype != "float64":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
         arr = values.to_numpy()
         bad = np.flatnonzero(~(np.isfinite(arr) & (arr >= 0)))
         if len(bad):
@@ -58,10 +58,20 @@ def _validated(paths: pd.DataFrame) -> pd.DataFrame:
                 row=int(bad[0]) + 1,
                 column=col,
                 rule="non-negative number",
-                value=out[col].iloc[bad[0]],
+                value=frame[col].iloc[bad[0]],
             )
-        if values is not out[col]:
-            out[col] = values
+        if values is not frame[col]:
+            frame[col] = values
+    return frame
+
+
+def _validated(paths: pd.DataFrame) -> pd.DataFrame:
+    if not isinstance(paths, pd.DataFrame):
+        raise DataError(f"paths must be a pandas DataFrame (path, conversions, nulls). Got {type(paths).__name__}.")
+    missing = [c for c in ("path", "conversions", "nulls") if c not in paths.columns]
+    if missing:
+        raise DataError(f"paths lacks column(s) {missing}", column=missing[0], rule="path table columns")
+    out = _counts_checked(paths.reset_index(drop=True), ("conversions", "nulls", "value"))
     keep = out["path"].notna().to_numpy() & ((out["conversions"] + out["nulls"]).to_numpy() > 0)
     return out if keep.all() else out[keep].reset_index(drop=True)
 
@@ -216,22 +226,7 @@ def chain_from_transitions(counts: pd.DataFrame, order: int, state_sep: str = ",
         raise DataError(
             f"transition counts lack column(s) {missing}", column=missing[0], rule="from_state, to_state, count"
         )
-    frame = counts.reset_index(drop=True)
-    for col in ("count", "value"):
-        if col not in frame.columns:
-            frame = frame.assign(value=0.0)
-            continue
-        values = pd.to_numeric(frame[col], errors="coerce").astype("float64").to_numpy()
-        bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-        if len(bad):
-            raise DataError(
-                "counts must be finite and >= 0",
-                row=int(bad[0]) + 1,
-                column=col,
-                rule="non-negative number",
-                value=frame[col].iloc[bad[0]],
-            )
-        frame[col] = values
+    frame = _counts_checked(counts.reset_index(drop=True), ("count", "value"))
     for col in ("from_state", "to_state"):
         bad = np.flatnonzero(frame[col].isna().to_numpy())
         if len(bad):
