@@ -8,24 +8,18 @@ target under an off-target parent. ``--json`` prints ``{"scorecard": …, "align
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from revalign.errors import RevalignError
-from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_USAGE, app
+from revalign.interfaces.cli import EXIT_FINDINGS, app
 from revalign.interfaces.cli.render import console, err_console, print_json, print_table
+from revalign.interfaces.cli.usage import values_checked
 from revalign.project import open_project
 
 STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "bold red"}
 COLUMNS = ["label", "department", "owner", "actual", "target", "attainment", "status", "previous", "pct_change",
            "trend_direction"]  # fmt: skip
-
-
-def _usage(message: str) -> NoReturn:
-    """A bad option value: say why on stderr and exit with the documented usage code."""
-    err_console.print(f"[bold red]Usage error[/]: {message}", highlight=False)
-    raise typer.Exit(EXIT_USAGE)
 
 
 @app.command()
@@ -41,13 +35,10 @@ def scorecard(
     """Scorecard per department or joint: actual vs target, status, trend; flags misalignment (exit 1)."""
     proj = open_project(project)
     try:
-        card = proj.scorecard(department, period=period, grain=grain, by=tuple(by or ()), trend_periods=trend)
-        joint = card if department is None and not by else None
-        alignment = proj.alignment(period=card.period, grain=grain, department=department, card=joint)
-    except ValueError as exc:
-        if isinstance(exc, RevalignError):
-            raise
-        _usage(str(exc))
+        with values_checked():
+            card = proj.scorecard(department, period=period, grain=grain, by=tuple(by or ()), trend_periods=trend)
+            joint = card if department is None and not by else None
+            alignment = proj.alignment(period=card.period, grain=grain, department=department, card=joint)
     finally:
         proj.close()
     if as_json:

@@ -11,13 +11,14 @@ Numbers come from ``revalign.analytics.target_planning`` and ``revalign.analytic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_USAGE, app
-from revalign.interfaces.cli.render import console, emit, err_console, print_json, print_table
+from revalign.interfaces.cli import EXIT_FINDINGS, app
+from revalign.interfaces.cli.render import console, emit, print_json, print_table
+from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project
 
 targets_app = typer.Typer(
@@ -27,11 +28,6 @@ app.add_typer(targets_app, name="targets")
 
 ProjectOpt = Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def _usage(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Usage error[/]: {message}", highlight=False)
-    raise typer.Exit(EXIT_USAGE)
 
 
 @targets_app.command("plan")
@@ -63,26 +59,21 @@ def plan(
     path = out if out is not None else Path("targets.csv")
     path = path if path.is_absolute() else proj.folder / path
     if not dry_run and path.exists() and not force:
-        _usage(f"{path} exists; pass --force to overwrite it, --out for another file, or --dry-run to only print.")
+        usage_error(f"{path} exists; pass --force to overwrite it, --out for another file, or --dry-run to only print.")
     try:
-        rules = parse_overrides(override or ())
-        result = project_plan(
-            proj,
-            year,
-            grain=grain,
-            by=tuple(by or ()),
-            kpis=kpi,
-            department=department,
-            growth=growth,
-            points=points,
-            overrides=rules,
-        )
-    except ValueError as exc:
-        from revalign.errors import RevalignError
-
-        if isinstance(exc, RevalignError):
-            raise
-        _usage(str(exc))
+        with values_checked():
+            rules = parse_overrides(override or ())
+            result = project_plan(
+                proj,
+                year,
+                grain=grain,
+                by=tuple(by or ()),
+                kpis=kpi,
+                department=department,
+                growth=growth,
+                points=points,
+                overrides=rules,
+            )
     finally:
         proj.close()
     if not dry_run:
@@ -113,7 +104,7 @@ def list_(
     from revalign.analytics.targets import targets_in_force
 
     if source not in ("project", "catalog", "all"):
-        _usage(f"--source must be project, catalog or all; got {source!r}")
+        usage_error(f"--source must be project, catalog or all; got {source!r}")
     proj = open_project(project)
     try:
         frame = targets_in_force(proj, kpis=kpi)

@@ -8,14 +8,14 @@ with each driver's values and contribution, and the contribution table; ``--json
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.tree import Tree
 
-from revalign.errors import RevalignError
-from revalign.interfaces.cli import EXIT_USAGE, app
-from revalign.interfaces.cli.render import console, err_console, print_json, print_table
+from revalign.interfaces.cli import app
+from revalign.interfaces.cli.render import console, print_json, print_table
+from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project
 
 
@@ -30,12 +30,6 @@ def _num(value: Any, unit: str | None = None) -> str:
 
 def _pp(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1f} pp".replace("-", "−")
-
-
-def _usage(message: str) -> NoReturn:
-    """A bad option value: say why on stderr and exit with the documented usage code."""
-    err_console.print(f"[bold red]Usage error[/]: {message}", highlight=False)
-    raise typer.Exit(EXIT_USAGE)
 
 
 @app.command("tree")
@@ -63,13 +57,10 @@ def tree_command(
             print_table(rows, title="Driver trees")
         return
     if method not in ("shapley", "lmdi"):
-        _usage("--method must be shapley or lmdi")
+        usage_error("--method must be shapley or lmdi")
     try:
-        result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method, where=where)
-    except ValueError as exc:
-        if isinstance(exc, RevalignError):
-            raise
-        _usage(str(exc))
+        with values_checked():
+            result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method, where=where)
     finally:
         proj.close()
     if as_json:
