@@ -12,7 +12,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import ibis
@@ -59,14 +59,6 @@ class ResultCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-
-    def get_or_compute(self, key: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        cached = self.get(key)
-        if cached is not None:
-            return cached
-        frame = compute()
-        self.put(key, frame)
-        return frame
 
     def get(self, key: Hashable) -> pd.DataFrame | None:
         """A copy of the cached frame, or None (counted as a hit or a miss)."""
