@@ -22,6 +22,7 @@ test-fast:        ## DuckDB only
 lint:
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
+	$(PY) -m mypy
 
 fix:
 	$(PY) -m ruff check --fix src tests bench
