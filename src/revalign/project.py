@@ -18,7 +18,7 @@ from revalign.model.tables import CANONICAL_TABLES, canonical_table
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
 
 if TYPE_CHECKING:
-    from revalign.kpis.catalog import Catalog
+    from revalign.definitions.kpis.catalog import Catalog
     from revalign.kpis.query import KpiQuery
 
 

@@ -16,7 +16,7 @@ from revalign.analytics.decomposition import (
     lmdi_contributions,
     shapley_contributions,
 )
-from revalign.kpis.tree import DriverTree, default_trees, parse_formula
+from revalign.definitions.trees import DriverTree, default_trees, parse_formula
 
 TIGHT = {"rel_tol": 1e-12, "abs_tol": 1e-12}
 

@@ -7,8 +7,7 @@ import textwrap
 
 import pytest
 
-from revalign.errors import CatalogError, UnknownNameError
-from revalign.kpis.tree import (
+from revalign.definitions.trees import (
     FormulaError,
     default_trees,
     find_tree,
@@ -16,6 +15,7 @@ from revalign.kpis.tree import (
     parse_formula,
     parse_tree,
 )
+from revalign.errors import CatalogError, UnknownNameError
 
 
 def test_default_trees_have_the_documented_shape():

@@ -219,7 +219,7 @@ def test_a_yearly_total_is_phased_like_last_year():
 
 def test_plan_consistency_compares_implied_with_target_growth():
     from revalign.analytics.target_planning import plan_consistency
-    from revalign.kpis.tree import parse_formula
+    from revalign.definitions.trees import parse_formula
 
     tree = NS(formulas={"rev": parse_formula("leads * size")})
 

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from revalign.analytics.alignment import alignment_findings
 from revalign.analytics.decomposition import decompose
 from revalign.analytics.scorecard import build_scorecard
+from revalign.definitions.trees import DriverTree, parse_formula
 from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, app, main
-from revalign.kpis.tree import DriverTree, parse_formula
 from revalign.project import Project
 from tests.analytics.test_alignment import CATALOG, VALUES
 

@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from revalign.definitions.kpis.catalog import Catalog
 from revalign.engine import Engine, connect
 from revalign.kpis import evaluate, load_catalog
-from revalign.kpis.catalog import Catalog
 from revalign.model.tables import TABLES
 from revalign.project import Project
 

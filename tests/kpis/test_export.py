@@ -19,9 +19,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from revalign.definitions.kpis.spec import Kpi
 from revalign.kpis import default_catalog, load_catalog
 from revalign.kpis.export import MetricFlowExportError, export_metricflow, to_metricflow
-from revalign.kpis.spec import Kpi
 
 SHOP = """
 semantic_models:
@@ -339,8 +339,8 @@ def test_reserved_words_are_renamed_everywhere(tmp_path: Path) -> None:
 
 def test_measure_sql_computes_what_revalign_computes() -> None:
     """days_between and hours_between rendered for DuckDB, run on rows whose answer is known by hand."""
+    from revalign.definitions.kpis.spec import SemanticModel
     from revalign.kpis.export import _Exporter
-    from revalign.kpis.spec import SemanticModel
 
     sm = SemanticModel(name="x", table="x")
     ex = _Exporter(default_catalog(), "duckdb")
@@ -452,7 +452,7 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
 def test_generated_dbt_models_select_the_rows_revalign_uses() -> None:
     """The generated models, run on the tiny fixture: a model's ``where`` and revalign's views as SQL."""
     from revalign.engine import connect
-    from revalign.kpis.views import VIEWS
+    from revalign.model.views import VIEWS
     from tests.kpis.fixtures.tables import fixture_frames, load_fixture
 
     frames = fixture_frames("tiny")

@@ -116,7 +116,7 @@ def test_every_golden_file_belongs_to_a_case() -> None:
 
 
 def test_cases_cover_every_kpi_type(catalog) -> None:  # type: ignore[no-untyped-def]
-    from revalign.kpis.spec import KPI_TYPES
+    from revalign.definitions.kpis.spec import KPI_TYPES
 
     covered = {catalog.get(c.kpi).type for c in CASES}
     assert covered == set(KPI_TYPES), f"KPI types without a golden case: {set(KPI_TYPES) - covered}"

@@ -220,7 +220,7 @@ def project_alignment(
     """
     from revalign.analytics.decomposition import project_trees
     from revalign.analytics.scorecard import project_catalog, project_scorecard
-    from revalign.kpis.tree import find_tree
+    from revalign.definitions.trees import find_tree
 
     catalog = project_catalog(project)
     edges = list(catalog.tree_edges())

@@ -1,6 +1,6 @@
 """⑤ Variance decomposition: why the north star moved between two periods, driver by driver, exactly.
 
-A leader asks "revenue is down 12% — whose lever was it?". Given a :class:`~revalign.kpis.tree.DriverTree`
+A leader asks "revenue is down 12% — whose lever was it?". Given a :class:`~revalign.definitions.trees.DriverTree`
 and each KPI's value in two periods, :func:`decompose` splits the change of the root into one contribution per
 driver, recursively down the tree, such that
 
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from revalign.kpis.tree import DriverTree, Formula, find_tree
+from revalign.definitions.trees import DriverTree, Formula, find_tree
 
 if TYPE_CHECKING:
     from revalign.project import Project
@@ -60,7 +60,7 @@ def shapley_contributions(
 ) -> dict[str, float]:
     """Exact Shapley split of ``formula(after) − formula(before)`` over ``formula.inputs``.
 
-    >>> from revalign.kpis.tree import parse_formula
+    >>> from revalign.definitions.trees import parse_formula
     >>> shapley_contributions(parse_formula("a * b"), {"a": 2, "b": 10}, {"a": 3, "b": 12})
     {'a': 11.0, 'b': 5.0}
     """
@@ -360,7 +360,7 @@ def decompose(
 def project_trees(project: Project, *, catalog: Any = None) -> dict[str, DriverTree]:
     """The default trees plus the project's own (``<project>/trees/`` and ``trees/`` in each catalog folder),
     every name checked against the project's KPI catalog."""
-    from revalign.kpis.tree import load_trees
+    from revalign.definitions.trees import load_trees
 
     if catalog is None:
         from revalign.analytics.scorecard import project_catalog

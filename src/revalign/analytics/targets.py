@@ -420,7 +420,7 @@ def read_targets_yaml(
 
 
 def _read_yaml_into(checker: _Checker, path: Path, *, section: Any = None, display: str | None = None) -> None:
-    from revalign.kpis.loader import LineDict, read_yaml
+    from revalign.definitions.kpis.loader import LineDict, read_yaml
 
     file = display or path.name
     if section is None:
@@ -634,7 +634,7 @@ def read_targets(
         settings_file = (root / PROJECT_FILE) if root is not None else Path(PROJECT_FILE)
         section = inline
         if settings_file.exists():  # re-read with line numbers for the messages
-            from revalign.kpis.loader import read_yaml
+            from revalign.definitions.kpis.loader import read_yaml
 
             raw = read_yaml(settings_file) or {}
             section = raw.get("targets", inline) if isinstance(raw, dict) else inline

@@ -22,13 +22,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.kpis.spec import ADDITIVE_AGGS, Kpi, MetricInput, SemanticModel
 from revalign.errors import CatalogError, UnknownNameError
 from revalign.kpis import filters
-from revalign.kpis.catalog import Catalog
 from revalign.kpis.cumulative import cumulative_table
-from revalign.kpis.spec import ADDITIVE_AGGS, Kpi, MetricInput, SemanticModel
-from revalign.kpis.views import VIEWS
 from revalign.model import calendar
+from revalign.model.views import VIEWS
 
 NONE_LABEL = "(none)"
 TableProvider = Callable[[str], ir.Table]

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
+from revalign.definitions.kpis.spec import PERIOD_AGGS, Kpi
 from revalign.errors import CatalogError
-from revalign.kpis.spec import PERIOD_AGGS, Kpi
 from revalign.model import calendar
 
 if TYPE_CHECKING:

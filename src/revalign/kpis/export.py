@@ -43,11 +43,11 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
+from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.kpis.spec import Kpi, MetricInput, SemanticModel
 from revalign.errors import CatalogError
 from revalign.kpis import filters
-from revalign.kpis.catalog import Catalog
-from revalign.kpis.spec import Kpi, MetricInput, SemanticModel
-from revalign.kpis.views import VIEWS
+from revalign.model.views import VIEWS
 
 FORMATS = ("metricflow",)
 AGGS = {
@@ -515,7 +515,7 @@ class _Exporter:
             raise MetricFlowExportError(
                 f"KPI {kpi.name!r} ({kpi.ctx}): snapshot over semantic model {sm.name!r}, which has no validity"
             )
-        from revalign.kpis.spec import Dimension, Entity
+        from revalign.definitions.kpis.spec import Dimension, Entity
 
         daily = SemanticModel(
             name=f"{sm.name}_daily",

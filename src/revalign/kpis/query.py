@@ -21,11 +21,11 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from revalign.definitions.kpis.catalog import Catalog
 from revalign.errors import UnknownNameError
 from revalign.kpis import batch
 from revalign.kpis.asof import as_of_tables
 from revalign.kpis.cache import RESULTS, data_version, definition_hash
-from revalign.kpis.catalog import Catalog
 from revalign.kpis.compile import Compiler, Request
 from revalign.model import calendar
 from revalign.model.tables import TABLES
@@ -318,7 +318,7 @@ def kpi_rows(project: Project, name: str, catalog: Catalog | None = None) -> ir.
 
 def project_catalog(project: Project) -> Catalog:
     """The project's catalog: the default one plus the files and folders in ``settings.catalog``."""
-    from revalign.kpis.catalog import catalog_for
+    from revalign.definitions.kpis.catalog import catalog_for
 
     extra = [project.folder / p for p in getattr(project.settings, "catalog", [])]
     return catalog_for(extra)

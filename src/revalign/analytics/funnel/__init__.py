@@ -9,8 +9,8 @@ windows, one count per entity, recycled leads, re-opened deals) are documented o
 from __future__ import annotations
 
 from revalign.analytics.funnel.compute import FunnelResult, funnel, reach_times
-from revalign.analytics.funnel.loader import default_funnels, load_funnels, parse_funnels, resolve_funnel
-from revalign.analytics.funnel.spec import EventSelector, FunnelSpec, Step, parse_duration
+from revalign.definitions.funnels.loader import default_funnels, load_funnels, parse_funnels, resolve_funnel
+from revalign.definitions.funnels.spec import EventSelector, FunnelSpec, Step, parse_duration
 
 __all__ = [
     "EventSelector",

@@ -31,7 +31,7 @@ import pandas as pd
 
 from revalign.analytics.funnel.canonical import Canonical
 from revalign.analytics.funnel.entities import check_dimensions, dimensions, keyed
-from revalign.analytics.funnel.spec import GRAINS, FunnelSpec
+from revalign.definitions.funnels.spec import GRAINS, FunnelSpec
 from revalign.errors import ConfigError
 
 _TS = dt.Timestamp(nullable=True)
@@ -276,7 +276,7 @@ def funnel(
     entities that reached each step's previous step in that period and how many of them went on to the step.
     ``filters`` (and the spec's ``where``) keep entities whose dimension is one of the given values.
     """
-    from revalign.analytics.funnel.loader import resolve_funnel
+    from revalign.definitions.funnels.loader import resolve_funnel
 
     spec = resolve_funnel(spec_or_name, funnels)
     if mode not in ("cohort", "period"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from revalign.kpis.issues import Issue
-from revalign.kpis.rules import DEFAULT_RULES
+from revalign.definitions.kpis.issues import Issue
+from revalign.definitions.kpis.rules import DEFAULT_RULES
 
 if TYPE_CHECKING:
-    from revalign.kpis.catalog import Catalog
+    from revalign.definitions.kpis.catalog import Catalog
 
 
 def validate(catalog: Catalog, rules: tuple = DEFAULT_RULES) -> list[Issue]:

@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
 from revalign.errors import FileContext
-from revalign.kpis.issues import Issue, Level
-from revalign.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
 
-DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent / "default"
 DEPRECATED_KEYS = {"type_params": "2027-01-01"}
 """Legacy MetricFlow keys still accepted, with the date after which they become errors."""
 
@@ -194,7 +194,7 @@ def iter_yaml(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            # trees/ holds driver trees (revalign.kpis.tree reads them), not catalog definitions
+            # trees/ holds driver trees (revalign.definitions.trees reads them), not catalog definitions
             out.extend((f, p) for f in sorted(p.rglob("*.y*ml")) if "trees" not in f.relative_to(p).parts[:-1])
         elif p.exists():
             out.append((p, p.parent))

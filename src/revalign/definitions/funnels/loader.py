@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from revalign.analytics.funnel.spec import FunnelSpec
+from revalign.definitions.funnels.spec import FunnelSpec
 from revalign.errors import CatalogError, FileContext, UnknownNameError
 
 DEFAULT_FILE = "funnels.yaml"
@@ -80,8 +80,8 @@ def load_funnels(path: str | Path) -> dict[str, FunnelSpec]:
 
 
 def default_funnels() -> dict[str, FunnelSpec]:
-    """The funnels shipped with revalign (``analytics/funnel/funnels.yaml``)."""
-    text = resources.files("revalign.analytics.funnel").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    """The funnels shipped with revalign (``definitions/funnels/funnels.yaml``)."""
+    text = resources.files("revalign.definitions.funnels").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
     return parse_funnels(text, DEFAULT_FILE)
 
 

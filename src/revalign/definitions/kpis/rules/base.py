@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revalign.kpis.issues import Issue, Level
-from revalign.kpis.spec import Node
+from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.kpis.spec import Node
 
 if TYPE_CHECKING:
-    from revalign.kpis.catalog import Catalog
+    from revalign.definitions.kpis.catalog import Catalog
 
 
 class Rule:

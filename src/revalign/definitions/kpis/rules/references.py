@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import ibis
 
+from revalign.definitions.kpis.issues import Issue
+from revalign.definitions.kpis.rules.base import Rule
 from revalign.errors import UnknownNameError
 from revalign.kpis import filters
-from revalign.kpis.issues import Issue
-from revalign.kpis.rules.base import Rule
-from revalign.kpis.views import VIEWS
 from revalign.model.tables import TABLES
+from revalign.model.views import VIEWS
 
 
 def _unbound(name: str) -> ibis.Table:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from revalign.kpis.issues import Issue, Level
-from revalign.kpis.rules.base import Rule
-from revalign.kpis.spec import DIRECTIONS, TIMINGS, UNITS, Kpi
+from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.kpis.rules.base import Rule
+from revalign.definitions.kpis.spec import DIRECTIONS, TIMINGS, UNITS, Kpi
 from revalign.model import calendar
 from revalign.model.tables import DEPARTMENTS
 

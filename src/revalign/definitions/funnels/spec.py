@@ -2,7 +2,7 @@
 
 A funnel is data, not code, like a KPI: ``funnels.yaml`` holds the defaults and a project adds its own. The
 models are strict (unknown keys are errors) so a typo such as ``withn: 30d`` fails at load time with the file
-and line (see :mod:`revalign.analytics.funnel.loader`) instead of silently widening a window.
+and line (see :mod:`revalign.definitions.funnels.loader`) instead of silently widening a window.
 """
 
 from __future__ import annotations

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from revalign.definitions.kpis.issues import Issue
+from revalign.definitions.kpis.rules.base import Rule
+from revalign.definitions.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, PERIOD_AGGS, Kpi
 from revalign.kpis import filters
-from revalign.kpis.issues import Issue
-from revalign.kpis.rules.base import Rule
-from revalign.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, PERIOD_AGGS, Kpi
 from revalign.model.calendar import GRAINS
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.kpis.loader import DEFAULT_CATALOG_DIR, RawCatalog, load_raw
+from revalign.definitions.kpis.spec import Kpi, Person, Scorecard, SemanticModel
 from revalign.errors import CatalogError, UnknownNameError
-from revalign.kpis.issues import Issue, Level
-from revalign.kpis.loader import DEFAULT_CATALOG_DIR, RawCatalog, load_raw
-from revalign.kpis.spec import Kpi, Person, Scorecard, SemanticModel
 
 
 class Catalog:
@@ -119,8 +119,8 @@ class Catalog:
 
     def dimensions_of(self, name: str) -> list[str]:
         """Categorical dimensions ``name`` can be sliced by (every semantic model it reads reaches them)."""
+        from revalign.definitions.kpis.rules.references import _unbound
         from revalign.kpis.compile import Compiler
-        from revalign.kpis.rules.references import _unbound
 
         return Compiler(self, _unbound).dimensions_of(self.get(name))
 
@@ -135,7 +135,7 @@ class Catalog:
     # -- validation ---------------------------------------------------------------------------------------------
     def validate(self) -> list[Issue]:
         """Every problem in the catalog (load problems first, then each rule's findings)."""
-        from revalign.kpis.validate import validate
+        from revalign.definitions.kpis.validate import validate
 
         return validate(self)
 

@@ -31,7 +31,7 @@ import yaml
 
 from revalign.errors import CatalogError, FileContext, UnknownNameError
 
-TREES_DIR = Path(__file__).parent / "catalog" / "trees"
+TREES_DIR = Path(__file__).parent / "kpis" / "default" / "trees"
 """The default driver trees shipped with revalign."""
 
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from revalign.kpis.rules.base import Rule
-from revalign.kpis.rules.governance import (
+from revalign.definitions.kpis.rules.base import Rule
+from revalign.definitions.kpis.rules.governance import (
     GovernanceKeysRule,
     InputCycleRule,
     NorthStarTreeRule,
@@ -14,13 +14,13 @@ from revalign.kpis.rules.governance import (
     TargetRule,
     UnitCompatibilityRule,
 )
-from revalign.kpis.rules.references import (
+from revalign.definitions.kpis.rules.references import (
     ConversionEntityRule,
     KpiReferenceRule,
     ScorecardRule,
     SemanticModelRule,
 )
-from revalign.kpis.rules.structure import CumulativeInputRule, ExpressionRule, TypeKeysRule, UniqueNamesRule
+from revalign.definitions.kpis.rules.structure import CumulativeInputRule, ExpressionRule, TypeKeysRule, UniqueNamesRule
 
 DEFAULT_RULES: tuple[Rule, ...] = (
     UniqueNamesRule(),

@@ -1,0 +1,5 @@
+"""Everything a user writes in YAML: KPIs and semantic models, driver trees, funnels, targets.
+
+One home for definitions: read with file and line kept, validated as a whole, every problem reported as an
+:class:`~revalign.definitions.kpis.issues.Issue` naming the file, the line and the rule.
+"""

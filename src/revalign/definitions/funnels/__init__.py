@@ -1,0 +1,1 @@
+"""Funnel definitions: the spec (steps, windows, rules) and the YAML loader with file:line."""
