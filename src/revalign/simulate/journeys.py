@@ -26,11 +26,10 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import expit
 
-from revalign.simulate.company import Calendar, Marketing, Org
+from revalign.simulate.company import MINUTE, Calendar, Marketing, Org
 from revalign.simulate.config import INDUSTRIES, Scale, SimulationConfig
 from revalign.simulate.writer import ids
 
-MINUTE = 1.0 / 1440.0
 _SYLLABLES_A = (
     "Ac",
     "Bor",
