@@ -137,7 +137,7 @@ def _run_chunks(
         n = min(sc.chunk_leads, sc.leads - offset)
         rng = _rng(seed, 1, chunk)
         acc = generate_accounts(co.cfg, co.org, n, offset, rng)
-        jr = generate_journeys(co.cfg, sc, co.cal, co.mkt, acc, n, offset, rng)
+        jr = generate_journeys(co.cfg, co.cal, co.mkt, acc, n, offset, rng)
         res = run_lifecycle(Chunk.open(co.cfg, co.cal, co.org, co.mkt, acc, jr, counters, rng), co.calls)
         for name, table in res.tables.items():
             out.put(name, table)
