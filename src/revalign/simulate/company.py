@@ -77,7 +77,6 @@ class Org:
     department: np.ndarray
     sdr: np.ndarray  # indices into users
     ae: np.ndarray
-    csm: np.ndarray
     rep_region: np.ndarray  # region code per user (−1 for global roles)
     followup_mu: np.ndarray  # per SDR (aligned with ``sdr``): log-hours lognormal location
     followup_sigma: np.ndarray
@@ -272,7 +271,6 @@ def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> 
         department=np.array([p.department for p in people]),
         sdr=sdr,
         ae=ae,
-        csm=np.flatnonzero(role == "csm"),
         rep_region=np.array([p.region for p in people]),
         followup_mu=np.log(median_hours),
         followup_sigma=rng.uniform(0.5, 1.1, len(sdr)),

@@ -64,8 +64,9 @@ _SUFFIX = ("Inc", "LLC", "GmbH", "Ltd", "SA", "Group", "Labs", "Systems", "Techn
 
 @dataclass
 class Accounts:
+    """The accounts of one chunk (aligned arrays; ``owner`` is the AE's user index)."""
+
     n: int
-    number: np.ndarray  # global account numbers
     ids: pa.Array
     segment: np.ndarray
     region: np.ndarray
@@ -124,7 +125,6 @@ def generate_accounts(
     domain = [f"{w.lower()}{num}.example.com" for w, num in zip(base, number, strict=True)]
     return Accounts(
         n=n,
-        number=number,
         ids=ids("A", number, 9),
         segment=segment,
         region=region,

@@ -39,6 +39,8 @@ from revalign.simulate.writer import canonical, dates, ids, take, timestamps
 
 @dataclass
 class ChunkResult:
+    """One chunk's rows of each canonical table, and its parts of the ground truth (summed over chunks)."""
+
     tables: dict[str, pa.Table]
     labels: pa.Table
     truth_leads: pa.Table
@@ -105,6 +107,8 @@ def _result(ch: Chunk, sched: Schedule, lc: Lifecycle) -> ChunkResult:
     forecast_basis = _forecast_basis(ch, sched, lc.deals)
     opportunities = _opportunities_table(ch, lc.deals)
     touchpoints = _touchpoints_table(ch, rows)
+    # the ledger above is final (the leads' lifecycle stage is read from it); the renewal deals' stage events
+    # get their own builder, whose table is drawn after the subscriptions' draws
     renewal_ledger = LedgerBuilder(cfg.start, ch.as_of, ch.rng)
     p = lc.deals.plan
     new_deals = NewDeals(
