@@ -68,7 +68,7 @@ class Deals:
     customer: np.ndarray  # closed and won
 
 
-def deals(ch: Chunk, h: Handoff, rc: Recreated) -> Deals:
+def run_deals(ch: Chunk, h: Handoff, rc: Recreated) -> Deals:
     """Plan the chunk's opportunities and record their stages, field history and ends, in that order."""
     p = plan_deals(ch, h, rc)
     stage = _record_stages(ch, p)

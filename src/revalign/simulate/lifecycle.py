@@ -28,7 +28,7 @@ from revalign.simulate.billing import NewDeals, subscriptions
 from revalign.simulate.chunk import Chunk
 from revalign.simulate.company import HOUR, Marketing
 from revalign.simulate.config import INDUSTRIES, LOST_REASONS, REGIONS, SEGMENTS, SimulationConfig
-from revalign.simulate.deals import Deals, deals
+from revalign.simulate.deals import Deals, run_deals
 from revalign.simulate.duplicates import Duplicates, duplicate_leads
 from revalign.simulate.forecasts import Schedule, pipeline_basis
 from revalign.simulate.handoff import Handoff, Recreated, hand_off, record_handoff, recreate_leads
@@ -76,7 +76,7 @@ def run_lifecycle(ch: Chunk, sched: Schedule) -> ChunkResult:
     h = hand_off(ch)
     record_handoff(ch, h)
     rc = recreate_leads(ch, h)
-    d = deals(ch, h, rc)
+    d = run_deals(ch, h, rc)
     _later_touches(ch, h, rc, d)
     dup = duplicate_leads(ch, first_row=ch.jr.n + rc.n)
     return _result(ch, sched, Lifecycle(h, rc, d, dup))
