@@ -10,8 +10,10 @@ import pyarrow.dataset as ds
 import pytest
 
 from revalign.errors import UnknownNameError
+from revalign.interfaces.cli import main
 from revalign.model.tables import TABLES
-from revalign.simulate import SimulatedCompany, simulate, simulate_to_parquet
+from revalign.project import init_project, open_project
+from revalign.simulate import GroundTruth, SimulatedCompany, simulate, simulate_to_parquet
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -90,8 +92,6 @@ def test_unknown_scale_is_named() -> None:
 
 
 def test_cli_simulate_writes_parquet_and_loads_an_engine(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from revalign.interfaces.cli import main
-
     code = main(
         [
             "simulate",
@@ -115,8 +115,6 @@ def test_cli_simulate_writes_parquet_and_loads_an_engine(tmp_path: Path, capsys:
 
 
 def test_ground_truth_reads_back_from_both_layouts(xs_folder: Path, tmp_path: Path) -> None:
-    from revalign.simulate import GroundTruth
-
     chunked = GroundTruth.read(xs_folder)
     company = simulate(scale="xs", seed=7)
     company.to_parquet(tmp_path)
@@ -128,9 +126,6 @@ def test_ground_truth_reads_back_from_both_layouts(xs_folder: Path, tmp_path: Pa
 
 
 def test_cli_simulate_into_a_project(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from revalign.interfaces.cli import main
-    from revalign.project import init_project, open_project
-
     init_project(tmp_path / "p", engine_url="duckdb:///revalign.duckdb")
     code = main(
         [

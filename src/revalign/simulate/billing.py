@@ -8,193 +8,226 @@ closed-won renewal deal). Lines still running at the simulation end have no end 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pyarrow as pa
 
-from revalign.simulate.company import Calendar, Org
-from revalign.simulate.config import REGIONS, SEGMENTS, SimulationConfig
+from revalign.simulate.chunk import Chunk
+from revalign.simulate.config import REGIONS, SEGMENTS
 from revalign.simulate.ledger import LedgerBuilder
 from revalign.simulate.writer import canonical, dates, ids, take, timestamps
 
 PLANS = ("starter", "growth", "enterprise")
 
 
-def subscriptions(
-    cfg: SimulationConfig,
-    cal: Calendar,
-    org: Org,
-    counters,
-    rng: np.random.Generator,
-    ledger: LedgerBuilder,
-    *,
-    acc_ids: pa.Array,
-    seg: np.ndarray,
-    owner: np.ndarray,
-    t_close: np.ndarray,
-    customer: np.ndarray,
-    amount: np.ndarray,
-    opp_ids: pa.Array,
-    region: np.ndarray,
-) -> tuple[pa.Table, pa.Table, np.ndarray]:
-    """Subscription lines and the expansion/renewal opportunities; also won new-business amount per quarter."""
-    as_of = float(cal.days)
-    won_q = np.zeros(cal.n_quarters)
-    c = np.flatnonzero(customer)
-    q = cal.quarter[np.clip(np.floor(t_close[c]).astype(int), 0, cal.days - 1)]
-    np.add.at(won_q, q, amount[c])
+@dataclass
+class NewDeals:
+    """The chunk's new-business opportunities (aligned arrays); the won ones start subscriptions."""
 
-    start = np.floor(t_close[c])
-    line_start = start.copy()
-    mrr = np.round(amount[c] / 12.0, 2)
-    line_opp = opp_ids.take(pa.array(c))
-    alive = np.ones(len(c), dtype=bool)
-    out_acc, out_opp, out_start, out_end, out_mrr, out_plan = [], [], [], [], [], []
-    extra: dict[str, list] = {
-        "ids": [],
-        "acc": [],
-        "owner": [],
-        "created": [],
-        "closed": [],
-        "amount": [],
-        "type": [],
-        "seg": [],
-        "region": [],
-        "row": [],
-    }
+    ids: pa.Array
+    account_ids: pa.Array
+    segment: np.ndarray
+    region: np.ndarray
+    owner: np.ndarray  # user index
+    closed_at: np.ndarray  # float day (meaningful for won deals)
+    won: np.ndarray  # closed and won by the end
+    amount: np.ndarray
 
-    def emit(sel: np.ndarray, end: np.ndarray) -> None:
-        out_acc.append(acc_ids.take(pa.array(c[sel])))
-        out_opp.append(line_opp.take(pa.array(sel)))
-        out_start.append(line_start[sel])
-        out_end.append(end)
-        out_mrr.append(mrr[sel])
-        out_plan.append(seg[c[sel]])
 
-    def deals(sel: np.ndarray, created: np.ndarray, closed: np.ndarray, value: np.ndarray, kind: str) -> pa.Array:
-        num = counters.take("opportunity", len(sel))
-        deal_ids = ids("O", num, 9)
-        extra["ids"].append(deal_ids)
-        extra["acc"].append(acc_ids.take(pa.array(c[sel])))
-        extra["owner"].append(owner[c[sel]])
-        extra["created"].append(created)
-        extra["closed"].append(closed)
-        extra["amount"].append(value)
-        extra["type"] += [kind] * len(sel)
-        extra["seg"].append(seg[c[sel]])
-        extra["region"].append(region[c[sel]])
-        actor = take(org.user_ids.tolist(), owner[c[sel]])
-        none = pa.nulls(len(sel), pa.string())
-        ledger.event(
-            "opportunity",
-            deal_ids,
-            "stage",
-            "discovery",
-            created,
-            old=none,
-            new=pa.array(["discovery"] * len(sel)),
-            actor=actor,
-        )
-        mid = created + 0.5 * (closed - created)
-        ledger.event(
-            "opportunity",
-            deal_ids,
-            "stage",
-            "proposal",
-            mid,
-            old=pa.array(["discovery"] * len(sel)),
-            new=pa.array(["proposal"] * len(sel)),
-            actor=actor,
-        )
-        ledger.event(
-            "opportunity",
-            deal_ids,
-            "stage",
-            "closed_won",
-            closed,
-            old=pa.array(["proposal"] * len(sel)),
-            new=pa.array(["closed_won"] * len(sel)),
-            actor=actor,
-        )
+@dataclass
+class _Lines:
+    """Subscription lines emitted so far (one part per emit)."""
+
+    account: list[pa.Array] = field(default_factory=list)
+    opportunity: list[pa.Array] = field(default_factory=list)
+    start: list[np.ndarray] = field(default_factory=list)
+    end: list[np.ndarray] = field(default_factory=list)
+    mrr: list[np.ndarray] = field(default_factory=list)
+    plan: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class _RenewalDeals:
+    """Expansion and renewal deals emitted so far (one part per batch)."""
+
+    ids: list[pa.Array] = field(default_factory=list)
+    account: list[pa.Array] = field(default_factory=list)
+    owner: list[np.ndarray] = field(default_factory=list)
+    created: list[np.ndarray] = field(default_factory=list)
+    closed: list[np.ndarray] = field(default_factory=list)
+    amount: list[np.ndarray] = field(default_factory=list)
+    deal_type: list[str] = field(default_factory=list)
+    segment: list[np.ndarray] = field(default_factory=list)
+    region: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class _Contracts:
+    """The customers' contracts (one per won deal, position ``c`` among the new deals) while years pass."""
+
+    ch: Chunk
+    ledger: LedgerBuilder
+    deals: NewDeals
+    c: np.ndarray  # positions of the won deals
+    start: np.ndarray  # first contract day
+    line_start: np.ndarray  # start of the running line
+    mrr: np.ndarray  # MRR of the running line
+    line_opp: pa.Array  # deal behind the running line
+    churned: np.ndarray
+    lines: _Lines = field(default_factory=_Lines)
+    renewals: _RenewalDeals = field(default_factory=_RenewalDeals)
+
+    def end_lines(self, sel: np.ndarray, end: np.ndarray) -> None:
+        """The running lines of contracts ``sel`` end at ``end`` (NaN: still running)."""
+        c = self.c[sel]
+        self.lines.account.append(self.deals.account_ids.take(pa.array(c)))
+        self.lines.opportunity.append(self.line_opp.take(pa.array(sel)))
+        self.lines.start.append(self.line_start[sel])
+        self.lines.end.append(end)
+        self.lines.mrr.append(self.mrr[sel])
+        self.lines.plan.append(self.deals.segment[c])
+
+    def close_deals(
+        self, sel: np.ndarray, created: np.ndarray, closed: np.ndarray, value: np.ndarray, kind: str
+    ) -> pa.Array:
+        """Closed-won ``kind`` deals for contracts ``sel`` (rows and stage events); their ids."""
+        c = self.c[sel]
+        deal_ids = ids("O", self.ch.counters.take("opportunity", len(sel)), 9)
+        r = self.renewals
+        r.ids.append(deal_ids)
+        r.account.append(self.deals.account_ids.take(pa.array(c)))
+        r.owner.append(self.deals.owner[c])
+        r.created.append(created)
+        r.closed.append(closed)
+        r.amount.append(value)
+        r.deal_type += [kind] * len(sel)
+        r.segment.append(self.deals.segment[c])
+        r.region.append(self.deals.region[c])
+        _stage_events(self.ledger, deal_ids, created, closed, self.ch.users(self.deals.owner[c]))
         return deal_ids
 
-    exp_rate = np.asarray(cfg.expansion_rate)[seg[c]]
-    churn_rate = np.asarray(cfg.churn_rate)[seg[c]]
-    churned = np.zeros(len(c), dtype=bool)
-    for year in range(int(np.ceil(cfg.days / 365)) + 1):
-        term = start + 365.0 * year
+    def contract_year(self, year: int, exp_rate: np.ndarray, churn_rate: np.ndarray) -> None:
+        """Expansions inside contract year ``year``, then churn or renewal at its anniversary."""
+        rng, as_of, n = self.ch.rng, self.ch.as_of, len(self.c)
+        term = self.start + 365.0 * year
         anniversary = term + 365.0
-        alive = ~churned & (term < as_of)
-        # expansion inside the contract year
-        t_e = np.floor(term + rng.uniform(60.0, 300.0, len(c)))
-        sel = np.flatnonzero(alive & (rng.random(len(c)) < exp_rate) & (t_e < np.minimum(anniversary, as_of)))
+        alive = ~self.churned & (term < as_of)
+        t_e = np.floor(term + rng.uniform(60.0, 300.0, n))
+        sel = np.flatnonzero(alive & (rng.random(n) < exp_rate) & (t_e < np.minimum(anniversary, as_of)))
         if len(sel):
-            emit(sel, t_e[sel])
-            new_mrr = np.round(mrr[sel] * rng.uniform(1.1, 1.6, len(sel)), 2)
+            self.end_lines(sel, t_e[sel])
+            new_mrr = np.round(self.mrr[sel] * rng.uniform(1.1, 1.6, len(sel)), 2)
             created = t_e[sel] - rng.uniform(10.0, 30.0, len(sel))
-            deal_ids = deals(sel, created, t_e[sel] + 10 / 24, np.round((new_mrr - mrr[sel]) * 12, 2), "expansion")
-            line_start[sel] = t_e[sel]
-            mrr[sel] = new_mrr
-            line_opp = _replace(line_opp, sel, deal_ids)
-        # anniversary: churn or renew
+            value = np.round((new_mrr - self.mrr[sel]) * 12, 2)
+            deal_ids = self.close_deals(sel, created, t_e[sel] + 10 / 24, value, "expansion")
+            self.line_start[sel] = t_e[sel]
+            self.mrr[sel] = new_mrr
+            self.line_opp = _replace(self.line_opp, sel, deal_ids)
         due = alive & (anniversary < as_of)
-        churn = due & (rng.random(len(c)) < churn_rate)
+        churn = due & (rng.random(n) < churn_rate)
         sel = np.flatnonzero(churn)
-        emit(sel, anniversary[sel])
-        churned |= churn
+        self.end_lines(sel, anniversary[sel])
+        self.churned |= churn
         sel = np.flatnonzero(due & ~churn)
         if len(sel):
-            emit(sel, anniversary[sel])
+            self.end_lines(sel, anniversary[sel])
             created = anniversary[sel] - rng.uniform(20.0, 60.0, len(sel))
-            deal_ids = deals(sel, created, anniversary[sel] - 1.0 + 15 / 24, np.round(mrr[sel] * 12, 2), "renewal")
-            line_start[sel] = anniversary[sel]
-            line_opp = _replace(line_opp, sel, deal_ids)
-    sel = np.flatnonzero(~churned)  # lines still running at the end
-    emit(sel, np.full(len(sel), np.nan))
+            closed = anniversary[sel] - 1.0 + 15 / 24
+            deal_ids = self.close_deals(sel, created, closed, np.round(self.mrr[sel] * 12, 2), "renewal")
+            self.line_start[sel] = anniversary[sel]
+            self.line_opp = _replace(self.line_opp, sel, deal_ids)
 
-    n_lines = sum(len(x) for x in out_start)
-    sub_num = counters.take("subscription", n_lines)
-    plan = np.concatenate(out_plan) if out_plan else np.zeros(0, dtype=np.int64)
-    subs = canonical(
+
+def subscriptions(ch: Chunk, ledger: LedgerBuilder, deals: NewDeals) -> tuple[pa.Table, pa.Table, np.ndarray]:
+    """Subscription lines and the expansion/renewal opportunities; also won new-business amount per quarter.
+
+    Stage events of the expansion and renewal deals go to ``ledger``.
+    """
+    cal, cfg = ch.cal, ch.cfg
+    c = np.flatnonzero(deals.won)
+    won_q = np.zeros(cal.n_quarters)
+    q = cal.quarter[np.clip(np.floor(deals.closed_at[c]).astype(int), 0, cal.days - 1)]
+    np.add.at(won_q, q, deals.amount[c])
+    start = np.floor(deals.closed_at[c])
+    contracts = _Contracts(
+        ch,
+        ledger,
+        deals,
+        c,
+        start=start,
+        line_start=start.copy(),
+        mrr=np.round(deals.amount[c] / 12.0, 2),
+        line_opp=deals.ids.take(pa.array(c)),
+        churned=np.zeros(len(c), dtype=bool),
+    )
+    exp_rate = np.asarray(cfg.expansion_rate)[deals.segment[c]]
+    churn_rate = np.asarray(cfg.churn_rate)[deals.segment[c]]
+    for year in range(int(np.ceil(cfg.days / 365)) + 1):
+        contracts.contract_year(year, exp_rate, churn_rate)
+    sel = np.flatnonzero(~contracts.churned)  # lines still running at the end
+    contracts.end_lines(sel, np.full(len(sel), np.nan))
+    return _lines_table(ch, contracts.lines), _renewals_table(ch, contracts.renewals), won_q
+
+
+def _stage_events(
+    ledger: LedgerBuilder, deal_ids: pa.Array, created: np.ndarray, closed: np.ndarray, actor: pa.Array
+) -> None:
+    """discovery at creation, proposal half-way, closed_won at the close (each with the stage before it)."""
+    n = len(created)
+    old = pa.nulls(n, pa.string())
+    for stage, t in (("discovery", created), ("proposal", created + 0.5 * (closed - created)), ("closed_won", closed)):
+        new = pa.array([stage] * n)
+        ledger.event("opportunity", deal_ids, "stage", stage, t, old=old, new=new, actor=actor)
+        old = new
+
+
+def _lines_table(ch: Chunk, lines: _Lines) -> pa.Table:
+    n_lines = sum(len(x) for x in lines.start)
+    sub_num = ch.counters.take("subscription", n_lines)
+    plan = np.concatenate(lines.plan) if lines.plan else np.zeros(0, dtype=np.int64)
+    return canonical(
         "subscriptions",
         {
             "subscription_id": ids("S", sub_num, 9),
-            "account_id": pa.concat_arrays(out_acc) if out_acc else pa.array([], pa.string()),
-            "opportunity_id": pa.concat_arrays(out_opp) if out_opp else pa.array([], pa.string()),
-            "start_date": dates(np.concatenate(out_start) if out_start else np.zeros(0), cfg.start),
-            "end_date": dates(np.concatenate(out_end) if out_end else np.zeros(0), cfg.start),
-            "mrr": np.concatenate(out_mrr) if out_mrr else np.zeros(0),
+            "account_id": pa.concat_arrays(lines.account) if lines.account else pa.array([], pa.string()),
+            "opportunity_id": pa.concat_arrays(lines.opportunity) if lines.opportunity else pa.array([], pa.string()),
+            "start_date": dates(np.concatenate(lines.start) if lines.start else np.zeros(0), ch.cfg.start),
+            "end_date": dates(np.concatenate(lines.end) if lines.end else np.zeros(0), ch.cfg.start),
+            "mrr": np.concatenate(lines.mrr) if lines.mrr else np.zeros(0),
             "plan": take(PLANS, plan),
         },
         length=n_lines,
     )
-    k = sum(len(x) for x in extra["created"])
-    if k:
-        created = np.concatenate(extra["created"])
-        closed = np.concatenate(extra["closed"])
-        deal_ids = pa.concat_arrays(extra["ids"])
-        opps = canonical(
-            "opportunities",
-            {
-                "opportunity_id": deal_ids,
-                "account_id": pa.concat_arrays(extra["acc"]),
-                "lead_id": pa.nulls(k, pa.string()),
-                "owner_id": take(org.user_ids.tolist(), np.concatenate(extra["owner"])),
-                "created_at": timestamps(created, cfg.start),
-                "close_date": dates(closed, cfg.start),
-                "closed_at": timestamps(closed, cfg.start),
-                "stage": pa.array(["closed_won"] * k, pa.string()),
-                "is_closed": np.ones(k, dtype=bool),
-                "is_won": np.ones(k, dtype=bool),
-                "amount": np.concatenate(extra["amount"]),
-                "deal_type": pa.array(extra["type"], pa.string()),
-                "segment": take(SEGMENTS, np.concatenate(extra["seg"])),
-                "region": take(REGIONS, np.concatenate(extra["region"])),
-            },
-            length=k,
-        )
-    else:
-        opps = canonical("opportunities", {}, length=0)
-    return subs, opps, won_q
+
+
+def _renewals_table(ch: Chunk, r: _RenewalDeals) -> pa.Table:
+    k = sum(len(x) for x in r.created)
+    if not k:
+        return canonical("opportunities", {}, length=0)
+    created = np.concatenate(r.created)
+    closed = np.concatenate(r.closed)
+    start = ch.cfg.start
+    return canonical(
+        "opportunities",
+        {
+            "opportunity_id": pa.concat_arrays(r.ids),
+            "account_id": pa.concat_arrays(r.account),
+            "lead_id": pa.nulls(k, pa.string()),
+            "owner_id": ch.users(np.concatenate(r.owner)),
+            "created_at": timestamps(created, start),
+            "close_date": dates(closed, start),
+            "closed_at": timestamps(closed, start),
+            "stage": pa.array(["closed_won"] * k, pa.string()),
+            "is_closed": np.ones(k, dtype=bool),
+            "is_won": np.ones(k, dtype=bool),
+            "amount": np.concatenate(r.amount),
+            "deal_type": pa.array(r.deal_type, pa.string()),
+            "segment": take(SEGMENTS, np.concatenate(r.segment)),
+            "region": take(REGIONS, np.concatenate(r.region)),
+        },
+        length=k,
+    )
 
 
 def _replace(values: pa.Array, positions: np.ndarray, new: pa.Array) -> pa.Array:

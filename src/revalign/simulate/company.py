@@ -17,6 +17,10 @@ from scipy.special import ndtr
 from revalign.simulate.config import REGIONS, Scale, SimulationConfig
 from revalign.simulate.writer import canonical, dates, ids, take
 
+MINUTE = 1.0 / 1440.0
+HOUR = 1.0 / 24.0
+"""Times in the simulator are float days since the start; these are the fractions of a day."""
+
 
 @dataclass
 class Calendar:
@@ -73,7 +77,6 @@ class Org:
     department: np.ndarray
     sdr: np.ndarray  # indices into users
     ae: np.ndarray
-    csm: np.ndarray
     rep_region: np.ndarray  # region code per user (−1 for global roles)
     followup_mu: np.ndarray  # per SDR (aligned with ``sdr``): log-hours lognormal location
     followup_sigma: np.ndarray
@@ -89,6 +92,10 @@ class Org:
                 pool = reps
             out[sel] = pool[rng.integers(0, len(pool), len(sel))]
         return out
+
+    def user_ids_at(self, idx: np.ndarray) -> pa.Array:
+        """User ids of user indices (−1 → null), as an Arrow string array."""
+        return take(self.user_ids.tolist(), np.asarray(idx))
 
     def followup_truth(self, sla_hours: float) -> list[dict]:
         """Per-SDR follow-up delay distribution (lognormal hours) and its true SLA breach probability."""
@@ -108,38 +115,69 @@ class Org:
         return out
 
 
-def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> Org:
-    """Teams per department and region, reps spread over regions by their share of leads."""
+TEAMS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("T01", "Leadership", "executive", None),
+    ("T02", "Marketing", "marketing", None),
+    ("T03", "Revenue Operations", "revops", None),
+    ("T04", "Customer Success", "customer_success", None),
+    *(
+        team
+        for r, region in enumerate(REGIONS)
+        for team in (
+            (f"T{5 + 2 * r:02d}", f"SDR {region.upper()}", "sales", region),
+            (f"T{6 + 2 * r:02d}", f"AE {region.upper()}", "sales", region),
+        )
+    ),
+)
+"""(team id, name, department, region): the global teams, then an SDR and an AE team per region."""
+
+FIRST_NAMES = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Casey",
+    "Riley",
+    "Jamie",
+    "Avery",
+    "Quinn",
+    "Robin",
+    "Drew",
+)
+LAST_NAMES = ("Smith", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kumar", "Larsen", "Moreau", "Tanaka", "Rossi")
+
+
+@dataclass
+class _Person:
+    role: str
+    department: str
+    team: str
+    region: int  # region code, −1 for global roles
+    manager: int | None  # row of the manager
+
+
+def _regions_for(cfg: SimulationConfig, n: int) -> np.ndarray:
+    """Region codes of ``n`` reps: largest-remainder allocation by lead share, every region covered if n allows."""
     region_order = np.argsort(-np.asarray(cfg.region_mix), kind="stable")
+    share = np.asarray(cfg.region_mix) * n
+    counts = np.floor(share).astype(int)
+    for r in np.argsort(-(share - counts), kind="stable")[: n - counts.sum()]:
+        counts[r] += 1
+    if n >= len(REGIONS):  # biggest regions first when reps are fewer than regions
+        for r in region_order[::-1]:
+            if counts[r] == 0:
+                counts[np.argmax(counts)] -= 1
+                counts[r] = 1
+    return np.repeat(np.arange(len(REGIONS)), counts)
 
-    def regions_for(n: int) -> np.ndarray:
-        # largest-remainder allocation, biggest regions first when reps are fewer than regions
-        share = np.asarray(cfg.region_mix) * n
-        counts = np.floor(share).astype(int)
-        for r in np.argsort(-(share - counts), kind="stable")[: n - counts.sum()]:
-            counts[r] += 1
-        if n >= len(REGIONS):
-            for r in region_order[::-1]:
-                if counts[r] == 0:
-                    counts[np.argmax(counts)] -= 1
-                    counts[r] = 1
-        return np.repeat(np.arange(len(REGIONS)), counts)
 
-    teams: list[tuple[str, str, str, str | None]] = [
-        ("T01", "Leadership", "executive", None),
-        ("T02", "Marketing", "marketing", None),
-        ("T03", "Revenue Operations", "revops", None),
-        ("T04", "Customer Success", "customer_success", None),
-    ]
-    for r, region in enumerate(REGIONS):
-        teams.append((f"T{5 + 2 * r:02d}", f"SDR {region.upper()}", "sales", region))
-        teams.append((f"T{6 + 2 * r:02d}", f"AE {region.upper()}", "sales", region))
-    team_index = {t[0]: i for i, t in enumerate(teams)}
-
-    rows: list[dict] = []
+def _people(cfg: SimulationConfig, scale: Scale) -> list[_Person]:
+    """Everyone in the company, managers before their reports (row order = user number)."""
+    rows: list[_Person] = []
 
     def add(role: str, dept: str, team: str, region: int, manager: int | None) -> int:
-        rows.append({"role": role, "department": dept, "team": team, "region": region, "manager": manager})
+        rows.append(_Person(role, dept, team, region, manager))
         return len(rows) - 1
 
     cro = add("executive", "executive", "T01", -1, None)
@@ -153,23 +191,24 @@ def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> 
     add("revops", "revops", "T03", -1, managers["T03"])
     for _ in range(scale.csms):
         add("csm", "customer_success", "T04", -1, managers["T04"])
-    for role, offset, n in (("sdr", 5, scale.sdrs), ("ae", 6, scale.aes)):
-        for region in regions_for(n):
+    for rep_role, offset, n in (("sdr", 5, scale.sdrs), ("ae", 6, scale.aes)):
+        for region in _regions_for(cfg, n):
             team = f"T{offset + 2 * int(region):02d}"
             if team not in managers:
                 managers[team] = add("manager", "sales", team, int(region), cro)
-            add(role, "sales", team, int(region), managers[team])
+            add(rep_role, "sales", team, int(region), managers[team])
+    return rows
 
-    n = len(rows)
-    role = np.array([r["role"] for r in rows])
-    department = np.array([r["department"] for r in rows])
-    user_ids = np.array([f"U{i + 1:04d}" for i in range(n)], dtype=object)
-    first = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Robin", "Drew")
-    last = ("Smith", "Garcia", "Chen", "Okafor", "Novak", "Silva", "Kumar", "Larsen", "Moreau", "Tanaka", "Rossi")
-    names = [f"{first[rng.integers(len(first))]} {last[rng.integers(len(last))]}" for _ in range(n)]
+
+def _users_table(
+    cfg: SimulationConfig, people: list[_Person], user_ids: np.ndarray, rng: np.random.Generator
+) -> pa.Table:
+    n = len(people)
+    names = [
+        f"{FIRST_NAMES[rng.integers(len(FIRST_NAMES))]} {LAST_NAMES[rng.integers(len(LAST_NAMES))]}" for _ in range(n)
+    ]
     hired = -rng.integers(90, 5 * 365, n).astype(np.float64)
-    teams_used = sorted({r["team"] for r in rows}, key=team_index.get)
-    users = canonical(
+    return canonical(
         "users",
         {
             "user_id": pa.array(user_ids.tolist(), pa.string()),
@@ -178,15 +217,20 @@ def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> 
                 f"{nm.lower().replace(' ', '.')}.{uid.lower()}@revalign-demo.com"
                 for nm, uid in zip(names, user_ids, strict=True)
             ],
-            "role": role.tolist(),
-            "department": department.tolist(),
-            "team_id": [r["team"] for r in rows],
-            "manager_id": [None if r["manager"] is None else user_ids[r["manager"]] for r in rows],
+            "role": [p.role for p in people],
+            "department": [p.department for p in people],
+            "team_id": [p.team for p in people],
+            "manager_id": [None if p.manager is None else user_ids[p.manager] for p in people],
             "hired_at": dates(hired, cfg.start),
         },
     )
-    kept = [t for t in teams if t[0] in teams_used]
-    teams_table = canonical(
+
+
+def _teams_table(people: list[_Person]) -> pa.Table:
+    """The teams somebody works in, in :data:`TEAMS` order."""
+    used = {p.team for p in people}
+    kept = [t for t in TEAMS if t[0] in used]
+    return canonical(
         "teams",
         {
             "team_id": [t[0] for t in kept],
@@ -195,28 +239,39 @@ def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> 
             "region": [t[3] for t in kept],
         },
     )
+
+
+def _followup_medians(n_sdr: int, rng: np.random.Generator) -> np.ndarray:
+    """Median follow-up hours per SDR: most answer within hours (10 min – 6 h); about a third are slow
+    (18–48 h) and breach the 24-hour SLA often."""
+    n_slow = max(1, round(0.3 * n_sdr))
+    slow = np.zeros(n_sdr, dtype=bool)
+    slow[rng.permutation(n_sdr)[:n_slow]] = True
+    return np.where(
+        slow,
+        np.exp(rng.uniform(np.log(18.0), np.log(48.0), n_sdr)),
+        np.exp(rng.uniform(np.log(1 / 6), np.log(6.0), n_sdr)),
+    )
+
+
+def build_org(cfg: SimulationConfig, scale: Scale, rng: np.random.Generator) -> Org:
+    """Teams per department and region, reps spread over regions by their share of leads."""
+    people = _people(cfg, scale)
+    user_ids = np.array([f"U{i + 1:04d}" for i in range(len(people))], dtype=object)
+    role = np.array([p.role for p in people])
+    users = _users_table(cfg, people, user_ids, rng)
     sdr = np.flatnonzero(role == "sdr")
     ae = np.flatnonzero(role == "ae")
-    # follow-up speed: most reps answer within hours (median 10 min – 6 h); about a third are slow (median
-    # 18–48 h) and breach the 24-hour SLA often
-    n_slow = max(1, round(0.3 * len(sdr)))
-    slow = np.zeros(len(sdr), dtype=bool)
-    slow[rng.permutation(len(sdr))[:n_slow]] = True
-    median_hours = np.where(
-        slow,
-        np.exp(rng.uniform(np.log(18.0), np.log(48.0), len(sdr))),
-        np.exp(rng.uniform(np.log(1 / 6), np.log(6.0), len(sdr))),
-    )
+    median_hours = _followup_medians(len(sdr), rng)
     return Org(
         users=users,
-        teams=teams_table,
+        teams=_teams_table(people),
         user_ids=user_ids,
         role=role,
-        department=department,
+        department=np.array([p.department for p in people]),
         sdr=sdr,
         ae=ae,
-        csm=np.flatnonzero(role == "csm"),
-        rep_region=np.array([r["region"] for r in rows]),
+        rep_region=np.array([p.region for p in people]),
         followup_mu=np.log(median_hours),
         followup_sigma=rng.uniform(0.5, 1.1, len(sdr)),
         gamer=np.isin(np.arange(len(ae)), rng.permutation(len(ae))[: max(1, round(cfg.gamer_share * len(ae)))]),
@@ -244,7 +299,7 @@ def build_marketing(cfg: SimulationConfig, scale: Scale, cal: Calendar, rng: np.
     n_ch = len(chans)
     per_quarter = np.array([c.campaigns_per_quarter for c in chans])
     lookup = -np.ones((n_ch, cal.n_quarters, max(1, per_quarter.max())), dtype=np.int64)
-    rows = []
+    rows: list[tuple[int, int, int]] = []
     for c, ch in enumerate(chans):
         for q in range(cal.n_quarters):
             for k in range(ch.campaigns_per_quarter):
@@ -301,12 +356,14 @@ def build_marketing(cfg: SimulationConfig, scale: Scale, cal: Calendar, rng: np.
 def spend_table(cfg: SimulationConfig, cal: Calendar, mkt: Marketing, org: Org) -> pa.Table:
     """Daily media/program spend per campaign, plus monthly salaries and tools per department."""
     n_camp = len(mkt.campaign_channel)
-    day_idx, camp_idx, amount = [], [], []
-    for j in range(n_camp):  # every day of the campaign's quarter
-        days = np.flatnonzero(cal.quarter == mkt.campaign_quarter[j])
+    day_idx: list[np.ndarray] = []
+    camp_idx: list[np.ndarray] = []
+    amount: list[np.ndarray] = []
+    for k in range(n_camp):  # every day of the campaign's quarter
+        days = np.flatnonzero(cal.quarter == mkt.campaign_quarter[k])
         day_idx.append(days)
-        camp_idx.append(np.full(len(days), j))
-        amount.append(np.round(mkt.spend[days, mkt.campaign_channel[j]] * mkt.campaign_weight[j], 2))
+        camp_idx.append(np.full(len(days), k))
+        amount.append(np.round(mkt.spend[days, mkt.campaign_channel[k]] * mkt.campaign_weight[k], 2))
     d = np.concatenate(day_idx) if day_idx else np.zeros(0, dtype=np.int64)
     j = np.concatenate(camp_idx) if camp_idx else np.zeros(0, dtype=np.int64)
     a = np.concatenate(amount) if amount else np.zeros(0)

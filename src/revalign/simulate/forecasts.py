@@ -36,11 +36,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from revalign.simulate.company import Calendar, Org
+from revalign.simulate.company import HOUR, Calendar, Org
 from revalign.simulate.config import SimulationConfig
 from revalign.simulate.writer import canonical, dates, ids, timestamps
 
-HOUR = 1.0 / 24.0
 BASIS = ("won", "expected_open", "future", "open_due", "actual")
 """Per call slot and AE, summed over chunks: the parts of a call, and the realised revenue of its period."""
 STYLES = {"sandbagger": (-0.35, -0.15), "calibrated": (-0.04, 0.04), "optimist": (0.15, 0.45)}

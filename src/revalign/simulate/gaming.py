@@ -18,7 +18,9 @@ Kinds (``label.kind``):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +53,11 @@ FAULT_KINDS = (
 )
 
 
-def _text(values: object, n: int) -> pa.Array:
+Text: TypeAlias = str | pa.Array | Sequence[str] | None
+"""A label column: one string for every row, an array or sequence of strings, or None (null)."""
+
+
+def _text(values: Text, n: int) -> pa.Array:
     if values is None:
         return pa.nulls(n, pa.string())
     if isinstance(values, str):
@@ -76,12 +82,12 @@ class Labels:
         entity_id: pa.Array,
         t: np.ndarray,
         *,
-        related_id: object = None,
+        related_id: Text = None,
         field_name: str | None = None,
-        original: object = None,
-        new: object = None,
-        actor: object = None,
-        detail: object = None,
+        original: Text = None,
+        new: Text = None,
+        actor: Text = None,
+        detail: Text = None,
     ) -> None:
         t = np.asarray(t, dtype=np.float64)
         n = len(t)

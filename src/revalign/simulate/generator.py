@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +19,94 @@ import numpy as np
 import pyarrow as pa
 
 from revalign.model.tables import TABLES
-from revalign.simulate.company import Calendar, build_marketing, build_org, quotas_table, spend_table, web_traffic_table
+from revalign.simulate.chunk import Chunk, Counters
+from revalign.simulate.company import (
+    Calendar,
+    Marketing,
+    Org,
+    build_marketing,
+    build_org,
+    quotas_table,
+    spend_table,
+    web_traffic_table,
+)
 from revalign.simulate.config import Scale, SimulationConfig, get_scale
-from revalign.simulate.forecasts import BASIS, forecasts_table, schedule
+from revalign.simulate.forecasts import BASIS, Schedule, forecasts_table, schedule
 from revalign.simulate.gaming import LABEL_SCHEMA
 from revalign.simulate.journeys import generate_accounts, generate_journeys
-from revalign.simulate.lifecycle import Counters, run_lifecycle
+from revalign.simulate.lifecycle import ChunkResult, run_lifecycle
 from revalign.simulate.truth import GroundTruth
 from revalign.simulate.writer import PartWriter, empty, write_table
 
 Sink = Callable[[str, pa.Table], None]
 TRUTH_LEADS = "truth_leads"
+RESPONSE_CURVE = "leads/day = unit * (base * season(day) + spend_share * (spend/daily_budget)**beta * weekday(day))"
 
 
 def _rng(seed: int, *path: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, *path]))
+
+
+@dataclass
+class _Company:
+    """The company's fixed parts, generated once before the chunks from stream ``[seed, 0]``."""
+
+    cfg: SimulationConfig
+    scale: Scale
+    cal: Calendar
+    org: Org
+    mkt: Marketing
+    calls: Schedule
+
+    @classmethod
+    def build(cls, scale: str | Scale, seed: int, config: SimulationConfig | None) -> _Company:
+        sc = get_scale(scale)
+        cfg = config or SimulationConfig()
+        cal = Calendar(cfg.start, cfg.days)
+        rng0 = _rng(seed, 0)
+        org = build_org(cfg, sc, rng0)
+        mkt = build_marketing(cfg, sc, cal, rng0)
+        return cls(cfg, sc, cal, org, mkt, schedule(cal))
+
+
+@dataclass
+class _Output:
+    """The sink, and how many rows went to each table."""
+
+    sink: Sink
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def put(self, name: str, table: pa.Table) -> None:
+        self.counts[name] = self.counts.get(name, 0) + table.num_rows
+        self.sink(name, table)
+
+
+@dataclass
+class _Totals:
+    """What the chunks add up to: for the tables made after them and for the ground truth."""
+
+    won_q: np.ndarray  # won new-business amount per quarter
+    leads_by_day: np.ndarray  # [day, channel]
+    basis: dict[str, np.ndarray]  # forecast-call parts [slot, AE]
+    stats: dict[str, np.ndarray] = field(default_factory=dict)
+    labels: list[pa.Table] = field(default_factory=list)
+
+    @classmethod
+    def zero(cls, co: _Company) -> _Totals:
+        return cls(
+            won_q=np.zeros(co.cal.n_quarters),
+            leads_by_day=np.zeros((co.cal.days, len(co.cfg.channels))),
+            basis={k: np.zeros((len(co.calls), len(co.org.ae))) for k in BASIS},
+        )
+
+    def add(self, res: ChunkResult) -> None:
+        self.labels.append(res.labels)
+        for k, v in res.channel_stats.items():
+            self.stats[k] = self.stats.get(k, 0) + v
+        self.won_q += res.won_by_quarter
+        self.leads_by_day += res.leads_by_day
+        for k, v in res.forecast_basis.items():
+            self.basis[k] += v
 
 
 def run(
@@ -44,70 +117,66 @@ def run(
     progress: Callable[[int, int], None] | None = None,
 ) -> GroundTruth:
     """Generate every canonical table into ``sink(name, table)`` (many calls per table); return the truth."""
-    sc = get_scale(scale)
-    cfg = config or SimulationConfig()
-    cal = Calendar(cfg.start, cfg.days)
-    rng0 = _rng(seed, 0)
-    org = build_org(cfg, sc, rng0)
-    mkt = build_marketing(cfg, sc, cal, rng0)
+    co = _Company.build(scale, seed, config)
+    out = _Output(sink)
+    totals = _Totals.zero(co)
+    _run_chunks(co, seed, out, totals, progress)
+    forecast_truth = _company_tables(co, seed, out, totals)
+    return _ground_truth(co, seed, out, totals, forecast_truth)
+
+
+def _run_chunks(
+    co: _Company, seed: int, out: _Output, totals: _Totals, progress: Callable[[int, int], None] | None
+) -> None:
+    """Leads chunk by chunk, each from its own stream ``[seed, 1, chunk]``."""
+    sc = co.scale
     counters = Counters(sc.leads)
     n_chunks = max(1, math.ceil(sc.leads / sc.chunk_leads))
-    stats: dict[str, np.ndarray] = {}
-    won_q = np.zeros(cal.n_quarters)
-    leads_by_day = np.zeros((cal.days, len(cfg.channels)))
-    labels: list[pa.Table] = []
-    counts: dict[str, int] = {}
-    calls = schedule(cal)
-    basis = {k: np.zeros((len(calls), len(org.ae))) for k in BASIS}
-
-    def put(name: str, table: pa.Table) -> None:
-        counts[name] = counts.get(name, 0) + table.num_rows
-        sink(name, table)
-
     for chunk in range(n_chunks):
         offset = chunk * sc.chunk_leads
         n = min(sc.chunk_leads, sc.leads - offset)
         rng = _rng(seed, 1, chunk)
-        acc = generate_accounts(cfg, org, n, offset, rng)
-        jr = generate_journeys(cfg, sc, cal, mkt, acc, n, offset, rng)
-        res = run_lifecycle(cfg, cal, org, mkt, acc, jr, counters, rng, calls)
+        acc = generate_accounts(co.cfg, co.org, n, offset, rng)
+        jr = generate_journeys(co.cfg, co.cal, co.mkt, acc, n, offset, rng)
+        res = run_lifecycle(Chunk.open(co.cfg, co.cal, co.org, co.mkt, acc, jr, counters, rng), co.calls)
         for name, table in res.tables.items():
-            put(name, table)
-        put(TRUTH_LEADS, res.truth_leads)
-        labels.append(res.labels)
-        for k, v in res.channel_stats.items():
-            stats[k] = stats.get(k, 0) + v
-        won_q += res.won_by_quarter
-        leads_by_day += res.leads_by_day
-        for k, v in res.forecast_basis.items():
-            basis[k] += v
+            out.put(name, table)
+        out.put(TRUTH_LEADS, res.truth_leads)
+        totals.add(res)
         if progress is not None:
             progress(chunk + 1, n_chunks)
         del acc, jr, res
 
-    rng_end = _rng(seed, 2)
-    put("users", org.users)
-    put("teams", org.teams)
-    put("campaigns", mkt.campaigns)
-    spend = spend_table(cfg, cal, mkt, org)
-    put("spend", spend)
-    put("web_traffic", web_traffic_table(cfg, leads_by_day, rng_end))
-    put("quotas", quotas_table(cfg, cal, org, won_q, rng_end))
-    forecasts, forecast_truth = forecasts_table(cfg, org, calls, basis, _rng(seed, 3))  # own stream: adding
-    put("forecasts", forecasts)  # forecasts left every other table's bytes unchanged
-    for name in TABLES:  # every canonical table exists, even when this company has no rows for it
-        if name not in counts:
-            put(name, empty(name))
 
-    names = cfg.channel_names
+def _company_tables(co: _Company, seed: int, out: _Output, totals: _Totals) -> dict[str, Any]:
+    """The company-wide tables, after the chunks (traffic and quotas follow the leads); the forecast truth."""
+    cfg, org, mkt = co.cfg, co.org, co.mkt
+    rng_end = _rng(seed, 2)
+    out.put("users", org.users)
+    out.put("teams", org.teams)
+    out.put("campaigns", mkt.campaigns)
+    out.put("spend", spend_table(cfg, co.cal, mkt, org))
+    out.put("web_traffic", web_traffic_table(cfg, totals.leads_by_day, rng_end))
+    out.put("quotas", quotas_table(cfg, co.cal, org, totals.won_q, rng_end))
+    # own stream: adding forecasts left every other table's bytes unchanged
+    forecasts, forecast_truth = forecasts_table(cfg, org, co.calls, totals.basis, _rng(seed, 3))
+    out.put("forecasts", forecasts)
+    for name in TABLES:  # every canonical table exists, even when this company has no rows for it
+        if name not in out.counts:
+            out.put(name, empty(name))
+    return forecast_truth
+
+
+def _channel_truth(co: _Company, stats: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """Per channel: its true effect, its response curve and spend, and the chunks' per-channel sums."""
+    mkt, n_channels = co.mkt, len(co.cfg.channels)
     channels: dict[str, dict[str, Any]] = {}
-    for c, ch in enumerate(cfg.channels):
+    for c, ch in enumerate(co.cfg.channels):
         channels[ch.name] = {
             "effect": ch.effect,
             "touch_type": ch.touch_type,
             "response_curve": {
-                "formula": "leads/day = unit * (base * season(day) "
-                "+ spend_share * (spend/daily_budget)**beta * weekday(day))",
+                "formula": RESPONSE_CURVE,
                 "unit": mkt.unit,
                 "base": ch.base,
                 "spend_share": ch.spend_share,
@@ -118,28 +187,33 @@ def run(
             "spend_by_day": np.round(mkt.spend[:, c], 2).tolist() if ch.daily_budget > 0 else [],
             "expected_leads_by_day": np.round(mkt.arrival[:, c], 4).tolist(),
             "visitor_to_lead": ch.visitor_to_lead if ch.web else None,
-            **{k: float(v[c]) for k, v in stats.items() if len(v) == len(names)},
+            **{k: float(v[c]) for k, v in stats.items() if len(v) == n_channels},
         }
-    totals = {k: float(v[0]) for k, v in stats.items() if len(v) == 1}
-    totals["won_new_business_amount"] = float(won_q.sum())
-    label_table = pa.concat_tables(labels) if labels else LABEL_SCHEMA.empty_table()
-    gamers = org.user_ids[org.ae[org.gamer]].tolist()
+    return channels
+
+
+def _ground_truth(
+    co: _Company, seed: int, out: _Output, totals: _Totals, forecast_truth: dict[str, Any]
+) -> GroundTruth:
+    cfg, org = co.cfg, co.org
+    sums = {k: float(v[0]) for k, v in totals.stats.items() if len(v) == 1}
+    sums["won_new_business_amount"] = float(totals.won_q.sum())
     return GroundTruth(
-        scale=sc.name,
+        scale=co.scale.name,
         seed=seed,
         start=cfg.start,
         end=cfg.start + dt.timedelta(days=cfg.days),
-        config={**cfg.to_dict(), "scale": sc.__dict__},
-        channels=channels,
+        config={**cfg.to_dict(), "scale": co.scale.__dict__},
+        channels=_channel_truth(co, totals.stats),
         reps={
             "sla_hours": cfg.sla_hours,
             "followup": org.followup_truth(cfg.sla_hours),
-            "lead_source_gamers": gamers,
+            "lead_source_gamers": org.user_ids[org.ae[org.gamer]].tolist(),
             "forecast": forecast_truth,
         },
-        counts={k: v for k, v in counts.items() if k in TABLES},
-        totals=totals,
-        labels=label_table,
+        counts={k: v for k, v in out.counts.items() if k in TABLES},
+        totals=sums,
+        labels=pa.concat_tables(totals.labels) if totals.labels else LABEL_SCHEMA.empty_table(),
     )
 
 

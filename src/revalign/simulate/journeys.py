@@ -26,11 +26,10 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import expit
 
-from revalign.simulate.company import Calendar, Marketing, Org
-from revalign.simulate.config import INDUSTRIES, Scale, SimulationConfig
+from revalign.simulate.company import MINUTE, Calendar, Marketing, Org
+from revalign.simulate.config import INDUSTRIES, SimulationConfig
 from revalign.simulate.writer import ids
 
-MINUTE = 1.0 / 1440.0
 _SYLLABLES_A = (
     "Ac",
     "Bor",
@@ -65,8 +64,9 @@ _SUFFIX = ("Inc", "LLC", "GmbH", "Ltd", "SA", "Group", "Labs", "Systems", "Techn
 
 @dataclass
 class Accounts:
+    """The accounts of one chunk (aligned arrays; ``owner`` is the AE's user index)."""
+
     n: int
-    number: np.ndarray  # global account numbers
     ids: pa.Array
     segment: np.ndarray
     region: np.ndarray
@@ -125,7 +125,6 @@ def generate_accounts(
     domain = [f"{w.lower()}{num}.example.com" for w, num in zip(base, number, strict=True)]
     return Accounts(
         n=n,
-        number=number,
         ids=ids("A", number, 9),
         segment=segment,
         region=region,
@@ -155,9 +154,47 @@ def campaign_for(
     return mkt.lookup[channel, q, k]
 
 
+@dataclass
+class _Path:
+    """Every journey touch of the chunk, grouped by lead in time order (the first one is the sourcing touch)."""
+
+    lead: np.ndarray  # lead of each touch
+    pos: np.ndarray  # position within the lead's journey
+    channel: np.ndarray
+    t: np.ndarray
+    first: np.ndarray  # per lead: index of its first touch …
+    last: np.ndarray  # … and of its last
+    span: np.ndarray  # per lead: days from first to last touch
+
+
+def _touch_path(
+    cfg: SimulationConfig, source: np.ndarray, t0: np.ndarray, propensity: np.ndarray, rng: np.random.Generator
+) -> _Path:
+    """More touches for more engaged leads; gaps exponential, journeys squeezed into ``max_journey_days``."""
+    chans = cfg.channels
+    n_ch = len(chans)
+    mean_extra = np.clip(cfg.extra_touches_mean + cfg.extra_touches_per_propensity * propensity, 0.3, None)
+    extra = np.minimum(rng.poisson(mean_extra), 25)
+    counts = 1 + extra
+    lead_of = np.repeat(np.arange(len(source)), counts)
+    pos = within_group_position(counts)
+    weights = np.array([c.touch_weight for c in chans])
+    other = rng.choice(n_ch, len(pos), p=weights / weights.sum())
+    channel = np.where(pos == 0, source[lead_of], other)
+    gaps = np.where(pos == 0, 0.0, rng.exponential(cfg.touch_gap_days, len(pos)))
+    first = np.cumsum(counts) - counts
+    cum = np.cumsum(gaps)
+    cum = cum - np.repeat(cum[first], counts)
+    last = np.cumsum(counts) - 1
+    shrink = np.minimum(1.0, cfg.max_journey_days / np.maximum(cum[last], 1e-9))
+    cum = cum * shrink[lead_of]
+    # touches keep their order and never share a minute with the one before
+    cum = cum + pos * MINUTE
+    return _Path(lead_of, pos, channel, t0[lead_of] + cum, first, last, cum[last])
+
+
 def generate_journeys(
     cfg: SimulationConfig,
-    scale: Scale,
     cal: Calendar,
     mkt: Marketing,
     acc: Accounts,
@@ -165,6 +202,8 @@ def generate_journeys(
     first_number: int,
     rng: np.random.Generator,
 ) -> Journeys:
+    """``n`` leads (numbered from ``first_number``) arriving by the marketing curve, their journeys, and
+    whether each converts under the true model."""
     chans = cfg.channels
     n_ch = len(chans)
     as_of = float(cal.days)
@@ -176,25 +215,8 @@ def generate_journeys(
     segment = acc.segment[account]
     propensity = acc.effect[account] + rng.normal(0.0, cfg.lead_effect_sd, n)
 
-    mean_extra = np.clip(cfg.extra_touches_mean + cfg.extra_touches_per_propensity * propensity, 0.3, None)
-    extra = np.minimum(rng.poisson(mean_extra), 25)
-    counts = 1 + extra
-    lead_of = np.repeat(np.arange(n), counts)
-    pos = within_group_position(counts)
-    weights = np.array([c.touch_weight for c in chans])
-    other = rng.choice(n_ch, len(pos), p=weights / weights.sum())
-    channel = np.where(pos == 0, source[lead_of], other)
-    gaps = np.where(pos == 0, 0.0, rng.exponential(cfg.touch_gap_days, len(pos)))
-    cum = np.cumsum(gaps)
-    cum = cum - np.repeat(cum[np.cumsum(counts) - counts], counts)
-    last = np.cumsum(counts) - 1
-    span = cum[last]
-    shrink = np.minimum(1.0, cfg.max_journey_days / np.maximum(span, 1e-9))
-    cum = cum * shrink[lead_of]
-    # touches keep their order and never share a minute with the one before
-    cum = cum + pos * MINUTE
-    t = t0[lead_of] + cum
-    span = cum[last]
+    path = _touch_path(cfg, source, t0, propensity, rng)
+    lead_of, channel, t = path.lead, path.channel, path.t
 
     x = np.zeros((n, n_ch), dtype=bool)
     x[lead_of, channel] = True
@@ -203,14 +225,14 @@ def generate_journeys(
     p = expit(logit)
     converted = rng.random(n) < p
     demo = converted | (rng.random(n) < cfg.false_demo_rate)  # some requests go nowhere
-    t_conv = t0 + span + 2 * MINUTE
+    t_conv = t0 + path.span + 2 * MINUTE
 
     interaction = np.where(
-        pos == 0,
+        path.pos == 0,
         np.array([c.first_interaction for c in chans], dtype=object)[channel],
         np.array([c.interaction for c in chans], dtype=object)[channel],
     )
-    interaction[last[demo]] = "demo_request"
+    interaction[path.last[demo]] = "demo_request"
     campaign = campaign_for(mkt, cal, channel, t, rng)
     observed = t <= as_of
     n_observed = np.bincount(lead_of[observed], minlength=n)
@@ -223,7 +245,7 @@ def generate_journeys(
         segment=segment,
         region=acc.region[account],
         source=source,
-        campaign=campaign[np.cumsum(counts) - counts],
+        campaign=campaign[path.first],
         t0=t0,
         propensity=propensity,
         x=x,
