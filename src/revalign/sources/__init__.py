@@ -8,7 +8,7 @@ upserts the canonical current-state tables and records changed fields in the led
 
 from __future__ import annotations
 
-from revalign.sources.loader import LoadReport, TableLoad, ingest, load_history, table_counts
+from revalign.sources.load import LoadReport, TableLoad, ingest, load_history, table_counts
 from revalign.sources.mapping import Mapping, load_mapping, shipped_mappings
 from revalign.sources.quarantine import quarantine_summary, quarantined
 
