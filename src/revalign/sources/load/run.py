@@ -142,11 +142,11 @@ class LoadRun:
         engine: Engine,
         spec: Mapping,
         *,
-        currency: str | None,
-        source_name: str | None,
-        progress: Progress | None,
+        currency: str | None = None,
+        source_name: str | None = None,
+        progress: Progress | None = None,
     ) -> LoadRun:
-        """A new run: load id and time, the currency check, and the one catalog call."""
+        """A new run: load id and time, the currency check (against the project's ``currency``), one catalog call."""
         now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         load_id = f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         report = LoadReport(load_id, spec.name)
