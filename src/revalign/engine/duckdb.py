@@ -27,11 +27,3 @@ class DuckDBEngine(Engine):
         else:
             path = ":memory:"
         return cls(ibis.duckdb.connect(path), url)
-
-    def read_csv_baseline(self, path: str) -> int:
-        """DuckDB's own CSV reader into a table; used only as the ingest benchmark's baseline."""
-        # read_csv registers a view; materialise it so the baseline parses and stores every row, as ingest does
-        self.con.create_table("_bench_read_csv", self.con.read_csv(path), overwrite=True)
-        n = int(self.con.table("_bench_read_csv").count().execute())
-        self.con.drop_table("_bench_read_csv")
-        return n

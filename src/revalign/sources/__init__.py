@@ -2,13 +2,14 @@
 
 ``ingest(project, "exports/", mapping="olist")`` reads every file the mapping names, keeps it as read
 (``_raw_*``), validates rows under named rules (``sources.rules``; rejected rows go to ``_quarantine``),
-upserts the canonical current-state tables and records changed fields in the ledger. The mapping is YAML
+upserts the canonical current-state tables and records changed fields in the ledger (``sources.load``: plan,
+read through a ``Reader``, validate, diff, write). The mapping is YAML
 (``sources.mapping``; shipped ones in ``sources/mappings/``; ``docs/mappings.md``).
 """
 
 from __future__ import annotations
 
-from revalign.sources.loader import LoadReport, TableLoad, ingest, load_history, table_counts
+from revalign.sources.load import LoadReport, TableLoad, ingest, load_history, table_counts
 from revalign.sources.mapping import Mapping, load_mapping, shipped_mappings
 from revalign.sources.quarantine import quarantine_summary, quarantined
 

@@ -90,7 +90,8 @@ class ColumnSpec(_Spec):
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
-        given = [k for k in ("from_", "value", "default", "lookup") if getattr(self, k) is not None]
+        sources = {"from_": self.from_, "value": self.value, "default": self.default, "lookup": self.lookup}
+        given = [k for k, v in sources.items() if v is not None]
         if len(given) != 1:
             names = [("from" if k == "from_" else k) for k in given]
             raise ValueError(
@@ -187,6 +188,11 @@ class TargetSpec(_Spec):
             defaults = [c for c, s in self.columns.items() if s.default is not None]
             if defaults:
                 raise ValueError(f"mode: update patches rows; default: makes no sense there ({', '.join(defaults)}).")
+        self._check_named_columns()
+        return self
+
+    def _check_named_columns(self) -> None:
+        """Rules and events may only name columns the target maps."""
         known = set(self.columns)
         for rule in self.rules:
             bad = [c for c in rule.columns if c not in known]
@@ -196,7 +202,6 @@ class TargetSpec(_Spec):
             bad = [c for c in (event.id, event.at, event.when) if c is not None and c not in known]
             if bad:
                 raise ValueError(f"event {event.name} names unmapped column(s) {', '.join(bad)}.")
-        return self
 
     @property
     def source_columns(self) -> list[str]:

@@ -97,8 +97,6 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
         column = column.cast(pa.timestamp(column.type.unit))
     if pa.types.is_string(column.type):
         return column
-    if pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type):
-        return column.cast(pa.string())
     return column.cast(pa.string())
 
 

@@ -1,0 +1,280 @@
+"""① Merging a load into the current state, and what changed: ledger rows from re-export diffs, supersession.
+
+Current state is merged in memory (the existing table is read, the new rows are merged by key, the table is
+rewritten). That is simple and identical on every engine; it bounds a single table by memory (fine for CRM
+exports of a few million rows, see docs/benchmarks.md).
+
+**Revalign remembers what the CRM forgets.** When a newer export changes a tracked field of a known row (a lead
+source overwritten, an owner reassigned, an amount cut, a stage moved), the old and new values go into the
+append-only ``ledger`` with the business time (the export's modified-at column when mapped, else the export
+time) and the load time. Ledger event ids are deterministic hashes, so even a forced reload cannot add an event
+twice. Forecast supersession (``sources.supersession``) is derived from the merged table, old and new rows.
+"""
+
+from __future__ import annotations
+
+import binascii
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from revalign.engine import Engine
+from revalign.model.tables import LEDGER, canonical_table
+from revalign.sources.load.frames import key_index, ledger_text
+from revalign.sources.load.run import LoadRun, Prepared, TableDiff
+from revalign.sources.mapping import TargetSpec
+from revalign.sources.supersession import with_superseded
+from revalign.sources.values import PANDAS_DTYPES
+
+TRACKED: dict[str, dict[str, str]] = {
+    "leads": {"lead_source": "field", "owner_id": "field", "lifecycle_stage": "lifecycle"},
+    "opportunities": {
+        "lead_source": "field",
+        "owner_id": "field",
+        "amount": "field",
+        "close_date": "field",
+        "stage": "stage",
+    },
+    "accounts": {"owner_id": "field", "segment": "field"},
+}
+"""Fields whose changes between two exports become ledger rows: kind ``field`` (name = the field), ``lifecycle``
+(name = the stage entered) or ``stage`` (name = the opportunity stage entered), old and new value as text."""
+
+ENTITY_TYPES = {"leads": "lead", "opportunities": "opportunity", "accounts": "account"}
+EVENT_COLUMNS = ["entity_type", "entity_id", "kind", "name", "old_value", "new_value", "occurred_at"]
+
+
+# -- merging into the current state ----------------------------------------------------------------------------
+def merge_target(
+    state: pd.DataFrame,
+    before: pd.DataFrame,
+    p: Prepared,
+    good: pd.DataFrame,
+    good_changed_at: pd.Series,
+    changed_at: pd.Series,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """``state`` with the accepted rows of ``p`` upserted, and when each key last changed."""
+    good = good.set_axis(key_index(good, canonical_table(p.target.table).primary_key))
+    good_changed_at.index = good.index
+    if len(before):
+        known = good.index.isin(before.index)
+        p.known_keys = good.index[known]  # unchanged ones are counted once every target is merged
+    state = merge(state, good, p.set_cols, p.default_cols, p.target.table)
+    changed_at = pd.concat([changed_at[~changed_at.index.isin(good.index)], good_changed_at])
+    return state, changed_at
+
+
+def merge(
+    state: pd.DataFrame, rows: pd.DataFrame, set_cols: list[str], default_cols: list[str], table: str
+) -> pd.DataFrame:
+    """Upsert ``rows`` into ``state`` by key: mapped columns overwrite, ``default:`` columns only fill gaps."""
+    model = canonical_table(table)
+    dtypes = {c.name: PANDAS_DTYPES[c.dtype] for c in model.columns}
+    if state.empty:  # a first load: nothing to merge with
+        return rows.reindex(columns=state.columns).astype(dtypes)
+    old = rows.index.isin(state.index)
+    parts = [state[~state.index.isin(rows.index)]]
+    if old.any():
+        keys = rows.index[old]
+        cur = state.loc[keys].copy()
+        for c in set_cols:
+            cur[c] = rows.loc[old, c].to_numpy()
+        for c in default_cols:
+            cur[c] = cur[c].where(cur[c].notna(), rows.loc[old, c].to_numpy())
+        parts.append(cur)
+    if (~old).any():
+        parts.append(rows[~old].reindex(columns=state.columns))
+    merged = pd.concat([p for p in parts if len(p)] or [state.iloc[:0]])
+    return merged.astype(dtypes)
+
+
+def settle(
+    run: LoadRun,
+    table: str,
+    before: pd.DataFrame,
+    state: pd.DataFrame,
+    changed_at: pd.Series,
+    prepared: list[Prepared],
+) -> None:
+    """Keep the merged state for writing; count unchanged rows and queue the table's diff against ``before``."""
+    if table == "forecasts":  # which call replaced which is derived from all submissions, old and new
+        state = with_superseded(state)
+    run.states[table] = state
+    if not len(before):
+        return
+    for p in prepared:
+        keys = p.known_keys
+        if keys is not None and len(keys):
+            p.stats.rows_unchanged = int((~_rows_differ(before.loc[keys], state.loc[keys])).sum())
+    if table in TRACKED:
+        run.diffs.append(TableDiff(table, before, state, changed_at, id(prepared[0])))
+
+
+# -- comparing two states ------------------------------------------------------------------------------------
+def _comparable(series: pd.Series) -> pa.Array:
+    """Values as two exports are compared: times to the whole second (what the ledger text shows), the rest as
+    their ledger text. Cheaper than :func:`ledger_text` for times, which are only formatted for rows that changed.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+        return pc.floor_temporal(stamps, unit="second")
+    return ledger_text(series)
+
+
+def _differs(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Element-wise "not the same text", a null and a value counting as different, two nulls as equal."""
+    unequal = pc.fill_null(pc.not_equal(a, b), False)
+    one_null = pc.xor(pc.is_null(a), pc.is_null(b))
+    return pc.or_(unequal, one_null).to_numpy(zero_copy_only=False)
+
+
+def _pick(series: pd.Series, mask: np.ndarray) -> np.ndarray:
+    """The ledger texts where ``mask`` holds, as an object array with None for nulls."""
+    return ledger_text(series[mask]).to_numpy(zero_copy_only=False)
+
+
+def _rows_differ(before: pd.DataFrame, after: pd.DataFrame) -> np.ndarray:
+    out = np.zeros(len(before), dtype=bool)
+    for c in before.columns:
+        out |= _differs(_comparable(before[c]), _comparable(after[c]))
+    return out
+
+
+def diff_events(diff: TableDiff, configured: list[pd.DataFrame]) -> pd.DataFrame:
+    """Ledger rows for tracked fields that changed on keys known before this load.
+
+    The two states are aligned by key (an index intersection), each tracked column is compared as text with
+    Arrow kernels, and events the mapping already wrote are dropped by an anti-join on (entity, name).
+    """
+    keys = diff.before.index.intersection(diff.after.index)
+    if not len(keys):
+        return pd.DataFrame()
+    old_rows, new_rows = diff.before.loc[keys], diff.after.loc[keys]
+    written = pd.concat(configured, ignore_index=True) if configured else pd.DataFrame()
+    parts = []
+    for col, kind in TRACKED[diff.table].items():
+        mask = _differs(_comparable(old_rows[col]), _comparable(new_rows[col]))
+        if not mask.any():
+            continue
+        new_values = _pick(new_rows[col], mask)
+        frame = pd.DataFrame(
+            {
+                "entity_type": ENTITY_TYPES[diff.table],
+                "entity_id": np.asarray(keys[mask], dtype=object).astype(str),
+                "kind": kind,
+                "name": np.full(mask.sum(), col, dtype=object) if kind == "field" else new_values,
+                "old_value": _pick(old_rows[col], mask),
+                "new_value": new_values,
+                "occurred_at": diff.changed_at.reindex(keys[mask]).to_numpy(),
+            }
+        )
+        if kind != "field":  # an event the mapping already wrote (with its real time) is not repeated
+            frame = _not_written(frame, written)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _not_written(frame: pd.DataFrame, written: pd.DataFrame) -> pd.DataFrame:
+    """Stage/lifecycle events minus those the mapping wrote (same entity and name), and without a name."""
+    if len(written):
+        known = pd.MultiIndex.from_frame(written[["entity_id", "name"]].astype(object))
+        seen = pd.MultiIndex.from_frame(frame[["entity_id", "name"]].astype(object)).isin(known)
+        frame = frame[~seen]
+    return frame[frame["name"].notna()]
+
+
+def configured_events(target: TargetSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The events a target's ``events:`` writes for its accepted rows (where ``when`` holds)."""
+    parts = []
+    for ev in target.events:
+        if not all(c in rows.columns for c in (ev.id, ev.at, ev.when) if c is not None):
+            continue
+        sel = rows
+        if ev.when is not None:
+            sel = rows[rows[ev.when].fillna(False).astype(bool).to_numpy()]
+        sel = sel[sel[ev.id].notna() & sel[ev.at].notna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "entity_type": ev.entity,
+                    "entity_id": sel[ev.id].astype("str").to_numpy(dtype=object),
+                    "kind": ev.kind,
+                    "name": ev.name,
+                    "old_value": ev.old_value,
+                    "new_value": ev.name,
+                    "occurred_at": sel[ev.at].astype("datetime64[us]").to_numpy(),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+# -- ledger rows ---------------------------------------------------------------------------------------------
+def event_ids(frame: pd.DataFrame) -> pd.Series:
+    """Deterministic 128-bit ids from entity, kind, name, values and business time (same event, same id).
+
+    The fields are joined into one text per event in Arrow, hashed twice with different keys by pandas' stable
+    hash, and written as 32 hex digits, without a Python loop (a million events take about a second).
+    """
+    arrays = []
+    for c in EVENT_COLUMNS:
+        values = frame[c]
+        if c == "occurred_at":
+            arr = pa.array(values.astype("datetime64[us]").to_numpy(), type=pa.timestamp("us"))
+        elif pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+            arr = pa.array(values, from_pandas=True)
+        else:
+            arr = pa.array(values.astype(object).where(values.notna(), None).to_numpy(), type=pa.string())
+        arrays.append(arr.cast(pa.string()))
+    joined = pc.binary_join_element_wise(*arrays, "\x1f", null_handling="replace", null_replacement="\x00")
+    text = pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)
+    halves = [
+        pd.util.hash_pandas_object(text, index=False, hash_key=key, categorize=False).to_numpy()
+        for key in ("revalign-ledger1", "revalign-ledger2")
+    ]
+    raw = np.stack(halves, axis=1).astype(">u8").tobytes()
+    hexed = pa.array(np.frombuffer(binascii.hexlify(raw), dtype="S32"), type=pa.binary(32)).cast(pa.string())
+    return pd.Series(hexed.to_pandas(types_mapper=pd.ArrowDtype).astype("str").array, index=frame.index)
+
+
+def ledger_rows(run: LoadRun) -> pd.DataFrame:
+    """This load's new ledger rows (configured events, rows of ledger targets, diffs); sets the event counts."""
+    for d in run.diffs:  # after every table: configured events are all known
+        run.events.append(diff_events(d, run.configured).assign(_from=d.owner))
+    rows = _new_ledger_rows(run.engine, run.present, run.events, run.load_id, run.now)
+    run.report.events_added = len(rows)
+    _attribute_events(run.prepared, rows)
+    return rows
+
+
+def _new_ledger_rows(
+    engine: Engine, present: set[str], events: list[pd.DataFrame], load_id: str, now: datetime
+) -> pd.DataFrame:
+    """This load's events with ids, minus those the ledger (or this load) already holds."""
+    parts = [e for e in events if len(e)]
+    if not parts:
+        return pd.DataFrame(columns=LEDGER.column_names)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.reindex(columns=[*LEDGER.column_names, "_from"]).astype({"event_id": object, "load_id": object})
+    missing_id = frame["event_id"].isna()
+    if missing_id.any():
+        frame.loc[missing_id, "event_id"] = event_ids(frame[missing_id]).to_numpy(dtype=object)
+    frame["recorded_at"] = pd.to_datetime(frame["recorded_at"]).fillna(pd.Timestamp(now)).astype("datetime64[us]")
+    frame["load_id"] = frame["load_id"].where(frame["load_id"].notna(), load_id)
+    frame = frame.drop_duplicates(subset=["event_id"], keep="first")
+    if "ledger" in present:
+        known = engine.execute(engine.table("ledger").event_id)
+        frame = frame[~frame["event_id"].isin(known)]
+    return frame.reset_index(drop=True).astype({c.name: PANDAS_DTYPES[c.dtype] for c in LEDGER.columns})
+
+
+def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:
+    """Per-target counts of the events really added (a field change counts for its table's first target)."""
+    counts = rows["_from"].value_counts() if len(rows) else pd.Series(dtype="int64")
+    for p in prepared:
+        p.stats.events_added = int(counts.get(id(p), 0))
