@@ -8,8 +8,12 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.engine import connect
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
+from revalign.project import open_project
+from revalign.simulate import simulate_to_parquet
+from revalign.simulate.config import get_scale
 
 
 @app.command("simulate")
@@ -25,9 +29,6 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows per table as JSON.")] = False,
 ) -> None:
     """Simulate a company with known ground truth; print rows per table."""
-    from revalign.simulate import simulate_to_parquet
-    from revalign.simulate.config import get_scale
-
     get_scale(scale)  # unknown scale → exit code 6 before any work
     folder = out or Path(f"simulation-{scale}-{seed}")
     if as_json:
@@ -38,12 +39,8 @@ def simulate_command(
     loaded: dict[str, int] = {}
     target = None
     if project is not None:
-        from revalign.project import open_project
-
         target = open_project(project, engine=engine).engine
     elif engine is not None:
-        from revalign.engine import connect
-
         target = connect(engine)
     if target is not None:
         for name in truth.counts:

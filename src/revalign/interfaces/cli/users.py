@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
+from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.project import open_project
 
 users_app = typer.Typer(help="Dashboard users, roles and API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -17,11 +19,8 @@ ProjectOpt = Annotated[Path, typer.Option(help="Project folder.")]
 StateOpt = Annotated[str | None, typer.Option(help="App state database URL (default: SQLite in the project).")]
 
 
-def open_store(project: Path, state_url: str | None):  # type: ignore[no-untyped-def]
+def open_store(project: Path, state_url: str | None) -> StateStore:
     """The project's state store, migrated to the newest schema."""
-    from revalign.interfaces.server.state import StateStore, default_state_url
-    from revalign.project import open_project
-
     proj = open_project(project)
     store = StateStore(state_url or proj.settings.state_url or default_state_url(proj.folder))
     store.migrate()
