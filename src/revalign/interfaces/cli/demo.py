@@ -22,10 +22,8 @@ from revalign.errors import RevalignError
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, print_table
 from revalign.interfaces.cli.serve import run_server
-from revalign.interfaces.server.state import StateStore, default_state_url
 from revalign.model.calendar import parse_period, period_label
 from revalign.project import Project, init_project, open_project
-from revalign.simulate import simulate
 from revalign.sources import ingest
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
@@ -46,6 +44,10 @@ class DemoLogin:
 
 def simulate_into(project: Project, *, scale: str, seed: int) -> str:
     """Simulate the company and ingest it into ``project`` through the canonical mapping; says how it was loaded."""
+    # imported here: the simulator (scipy) takes a second to import, and only this command
+    # needs it (not every `revalign` run)
+    from revalign.simulate import simulate
+
     company = simulate(scale=scale, seed=seed)
     with tempfile.TemporaryDirectory(prefix="revalign-demo-") as tmp:
         company.to_parquet(Path(tmp))
@@ -74,6 +76,10 @@ def demo_logins(owner_id: str | None) -> list[DemoLogin]:
 
 
 def create_logins(project: Project, logins: list[DemoLogin], state_url: str | None = None) -> None:
+    # imported here: the server (FastAPI, SQLAlchemy) takes seconds to import, and only this
+    # command needs it (not every `revalign` run)
+    from revalign.interfaces.server.state import StateStore, default_state_url
+
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
     store.migrate()
     for login in logins:

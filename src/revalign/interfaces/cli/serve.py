@@ -9,13 +9,16 @@ import typer
 
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console
-from revalign.interfaces.server import create_app
 from revalign.project import Project, open_project
 
 
 def run_server(project: Project, *, host: str, port: int, state_url: str | None = None) -> None:
     """Build the app over ``project`` and serve it with uvicorn until interrupted."""
     import uvicorn
+
+    # imported here: the server (FastAPI, SQLAlchemy) takes seconds to import, and only this
+    # command needs it (not every `revalign` run)
+    from revalign.interfaces.server import create_app
 
     server_app = create_app(project, state_url=state_url)
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]   API docs: http://{host}:{port}/docs   (Ctrl+C stops)")

@@ -12,8 +12,6 @@ from revalign.engine import connect
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
 from revalign.project import open_project
-from revalign.simulate import simulate_to_parquet
-from revalign.simulate.config import get_scale
 
 
 @app.command("simulate")
@@ -29,6 +27,11 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows per table as JSON.")] = False,
 ) -> None:
     """Simulate a company with known ground truth; print rows per table."""
+    # imported here: the simulator (scipy) takes a second to import, and only this command
+    # needs it (not every `revalign` run)
+    from revalign.simulate import simulate_to_parquet
+    from revalign.simulate.config import get_scale
+
     get_scale(scale)  # unknown scale → exit code 6 before any work
     folder = out or Path(f"simulation-{scale}-{seed}")
     if as_json:
