@@ -112,11 +112,16 @@ class Project:
         grain: str = "quarter",
         by: tuple[str, ...] = (),
         trend_periods: int = 4,
+        kpis: list[str] | None = None,
     ) -> Any:
-        """Actual vs target, status and trend for ``department`` (default: joint) in ``period``: a ``Scorecard``."""
+        """Actual vs target, status and trend for ``department`` (default: joint) in ``period``: a ``Scorecard``.
+
+        ``kpis`` narrows the card to those KPIs (the server leaves out KPIs that cannot be sliced by ``by``)."""
         from revalign.analytics.scorecard import project_scorecard
 
-        return project_scorecard(self, department, period=period, grain=grain, by=by, trend_periods=trend_periods)
+        return project_scorecard(
+            self, department, period=period, grain=grain, by=by, trend_periods=trend_periods, kpis=kpis
+        )
 
     def alignment(
         self, *, period: str | None = None, grain: str = "quarter", department: str | None = None, card: Any = None

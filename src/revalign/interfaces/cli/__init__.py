@@ -1,81 +1,86 @@
 """⑥ The command-line interface (Typer + Rich). It shows numbers; it never computes them.
 
-Exit codes scripts can trust (also in docs/cli.md):
-
-====  ==============================================================
-0     success
-1     the command ran and found problems (quarantined rows, catalog issues, alignment warnings)
-2     usage error (unknown option, bad argument)
-3     data error (a file cannot be read as its mapped table)
-4     engine error (cannot connect, backend cannot run the computation)
-5     configuration error (revalign.yaml, mapping or catalog file is invalid)
-6     unknown name (KPI, table, mapping, funnel …)
-====  ==============================================================
-
-Each command group lives in its own module and registers itself on ``app``; the modules are listed in
-``COMMAND_MODULES`` so the order of ``revalign --help`` is stable.
+The exit codes and the app are in :mod:`.application`; each command module registers its commands on the app
+when imported, so the imports below, in this order, are the order of ``revalign --help``.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 import typer
 
-from revalign.errors import CatalogError, ConfigError, DataError, EngineError, RevalignError, UnknownNameError
+# isort: off
+# the order of these imports is the order of `revalign --help`
+from revalign.interfaces.cli import project
+from revalign.interfaces.cli import simulate
+from revalign.interfaces.cli import ingest
+from revalign.interfaces.cli import check
+from revalign.interfaces.cli import tables
+from revalign.interfaces.cli import kpi
+from revalign.interfaces.cli import tree
+from revalign.interfaces.cli import scorecard
+from revalign.interfaces.cli import targets
+from revalign.interfaces.cli import funnel
+from revalign.interfaces.cli import channels
+from revalign.interfaces.cli import attribute
+from revalign.interfaces.cli import serve
+from revalign.interfaces.cli import demo
+from revalign.interfaces.cli import users
+from revalign.interfaces.cli import docs
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATA, EXIT_ENGINE, EXIT_CONFIG, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5, 6
-
-app = typer.Typer(
-    name="revalign",
-    help="One governed set of revenue KPIs for marketing, sales, RevOps and customer success.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# isort: on
+from revalign.errors import RevalignError
+from revalign.interfaces.cli.application import (
+    EXIT_CONFIG,
+    EXIT_DATA,
+    EXIT_ENGINE,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    app,
+    exit_code_for,
 )
+from revalign.interfaces.cli.render import print_error
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "project",
-    "simulate",
-    "ingest",
-    "check",
-    "tables",
-    "kpi",
-    "tree",
-    "scorecard",
-    "targets",
-    "funnel",
-    "channels",
-    "attribute",
-    "serve",
-    "demo",
-    "users",
-    "docs",
+COMMAND_MODULES = (
+    project,
+    simulate,
+    ingest,
+    check,
+    tables,
+    kpi,
+    tree,
+    scorecard,
+    targets,
+    funnel,
+    channels,
+    attribute,
+    serve,
+    demo,
+    users,
+    docs,
 )
-"""Modules under ``revalign.interfaces.cli`` that add commands to ``app`` when imported."""
+"""The modules that add commands to ``app``, in the order of ``revalign --help``."""
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"{__name__}.{_module}")
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """The documented exit code for an error raised by a command."""
-    if isinstance(exc, UnknownNameError):
-        return EXIT_UNKNOWN
-    if isinstance(exc, DataError):
-        return EXIT_DATA
-    if isinstance(exc, EngineError):
-        return EXIT_ENGINE
-    if isinstance(exc, ConfigError | CatalogError):
-        return EXIT_CONFIG
-    return EXIT_FINDINGS
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_CONFIG",
+    "EXIT_DATA",
+    "EXIT_ENGINE",
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "EXIT_UNKNOWN",
+    "EXIT_USAGE",
+    "app",
+    "exit_code_for",
+    "main",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the app and turns revalign errors into messages and exit codes."""
-    from revalign.interfaces.cli.render import print_error
-
     try:
         result = app(args=argv, standalone_mode=False)  # click returns typer.Exit's code instead of raising
     except RevalignError as exc:
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         # Usage errors: Typer ships its own copy of click, so match click's exception by its class name
         # rather than by one particular click module's class.
         if any(base.__name__ == "ClickException" for base in type(exc).__mro__):
-            exc.show()
+            exc.show()  # type: ignore[attr-defined]  # a ClickException of Typer's click copy (matched above)
             return int(getattr(exc, "exit_code", EXIT_USAGE) or EXIT_USAGE)
         raise
     return result if isinstance(result, int) else EXIT_OK

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
 from revalign.project import open_project
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import EXIT_FINDINGS, app
+from revalign.interfaces.cli.application import EXIT_FINDINGS, app
 from revalign.interfaces.cli.render import console, emit, print_json, records
 from revalign.project import Project, open_project
 from revalign.sources import quarantine_summary, quarantined

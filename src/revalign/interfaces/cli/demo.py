@@ -1,15 +1,14 @@
 """``revalign demo``: a simulated company, its KPIs, the north-star scorecard, and the dashboard, in one command.
 
-Steps: simulate a small company into a demo project folder (through the canonical Parquet mapping when the
-ingestion module offers it, so the demo exercises the same path real data takes), evaluate the KPI catalog,
-plan the last simulated year's targets from the year before (``targets.csv``, see :data:`DEMO_PLAN`), print the
-north-star scorecard and the alignment check, create one demo login per role (a rep bound to a simulated
-salesperson), and serve the dashboard. ``--no-serve`` stops before serving (scripts, tests).
+Steps: simulate a small company into a demo project folder (through the canonical Parquet mapping, so the demo
+exercises the same path real data takes), plan the last simulated year's targets from the year before
+(``targets.csv``, see :data:`DEMO_PLAN`), print the north-star scorecard and the alignment check, create one demo
+login per role (a rep bound to a simulated salesperson), and serve the dashboard. ``--no-serve`` stops before
+serving (scripts, tests).
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,15 @@ from typing import Annotated, Any
 
 import typer
 
-from revalign.errors import ConfigError, RevalignError
-from revalign.interfaces.cli import app
+from revalign.analytics.scorecard import latest_period
+from revalign.analytics.target_planning import project_plan
+from revalign.errors import RevalignError
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, print_table
+from revalign.interfaces.cli.serve import run_server
+from revalign.model.calendar import parse_period, period_label
+from revalign.project import Project, init_project, open_project
+from revalign.sources import ingest
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
 DEMO_ROLES = ("admin", "leadership", "marketing", "sales", "revops", "customer_success", "rep")
@@ -37,41 +42,20 @@ class DemoLogin:
     owner_id: str | None = None
 
 
-def simulate_into(project: Any, *, scale: str, seed: int) -> str:
-    """Simulate the company into ``project``; returns how it was loaded ("ingest canonical" or "direct write")."""
-    try:
-        simulate = importlib.import_module("revalign.simulate").simulate
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError("The simulator (revalign.simulate.simulate) is not part of this installation.") from exc
+def simulate_into(project: Project, *, scale: str, seed: int) -> str:
+    """Simulate the company and ingest it into ``project`` through the canonical mapping; says how it was loaded."""
+    # imported here: the simulator (scipy) takes a second to import, and only this command
+    # needs it (not every `revalign` run)
+    from revalign.simulate import simulate
+
     company = simulate(scale=scale, seed=seed)
-    to_parquet = getattr(company, "write_parquet", None) or getattr(company, "to_parquet", None)
-    try:
-        ingest = importlib.import_module("revalign.sources").ingest
-    except (ImportError, AttributeError):
-        ingest = None
-    if ingest is not None and callable(to_parquet):
-        with tempfile.TemporaryDirectory(prefix="revalign-demo-") as tmp:
-            to_parquet(Path(tmp))
-            ingest(project, Path(tmp), mapping="canonical")
-        return "ingested through the canonical mapping"
-    company.write(project.engine)
-    return "written directly to the engine"
+    with tempfile.TemporaryDirectory(prefix="revalign-demo-") as tmp:
+        company.to_parquet(Path(tmp))
+        ingest(project, Path(tmp), mapping="canonical")
+    return "ingested through the canonical mapping"
 
 
-def refresh_catalog(project: Any) -> str:
-    """Refresh (materialise) the KPI catalog when the KPI module offers it; else KPIs are evaluated on demand."""
-    try:
-        kpis = importlib.import_module("revalign.kpis")
-    except ImportError:
-        return "KPI catalog not installed"
-    refresh = getattr(kpis, "refresh", None)
-    if callable(refresh):
-        refresh(project)
-        return "KPI catalog refreshed"
-    return "KPIs are evaluated on demand"
-
-
-def pick_rep(project: Any) -> str | None:
+def pick_rep(project: Project) -> str | None:
     """A simulated salesperson (an AE who owns opportunities) for the demo rep login."""
     if not project.engine.has_table("opportunities"):
         return None
@@ -91,7 +75,9 @@ def demo_logins(owner_id: str | None) -> list[DemoLogin]:
     return logins
 
 
-def create_logins(project: Any, logins: list[DemoLogin], state_url: str | None = None) -> None:
+def create_logins(project: Project, logins: list[DemoLogin], state_url: str | None = None) -> None:
+    # imported here: the server (FastAPI, SQLAlchemy) takes seconds to import, and only this
+    # command needs it (not every `revalign` run)
     from revalign.interfaces.server.state import StateStore, default_state_url
 
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
@@ -101,22 +87,18 @@ def create_logins(project: Any, logins: list[DemoLogin], state_url: str | None =
     store.close()
 
 
-def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
+def plan_demo_targets(project: Project, *, file: str = "targets.csv") -> str:
     """Plan the latest simulated year's targets from the year before into ``file`` (kept if it already exists, so
     edits survive a re-run); returns what was done."""
     path = project.folder / file
     if path.exists():
         return f"Kept your {file} (delete it to plan the demo targets again)"
     try:
-        from revalign.analytics.scorecard import latest_period
-        from revalign.analytics.target_planning import project_plan
-        from revalign.model.calendar import parse_period, period_label
-
         fs = project.settings.fiscal_year_start_month
         last = parse_period(latest_period(project, project.catalog.north_star, "quarter"), fs)
         year = period_label(last.start, "year", fs)
         plan = project_plan(project, year, grain="quarter", **DEMO_PLAN)
-    except (ImportError, RevalignError) as exc:
+    except RevalignError as exc:
         return f"Targets not planned: {exc}"
     plan.write(path)
     done = (
@@ -133,13 +115,11 @@ def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
     return done
 
 
-def print_north_star(project: Any) -> None:
+def print_north_star(project: Project) -> None:
     """The joint scorecard's north-star rows (and the departments' roll-up) in the terminal."""
     try:
-        from revalign.analytics.scorecard import project_scorecard
-
-        card = project_scorecard(project)
-    except (ImportError, RevalignError) as exc:
+        card = project.scorecard()
+    except RevalignError as exc:
         console.print(f"[yellow]North-star scorecard not available yet:[/] {exc}")
         return
     frame = card.to_pandas()
@@ -175,8 +155,6 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
 ) -> None:
     """Simulate a small company, compute its KPIs, print the north star, and serve the dashboard."""
-    from revalign.project import init_project, open_project
-
     folder = folder.resolve()
     if not (folder / "revalign.yaml").exists():
         init_project(folder, name="revalign demo")
@@ -184,7 +162,6 @@ def demo(
     with console.status(f"Simulating a company (scale {scale}, seed {seed})…"):
         how = simulate_into(project, scale=scale, seed=seed)
     console.print(f"Simulated company {how} into {folder}")
-    console.print(refresh_catalog(project))
     console.print(plan_demo_targets(project), highlight=False)
     print_north_star(project)
     logins = demo_logins(pick_rep(project))
@@ -197,7 +174,5 @@ def demo(
         title="Demo logins",
     )
     if serve:
-        from revalign.interfaces.cli.serve import run_server
-
         project.close()
         run_server(open_project(folder), host=host, port=port)

@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.analytics.pipeline import pipeline_velocity
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import emit, print_json, print_table
 from revalign.project import open_project
 
@@ -57,8 +58,6 @@ def funnel(
         elif name == "pipeline":
             emit(proj.pipeline(grain=g, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline")
         elif name == "velocity":
-            from revalign.analytics.pipeline import pipeline_velocity
-
             emit(pipeline_velocity(proj, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline velocity")
         else:
             result = proj.funnel(name, mode=mode, grain=g, by=by_t, start=start, end=end)

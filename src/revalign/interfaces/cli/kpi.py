@@ -14,9 +14,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.errors import UnknownNameError
+from revalign.interfaces.cli.application import app
+from revalign.interfaces.cli.check import CHECKS, Section
 from revalign.interfaces.cli.render import emit, print_json
-from revalign.project import open_project
+from revalign.kpis import evaluate
+from revalign.kpis.export import FORMATS, export_metricflow
+from revalign.project import Project, open_project
 
 kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate, explain and export KPIs.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
@@ -86,8 +90,6 @@ def eval_(
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice."""
-    from revalign.kpis import evaluate
-
     proj = open_project(project)
     frame = evaluate(
         proj,
@@ -125,9 +127,6 @@ def export(
     project: ProjectOpt = Path("."),
 ) -> None:
     """Write the catalog as a dbt semantic-layer project: semantic models, metrics, time spine (docs/metricflow.md)."""
-    from revalign.errors import UnknownNameError
-    from revalign.kpis.export import FORMATS, export_metricflow
-
     if format not in FORMATS:
         raise UnknownNameError("export format", format, FORMATS)
     written = export_metricflow(open_project(project).catalog, out, dialect=dialect)
@@ -135,10 +134,8 @@ def export(
         print(path)
 
 
-def catalog_section(project):  # type: ignore[no-untyped-def]
+def catalog_section(project: Project) -> Section:
     """`revalign check` section: every catalog issue with its level, file, line, KPI and rule."""
-    from revalign.interfaces.cli.check import Section
-
     issues = project.catalog.validate()
     frame = pd.DataFrame([i.as_dict() for i in issues], columns=["level", "file", "line", "kpi", "rule", "message"])
     return Section(
@@ -152,8 +149,6 @@ def catalog_section(project):  # type: ignore[no-untyped-def]
 
 
 def _register_check() -> None:
-    from revalign.interfaces.cli.check import CHECKS
-
     if catalog_section not in CHECKS:
         CHECKS.append(catalog_section)
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import app
+from revalign import __version__
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console
 from revalign.project import init_project
 
@@ -28,6 +29,4 @@ def init(
 @app.command()
 def version() -> None:
     """Print revalign's version."""
-    from revalign import __version__
-
     console.print(__version__)

@@ -3,45 +3,28 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from revalign.interfaces.jsonsafe import jsonable, records
+
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT or value is pd.NA:
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-safe records (NaN → null, timestamps → ISO strings)."""
-    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def print_json(payload: Any) -> None:
     """Print ``payload`` as JSON on stdout (no Rich markup, so scripts can parse it)."""
     if isinstance(payload, pd.DataFrame):
         payload = records(payload)
-    print(json.dumps(payload, indent=2, default=_jsonable))
+    print(json.dumps(payload, indent=2, default=jsonable))
 
 
 def _fmt(value: Any) -> str:
-    value = _jsonable(value)
+    value = jsonable(value)
     if value is None:
         return "—"
     if isinstance(value, float):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import EXIT_FINDINGS, app
+from revalign.interfaces.cli.application import EXIT_FINDINGS, app
 from revalign.interfaces.cli.render import console, err_console, print_json, print_table
 from revalign.interfaces.cli.usage import values_checked
 from revalign.project import open_project

@@ -7,19 +7,22 @@ from typing import Annotated
 
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console
+from revalign.project import Project, open_project
 
 
-def run_server(project: object, *, host: str, port: int, state_url: str | None = None) -> None:
+def run_server(project: Project, *, host: str, port: int, state_url: str | None = None) -> None:
     """Build the app over ``project`` and serve it with uvicorn until interrupted."""
     import uvicorn
 
+    # imported here: the server (FastAPI, SQLAlchemy) takes seconds to import, and only this
+    # command needs it (not every `revalign` run)
     from revalign.interfaces.server import create_app
 
-    application = create_app(project, state_url=state_url)  # type: ignore[arg-type]
+    server_app = create_app(project, state_url=state_url)
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]   API docs: http://{host}:{port}/docs   (Ctrl+C stops)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    uvicorn.run(server_app, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -34,6 +37,4 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the dashboard and the REST API (OpenAPI at /docs)."""
-    from revalign.project import open_project
-
     run_server(open_project(project), host=host, port=port, state_url=state_url)

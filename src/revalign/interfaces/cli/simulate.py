@@ -8,8 +8,10 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import app
+from revalign.engine import connect
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
+from revalign.project import open_project
 
 
 @app.command("simulate")
@@ -25,6 +27,8 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows per table as JSON.")] = False,
 ) -> None:
     """Simulate a company with known ground truth; print rows per table."""
+    # imported here: the simulator (scipy) takes a second to import, and only this command
+    # needs it (not every `revalign` run)
     from revalign.simulate import simulate_to_parquet
     from revalign.simulate.config import get_scale
 
@@ -38,12 +42,8 @@ def simulate_command(
     loaded: dict[str, int] = {}
     target = None
     if project is not None:
-        from revalign.project import open_project
-
         target = open_project(project, engine=engine).engine
     elif engine is not None:
-        from revalign.engine import connect
-
         target = connect(engine)
     if target is not None:
         for name in truth.counts:

@@ -16,10 +16,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from revalign.interfaces.cli import EXIT_FINDINGS, app
+from revalign.analytics.target_planning import parse_overrides, project_plan
+from revalign.analytics.targets import check_project_targets, project_target_files, targets_in_force
+from revalign.interfaces.cli.application import EXIT_FINDINGS, app
+from revalign.interfaces.cli.check import CHECKS, Section
 from revalign.interfaces.cli.render import console, emit, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
-from revalign.project import open_project
+from revalign.project import Project, open_project
 
 targets_app = typer.Typer(
     help="Targets: plan them from last year's actuals, list them, check them.", no_args_is_help=True
@@ -53,8 +56,6 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose targets for a year from last year's same-period actuals (growth, points or hold per KPI)."""
-    from revalign.analytics.target_planning import parse_overrides, project_plan
-
     proj = open_project(project)
     path = out if out is not None else Path("targets.csv")
     path = path if path.is_absolute() else proj.folder / path
@@ -101,8 +102,6 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """Every target the project knows (project files, then the catalog), where it is written, and if in force."""
-    from revalign.analytics.targets import targets_in_force
-
     if source not in ("project", "catalog", "all"):
         usage_error(f"--source must be project, catalog or all; got {source!r}")
     proj = open_project(project)
@@ -118,8 +117,6 @@ def list_(
 @targets_app.command("check")
 def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Validate the project's targets: KPI, period, slice, value and range, with file and line or row (exit 1)."""
-    from revalign.analytics.targets import check_project_targets, project_target_files
-
     proj = open_project(project)
     try:
         book, issues = check_project_targets(proj)
@@ -142,11 +139,8 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def targets_section(project):  # type: ignore[no-untyped-def]
+def targets_section(project: Project) -> Section:
     """`revalign check` section: every problem in the project's targets (file, line or row, column, KPI, rule)."""
-    from revalign.analytics.targets import check_project_targets
-    from revalign.interfaces.cli.check import Section
-
     _, issues = check_project_targets(project)
     frame = pd.DataFrame(
         [{"level": i.level, "where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
@@ -163,8 +157,6 @@ def targets_section(project):  # type: ignore[no-untyped-def]
 
 
 def _register_check() -> None:
-    from revalign.interfaces.cli.check import CHECKS
-
     if targets_section not in CHECKS:
         CHECKS.append(targets_section)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.tree import Tree
 
-from revalign.interfaces.cli import app
+from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project

@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 
 from revalign.errors import RevalignError
-from revalign.interfaces.cli import EXIT_USAGE
+from revalign.interfaces.cli.application import EXIT_USAGE
 from revalign.interfaces.cli.render import err_console
 
 

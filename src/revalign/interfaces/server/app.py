@@ -6,7 +6,7 @@ an isolated app over their own project and state store.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
@@ -20,8 +20,10 @@ from fastapi.templating import Jinja2Templates
 from revalign import __version__
 from revalign.analytics.targets import targets_fingerprint
 from revalign.interfaces.server import errors
-from revalign.interfaces.server.cache import ResultCache
+from revalign.interfaces.server.api import router as api_router
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
+from revalign.interfaces.server.pages import router as pages_router
 from revalign.interfaces.server.pages.rendering import fmt, query_string
 from revalign.interfaces.server.state import StateStore, default_state_url
 from revalign.kpis.cache import data_version
@@ -54,9 +56,6 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     ``state_url`` defaults to the project's ``state_url`` setting, else SQLite in ``<project>/.revalign/``.
     Migrations run here, so a new version of revalign upgrades the state database on start.
     """
-    from revalign.interfaces.server.api import router as api_router
-    from revalign.interfaces.server.pages import router as pages_router
-
     settings = settings or ServerSettings()
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
     store.migrate()
@@ -80,7 +79,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     templates.env.filters["fmt"] = fmt
     templates.env.globals["qs"] = query_string
     app.state.project, app.state.store, app.state.settings = project, store, settings
-    app.state.cache = ResultCache(
+    app.state.cache = ReportCache(
         enabled=settings.cache_results,
         version=lambda: project_version(project),
         check_seconds=settings.cache_check_seconds,
@@ -101,7 +100,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         return {"ok": True}
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # An empty form field (a GET filter form left blank) means "not set", not an invalid empty value.
         raw = request.scope.get("query_string", b"")
         if raw:

@@ -1,4 +1,4 @@
-"""``ResultCache``: computed reports kept in memory, one computation at a time per key.
+"""``ReportCache``: computed reports kept in memory, one computation at a time per key.
 
 Reports are computed by the library over the whole project; many people open the same overview, so the
 first request computes and the others wait for that result instead of running the same query twenty times.
@@ -20,7 +20,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-class ResultCache:
+class ReportCache:
+    """Reports by key, computed once (single-flight), dropped when the project's version moves.
+
+    Not :class:`revalign.kpis.cache.ResultCache` (an LRU of KPI frames per data version): this one holds whole
+    reports, serialises computations on the shared engine and revalidates against ``version``.
+    """
+
     def __init__(
         self,
         *,

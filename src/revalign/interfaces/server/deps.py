@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 
 from revalign.errors import PermissionDenied
 from revalign.interfaces.server import security
-from revalign.interfaces.server.cache import ResultCache
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.errors import NotAuthenticated
 from revalign.interfaces.server.state import StateStore, UserRecord
 from revalign.project import Project
@@ -32,13 +32,13 @@ def get_store(request: Request) -> StateStore:
     return request.app.state.store
 
 
-def get_cache(request: Request) -> ResultCache:
+def get_cache(request: Request) -> ReportCache:
     return request.app.state.cache
 
 
 ProjectDep = Annotated[Project, Depends(get_project)]
 StoreDep = Annotated[StateStore, Depends(get_store)]
-CacheDep = Annotated[ResultCache, Depends(get_cache)]
+CacheDep = Annotated[ReportCache, Depends(get_cache)]
 
 
 def _bearer(request: Request) -> str | None:

@@ -129,7 +129,7 @@ async def revalign_error(request: Request, exc: Exception) -> Response:
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "loc": [str(p) for p in err.get("loc", ())],
             "msg": f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'request'}: {err.get('msg', 'invalid')}",

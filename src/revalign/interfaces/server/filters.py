@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query
 
 from revalign.interfaces.server.errors import BadRequest
+from revalign.model.calendar import parse_period
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
 Segment = Literal["smb", "mid_market", "enterprise", "unknown"]
@@ -73,8 +74,6 @@ def report_filters(
             rule="date_order",
         )
     if period is not None:
-        from revalign.model.calendar import parse_period
-
         try:
             parse_period(period)
         except ValueError as exc:

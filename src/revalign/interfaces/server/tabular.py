@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import io
-import math
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 from fastapi.responses import Response
 
-from revalign.interfaces.server.schemas import ColumnPublic, TablePublic
-
-
-def jsonable(value: Any) -> Any:
-    """A JSON-safe scalar: NaN/NaT → None, timestamps → ISO strings, numpy scalars → Python."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, datetime | date | pd.Timestamp):
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, list | dict | str):
-        value = value.item()
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    return value
+from revalign.interfaces.jsonsafe import jsonable, records
+from revalign.interfaces.server.errors import BadRequest
+from revalign.interfaces.server.reports.report import Report
+from revalign.interfaces.server.schemas import ColumnPublic, ReportPublic, TablePublic
 
 
 def table_public(name: str, title: str, frame: pd.DataFrame) -> TablePublic:
     """``frame`` as a :class:`TablePublic` (every row, every column, values unchanged)."""
     columns = [ColumnPublic(name=str(c), dtype=str(frame[c].dtype)) for c in frame.columns]
-    rows = [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    rows = records(frame)
     return TablePublic(name=name, title=title, columns=columns, rows=rows, row_count=len(rows))
 
 
@@ -50,9 +34,9 @@ def csv_response(table: TablePublic, filename: str) -> Response:
     )
 
 
-def report_public(report: Any, filters: dict[str, Any] | None = None) -> Any:
-    """A :class:`~revalign.interfaces.server.reports.Report` as its JSON model (built once per report and filters:
-    cached reports are shown many times, and converting their tables is most of a warm request's work)."""
+def report_public(report: Report, filters: dict[str, Any] | None = None) -> ReportPublic:
+    """A :class:`~revalign.interfaces.server.reports.report.Report` as its JSON model, built once per report and
+    filters: cached reports are shown many times, and converting their tables is most of a warm request's work."""
     key = repr(sorted((filters or {}).items()))
     memo = report.__dict__.setdefault("_public", {})
     if key not in memo:
@@ -60,7 +44,7 @@ def report_public(report: Any, filters: dict[str, Any] | None = None) -> Any:
     return memo[key]
 
 
-def report_json(report: Any, filters: dict[str, Any]) -> Response:
+def report_json(report: Report, filters: dict[str, Any]) -> Response:
     """The report's JSON, serialised once per report and filters."""
     key = repr(sorted(filters.items()))
     memo = report.__dict__.setdefault("_json", {})
@@ -69,9 +53,7 @@ def report_json(report: Any, filters: dict[str, Any]) -> Response:
     return Response(memo[key], media_type="application/json")
 
 
-def _build_public(report: Any, filters: dict[str, Any] | None) -> Any:
-    from revalign.interfaces.server.schemas import ReportPublic
-
+def _build_public(report: Report, filters: dict[str, Any] | None) -> ReportPublic:
     return ReportPublic(
         page=report.page,
         title=report.title,
@@ -83,13 +65,11 @@ def _build_public(report: Any, filters: dict[str, Any] | None) -> Any:
     )
 
 
-def report_response(report: Any, filters: dict[str, Any], fmt: str, table: str | None) -> Any:
+def report_response(report: Report, filters: dict[str, Any], fmt: str, table: str | None) -> Any:
     """JSON (the :class:`ReportPublic`) or, with ``format=csv``, one of its tables as CSV."""
     if fmt != "csv":
         return report_json(report, filters)
     public = report_public(report, filters)
-    from revalign.interfaces.server.errors import BadRequest
-
     if not public.tables:
         raise BadRequest(f"{report.title} has no table to export yet.", loc=("query", "format"), rule="no_table")
     names = [t.name for t in public.tables]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from revalign.interfaces.server import reports
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.reports.attribution import PAGE_MODELS, attribution
+from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 
 router = APIRouter(prefix="/attribution", tags=["attribution"], responses=ERROR_RESPONSES)
 ModelName = Literal[
@@ -35,12 +38,12 @@ Models = Annotated[
 
 
 def attribution_report(
-    project: Any, cache: Any, filters: Filters, models: tuple[str, ...] = reports.PAGE_MODELS
-) -> reports.Report:
+    project: Project, cache: ReportCache, filters: Filters, models: tuple[str, ...] = PAGE_MODELS
+) -> Report:
     """The report the page and the API both show (computed once per filter set and models, then cached)."""
     return cache.get_or_compute(
         ("attribution", filters.key(), models),
-        lambda: reports.guarded("attribution", "Attribution", reports.attribution, project, filters, models),
+        lambda: guarded("attribution", "Attribution", attribution, project, filters, models),
     )
 
 
@@ -54,6 +57,6 @@ def get_attribution(
     fmt: Format = "json",
     table: TableName = None,
 ):
-    chosen = tuple(dict.fromkeys(models)) if models else reports.PAGE_MODELS
+    chosen = tuple(dict.fromkeys(models)) if models else PAGE_MODELS
     report = attribution_report(project, cache, filters, chosen)
     return report_response(report, {**filters.as_dict(), "models": list(chosen)}, fmt, table)

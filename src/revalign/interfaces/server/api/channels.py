@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from revalign.interfaces.server import reports
 from revalign.interfaces.server.api.report_endpoint import report_endpoint
+from revalign.interfaces.server.reports.channels import channels
 
-router, channels_report = report_endpoint("channels", "Channels", reports.channels)
+router, channels_report = report_endpoint("channels", "Channels", channels)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from revalign.interfaces.server import reports
 from revalign.interfaces.server.api.report_endpoint import report_endpoint
+from revalign.interfaces.server.reports.funnel import funnel
 
-router, funnel_report = report_endpoint("funnel", "Funnel", reports.funnel)
+router, funnel_report = report_endpoint("funnel", "Funnel", funnel)

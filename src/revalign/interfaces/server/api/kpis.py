@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from revalign.interfaces.server import reports
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.reports.glossary import glossary, kpi_report
+from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 
 router = APIRouter(prefix="/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
 KpiName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,128}$", description="KPI name, e.g. win_rate.")]
 
 
-def glossary_report(project: Any, cache: Any) -> reports.Report:
-    return cache.get_or_compute(("glossary",), lambda: reports.glossary(project))
+def glossary_report(project: Project, cache: ReportCache) -> Report:
+    return cache.get_or_compute(("glossary",), lambda: glossary(project))
 
 
-def values_report(project: Any, cache: Any, name: str, filters: Filters) -> reports.Report:
-    def compute() -> reports.Report:
-        report = reports.Report(page="kpi", title=name)
-        report.meta["kpi"] = reports.kpi_detail(project, name)
-        try:
-            report.add(
-                "values",
-                "Values",
-                reports.with_drill(project, name, reports.evaluate(project, [name], filters), filters),
-            )
-            report.meta["drill"] = {"values": {"columns": ["value"]}}
-            report.meta["charts"] = [
-                {"table": "values", "x": "period_start", "y": "value", "kind": "line", "title": f"{name} by period"}
-                | ({"color": filters.by} if filters.by else {})
-            ]
-        except reports.NotAvailable as exc:
-            report.available = False
-            report.notices.append(str(exc))
-        return report
-
-    return cache.get_or_compute(("kpi", name, filters.key()), compute)
+def values_report(project: Project, cache: ReportCache, name: str, filters: Filters) -> Report:
+    """One KPI's page and JSON (computed once per KPI and filters, then cached)."""
+    return cache.get_or_compute(("kpi", name, filters.key()), lambda: kpi_report(project, name, filters))
 
 
 @router.get("", response_model=ReportPublic)

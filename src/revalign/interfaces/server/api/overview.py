@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from revalign.interfaces.server import reports
 from revalign.interfaces.server.api.report_endpoint import report_endpoint
+from revalign.interfaces.server.reports.overview import overview
 
-router, overview_report = report_endpoint("overview", "Overview", reports.overview)
+router, overview_report = report_endpoint("overview", "Overview", overview)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from revalign.interfaces.server import reports
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import FiltersDep, Format
+from revalign.interfaces.server.reports.records import RecordQuery, records
+from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
+from revalign.interfaces.server.state import UserRecord
 from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 
 router = APIRouter(prefix="/records", tags=["records"], responses=ERROR_RESPONSES)
 RecordTable = Literal[
@@ -28,9 +32,9 @@ def record_query(
     stage: Code = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> reports.RecordQuery:
+) -> RecordQuery:
     """The validated drill-down request, shared by the API route and the page of the same listing."""
-    return reports.RecordQuery(
+    return RecordQuery(
         table=table,
         filters=filters,
         kpi=kpi,
@@ -42,13 +46,15 @@ def record_query(
     )
 
 
-RecordQueryDep = Annotated[reports.RecordQuery, Depends(record_query)]
+RecordQueryDep = Annotated[RecordQuery, Depends(record_query)]
 
 
-def records_report(request: Request, project: Any, cache: Any, user: Any, query: reports.RecordQuery) -> reports.Report:
+def records_report(
+    request: Request, project: Project, cache: ReportCache, user: UserRecord, query: RecordQuery
+) -> Report:
     """The listing (cached per request like every report), capped at the server's ``max_records``."""
     max_rows = request.app.state.settings.max_records
-    return cache.run(lambda: reports.records(project, user, query, max_rows=max_rows))
+    return cache.run(lambda: records(project, user, query, max_rows=max_rows))
 
 
 @router.get("/{table}", response_model=ReportPublic)

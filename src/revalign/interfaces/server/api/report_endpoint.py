@@ -1,6 +1,6 @@
 """One factory for the report endpoints that take only the common filters (overview, funnel, channels).
 
-Each such endpoint is the same three steps: build the report through ``reports.guarded`` (so a missing analytic is
+Each such endpoint is the same three steps: build the report through ``guarded`` (so a missing analytic is
 an "available: false" report, not an error), cache it per filter set, and answer as JSON or one table as CSV.
 Writing that once keeps the endpoints from drifting apart; the page of the same name calls the returned report
 function, so page and API show the same cached numbers.
@@ -13,22 +13,24 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from revalign.interfaces.server import reports
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 
-ReportFunction = Callable[[Any, Any, Filters], reports.Report]
+ReportFunction = Callable[[Project, ReportCache, Filters], Report]
 
 
-def report_endpoint(name: str, title: str, build: Callable[..., reports.Report]) -> tuple[APIRouter, ReportFunction]:
+def report_endpoint(
+    name: str, title: str, build: Callable[[Project, Filters], Report]
+) -> tuple[APIRouter, ReportFunction]:
     """``GET /api/v1/<name>`` for ``build(project, filters)``, and the cached report function the page uses."""
 
-    def report(project: Any, cache: Any, filters: Filters) -> reports.Report:
-        return cache.get_or_compute(
-            (name, filters.key()), lambda: reports.guarded(name, title, build, project, filters)
-        )
+    def report(project: Project, cache: ReportCache, filters: Filters) -> Report:
+        return cache.get_or_compute((name, filters.key()), lambda: guarded(name, title, build, project, filters))
 
     def get(
         project: ProjectDep,

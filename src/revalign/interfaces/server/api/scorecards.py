@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from revalign.interfaces.server import reports
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.reports.report import DepartmentName, Report, guarded
+from revalign.interfaces.server.reports.scorecards import scorecard
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"], responses=ERROR_RESPONSES)
 Department = Annotated[
-    Literal["joint", "marketing", "sales", "revops", "customer_success"],
+    DepartmentName,
     Query(description="Whose scorecard; 'joint' is the shared one tied to the north star."),
 ]
 
 
-def scorecard_report(project: Any, cache: Any, department: str, filters: Filters) -> reports.Report:
+def scorecard_report(project: Project, cache: ReportCache, department: str, filters: Filters) -> Report:
     """The report the page and the API both show (computed once per department and filters, then cached)."""
     return cache.get_or_compute(
         ("scorecards", department, filters.key()),
-        lambda: reports.guarded("scorecards", "Scorecards", reports.scorecard, project, department, filters),
+        lambda: guarded("scorecards", "Scorecards", scorecard, project, department, filters),
     )
 
 

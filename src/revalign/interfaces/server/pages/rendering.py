@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports import Report
+from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.tabular import report_public
 
 NAV = (

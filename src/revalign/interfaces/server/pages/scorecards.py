@@ -9,6 +9,7 @@ from revalign.interfaces.server.api.scorecards import Department, scorecard_repo
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import FiltersDep
 from revalign.interfaces.server.pages.rendering import render
+from revalign.interfaces.server.reports.report import SCORECARD_DEPARTMENTS
 
 router = APIRouter()
 
@@ -23,5 +24,5 @@ def scorecards_page(
     department: Department = "joint",
 ):
     report = scorecard_report(project, cache, department, filters)
-    extra = {"departments": ("joint", "marketing", "sales", "revops", "customer_success"), "department": department}
+    extra = {"departments": SCORECARD_DEPARTMENTS, "department": department}
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/scorecards", extra=extra)

@@ -1,0 +1,86 @@
+"""The overview page: the north star, its trend, why it moved (driver-tree decomposition), alignment warnings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from revalign.analytics.scorecard import Scorecard
+from revalign.errors import RevalignError
+from revalign.interfaces.server.filters import Filters
+from revalign.interfaces.server.reports.report import Report, departments_frame
+from revalign.interfaces.server.reports.scorecards import card_notices, scorecard_card, scorecard_frame
+from revalign.project import Project
+
+DRIVER_TREE_COLUMNS = (
+    "kpi",
+    "label",
+    "department",
+    "level",
+    "value_from",
+    "value_to",
+    "change",
+    "contribution",
+    "contribution_pct",
+    "kind",
+    "is_leaf",
+)
+
+
+def north_star_trend(report: Report, card: Scorecard) -> list[dict[str, Any]]:
+    """The north star's values over the card's trend periods (a line chart), when the card has its row."""
+    try:
+        row = card.row(card.north_star) if card.north_star else None
+    except RevalignError:
+        row = None
+    if row is None:
+        return []
+    trend = pd.DataFrame({"period": list(row.trend_periods), "value": list(row.trend)})
+    report.add("north_star_trend", f"{row.label} by {card.grain}", trend)
+    return [{"table": "north_star_trend", "x": "period", "y": "value", "kind": "line", "title": f"{row.label} trend"}]
+
+
+def driver_tree(project: Project, report: Report, card: Scorecard) -> list[dict[str, Any]]:
+    """Why the north star moved into the card's period: each driver's contribution (a bar chart of the leaves)."""
+    dec = project.decompose(end=card.period, grain=card.grain)
+    tree = dec.to_pandas()
+    keep = [c for c in DRIVER_TREE_COLUMNS if c in tree.columns]
+    report.add("driver_tree", f"Why {dec.label} moved ({dec.period_from} → {dec.period_to})", tree[keep])
+    report.meta["decomposition_summary"] = dec.summary()
+    return [
+        {
+            "table": "driver_tree",
+            "x": "label",
+            "y": "contribution",
+            "kind": "bar",
+            "title": "Contribution to the north star's change",
+            "where": {"is_leaf": True},
+        }
+    ]
+
+
+def overview(project: Project, filters: Filters) -> Report:
+    """The north star, its trend, why it moved (driver-tree decomposition) and alignment warnings."""
+    card, left_out = scorecard_card(project, "joint", filters)
+    report = Report(page="overview", title="Overview")
+    frame = scorecard_frame(project, card, filters)
+    report.notices.extend(card_notices(card, left_out))
+    star = card.north_star
+    star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
+    report.add("north_star", "North star", star_rows.reset_index(drop=True))
+    charts = north_star_trend(report, card)
+    report.add("department_status", "Departments", departments_frame(card.department_status()))
+    charts += driver_tree(project, report, card)
+    findings = project.alignment(period=card.period, grain=card.grain, card=card)
+    report.add("alignment", "Alignment warnings", findings.to_pandas())
+    report.meta.update(
+        period=card.period,
+        grain=card.grain,
+        north_star=star,
+        warnings=[f.message for f in findings.findings],
+        headline="north_star",
+        drill={"north_star": {"columns": ["actual"]}},
+        charts=charts,
+    )
+    return report

@@ -1,0 +1,121 @@
+"""What every report page shares: the :class:`Report` itself, "not available" notices, period and drill links.
+
+A report is named pandas tables plus notices and page metadata; the page and its JSON twin both show it. When
+an analytic cannot run for this project yet (no data loaded), the report says so (``available=False``)
+instead of showing zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal, get_args
+from urllib.parse import urlencode
+
+import pandas as pd
+
+from revalign.analytics.records import RECORD_TABLES, kpi_table
+from revalign.errors import RevalignError
+from revalign.interfaces.server.errors import NotAvailable
+from revalign.interfaces.server.filters import Filters
+from revalign.model.calendar import parse_period, period_label
+from revalign.project import Project
+
+DepartmentName = Literal["joint", "marketing", "sales", "revops", "customer_success"]
+"""Whose scorecard a page can show; ``joint`` is the shared one tied to the north star (OpenAPI's enum)."""
+
+SCORECARD_DEPARTMENTS: tuple[str, ...] = get_args(DepartmentName)
+"""The same names in display order, for the page's department picker."""
+# lead: replace with SCORECARD_DEPARTMENTS from revalign.analytics.governance.scorecard (keep the Literal for
+# OpenAPI and assert both list the same names)
+
+
+@dataclass
+class Report:
+    """What one page shows: named tables (in display order), notices, and page-specific metadata."""
+
+    page: str
+    title: str
+    tables: dict[str, tuple[str, pd.DataFrame]] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    available: bool = True
+
+    def add(self, name: str, title: str, frame: pd.DataFrame) -> None:
+        self.tables[name] = (title, frame)
+
+
+def unavailable(page: str, title: str, exc: NotAvailable) -> Report:
+    return Report(page=page, title=title, available=False, notices=[str(exc)])
+
+
+def guarded(page: str, title: str, build: Callable[..., Report], *args: Any) -> Report:
+    """``build(*args)``, or an "available: false" report naming what is missing."""
+    try:
+        return build(*args)
+    except NotAvailable as exc:
+        return unavailable(page, title, exc)
+
+
+def require_data(project: Project, feature: str) -> None:
+    """:class:`NotAvailable` when nothing was loaded: an empty project shows a hint, not a page of zeros."""
+    if not any(project.engine.has_table(t) for t in ("leads", "opportunities")):
+        raise NotAvailable(feature, "this project has no data yet. Run `revalign demo` or `revalign ingest`.")
+
+
+def period_range(filters: Filters) -> tuple[date | None, date | None]:
+    """``start``/``end`` for the library, whose date ranges are half-open: the API's inclusive ``end`` + 1 day."""
+    end = filters.end + timedelta(days=1) if filters.end is not None else None
+    return filters.start, end
+
+
+def departments_frame(status: Mapping[str, str]) -> pd.DataFrame:
+    """A scorecard's roll-up (department → status) as the "Departments" table."""
+    return pd.DataFrame({"department": list(status), "status": list(status.values())})
+
+
+# -- drill links --------------------------------------------------------------------------------------------------
+
+
+def fiscal_start(project: Project) -> int:
+    return int(project.settings.fiscal_year_start_month)
+
+
+def period_bounds(project: Project, label: str) -> tuple[date, date]:
+    """First and last day (inclusive) of a period label, by the project's fiscal calendar."""
+    p = parse_period(label, fiscal_start(project))
+    return p.start, p.end - timedelta(days=1)
+
+
+def records_link(project: Project, kpi: str, label: str | None, segment: str | None = None) -> str | None:
+    """``/records/<table>?kpi=…&start=…&end=…`` for the rows behind ``kpi`` in period ``label``."""
+    try:
+        table = kpi_table(project.catalog, kpi)
+    except RevalignError:
+        return None
+    if table not in RECORD_TABLES:
+        return None
+    params: dict[str, Any] = {"kpi": kpi}
+    if label:
+        try:
+            start, end = period_bounds(project, label)
+        except ValueError:
+            return None  # a link without the period would list every period's rows: no link is better
+        params.update(start=start.isoformat(), end=end.isoformat())
+    if segment:
+        params["segment"] = segment
+    return f"/records/{table}?{urlencode(params)}"
+
+
+def with_drill(project: Project, kpi: str, frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """``frame`` (KPI values per ``period_start``) plus a ``_drill`` link to the records behind each value."""
+    if frame.empty or "period_start" not in frame.columns:
+        return frame
+    grain = filters.grain or "month"
+    segments = frame["segment"] if "segment" in frame.columns else [filters.segment] * len(frame)
+    links = []
+    for start, segment in zip(frame["period_start"], segments, strict=True):
+        label = period_label(pd.Timestamp(start).date(), grain, fiscal_start(project))
+        links.append(records_link(project, kpi, label, segment if isinstance(segment, str) else None))
+    return frame.assign(_drill=links)
