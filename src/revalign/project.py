@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ibis.expr.types as ir
 
 from revalign.engine import Engine, connect
+from revalign.model.access import Tables
 from revalign.model.tables import CANONICAL_TABLES, canonical_table
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
 
@@ -152,13 +153,13 @@ class Project:
         from revalign.analytics.funnel import funnel
 
         options = {"mode": mode, "grain": grain, "by": by, "start": start, "end": end, "filters": filters}
-        return funnel(self, name, **options, as_of=as_of, funnels=self.funnels())
+        return funnel(Tables(self.engine), name, **options, as_of=as_of, funnels=self.funnels())
 
     def stage_velocity(self, *, by: tuple[str, ...] = (), start: Any = None, end: Any = None) -> Any:
         """Days in each opportunity stage and how stays end, from the stage history: a DataFrame."""
         from revalign.analytics.funnel.timing import stage_velocity
 
-        return stage_velocity(self, by=by, start=start, end=end)
+        return stage_velocity(Tables(self.engine), by=by, start=start, end=end)
 
     def pipeline(
         self, *, grain: str | None = "quarter", by: tuple[str, ...] = (), start: Any = None, end: Any = None
@@ -166,7 +167,7 @@ class Project:
         """Pipeline created, won, win rate, deal size and cycle per period: a DataFrame."""
         from revalign.analytics.pipeline import pipeline_summary
 
-        return pipeline_summary(self, grain=grain, by=by, start=start, end=end)
+        return pipeline_summary(Tables(self.engine), grain=grain, by=by, start=start, end=end)
 
     def handoff(
         self, *, by: tuple[str, ...] = ("channel",), grain: str | None = None, start: Any = None, end: Any = None
@@ -174,7 +175,7 @@ class Project:
         """MQLs accepted, rejected and untouched by channel or rep: a DataFrame."""
         from revalign.analytics.handoff import handoff
 
-        return handoff(self, by=by, grain=grain, start=start, end=end)
+        return handoff(Tables(self.engine), by=by, grain=grain, start=start, end=end)
 
     def channels(
         self, *, by: tuple[str, ...] = ("channel",), attribution: str = "sourced", start: Any = None, end: Any = None
@@ -182,7 +183,7 @@ class Project:
         """Spend → revenue per channel or campaign, sourced or influenced: a DataFrame."""
         from revalign.analytics.channels import channel_productivity
 
-        return channel_productivity(self, by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
+        return channel_productivity(Tables(self.engine), by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
 
     # -- end of funnels, pipeline, hand-off, channels --------------------------------------------------------------
 

@@ -58,8 +58,10 @@ def funnel(
             emit(proj.pipeline(grain=g, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline")
         elif name == "velocity":
             from revalign.analytics.pipeline import pipeline_velocity
+            from revalign.model.access import Tables
 
-            emit(pipeline_velocity(proj, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline velocity")
+            velocity = pipeline_velocity(Tables(proj.engine), by=by_t, start=start, end=end)
+            emit(velocity, as_json=as_json, title="Pipeline velocity")
         else:
             result = proj.funnel(name, mode=mode, grain=g, by=by_t, start=start, end=end)
             if as_json:

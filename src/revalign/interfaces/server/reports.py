@@ -20,6 +20,7 @@ from revalign.interfaces.server.errors import BadRequest, NotAvailable
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.roles import can_see_pay_data, sees_all_records
 from revalign.interfaces.server.state import UserRecord
+from revalign.model.access import Tables
 from revalign.project import Project
 
 
@@ -702,7 +703,7 @@ def funnel(project: Project, filters: Filters) -> Report:
     kwargs: dict[str, Any] = {"mode": "cohort", "grain": filters.grain, "by": by, **period_kwargs(filters)}
     if filters.segment:
         kwargs["filters"] = {"segment": [filters.segment]}
-    result = run(project, "lead_to_customer", **kwargs)
+    result = run(Tables(project.engine), "lead_to_customer", **kwargs)
     report = Report(page="funnel", title="Funnel: lead to customer")
     steps = as_frame(project, result)
     if filters.grain is None and not by:
@@ -730,7 +731,7 @@ def channels(project: Project, filters: Filters) -> Report:
     by = ("campaign_id",) if filters.by in ("campaign", "campaign_id") else ("channel",)
     report = Report(page="channels", title="Channels")
     for mode in ("sourced", "influenced"):
-        frame = as_frame(project, run(project, by=by, attribution=mode, **period_kwargs(filters)))
+        frame = as_frame(project, run(Tables(project.engine), by=by, attribution=mode, **period_kwargs(filters)))
         report.add(mode, f"{mode.capitalize()} by {by[0].replace('_id', '')}", frame)
     frame = report.tables["sourced"][1]
     value = next((c for c in ("revenue", "pipeline", "leads") if c in frame.columns), None)
