@@ -199,23 +199,41 @@ class Project:
         end: Any = None,
     ) -> Any:
         """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
-        from revalign.analytics.attribution import attribution_comparison
+        from revalign.analytics.attribution import FrozenCredit, attribution_comparison, attribution_settings
 
+        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
         return attribution_comparison(
-            self, conversion=conversion, lookback_days=lookback_days, by=by, models=models, start=start, end=end
+            Tables(self.engine),
+            conversion=conversion,
+            lookback_days=lookback_days,
+            by=by,
+            models=models,
+            start=start,
+            end=end,
+            custom_models=custom,
+            frozen=FrozenCredit(self.engine),
         )
 
     def attribution_model_of_record(self, use: str) -> str:
         """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
-        from revalign.analytics.attribution import model_of_record
+        from revalign.analytics.attribution import attribution_settings, model_of_record
 
-        return model_of_record(self, use)
+        return model_of_record(attribution_settings(self.settings.extra.get("attribution"), self.folder), use)
 
     def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
         """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
-        from revalign.analytics.attribution import freeze_period
+        from revalign.analytics.attribution import FrozenCredit, attribution_settings, freeze_period
 
-        return freeze_period(self, period=period, start=start, end=end, **options)
+        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
+        return freeze_period(
+            Tables(self.engine),
+            frozen=FrozenCredit(self.engine),
+            period=period,
+            start=start,
+            end=end,
+            custom_models=custom,
+            **options,
+        )
 
     # -- end of attribution ---------------------------------------------------------------------------------------
 

@@ -152,9 +152,10 @@ def test_funnel_equals_the_funnel_module(client, sim_project):
 
 def test_attribution_equals_attribution_comparison(client, sim_project):
     from revalign.analytics.attribution import attribution_comparison
+    from revalign.model.access import Tables
 
     body = client.get("/api/v1/attribution?models=linear&models=markov").json()
-    lib = attribution_comparison(sim_project, models=["linear", "markov"], by="channel")
+    lib = attribution_comparison(Tables(sim_project.engine), models=["linear", "markov"], by="channel")
     assert_same(table(body, "comparison"), lib, ["model", "conversions", "revenue"])
 
 

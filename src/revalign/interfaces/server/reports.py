@@ -751,12 +751,12 @@ available with ``models=``; all thirteen at once take minutes on a busy machine)
 
 def attribution(project: Project, filters: Filters, models: tuple[str, ...] = PAGE_MODELS) -> Report:
     """Revenue and conversions credited to each channel by each attribution model, side by side."""
-    run = library("revalign.analytics.attribution", "attribution_comparison", "Attribution")
+    library("revalign.analytics.attribution", "attribution_comparison", "Attribution")
     require_data(project, "Attribution")
     if not project.engine.has_table("touchpoints"):
         raise NotAvailable("Attribution", "this project has no touchpoints loaded.")
     by = filters.by if filters.by in ("channel", "campaign") else "channel"
-    frame = as_frame(project, run(project, by=by, models=list(models), **period_kwargs(filters)))
+    frame = as_frame(project, project.attribution(by=by, models=list(models), **period_kwargs(filters)))
     report = Report(page="attribution", title="Attribution comparison")
     report.add("comparison", f"Credit by model and {by}", frame)
     key = by if by in frame.columns else "key"
