@@ -34,6 +34,7 @@ import pandas as pd
 
 from bench.measure import Measurement, measure, table
 from revalign.analytics.attribution import (
+    JourneyOptions,
     MarkovAttribution,
     attribution_credit,
     journey_rows,
@@ -42,6 +43,7 @@ from revalign.analytics.attribution import (
     transition_counts,
 )
 from revalign.engine import connect
+from revalign.model.access import Tables
 
 with contextlib.redirect_stdout(io.StringIO()):  # its import prints a banner
     try:
@@ -56,7 +58,9 @@ CONVERSION, LOOKBACK = "opportunity", 730
 def revalign_markov(db: str) -> dict:
     """End to end via the path table: journeys + path aggregation on the engine, exact Markov fit."""
     engine = connect(f"duckdb://{db}")
-    paths = engine.execute(path_counts(journey_touches(engine, conversion=CONVERSION, lookback_days=LOOKBACK)))
+    paths = engine.execute(
+        path_counts(journey_touches(Tables(engine), JourneyOptions(conversion=CONVERSION, lookback_days=LOOKBACK)))
+    )
     credit = MarkovAttribution(order=1).fit(paths).credit()
     engine.close()
     return {
@@ -69,7 +73,7 @@ def revalign_markov(db: str) -> dict:
 def revalign_markov_transitions(db: str) -> dict:
     """End to end via engine transition counts: journeys + transition counting on the engine, exact fit."""
     engine = connect(f"duckdb://{db}")
-    rows = journey_rows(engine, conversion=CONVERSION, lookback_days=LOOKBACK)
+    rows = journey_rows(Tables(engine), JourneyOptions(conversion=CONVERSION, lookback_days=LOOKBACK))
     counts = engine.execute(transition_counts(rows))
     credit = MarkovAttribution(order=1).fit_transitions(counts).credit()
     engine.close()
@@ -125,7 +129,7 @@ def _recovery(db: str, truth_file: Path) -> list[dict]:
     truth_json = json.loads(truth_file.read_text())
     truth = pd.Series({c: v["incremental_conversions"] for c, v in truth_json["channels"].items()})
     engine = connect(f"duckdb://{db}")
-    credit = attribution_credit(engine, conversion=CONVERSION, lookback_days=LOOKBACK)
+    credit = attribution_credit(Tables(engine), conversion=CONVERSION, lookback_days=LOOKBACK)
     engine.close()
     rows = []
     for model, part in credit.groupby("model", sort=False):
@@ -143,7 +147,9 @@ def prepare(db: str, paths_file: str, scale: str) -> None:
 
     engine = connect(f"duckdb://{db}")
     load_scale(engine, scale)
-    paths = engine.execute(path_counts(journey_touches(engine, conversion=CONVERSION, lookback_days=LOOKBACK)))
+    paths = engine.execute(
+        path_counts(journey_touches(Tables(engine), JourneyOptions(conversion=CONVERSION, lookback_days=LOOKBACK)))
+    )
     engine.close()
     paths.to_parquet(paths_file)
 

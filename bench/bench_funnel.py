@@ -25,9 +25,10 @@ TITLE = "Funnel (8-step cohort funnel by channel vs pandas)"
 def revalign_funnel(db: str) -> tuple[int, int]:
     from revalign.analytics.funnel import funnel
     from revalign.engine import connect
+    from revalign.model.access import Tables
 
     engine = connect(f"duckdb://{db}")
-    steps = funnel(engine, "lead_to_customer", grain="month", by=("channel",)).steps
+    steps = funnel(Tables(engine), "lead_to_customer", grain="month", by=("channel",)).steps
     engine.close()
     return len(steps), int(steps["converted"].sum())
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ibis.expr.types as ir
 
 from revalign.engine import Engine, connect
+from revalign.model.access import Tables
 from revalign.model.tables import CANONICAL_TABLES, canonical_table
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
 
@@ -157,13 +158,13 @@ class Project:
         from revalign.analytics.funnel import funnel
 
         options = {"mode": mode, "grain": grain, "by": by, "start": start, "end": end, "filters": filters}
-        return funnel(self, name, **options, as_of=as_of, funnels=self.funnels())
+        return funnel(Tables(self.engine), name, **options, as_of=as_of, funnels=self.funnels())
 
     def stage_velocity(self, *, by: tuple[str, ...] = (), start: Any = None, end: Any = None) -> Any:
         """Days in each opportunity stage and how stays end, from the stage history: a DataFrame."""
         from revalign.analytics.funnel.timing import stage_velocity
 
-        return stage_velocity(self, by=by, start=start, end=end)
+        return stage_velocity(Tables(self.engine), by=by, start=start, end=end)
 
     def pipeline(
         self, *, grain: str | None = "quarter", by: tuple[str, ...] = (), start: Any = None, end: Any = None
@@ -171,7 +172,7 @@ class Project:
         """Pipeline created, won, win rate, deal size and cycle per period: a DataFrame."""
         from revalign.analytics.pipeline import pipeline_summary
 
-        return pipeline_summary(self, grain=grain, by=by, start=start, end=end)
+        return pipeline_summary(Tables(self.engine), grain=grain, by=by, start=start, end=end)
 
     def handoff(
         self, *, by: tuple[str, ...] = ("channel",), grain: str | None = None, start: Any = None, end: Any = None
@@ -179,7 +180,7 @@ class Project:
         """MQLs accepted, rejected and untouched by channel or rep: a DataFrame."""
         from revalign.analytics.handoff import handoff
 
-        return handoff(self, by=by, grain=grain, start=start, end=end)
+        return handoff(Tables(self.engine), by=by, grain=grain, start=start, end=end)
 
     def channels(
         self, *, by: tuple[str, ...] = ("channel",), attribution: str = "sourced", start: Any = None, end: Any = None
@@ -187,7 +188,7 @@ class Project:
         """Spend → revenue per channel or campaign, sourced or influenced: a DataFrame."""
         from revalign.analytics.channels import channel_productivity
 
-        return channel_productivity(self, by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
+        return channel_productivity(Tables(self.engine), by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
 
     # -- end of funnels, pipeline, hand-off, channels --------------------------------------------------------------
 
@@ -203,23 +204,41 @@ class Project:
         end: Any = None,
     ) -> Any:
         """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
-        from revalign.analytics.attribution import attribution_comparison
+        from revalign.analytics.attribution import FrozenCredit, attribution_comparison, attribution_settings
 
+        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
         return attribution_comparison(
-            self, conversion=conversion, lookback_days=lookback_days, by=by, models=models, start=start, end=end
+            Tables(self.engine),
+            conversion=conversion,
+            lookback_days=lookback_days,
+            by=by,
+            models=models,
+            start=start,
+            end=end,
+            custom_models=custom,
+            frozen=FrozenCredit(self.engine),
         )
 
     def attribution_model_of_record(self, use: str) -> str:
         """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
-        from revalign.analytics.attribution import model_of_record
+        from revalign.analytics.attribution import attribution_settings, model_of_record
 
-        return model_of_record(self, use)
+        return model_of_record(attribution_settings(self.settings.extra.get("attribution"), self.folder), use)
 
     def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
         """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
-        from revalign.analytics.attribution import freeze_period
+        from revalign.analytics.attribution import FrozenCredit, attribution_settings, freeze_period
 
-        return freeze_period(self, period=period, start=start, end=end, **options)
+        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
+        return freeze_period(
+            Tables(self.engine),
+            frozen=FrozenCredit(self.engine),
+            period=period,
+            start=start,
+            end=end,
+            custom_models=custom,
+            **options,
+        )
 
     # -- end of attribution ---------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from revalign.analytics.channels import channel_productivity
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import write
 
 
@@ -67,7 +68,7 @@ def company(duckdb_engine):
 
 
 def test_sourced_by_channel(company):
-    t = channel_productivity(company).set_index("channel", drop=False)
+    t = channel_productivity(Tables(company)).set_index("channel", drop=False)
     ps = t.loc["paid_search"]
     assert (ps.leads, ps.mqls, ps.sqls, ps.opportunities, ps.won_deals) == (2, 2, 1, 1, 1)
     assert (ps.spend, ps.sessions, ps.pipeline, ps.revenue) == (300.0, 1000, 1000.0, 1000.0)
@@ -83,7 +84,7 @@ def test_sourced_by_channel(company):
 
 
 def test_influenced_counts_every_touch_before_the_event(company):
-    t = channel_productivity(company, attribution="influenced").set_index("channel")
+    t = channel_productivity(Tables(company), attribution="influenced").set_index("channel")
     # A's MQL (01-06) was touched by paid_search (12-30) and email (01-05); C's MQL (01-04) by paid_search only
     assert (t.loc["paid_search", "leads"], t.loc["paid_search", "mqls"], t.loc["paid_search", "won_deals"]) == (2, 2, 1)
     assert (t.loc["email", "leads"], t.loc["email", "mqls"], t.loc["email", "sqls"], t.loc["email", "revenue"]) == (
@@ -95,5 +96,5 @@ def test_influenced_counts_every_touch_before_the_event(company):
 
 
 def test_by_campaign(company):
-    t = channel_productivity(company, by=("campaign_id",)).set_index("campaign_id")
+    t = channel_productivity(Tables(company), by=("campaign_id",)).set_index("campaign_id")
     assert t.loc["C2", "leads"] == 2 and t.loc["C2", "spend"] == 300.0 and t.loc["C2", "cost_per_lead"] == 150.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from revalign.analytics.handoff import handoff, rejection_reasons
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import write
 
 
@@ -45,7 +46,7 @@ def ledger(duckdb_engine):
 
 
 def test_handoff_by_channel(ledger):
-    h = handoff(ledger, by=("channel",)).set_index("channel")
+    h = handoff(Tables(ledger), by=("channel",)).set_index("channel")
     email, events = h.loc["email"], h.loc["events"]
     assert (email.mqls, email.accepted, email.rejected, email.untouched) == (3, 1, 1, 1)
     assert (events.mqls, events.accepted, events.rejected, events.untouched) == (3, 1, 1, 1)
@@ -56,18 +57,18 @@ def test_handoff_by_channel(ledger):
 
 
 def test_handoff_by_rep_and_month(ledger):
-    h = handoff(ledger, by=("owner_id",)).set_index("owner_id")
+    h = handoff(Tables(ledger), by=("owner_id",)).set_index("owner_id")
     assert (h.loc["U1", "mqls"], h.loc["U1", "accepted"], h.loc["U1", "untouched"]) == (3, 1, 2)
     assert (h.loc["U2", "mqls"], h.loc["U2", "accepted"], h.loc["U2", "rejected"]) == (3, 1, 2)
-    m = handoff(ledger, by=(), grain="month")
+    m = handoff(Tables(ledger), by=(), grain="month")
     assert m["mqls"].tolist() == [5, 1]  # January: L1, L2, L3, L4, L5; February: L4's second MQL
 
 
 def test_rejection_reasons(ledger):
-    r = rejection_reasons(ledger).set_index("reason")
+    r = rejection_reasons(Tables(ledger)).set_index("reason")
     assert r["rejected"].to_dict() == {"no_budget": 1, "not_a_fit": 1}
     assert r["share"].to_numpy() == pytest.approx([0.5, 0.5])
-    by = rejection_reasons(ledger, by=("channel",))
+    by = rejection_reasons(Tables(ledger), by=("channel",))
     assert by.set_index(["channel", "reason"])["rejected"].to_dict() == {
         ("email", "no_budget"): 1,
         ("events", "not_a_fit"): 1,

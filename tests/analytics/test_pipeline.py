@@ -18,6 +18,7 @@ from revalign.analytics.pipeline import (
     stage_weighted_pipeline,
     stage_win_rates,
 )
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import write
 
 
@@ -55,7 +56,7 @@ def book(duckdb_engine):
 
 
 def test_pipeline_summary_by_quarter(book):
-    s = pipeline_summary(book, grain="quarter").set_index("period")
+    s = pipeline_summary(Tables(book), grain="quarter").set_index("period")
     q1, q2 = s.iloc[0], s.iloc[1]
     # Q1: created O1+O2+O3 = 350 in 3 deals; closed O1 (won 100) and O2 (lost) → win rate 1/2, cycle 30 d
     assert (q1.opportunities_created, q1.pipeline_created, q1.won_deals, q1.lost_deals) == (3, 350.0, 1, 1)
@@ -65,38 +66,38 @@ def test_pipeline_summary_by_quarter(book):
 
 
 def test_velocity(book):
-    v = pipeline_velocity(book).iloc[0]
+    v = pipeline_velocity(Tables(book)).iloc[0]
     # closed O1, O2, O4: win rate 2/3; deal size (100+300)/2 = 200; cycle (30+20)/2 = 25; open O3 → 1 deal
     # velocity = 1 × 2/3 × 200 / 25 = 5.333… per day
     assert v.open_opportunities == 1 and v.win_rate == pytest.approx(2 / 3)
     assert v.avg_deal_size == 200.0 and v.cycle_days == pytest.approx(25.0)
     assert v.velocity_per_day == pytest.approx(1 * (2 / 3) * 200 / 25)
-    by = pipeline_velocity(book, by=("segment",)).set_index("segment")
+    by = pipeline_velocity(Tables(book), by=("segment",)).set_index("segment")
     # smb (U1): closed O1 won, O2 lost, nothing open → velocity 0; enterprise: O4 won, O3 open → 1 × 1 × 300 / 20
     assert by.loc["smb", "velocity_per_day"] == 0.0
     assert by.loc["enterprise", "velocity_per_day"] == pytest.approx(15.0)
 
 
 def test_stage_weighted_pipeline_uses_historical_stage_to_win_rates(book):
-    rates = stage_win_rates(book).set_index("stage")
+    rates = stage_win_rates(Tables(book)).set_index("stage")
     # discovery reached by the 3 closed deals, 2 won → 2/3; proposal reached by O1 and O4, both won → 1
     assert rates.loc["discovery", "win_rate"] == pytest.approx(2 / 3)
     assert rates.loc["proposal", "win_rate"] == 1.0
-    w = stage_weighted_pipeline(book).set_index("stage")
+    w = stage_weighted_pipeline(Tables(book)).set_index("stage")
     assert list(w.index) == ["proposal"] and w.loc["proposal", "weighted_amount"] == 200.0
 
 
 def test_coverage_against_quota(book):
-    c = pipeline_coverage(book).iloc[0]
+    c = pipeline_coverage(Tables(book)).iloc[0]
     # quota 700, won in Q1 100 → 600 to go; open O3 (200) due 03-15 → coverage 1/3
     assert (c.quota, c.won, c.open_due, c.remaining_quota) == (700.0, 100.0, 200.0, 600.0)
     assert c.coverage == pytest.approx(1 / 3)
-    per = pipeline_coverage(book, by_owner=True).set_index("owner_id")
+    per = pipeline_coverage(Tables(book), by_owner=True).set_index("owner_id")
     assert per.loc["U1", "coverage"] == 0.0 and per.loc["U2", "coverage"] == pytest.approx(200 / 300)
 
 
 def test_time_in_stage(book):
-    v = stage_velocity(book).set_index("stage")
+    v = stage_velocity(Tables(book)).set_index("stage")
     # discovery stays: 10 d (adv), 41 d (lost), 9 d (adv), 5 d (adv) → mean 16.25, median 9.5
     d = v.loc["discovery"]
     assert (d.entered, d.advanced, d.lost, d.open) == (4, 3, 1, 0)

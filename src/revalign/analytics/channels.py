@@ -18,16 +18,16 @@ created or closed), so this is a period view; use a cohort funnel by channel for
 from __future__ import annotations
 
 from contextlib import ExitStack
-from typing import Any, Literal
+from typing import Literal
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.funnel.canonical import Canonical
-from revalign.analytics.funnel.compute import _as_timestamp, _in_range
+from revalign.analytics.funnel.periods import as_timestamp, in_range
 from revalign.errors import ConfigError
+from revalign.model.access import Tables
 
 KEYS = ("channel", "campaign_id")
 METRICS = ("lead", "mql", "sql", "opportunity", "won")
@@ -53,7 +53,7 @@ _F = dt.Float64(nullable=True)
 _T = dt.Timestamp(nullable=True)
 
 
-def _facts(tables: Canonical) -> ir.Table:
+def _facts(tables: Tables) -> ir.Table:
     """One row per counted event: uid, metric, lead (may be null for deals without a lead), time, amount, cycle."""
     leads, opps, ledger = tables.table("leads"), tables.table("opportunities"), tables.table("ledger")
     lead_rows = leads.select(
@@ -111,14 +111,14 @@ def _facts(tables: Canonical) -> ir.Table:
     )
 
 
-def _first_touch(tables: Canonical) -> ir.Table:
+def _first_touch(tables: Tables) -> ir.Table:
     tp = tables.table("touchpoints")
     ranked = tp.mutate(_rn=ibis.row_number().over(group_by=tp.lead_id, order_by=[tp.occurred_at, tp.touchpoint_id]))
     first = ranked.filter(ranked._rn == 0)
     return first.select(f_lead=first.lead_id, f_channel=first.channel, f_campaign=first.campaign_id)
 
 
-def _credited(tables: Canonical, facts: ir.Table, attribution: str) -> ir.Table:
+def _credited(tables: Tables, facts: ir.Table, attribution: str) -> ir.Table:
     """``facts`` with ``channel`` and ``campaign_id`` credited by the attribution rule (maybe several per fact)."""
     first = _first_touch(tables)
     j = facts.left_join(first, facts.lead_id == first.f_lead)
@@ -147,7 +147,7 @@ def _credited(tables: Canonical, facts: ir.Table, attribution: str) -> ir.Table:
     return ibis.union(sourced, touched, distinct=True)
 
 
-def _aggregate(tables: Canonical, facts: ir.Table, by: tuple[str, ...], attribution: str) -> pd.DataFrame:
+def _aggregate(tables: Tables, facts: ir.Table, by: tuple[str, ...], attribution: str) -> pd.DataFrame:
     """Counts and sums per credited channel/campaign, on the engine."""
     c = _credited(tables, facts, attribution)
     is_ = {m: c.metric == m for m in METRICS}
@@ -161,11 +161,11 @@ def _aggregate(tables: Canonical, facts: ir.Table, by: tuple[str, ...], attribut
         revenue=c.amount.sum(where=is_["won"]),
         cycle_days=c.cycle.quantile(0.5, where=is_["won"]),
     )
-    return tables.execute(agg)
+    return tables.to_pandas(agg)
 
 
 def channel_productivity(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = ("channel",),
     attribution: Literal["sourced", "influenced"] = "sourced",
@@ -183,10 +183,9 @@ def channel_productivity(
         raise ConfigError(f"by must be made of {', '.join(KEYS)}. Got {by!r} instead.")
     if attribution not in ("sourced", "influenced"):
         raise ConfigError(f"attribution must be 'sourced' or 'influenced'. Got {attribution!r} instead.")
-    tables = Canonical(source)
-    s, e = _as_timestamp(start), _as_timestamp(end)
+    s, e = as_timestamp(start), as_timestamp(end)
     facts = _facts(tables)
-    facts = facts.filter(_in_range(facts.t, s, e))
+    facts = facts.filter(in_range(facts.t, s, e))
     with ExitStack() as cleanup:
         if attribution == "influenced":  # both crediting branches read the facts: materialize them once
             facts = facts.cache()
@@ -194,14 +193,14 @@ def channel_productivity(
         frame = _aggregate(tables, facts, by, attribution)
     spend = tables.table("spend")
 
-    spend = spend.filter(_in_range(spend.date.cast(_T), s, e))
-    spend = tables.execute(spend.group_by(*by).agg(spend=spend.amount.sum()))
+    spend = spend.filter(in_range(spend.date.cast(_T), s, e))
+    spend = tables.to_pandas(spend.group_by(*by).agg(spend=spend.amount.sum()))
     if "channel" in by:  # costs tied to no channel (salaries, tools) stay visible instead of a blank row
         spend["channel"] = spend["channel"].fillna("unallocated")
         spend = spend.groupby(list(by), dropna=False, as_index=False)["spend"].sum()
     web = tables.table("web_traffic")
-    web = web.filter(_in_range(web.date.cast(_T), s, e))
-    web = tables.execute(web.group_by(*by).agg(sessions=web.sessions.sum()))
+    web = web.filter(in_range(web.date.cast(_T), s, e))
+    web = tables.to_pandas(web.group_by(*by).agg(sessions=web.sessions.sum()))
     for extra in (spend, web):
         if extra.empty:
             continue

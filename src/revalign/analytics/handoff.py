@@ -9,28 +9,25 @@ is who accepted or rejected it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.funnel.canonical import Canonical
-from revalign.analytics.funnel.compute import QUANTILES, _as_timestamp, _bucket, _in_range
-from revalign.analytics.funnel.entities import check_dimensions, dimensions
+from revalign.analytics.funnel.entities import dimension_lookup
+from revalign.analytics.funnel.periods import QUANTILES, as_timestamp, bucket, in_range
+from revalign.model.access import Tables
 
 OUTCOMES = ("accepted", "rejected", "untouched")
 
 
-def handoffs(source: Any, *, as_of: object = None) -> ir.Table:
+def handoffs(tables: Tables, *, as_of: object = None) -> ir.Table:
     """One row per MQL event: ``key`` (lead), ``t_mql``, ``outcome``, ``t_decision``, ``reason``, ``decided_by``.
 
     Lazy (an Ibis table) so callers aggregate it on the engine.
     """
-    tables = Canonical(source)
     ledger = tables.table("ledger")
     lc = ledger.filter((ledger.kind == "lifecycle") & (ledger.entity_type == "lead"))
-    as_of_ts = _as_timestamp(as_of)
+    as_of_ts = as_timestamp(as_of)
     if as_of_ts is not None:
         lc = lc.filter(lc.occurred_at <= as_of_ts)
     mql = lc.filter(lc.name == "mql")
@@ -65,23 +62,19 @@ def handoffs(source: Any, *, as_of: object = None) -> ir.Table:
     )
 
 
-def _prepared(
-    source: Any, by: tuple[str, ...], start: object, end: object, as_of: object
-) -> tuple[Canonical, ir.Table]:
-    tables = Canonical(source)
-    h = handoffs(source, as_of=as_of)
-    h = h.filter(_in_range(h.t_mql, _as_timestamp(start), _as_timestamp(end)))
+def _prepared(tables: Tables, by: tuple[str, ...], start: object, end: object, as_of: object) -> ir.Table:
+    """The hand-offs of ``[start, end)`` with the lead dimensions of ``by`` joined on."""
+    h = handoffs(tables, as_of=as_of)
+    h = h.filter(in_range(h.t_mql, as_timestamp(start), as_timestamp(end)))
     lead_dims = [b for b in by if b != "decided_by"]
     if lead_dims:
-        dims = dimensions(tables, "lead")
-        check_dimensions(dims, lead_dims, "lead")
-        dims = dims.select("key", *lead_dims).rename(d_key="key")
+        dims = dimension_lookup(tables, "lead", lead_dims)
         h = h.left_join(dims, h.key == dims.d_key).drop("d_key")
-    return tables, h
+    return h
 
 
 def handoff(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = ("channel",),
     grain: str | None = None,
@@ -96,14 +89,14 @@ def handoff(
     ``p50_hours``/``p75_hours``/``p90_hours`` from MQL to decision.
     """
     by = tuple(by)
-    tables, h = _prepared(source, by, start, end, as_of)
+    h = _prepared(tables, by, start, end, as_of)
     hours = (h.t_decision.epoch_seconds() - h.t_mql.epoch_seconds()) / 3600.0
-    agg = h.group_by(_bucket(h.t_mql, grain).name("period"), *by).agg(
+    agg = h.group_by(bucket(h.t_mql, grain).name("period"), *by).agg(
         mqls=h.count(),
         **{o: (h.outcome == o).sum() for o in OUTCOMES},
         **{f"{k}_hours": hours.quantile(q) for k, q in QUANTILES.items()},
     )
-    frame = tables.execute(agg)
+    frame = tables.to_pandas(agg)
     for c in ("mqls", *OUTCOMES):
         frame[c] = frame[c].fillna(0).astype("int64")
     for o in OUTCOMES:
@@ -116,7 +109,7 @@ def handoff(
 
 
 def rejection_reasons(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = (),
     start: object = None,
@@ -125,9 +118,9 @@ def rejection_reasons(
 ) -> pd.DataFrame:
     """Rejected MQLs by reason (and ``by``), with each reason's share of the group's rejections."""
     by = tuple(by)
-    tables, h = _prepared(source, by, start, end, as_of)
+    h = _prepared(tables, by, start, end, as_of)
     r = h.filter(h.outcome == "rejected")
-    frame = tables.execute(r.group_by(*by, reason=r.reason.fill_null("unknown")).agg(rejected=r.count()))
+    frame = tables.to_pandas(r.group_by(*by, reason=r.reason.fill_null("unknown")).agg(rejected=r.count()))
     frame["rejected"] = frame["rejected"].astype("int64")
     total = frame.groupby(list(by))["rejected"].transform("sum") if by else frame["rejected"].sum()
     frame["share"] = (frame["rejected"] / total).astype("float64")

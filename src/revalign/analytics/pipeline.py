@@ -13,26 +13,28 @@ Definitions (each function's docstring repeats the one it computes):
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.funnel.canonical import Canonical
-from revalign.analytics.funnel.compute import _as_timestamp, _bucket, _in_range
-from revalign.analytics.funnel.entities import check_dimensions, dimensions
+from revalign.analytics.funnel.entities import dimension_lookup
+from revalign.analytics.funnel.periods import as_timestamp, bucket, in_range
+from revalign.model.access import Tables
 from revalign.model.tables import OPPORTUNITY_STAGES
 
 
-def _with_dims(tables: Canonical, opps: ir.Table, by: tuple[str, ...]) -> ir.Table:
+def _with_dims(tables: Tables, opps: ir.Table, by: tuple[str, ...]) -> ir.Table:
+    """Opportunities with the dimensions ``by`` (the dimension's value wins over a column of the same name)."""
     if not by:
         return opps
-    dims = dimensions(tables, "opportunity")
-    check_dimensions(dims, by, "opportunity")
-    dims = dims.select("key", *by).rename(d_key="key")
+    dims = dimension_lookup(tables, "opportunity", by)
     clash = [c for c in by if c in opps.columns]
     opps = opps.drop(*clash) if clash else opps
     return opps.left_join(dims, opps.opportunity_id == dims.d_key).drop("d_key")
+
+
+def _grouped(table: ir.Table, by: tuple[str, ...], **metrics: ir.Value) -> ir.Table:
+    """``metrics`` per ``by`` group, or one row over the whole table without ``by``."""
+    return table.group_by(*by).agg(**metrics) if by else table.agg(**metrics)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -40,7 +42,7 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 def pipeline_summary(
-    source: Any,
+    tables: Tables,
     *,
     grain: str | None = "quarter",
     by: tuple[str, ...] | list[str] = (),
@@ -54,23 +56,22 @@ def pipeline_summary(
     (revenue / won deals), ``cycle_days`` (mean days created → closed of won deals).
     """
     by = tuple(by)
-    tables = Canonical(source)
     opps = _with_dims(tables, tables.table("opportunities"), by)
-    s, e = _as_timestamp(start), _as_timestamp(end)
-    created = opps.filter(_in_range(opps.created_at, s, e))
-    created = created.group_by(_bucket(created.created_at, grain).name("period"), *by).agg(
+    s, e = as_timestamp(start), as_timestamp(end)
+    created = opps.filter(in_range(opps.created_at, s, e))
+    created = created.group_by(bucket(created.created_at, grain).name("period"), *by).agg(
         opportunities_created=created.count(), pipeline_created=created.amount.sum()
     )
-    closed = opps.filter(opps.is_closed & opps.closed_at.notnull() & _in_range(opps.closed_at, s, e))
+    closed = opps.filter(opps.is_closed & opps.closed_at.notnull() & in_range(opps.closed_at, s, e))
     cycle = (closed.closed_at.epoch_seconds() - closed.created_at.epoch_seconds()) / 86400.0
-    closed = closed.group_by(_bucket(closed.closed_at, grain).name("period"), *by).agg(
+    closed = closed.group_by(bucket(closed.closed_at, grain).name("period"), *by).agg(
         won_deals=closed.is_won.sum(),
         lost_deals=(~closed.is_won).sum(),
         revenue=closed.amount.sum(where=closed.is_won),
         cycle_days=cycle.mean(where=closed.is_won),
     )
     keys = ["period", *by]
-    a, b = tables.execute(created), tables.execute(closed)
+    a, b = tables.to_pandas(created), tables.to_pandas(closed)
     frame = a.merge(b, on=keys, how="outer") if not (a.empty or b.empty) else pd.concat([a, b], ignore_index=True)
     for c in ("opportunities_created", "won_deals", "lost_deals"):
         frame[c] = frame.get(c, pd.Series(dtype="float64")).fillna(0).astype("int64")
@@ -87,7 +88,7 @@ def pipeline_summary(
 
 
 def pipeline_velocity(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = (),
     start: object = None,
@@ -99,33 +100,21 @@ def pipeline_velocity(
     closed in ``[start, end)`` (all closed deals by default).
     """
     by = tuple(by)
-    tables = Canonical(source)
     opps = _with_dims(tables, tables.table("opportunities"), by)
-    s, e = _as_timestamp(start), _as_timestamp(end)
-    closed = opps.filter(opps.is_closed & opps.closed_at.notnull() & _in_range(opps.closed_at, s, e))
+    s, e = as_timestamp(start), as_timestamp(end)
+    closed = opps.filter(opps.is_closed & opps.closed_at.notnull() & in_range(opps.closed_at, s, e))
     cycle = (closed.closed_at.epoch_seconds() - closed.created_at.epoch_seconds()) / 86400.0
-    hist = (
-        closed.group_by(*by).agg(
-            won_deals=closed.is_won.sum(),
-            closed_deals=closed.count(),
-            revenue=closed.amount.sum(where=closed.is_won),
-            cycle_days=cycle.mean(where=closed.is_won),
-        )
-        if by
-        else closed.agg(
-            won_deals=closed.is_won.sum(),
-            closed_deals=closed.count(),
-            revenue=closed.amount.sum(where=closed.is_won),
-            cycle_days=cycle.mean(where=closed.is_won),
-        )
+    hist = _grouped(
+        closed,
+        by,
+        won_deals=closed.is_won.sum(),
+        closed_deals=closed.count(),
+        revenue=closed.amount.sum(where=closed.is_won),
+        cycle_days=cycle.mean(where=closed.is_won),
     )
     live = opps.filter(~opps.is_closed)
-    open_ = (
-        live.group_by(*by).agg(open_opportunities=live.count(), open_amount=live.amount.sum())
-        if by
-        else live.agg(open_opportunities=live.count(), open_amount=live.amount.sum())
-    )
-    h, o = tables.execute(hist), tables.execute(open_)
+    open_ = _grouped(live, by, open_opportunities=live.count(), open_amount=live.amount.sum())
+    h, o = tables.to_pandas(hist), tables.to_pandas(open_)
     frame = h.merge(o, on=list(by), how="outer") if by and not (h.empty or o.empty) else pd.concat([h, o], axis=1)
     for c in ("won_deals", "closed_deals", "open_opportunities"):
         frame[c] = frame[c].fillna(0).astype("int64")
@@ -144,19 +133,18 @@ def pipeline_velocity(
     return frame[cols].sort_values(list(by), kind="stable").reset_index(drop=True) if by else frame[cols]
 
 
-def stage_win_rates(source: Any, *, start: object = None, end: object = None) -> pd.DataFrame:
+def stage_win_rates(tables: Tables, *, start: object = None, end: object = None) -> pd.DataFrame:
     """Historical stage-to-win rates: of the closed deals (closed in ``[start, end)``) that reached a stage,
     the share that were won. A deal reached every stage it has a ledger stage event for."""
-    tables = Canonical(source)
     opps, ledger = tables.table("opportunities"), tables.table("ledger")
     closed = opps.filter(opps.is_closed & opps.closed_at.notnull())
-    closed = closed.filter(_in_range(closed.closed_at, _as_timestamp(start), _as_timestamp(end)))
+    closed = closed.filter(in_range(closed.closed_at, as_timestamp(start), as_timestamp(end)))
     closed = closed.select(c_id=closed.opportunity_id, is_won=closed.is_won)
     st = ledger.filter((ledger.kind == "stage") & (ledger.entity_type == "opportunity"))
     st = st.select(o_id=st.entity_id, stage=st.name).distinct()
     j = st.join(closed, st.o_id == closed.c_id)
     agg = j.group_by("stage").agg(closed_deals=j.count(), won_deals=j.is_won.sum())
-    frame = tables.execute(agg)
+    frame = tables.to_pandas(agg)
     frame = frame[frame["stage"].isin([s for s in OPPORTUNITY_STAGES if s != "closed_lost"])]
     frame["win_rate"] = _ratio(frame["won_deals"], frame["closed_deals"])
     order = {s: i for i, s in enumerate(OPPORTUNITY_STAGES)}
@@ -165,7 +153,7 @@ def stage_win_rates(source: Any, *, start: object = None, end: object = None) ->
 
 
 def stage_weighted_pipeline(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = (),
     start: object = None,
@@ -177,12 +165,11 @@ def stage_weighted_pipeline(
     deals closed in ``[start, end)``), ``weighted_amount = open_amount × win_rate``.
     """
     by = tuple(by)
-    tables = Canonical(source)
-    rates = stage_win_rates(source, start=start, end=end)
+    rates = stage_win_rates(tables, start=start, end=end)
     opps = _with_dims(tables, tables.table("opportunities"), by)
     live = opps.filter(~opps.is_closed)
     agg = live.group_by("stage", *by).agg(open_deals=live.count(), open_amount=live.amount.sum())
-    frame = tables.execute(agg)
+    frame = tables.to_pandas(agg)
     frame["open_deals"] = frame["open_deals"].astype("int64")
     frame["open_amount"] = frame["open_amount"].fillna(0.0).astype("float64")
     frame = frame.merge(rates[["stage", "stage_index", "win_rate"]], on="stage", how="left")
@@ -192,7 +179,7 @@ def stage_weighted_pipeline(
 
 
 def pipeline_coverage(
-    source: Any,
+    tables: Tables,
     *,
     by_owner: bool = False,
     as_of: object = None,
@@ -203,7 +190,6 @@ def pipeline_coverage(
     period; ``open_due`` the amount of deals open now whose close date is in the period;
     ``coverage = open_due / (quota - won)`` (null once the quota is met). Periods are those of the quota table.
     """
-    tables = Canonical(source)
     quotas, opps = tables.table("quotas"), tables.table("opportunities")
     keys = ["period_start", "period_end", *(["owner_id"] if by_owner else [])]
     q = quotas.mutate(owner_id=quotas.user_id)
@@ -214,9 +200,9 @@ def pipeline_coverage(
     won_in = o.is_won & o.closed_at.notnull() & (close_day >= o.period_start) & (close_day <= o.period_end)
     due_in = ~o.is_closed & (o.close_date >= o.period_start) & (o.close_date <= o.period_end)
     if as_of is not None:
-        won_in = won_in & (o.closed_at <= _as_timestamp(as_of))
+        won_in = won_in & (o.closed_at <= as_timestamp(as_of))
     agg = o.group_by(*keys).agg(won=o.amount.sum(where=won_in), open_due=o.amount.sum(where=due_in))
-    frame = tables.execute(
+    frame = tables.to_pandas(
         q.left_join(agg, [q[k] == agg[k] for k in keys]).select(*[q[k] for k in keys], "quota", "won", "open_due")
     )
     frame["won"] = frame["won"].fillna(0.0).astype("float64")

@@ -15,12 +15,16 @@ import yaml
 
 from revalign.analytics.attribution import (
     ALL_MODELS,
+    AttributionSettings,
+    FrozenCredit,
     attribution_comparison,
+    attribution_settings,
     freeze_period,
     model_of_record,
 )
 from revalign.engine import connect
 from revalign.errors import ConfigError, UnknownNameError
+from revalign.model.access import Tables
 from revalign.project import Project
 from tests.analytics.attribution.fixtures import load, tiny_company
 
@@ -36,7 +40,7 @@ def tiny():
 
 
 def test_linear_credit_spend_romi_and_cac_by_hand(tiny):
-    out = attribution_comparison(tiny, models=["linear"], **YEAR).set_index("channel")
+    out = attribution_comparison(Tables(tiny), models=["linear"], **YEAR).set_index("channel")
     # channel: (conversions, revenue, spend, romi, cac)
     expected = {
         "paid_search": (0.2, 200.0, 300.0, (200 - 300) / 300, 300 / 0.2),
@@ -55,13 +59,13 @@ def test_linear_credit_spend_romi_and_cac_by_hand(tiny):
 
 
 def test_spend_without_a_date_range_includes_every_day(tiny):
-    out = attribution_comparison(tiny, models=["linear"]).set_index("channel")
+    out = attribution_comparison(Tables(tiny), models=["linear"]).set_index("channel")
     assert out.loc["events", "spend"] == 150.0
     assert out.loc["events", "romi"] == pytest.approx((200 - 150) / 150)
 
 
 def test_every_model_side_by_side_preserves_totals(tiny):
-    out = attribution_comparison(tiny, **YEAR)
+    out = attribution_comparison(Tables(tiny), **YEAR)
     assert list(dict.fromkeys(out.model)) == list(ALL_MODELS)
     totals = out.groupby("model")[["conversions", "revenue"]].sum()
     assert totals.conversions.to_numpy() == pytest.approx(3.0)
@@ -70,7 +74,7 @@ def test_every_model_side_by_side_preserves_totals(tiny):
 
 
 def test_campaign_view_keys_by_campaign(tiny):
-    out = attribution_comparison(tiny, models=["first_touch"], by="campaign", **YEAR).set_index("campaign")
+    out = attribution_comparison(Tables(tiny), models=["first_touch"], by="campaign", **YEAR).set_index("campaign")
     # first touches: O1 → C1 (paid_search), O2 → untagged organic, O4 → C6 (content); C1 spent 300
     assert out.loc["C1", "conversions"] == 1.0 and out.loc["C1", "spend"] == 300.0
     assert out.loc["(no campaign)", "conversions"] == 1.0
@@ -78,18 +82,18 @@ def test_campaign_view_keys_by_campaign(tiny):
 
 
 def test_frozen_period_does_not_move_when_data_changes(tiny):
-    before = attribution_comparison(tiny, models=["linear", "markov"], **YEAR)
-    freeze_period(tiny, period="2024", models=["linear", "markov"], **YEAR)
+    before = attribution_comparison(Tables(tiny), models=["linear", "markov"], **YEAR)
+    freeze_period(Tables(tiny), frozen=FrozenCredit(tiny), period="2024", models=["linear", "markov"], **YEAR)
     with pytest.raises(ConfigError, match="already frozen"):
-        freeze_period(tiny, period="2024", **YEAR)
+        freeze_period(Tables(tiny), frozen=FrozenCredit(tiny), period="2024", **YEAR)
     tables = tiny_company()  # a late touch arrives for L2 before its win
     late = tables["touchpoints"].iloc[[0]].assign(touchpoint_id="late", lead_id="L2", channel="paid_social")
     late["occurred_at"] = pd.Timestamp("2024-02-15")
     tables["touchpoints"] = pd.concat([tables["touchpoints"], late], ignore_index=True)
     load(tiny, tables)
-    after = attribution_comparison(tiny, models=["linear", "markov"], **YEAR)
+    after = attribution_comparison(Tables(tiny), models=["linear", "markov"], frozen=FrozenCredit(tiny), **YEAR)
     pd.testing.assert_frame_equal(before, after)
-    moved = attribution_comparison(tiny, models=["linear"], use_frozen=False, **YEAR).set_index("channel")
+    moved = attribution_comparison(Tables(tiny), models=["linear"], **YEAR).set_index("channel")  # frozen unused
     assert moved.loc["paid_social", "conversions"] == pytest.approx(1 / 3)  # O2 now has three touches
 
 
@@ -98,6 +102,11 @@ def _project(tmp_path, extra=None) -> Project:
     eng = connect("duckdb://:memory:")
     load(eng)
     return Project(tmp_path, engine=eng)
+
+
+def _settings(proj: Project) -> AttributionSettings:
+    """The project's attribution settings, read as the Project façade reads them."""
+    return attribution_settings(proj.settings.extra.get("attribution"), proj.folder)
 
 
 def test_model_of_record_and_custom_models_come_from_settings(tmp_path):
@@ -109,13 +118,13 @@ def test_model_of_record_and_custom_models_come_from_settings(tmp_path):
     }
     proj = _project(tmp_path, extra)
     assert proj.attribution_model_of_record("budget") == "shapley"
-    assert model_of_record(proj, "board") == "position_based"  # the default when not declared
+    assert model_of_record(_settings(proj), "board") == "position_based"  # the default when not declared
     out = proj.attribution(models=[proj.attribution_model_of_record("compensation")], **YEAR).set_index("channel")
     # O1: first 0.5 on paid_search, lead touch (webinar) 0.3, middle 0.2 over email, direct, events
     assert out.loc["paid_search", "conversions"] == pytest.approx(0.5)
     assert out.loc["webinar", "conversions"] == pytest.approx(0.3)
     with pytest.raises(UnknownNameError):
-        model_of_record(proj, "bonus")
+        model_of_record(_settings(proj), "bonus")
 
 
 def test_bad_model_of_record_is_a_config_error(tmp_path):
@@ -126,7 +135,7 @@ def test_bad_model_of_record_is_a_config_error(tmp_path):
 
 def test_unknown_model_name_suggests_close_ones(tiny):
     with pytest.raises(UnknownNameError, match="Did you mean 'markov'"):
-        attribution_comparison(tiny, models=["markow"])
+        attribution_comparison(Tables(tiny), models=["markow"])
 
 
 def test_cli_attribute_prints_json_and_freezes(tmp_path, capsys):

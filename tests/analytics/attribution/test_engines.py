@@ -19,6 +19,7 @@ import pytest
 
 from revalign.analytics.attribution import (
     RULE_MODELS,
+    JourneyOptions,
     MarkovAttribution,
     attribution_credit,
     journey_touches,
@@ -27,6 +28,7 @@ from revalign.analytics.attribution import (
 )
 from revalign.analytics.attribution.rules import long_credit, rule_credit_wide
 from revalign.engine import connect
+from revalign.model.access import Tables
 from tests.analytics.attribution.fixtures import _frame, load
 
 CHANNELS = ["paid_search", "email", "direct", "events", "webinar", "content"]
@@ -176,7 +178,9 @@ def _rules_by_case(eng) -> pd.DataFrame:
         _tagged_union(
             {
                 f"{c}/{lv}/{by}": rule_credit_wide(
-                    journey_touches(eng, conversion=c, level=lv, lookback_days=LOOKBACK), RULE_MODELS, by=by
+                    journey_touches(Tables(eng), JourneyOptions(conversion=c, level=lv, lookback_days=LOOKBACK)),
+                    RULE_MODELS,
+                    by=by,
                 )
                 for c, lv, by in CASES
             }
@@ -192,7 +196,10 @@ def _rules_by_case(eng) -> pd.DataFrame:
 def test_journeys_paths_rules_and_markov_agree_on_every_engine(engine, duckdb_reference):
     load(engine, COMPANY)
     touches = {
-        f"{c}/{lv}/{by}": (journey_touches(engine, conversion=c, level=lv, lookback_days=LOOKBACK), by)
+        f"{c}/{lv}/{by}": (
+            journey_touches(Tables(engine), JourneyOptions(conversion=c, level=lv, lookback_days=LOOKBACK)),
+            by,
+        )
         for c, lv, by in CASES
     }
     paths = engine.execute(_tagged_union({case: path_counts(t, by=by) for case, (t, by) in touches.items()}))
@@ -239,7 +246,11 @@ def test_journeys_paths_rules_and_markov_agree_on_every_engine(engine, duckdb_re
 def test_attribution_credit_markov_from_engine_counts_equals_the_path_table_fit(duckdb_reference):
     """The comparison's Markov rows (engine transition counts) equal a fit on the pandas path table."""
     credit = attribution_credit(
-        duckdb_reference, conversion="won", lookback_days=LOOKBACK, level="account", models=["markov", "markov_2"]
+        Tables(duckdb_reference),
+        conversion="won",
+        lookback_days=LOOKBACK,
+        level="account",
+        models=["markov", "markov_2"],
     )
     paths = reference_paths(reference_journeys("won", "account", "channel")).reset_index()
     for name, order in (("markov", 1), ("markov_2", 2)):

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from revalign.analytics.attribution import MarkovAttribution, journey_touches, path_counts, transition_counts
 from revalign.errors import DataError, NotFittedError
+from revalign.model.access import Tables
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_second_order_equals_the_independent_solve(ca_paths):
 
 
 def test_transition_matrix_rows_sum_to_one_and_counts_match_the_engine(tiny_engine):
-    touches = journey_touches(tiny_engine)
+    touches = journey_touches(Tables(tiny_engine))
     paths = tiny_engine.execute(path_counts(touches))
     model = MarkovAttribution().fit(paths)
     tm = model.transition_matrix_

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from revalign.analytics.attribution import (
     RULE_MODELS,
+    JourneyOptions,
     StageWeights,
     journey_touches,
     path_counts,
@@ -25,6 +26,7 @@ from revalign.analytics.attribution import (
 from revalign.analytics.attribution.rules import load_stage_weights, stage_weights_from_mapping
 from revalign.engine import connect
 from revalign.errors import ConfigError, UnknownNameError
+from revalign.model.access import Tables
 from tests.analytics.attribution.fixtures import load
 
 O1 = ["paid_search", "webinar", "email", "direct", "events"]  # value 1000; keys: lead=webinar, opp=direct, won=events
@@ -81,7 +83,7 @@ def test_every_builtin_rule_model_has_a_hand_computed_case():
 
 def test_rules_paths_and_transitions_match_hand_computation_on_every_engine(engine):
     load(engine)
-    touches = journey_touches(engine, conversion="won", lookback_days=90)
+    touches = journey_touches(Tables(engine), JourneyOptions(conversion="won", lookback_days=90))
     paths = engine.execute(path_counts(touches)).set_index("path").sort_index()
     expected_paths = pd.DataFrame(
         [
@@ -103,7 +105,7 @@ def test_rules_paths_and_transitions_match_hand_computation_on_every_engine(engi
     assert sum(v for (a, b), v in got.items() if a == "(start)") == 5  # one start per journey
     assert sum(v for (a, b), v in got.items() if b == "(conversion)") == 3
 
-    credit = rule_credit(engine, touches, RULE_MODELS)
+    credit = rule_credit(Tables(engine), touches, RULE_MODELS)
     for model in RULE_MODELS:
         got_m = credit[credit.model == model].set_index("key")[["conversions", "revenue"]]
         got_m = got_m[got_m.conversions.abs() > 1e-12].sort_index()
@@ -121,7 +123,7 @@ def tiny():
 
 
 def test_each_journey_weights_sum_to_one_and_totals_are_preserved(tiny):
-    touches = journey_touches(tiny)
+    touches = journey_touches(Tables(tiny))
     for name, model in RULE_MODELS.items():
         w = tiny.execute(touch_weights(touches, model))
         per = w.groupby("journey_id")["weight"].sum()
@@ -130,10 +132,10 @@ def test_each_journey_weights_sum_to_one_and_totals_are_preserved(tiny):
 
 
 def test_touches_after_the_conversion_and_before_the_lookback_are_excluded(tiny):
-    t = tiny.execute(journey_touches(tiny))
+    t = tiny.execute(journey_touches(Tables(tiny)))
     assert "t6" not in set(t.touchpoint_id)  # after O1 was won
     assert "w1" not in set(t.touchpoint_id)  # 2023 touch, outside the 90-day lookback of O4
-    short = tiny.execute(journey_touches(tiny, lookback_days=30))
+    short = tiny.execute(journey_touches(Tables(tiny), JourneyOptions(lookback_days=30)))
     o1 = short[short.journey_id == "won:O1"].sort_values("position")
     assert list(o1.channel) == ["direct", "events"]  # 2024-02-01 and 02-15 are within 30 days of 03-01
 
@@ -154,19 +156,19 @@ def test_touches_after_the_conversion_and_before_the_lookback_are_excluded(tiny)
     ],
 )
 def test_conversion_levels_build_the_hand_listed_paths(tiny, conversion, paths):
-    got = tiny.execute(path_counts(journey_touches(tiny, conversion=conversion)))
+    got = tiny.execute(path_counts(journey_touches(Tables(tiny), JourneyOptions(conversion=conversion))))
     conv = got[got.conversions > 0].set_index("path")["conversions"].to_dict()
     assert conv == paths
 
 
 def test_mql_nulls_are_the_leads_that_never_became_mql(tiny):
-    got = tiny.execute(path_counts(journey_touches(tiny, conversion="mql")))
+    got = tiny.execute(path_counts(journey_touches(Tables(tiny), JourneyOptions(conversion="mql"))))
     nulls = got[got.nulls > 0].set_index("path")["nulls"].to_dict()
     assert nulls == {"paid_search > email": 1, "content": 1, "events": 1}  # L4's 2023 touch is out of lookback
 
 
 def test_start_end_filters_conversions_and_nulls(tiny):
-    got = tiny.execute(path_counts(journey_touches(tiny, start="2024-03-01", end="2024-05-01")))
+    got = tiny.execute(path_counts(journey_touches(Tables(tiny), JourneyOptions(start="2024-03-01", end="2024-05-01"))))
     # O1 (won 03-01) and O4 (04-10) are in, O2 (02-20) is out; L3's last touch 03-05 is in, L5's 02-02 out
     assert dict(zip(got.path, got.conversions + got.nulls, strict=True)) == {
         " > ".join(O1): 1,
@@ -176,12 +178,12 @@ def test_start_end_filters_conversions_and_nulls(tiny):
 
 
 def test_campaign_paths_use_campaign_ids_and_mark_untagged_touches(tiny):
-    got = tiny.execute(path_counts(journey_touches(tiny), by="campaign"))
+    got = tiny.execute(path_counts(journey_touches(Tables(tiny)), by="campaign"))
     assert "C1 > C2 > C3 > (no campaign) > C4" in set(got.path)
 
 
 def test_account_level_journeys_pool_an_accounts_leads(tiny):
-    got = tiny.execute(path_counts(journey_touches(tiny, level="account")))
+    got = tiny.execute(path_counts(journey_touches(Tables(tiny), JourneyOptions(level="account"))))
     assert got.conversions.sum() == 3 and got.nulls.sum() == 2  # one lead per account here
 
 
@@ -190,7 +192,7 @@ def test_custom_stage_weights_from_yaml(tmp_path, tiny):
     path.write_text("custom_models:\n  sourced_heavy: {first: 0.5, lead: 0.3, middle: 0.2}\n")
     models = load_stage_weights(path)
     assert models == {"sourced_heavy": StageWeights(first=0.5, lead=0.3, middle=0.2)}
-    w = tiny.execute(touch_weights(journey_touches(tiny), models["sourced_heavy"]))
+    w = tiny.execute(touch_weights(journey_touches(Tables(tiny)), models["sourced_heavy"]))
     o1 = w[w.journey_id == "won:O1"].sort_values("position").weight.to_list()
     # first 0.5, lead (webinar) 0.3, middle 0.2 over email, direct, events
     assert o1 == pytest.approx([0.5, 0.3, 0.2 / 3, 0.2 / 3, 0.2 / 3])
@@ -214,7 +216,7 @@ def test_bad_custom_weights_are_config_errors_naming_the_key(raw, message):
 
 def test_unknown_conversion_suggests_the_known_ones(tiny):
     with pytest.raises(UnknownNameError, match="Did you mean 'won'"):
-        journey_touches(tiny, conversion="wno")
+        journey_touches(Tables(tiny), JourneyOptions(conversion="wno"))
 
 
 # -- properties -------------------------------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def scratch():
 def test_credits_sum_to_conversions_and_ignore_channel_labels(scratch, company, perm):
     touches, leads, opps = company
     _write(scratch, touches, leads, opps)
-    credit = rule_credit(scratch, journey_touches(scratch), RULE_MODELS)
+    credit = rule_credit(Tables(scratch), journey_touches(Tables(scratch)), RULE_MODELS)
     n_conv, revenue = len(opps), sum(o[4] for o in opps)
     for model in RULE_MODELS:
         part = credit[credit.model == model]
@@ -294,7 +296,7 @@ def test_credits_sum_to_conversions_and_ignore_channel_labels(scratch, company, 
     # relabelling channels (direct stays direct: last-non-direct depends on that one label) permutes the credit
     mapping = dict(zip([c for c in CHANNELS if c != "direct"], [c for c in perm if c != "direct"], strict=True))
     _write(scratch, touches, leads, opps, relabel=mapping)
-    again = rule_credit(scratch, journey_touches(scratch), RULE_MODELS)
+    again = rule_credit(Tables(scratch), journey_touches(Tables(scratch)), RULE_MODELS)
     again["key"] = again.key.map({v: k for k, v in mapping.items()} | {"direct": "direct"})
     a = credit.groupby(["model", "key"])[["conversions", "revenue"]].sum().sort_index()
     b = again.groupby(["model", "key"])[["conversions", "revenue"]].sum().sort_index()

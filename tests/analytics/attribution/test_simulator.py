@@ -15,6 +15,7 @@ import pytest
 
 from revalign.analytics.attribution import attribution_credit
 from revalign.engine import connect
+from revalign.model.access import Tables
 
 
 def share_error(credit: pd.Series, truth: pd.Series) -> float:
@@ -40,7 +41,7 @@ def simulated():
 def test_data_driven_models_recover_true_effects_better_than_last_touch(simulated):
     eng, truth = simulated
     credit = attribution_credit(
-        eng,
+        Tables(eng),
         conversion="opportunity",
         lookback_days=730,
         models=["last_touch", "linear", "markov", "markov_2", "shapley"],

@@ -16,6 +16,7 @@ from revalign.analytics.channels import channel_productivity
 from revalign.analytics.funnel import funnel
 from revalign.analytics.handoff import handoff
 from revalign.engine import connect
+from revalign.model.access import Tables
 from revalign.model.tables import canonical_table
 from revalign.simulate import simulate
 
@@ -46,10 +47,10 @@ def expected(tables):
     e = connect("duckdb://:memory:")
     _write(e, tables)
     out = {
-        "funnel": funnel(e, "lead_to_customer", grain="quarter", by=("channel",)).steps,
-        "period": funnel(e, "mql_handoff", mode="period", grain="quarter").steps,
-        "handoff": handoff(e, by=("channel",)),
-        "channels": channel_productivity(e, attribution="influenced"),
+        "funnel": funnel(Tables(e), "lead_to_customer", grain="quarter", by=("channel",)).steps,
+        "period": funnel(Tables(e), "mql_handoff", mode="period", grain="quarter").steps,
+        "handoff": handoff(Tables(e), by=("channel",)),
+        "channels": channel_productivity(Tables(e), attribution="influenced"),
     }
     e.close()
     return out
@@ -76,10 +77,10 @@ def test_default_funnel_is_the_same_on_every_engine(engine, tables, expected):
     # plan text (and ends the JVM on any OutOfMemoryError); pytest-timeout stops any other hang.
     _write(engine, {k: tables[k] for k in ("leads", "opportunities", "ledger")})
     exact = type(engine).exact_median
-    got = funnel(engine, "lead_to_customer", grain="quarter", by=("channel",)).steps
+    got = funnel(Tables(engine), "lead_to_customer", grain="quarter", by=("channel",)).steps
     _compare(got, expected["funnel"], ["cohort", "channel", "step_index"], exact)
     if engine.name != "spark":  # runtime budget: Spark runs the default (cohort) funnel only
-        got = funnel(engine, "mql_handoff", mode="period", grain="quarter").steps
+        got = funnel(Tables(engine), "mql_handoff", mode="period", grain="quarter").steps
         _compare(got, expected["period"], ["period", "step_index"], exact)
 
 
@@ -88,8 +89,8 @@ def test_handoff_and_channels_are_the_same_on_every_engine(engine, tables, expec
         pytest.skip("runtime budget: Spark parity is checked on the funnel itself, these share its expressions")
     _write(engine, tables)
     exact = type(engine).exact_median
-    _compare(handoff(engine, by=("channel",)), expected["handoff"], ["channel"], exact)
-    _compare(channel_productivity(engine, attribution="influenced"), expected["channels"], ["channel"], exact)
+    _compare(handoff(Tables(engine), by=("channel",)), expected["handoff"], ["channel"], exact)
+    _compare(channel_productivity(Tables(engine), attribution="influenced"), expected["channels"], ["channel"], exact)
 
 
 @pytest.mark.spark

@@ -12,6 +12,7 @@ import pytest
 
 from revalign.analytics.funnel import funnel, parse_funnels
 from revalign.engine import connect
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import write
 
 ORIGIN = {"social": "paid_social", "direct_traffic": "direct", "referral": "partner_referral", "display": "other",
@@ -61,7 +62,7 @@ def reference(olist):
 
 def test_mql_to_won_by_origin(eng, olist):
     ref = reference(olist)
-    result = funnel(eng, parse_funnels(SPEC.format(order="strict"))["olist"], grain=None, by=("channel",))
+    result = funnel(Tables(eng), parse_funnels(SPEC.format(order="strict"))["olist"], grain=None, by=("channel",))
     won = result.steps[result.steps.step == "won"].set_index("channel")
     expected = ref.groupby("channel").agg(mqls=("mql_id", "size"), won=("won_strict", "sum"))
     assert won["entered"].sort_index().tolist() == expected["mqls"].sort_index().tolist()
@@ -73,13 +74,13 @@ def test_mql_to_won_by_origin(eng, olist):
 
 
 def test_any_order_keeps_the_deal_won_before_first_contact(eng):
-    result = funnel(eng, parse_funnels(SPEC.format(order="any"))["olist"], grain=None)
+    result = funnel(Tables(eng), parse_funnels(SPEC.format(order="any"))["olist"], grain=None)
     assert result.steps.set_index("step").loc["won", "converted"] == 842
 
 
 def test_mql_to_won_by_month_cohort(eng, olist):
     ref = reference(olist)
-    result = funnel(eng, parse_funnels(SPEC.format(order="strict"))["olist"], grain="month")
+    result = funnel(Tables(eng), parse_funnels(SPEC.format(order="strict"))["olist"], grain="month")
     won = result.steps[result.steps.step == "won"].set_index("cohort").sort_index()
     expected = ref.groupby("cohort").agg(mqls=("mql_id", "size"), won=("won_strict", "sum")).sort_index()
     assert list(won.index) == list(expected.index)
@@ -90,7 +91,7 @@ def test_mql_to_won_by_month_cohort(eng, olist):
 def test_first_contact_to_won_days(eng, olist):
     ref = reference(olist)
     days = ref.loc[ref["won_strict"], "days"]
-    result = funnel(eng, parse_funnels(SPEC.format(order="strict"))["olist"], grain=None)
+    result = funnel(Tables(eng), parse_funnels(SPEC.format(order="strict"))["olist"], grain=None)
     won = result.steps.set_index("step").loc["won"]
     assert won["p50_days"] == pytest.approx(days.quantile(0.5))
     assert won["p75_days"] == pytest.approx(days.quantile(0.75))

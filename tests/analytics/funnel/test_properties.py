@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from revalign.analytics.funnel import funnel, parse_funnels
 from revalign.engine import connect
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import write
 
 STEPS = ("lead", "mql", "sql", "opportunity")
@@ -74,7 +75,7 @@ def eng():
 def test_strict_funnel_invariants(eng, log):
     rows = [("lead", f"L{n}", "lifecycle", name, BASE + timedelta(days=day)) for n, name, day in log]
     write(eng, ledger=rows)
-    result = funnel(eng, SPEC, grain="month")
+    result = funnel(Tables(eng), SPEC, grain="month")
     steps = result.steps
     assert ((steps.rate_from_previous.dropna() >= 0) & (steps.rate_from_previous.dropna() <= 1)).all()
     assert ((steps.rate_from_first.dropna() >= 0) & (steps.rate_from_first.dropna() <= 1)).all()
@@ -86,5 +87,5 @@ def test_strict_funnel_invariants(eng, log):
     assert steps[steps.step_index == 0].converted.sum() == len(entered)  # cohort totals = entities entered
     totals = steps.groupby("step_index").converted.sum().reindex(range(len(STEPS)), fill_value=0).tolist()
     assert totals == reference(log)
-    period = funnel(eng, SPEC, mode="period", grain="month").steps
+    period = funnel(Tables(eng), SPEC, mode="period", grain="month").steps
     assert ((period.rate_from_previous.dropna() <= 1) & (period.rate_from_first.dropna() <= 1)).all()

@@ -6,6 +6,7 @@ import pytest
 
 from revalign.analytics.funnel import funnel, parse_funnels
 from revalign.errors import CatalogError, UnknownNameError
+from revalign.model.access import Tables
 from tests.analytics.funnel.builders import lifecycle, write
 
 THREE = """
@@ -44,9 +45,9 @@ def test_windows_per_step(duckdb_engine):
         + lifecycle("L2", ("lead", "2024-01-01"), ("mql", "2024-01-20"))
         + lifecycle("L3", ("lead", "2024-01-01"), ("mql", "2024-01-02"), ("sql", "2024-01-05")),
     )
-    r = funnel(duckdb_engine, spec(w1="15d", w2="15d"), grain=None)
+    r = funnel(Tables(duckdb_engine), spec(w1="15d", w2="15d"), grain=None)
     assert counts(r) == {"lead": 3, "mql": 2, "sql": 1}  # mql: L1, L3; sql: L3 only
-    r = funnel(duckdb_engine, spec(w1="20d", w2="20d"), grain=None)
+    r = funnel(Tables(duckdb_engine), spec(w1="20d", w2="20d"), grain=None)
     assert counts(r) == {"lead": 3, "mql": 3, "sql": 2}  # 19 d and 20 d gaps are inside a 20-day window
     row = r.steps.set_index("step").loc["sql"]
     assert row.rate_from_previous == pytest.approx(2 / 3) and row.rate_from_first == pytest.approx(2 / 3)
@@ -77,7 +78,7 @@ funnels:
       - {name: won, event: {kind: stage, name: closed_won}}
 """
     )["f"]
-    r = funnel(duckdb_engine, s, grain=None)
+    r = funnel(Tables(duckdb_engine), s, grain=None)
     assert counts(r) == {"lead": 2, "opportunity": 1, "won": 1}
     assert r.steps.rate_from_previous.max() <= 1.0
 
@@ -92,10 +93,10 @@ def test_strict_versus_any_order(duckdb_engine):
         ledger=lifecycle("L1", ("lead", "2024-01-01"), ("sql", "2024-01-03"), ("mql", "2024-01-05"))
         + lifecycle("L2", ("lead", "2024-01-01"), ("sql", "2024-01-02"), ("mql", "2024-01-03"), ("sql", "2024-01-09")),
     )
-    strict = funnel(duckdb_engine, spec(order="strict"), grain=None)
+    strict = funnel(Tables(duckdb_engine), spec(order="strict"), grain=None)
     assert counts(strict) == {"lead": 2, "mql": 2, "sql": 1}
     assert strict.steps.set_index("step").loc["sql", "p50_days"] == pytest.approx(6.0)  # L2: 01-03 → 01-09
-    anyo = funnel(duckdb_engine, spec(order="any"), grain=None)
+    anyo = funnel(Tables(duckdb_engine), spec(order="any"), grain=None)
     assert counts(anyo) == {"lead": 2, "mql": 2, "sql": 2}
     # any order: L1 0 days (sql already done when mql came), L2 0 days (first sql 01-02 < mql 01-03) → median 0
     assert anyo.steps.set_index("step").loc["sql", "p50_days"] == pytest.approx(0.0)
@@ -115,13 +116,13 @@ def test_recycling_rules(duckdb_engine):
     write(duckdb_engine, ledger=ledger)
     # continue: L1 stays in the January cohort once, and its May SQL counts → sql 2 of 2; one row per lead,
     # so the second MQL does not make 3 MQLs.
-    cont = funnel(duckdb_engine, spec(recycling="continue"), grain="month")
+    cont = funnel(Tables(duckdb_engine), spec(recycling="continue"), grain="month")
     assert counts(cont) == {"lead": 2, "mql": 2, "sql": 2}
     assert list(cont.steps.cohort.astype(str).unique()) == ["2024-01-01"]
     # mql→sql days: L1 from its first mql 01-05 to 05-10 = 126 d, L2 1 d → p50 63.5
     assert cont.steps.set_index("step").loc["sql", "p50_days"] == pytest.approx(63.5)
     # end: L1's journey ends at its recycle (02-01): the May SQL no longer counts → sql 1 of 2.
-    end = funnel(duckdb_engine, spec(recycling="end"), grain="month")
+    end = funnel(Tables(duckdb_engine), spec(recycling="end"), grain="month")
     assert counts(end) == {"lead": 2, "mql": 2, "sql": 1}
 
 
@@ -146,8 +147,8 @@ funnels:
       - {{name: open, event: {{kind: stage, name: discovery}}}}
       - {{name: won, event: {{kind: stage, name: closed_won}}}}
 """
-    last = funnel(duckdb_engine, parse_funnels(text.format(rule="last"))["f"], grain=None)
-    first = funnel(duckdb_engine, parse_funnels(text.format(rule="first"))["f"], grain=None)
+    last = funnel(Tables(duckdb_engine), parse_funnels(text.format(rule="last"))["f"], grain=None)
+    first = funnel(Tables(duckdb_engine), parse_funnels(text.format(rule="first"))["f"], grain=None)
     assert counts(last) == {"open": 3, "won": 2} and counts(first) == {"open": 3, "won": 2}
     # days open→won: last = O1 60 d (02-01→04-01), O3 43 d → p50 51.5; first = O2 29 d, O3 43 d → p50 36
     assert last.steps.set_index("step").loc["won", "p50_days"] == pytest.approx(51.5)
@@ -173,11 +174,11 @@ def test_account_level_rolls_leads_up(duckdb_engine):
         accounts=[{"account_id": "A", "segment": "smb"}],
     )
     acc = spec().model_copy(update={"entity": "account"})
-    r = funnel(duckdb_engine, acc, grain=None, by=("channel",))
+    r = funnel(Tables(duckdb_engine), acc, grain=None, by=("channel",))
     # the account's channel is its first lead's source (L1: email); L3 keeps its own (events)
     assert counts(r, channel="email") == {"lead": 1, "mql": 1, "sql": 1}
     assert counts(r, channel="events") == {"lead": 1, "mql": 1, "sql": 0}
-    assert counts(funnel(duckdb_engine, spec(), grain=None)) == {"lead": 3, "mql": 3, "sql": 1}
+    assert counts(funnel(Tables(duckdb_engine), spec(), grain=None)) == {"lead": 3, "mql": 3, "sql": 1}
 
 
 def test_filters_on_steps_and_dimensions(duckdb_engine):
@@ -202,10 +203,10 @@ funnels:
       - {name: mql, event: {name: mql, where: {reason: inbound}}}
 """
     )["f"]
-    assert counts(funnel(duckdb_engine, s, grain=None)) == {"lead": 2, "mql": 1}
-    assert counts(funnel(duckdb_engine, s, grain=None, filters={"channel": "events"})) == {"lead": 1, "mql": 0}
+    assert counts(funnel(Tables(duckdb_engine), s, grain=None)) == {"lead": 2, "mql": 1}
+    assert counts(funnel(Tables(duckdb_engine), s, grain=None, filters={"channel": "events"})) == {"lead": 1, "mql": 0}
     with pytest.raises(UnknownNameError, match="chanel"):
-        funnel(duckdb_engine, s, grain=None, by=("chanel",))
+        funnel(Tables(duckdb_engine), s, grain=None, by=("chanel",))
 
 
 def test_cohort_and_period_modes(duckdb_engine):
@@ -218,18 +219,18 @@ def test_cohort_and_period_modes(duckdb_engine):
         + lifecycle("L2", ("lead", "2024-02-10"), ("mql", "2024-02-12"))
         + lifecycle("L3", ("lead", "2024-02-15")),
     )
-    cohort = funnel(duckdb_engine, spec(), grain="month")
+    cohort = funnel(Tables(duckdb_engine), spec(), grain="month")
     assert counts(cohort, cohort="2024-01-01") == {"lead": 1, "mql": 1, "sql": 0}
     assert counts(cohort, cohort="2024-02-01") == {"lead": 2, "mql": 1, "sql": 0}
-    period = funnel(duckdb_engine, spec(), mode="period", grain="month").steps.set_index(["period", "step"])
+    period = funnel(Tables(duckdb_engine), spec(), mode="period", grain="month").steps.set_index(["period", "step"])
     feb = period.xs(period.index.levels[0][-1], level="period")
     assert feb.loc["mql", "reached"] == 2 and feb.loc["mql", "entered"] == 2 and feb.loc["mql", "converted"] == 1
     # start/end select cohorts: only February
-    only_feb = funnel(duckdb_engine, spec(), grain="month", start="2024-02-01", end="2024-03-01")
+    only_feb = funnel(Tables(duckdb_engine), spec(), grain="month", start="2024-02-01", end="2024-03-01")
     assert only_feb.steps.cohort.astype(str).unique().tolist() == ["2024-02-01"]
     # as_of = latest event 02-15: no cohort is mature (maturity 180 days when a step has no window)
     assert not cohort.steps.is_mature.any()
-    assert funnel(duckdb_engine, spec(), grain="month", as_of="2025-01-01").steps.is_mature.all()
+    assert funnel(Tables(duckdb_engine), spec(), grain="month", as_of="2025-01-01").steps.is_mature.all()
 
 
 def test_loader_reports_every_problem_with_file_and_line():
@@ -257,4 +258,4 @@ def test_loader_reports_every_problem_with_file_and_line():
 
 def test_unknown_funnel_name_suggests(duckdb_engine):
     with pytest.raises(UnknownNameError, match="lead_to_customer"):
-        funnel(duckdb_engine, "lead_to_custmer")
+        funnel(Tables(duckdb_engine), "lead_to_custmer")

@@ -8,6 +8,7 @@ import pytest
 from revalign.analytics.funnel import default_funnels, funnel, parse_funnels
 from revalign.analytics.funnel.timing import sales_cycle, stage_velocity
 from revalign.engine import connect
+from revalign.model.access import Tables
 from revalign.simulate import simulate
 from tests.analytics.funnel.reference import cohort_counts, lead_events, strict_reach
 
@@ -37,7 +38,7 @@ funnels:
       - {name: opportunity, event: {name: opportunity}}
 """
     )["f"]
-    totals = funnel(eng, spec, grain=None).totals().set_index("step")
+    totals = funnel(Tables(eng), spec, grain=None).totals().set_index("step")
     assert totals.loc["mql", "converted"] == truth["mql"].sum()
     # The CRM hides conversions of leads that reps closed as "no opportunity" and re-created as their own
     # (a labelled fault): truth's MQL→opportunity count = the funnel's + those re-created leads.
@@ -49,7 +50,7 @@ funnels:
 
 def test_default_funnel_by_channel_matches_pandas(eng):
     spec = default_funnels()["lead_to_customer"]
-    result = funnel(eng, spec, grain="month", by=("channel",))
+    result = funnel(Tables(eng), spec, grain="month", by=("channel",))
     ledger, opps, leads = (eng.execute(eng.table(n)) for n in ("ledger", "opportunities", "leads"))
     steps = [
         (s.event.kind, s.event.name[0], s.within.total_seconds() / 86400 if s.within else None) for s in spec.steps
@@ -73,7 +74,7 @@ def test_stage_velocity_and_cycle_against_pandas(eng):
     opps = eng.execute(eng.table("opportunities"))
     won = opps[opps.is_won & opps.closed_at.notna()]
     days = (won.closed_at - won.created_at).dt.total_seconds() / 86400
-    cycle = sales_cycle(eng).iloc[0]
+    cycle = sales_cycle(Tables(eng)).iloc[0]
     assert cycle.deals == len(won)
     assert cycle.p50_days == pytest.approx(days.median()) and cycle.mean_days == pytest.approx(days.mean())
     ledger = eng.execute(eng.table("ledger"))
@@ -81,6 +82,6 @@ def test_stage_velocity_and_cycle_against_pandas(eng):
     st["next_t"] = st.groupby("entity_id").occurred_at.shift(-1)
     disc = st[st.name == "discovery"]
     d = (disc.next_t - disc.occurred_at).dt.total_seconds().dropna() / 86400
-    v = stage_velocity(eng).set_index("stage").loc["discovery"]
+    v = stage_velocity(Tables(eng)).set_index("stage").loc["discovery"]
     assert v.entered == len(disc) and v.open == disc.next_t.isna().sum()
     assert v.p50_days == pytest.approx(d.median()) and v.mean_days == pytest.approx(d.mean())

@@ -138,22 +138,24 @@ def test_unknown_kpi_is_404_with_suggestions(client):
 
 def test_funnel_equals_the_funnel_module(client, sim_project):
     from revalign.analytics.funnel import funnel
+    from revalign.model.access import Tables
 
     body = client.get("/api/v1/funnel").json()
-    lib = funnel(sim_project, "lead_to_customer", mode="cohort", grain=None).to_pandas()
+    lib = funnel(Tables(sim_project.engine), "lead_to_customer", mode="cohort", grain=None).to_pandas()
     assert_same(table(body, "totals"), lib, ["step", "entered", "converted", "rate_from_previous"])
     by_month = client.get("/api/v1/funnel?grain=quarter&segment=smb").json()
     lib_q = funnel(
-        sim_project, "lead_to_customer", mode="cohort", grain="quarter", filters={"segment": ["smb"]}
+        Tables(sim_project.engine), "lead_to_customer", mode="cohort", grain="quarter", filters={"segment": ["smb"]}
     ).to_pandas()
     assert_same(table(by_month, "steps"), lib_q, ["step", "entered", "converted"])
 
 
 def test_attribution_equals_attribution_comparison(client, sim_project):
     from revalign.analytics.attribution import attribution_comparison
+    from revalign.model.access import Tables
 
     body = client.get("/api/v1/attribution?models=linear&models=markov").json()
-    lib = attribution_comparison(sim_project, models=["linear", "markov"], by="channel")
+    lib = attribution_comparison(Tables(sim_project.engine), models=["linear", "markov"], by="channel")
     assert_same(table(body, "comparison"), lib, ["model", "conversions", "revenue"])
 
 

@@ -1,21 +1,19 @@
 """Multi-touch attribution: journeys → rule models, exact Markov, Shapley → side-by-side credit with ROMI/CAC.
 
-``attribution_comparison(project_or_engine, conversion="won", lookback_days=90, by="channel")`` is the one
-call most users want; the estimators (:class:`MarkovAttribution`, :class:`ShapleyAttribution`) work on any
-path table (``path, conversions, nulls[, value]``), e.g. one exported from another tool.
+``attribution_comparison(tables, conversion="won", lookback_days=90, by="channel")`` is the one call most
+users want (a project passes its custom models and frozen-credit store too); the estimators
+(:class:`MarkovAttribution`, :class:`ShapleyAttribution`) work on any path table (``path, conversions,
+nulls[, value]``), e.g. one exported from another tool.
 """
 
 from __future__ import annotations
 
-from revalign.analytics.attribution.compare import (
-    ALL_MODELS,
-    DATA_DRIVEN,
-    attribution_comparison,
-    attribution_credit,
-    spend_by_key,
-)
+from revalign.analytics.attribution.compare import attribution_comparison, attribution_credit, spend_by_key
+from revalign.analytics.attribution.estimator import AttributionEstimator
+from revalign.analytics.attribution.frozen import FROZEN_TABLE, FrozenCredit
 from revalign.analytics.attribution.journeys import (
     CONVERSIONS,
+    JourneyOptions,
     conversion_events,
     journey_rows,
     journey_touches,
@@ -23,12 +21,12 @@ from revalign.analytics.attribution.journeys import (
     transition_counts,
 )
 from revalign.analytics.attribution.markov import MarkovAttribution
+from revalign.analytics.attribution.models import ALL_MODELS, DATA_DRIVEN
 from revalign.analytics.attribution.record import (
-    FROZEN_TABLE,
     USES,
+    AttributionSettings,
     attribution_settings,
     freeze_period,
-    frozen_credit,
     model_of_record,
 )
 from revalign.analytics.attribution.rules import (
@@ -50,6 +48,10 @@ __all__ = [
     "FROZEN_TABLE",
     "RULE_MODELS",
     "USES",
+    "AttributionEstimator",
+    "AttributionSettings",
+    "FrozenCredit",
+    "JourneyOptions",
     "LastNonDirectRule",
     "LinearRule",
     "MarkovAttribution",
@@ -61,7 +63,6 @@ __all__ = [
     "attribution_settings",
     "conversion_events",
     "freeze_period",
-    "frozen_credit",
     "journey_rows",
     "journey_touches",
     "load_stage_weights",

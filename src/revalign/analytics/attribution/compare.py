@@ -16,79 +16,58 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from revalign.analytics.attribution.frozen import FrozenCredit
 from revalign.analytics.attribution.journeys import (
     NO_CAMPAIGN,
     PATH_SEPARATOR,
-    engine_of,
+    JourneyOptions,
     journey_rows,
     journey_touches,
     path_counts,
-    table_getter,
     transition_counts,
 )
 from revalign.analytics.attribution.markov import MarkovAttribution
-from revalign.analytics.attribution.rules import ALIASES, RULE_MODELS, RuleModel, resolve_rule, rule_credit
+from revalign.analytics.attribution.models import ALL_MODELS, DATA_DRIVEN, MARKOV_ORDERS, model_names
+from revalign.analytics.attribution.rules import RuleModel, resolve_rule, rule_credit
 from revalign.analytics.attribution.shapley import ShapleyAttribution
-from revalign.errors import UnknownNameError
+from revalign.model.access import Tables
 
-DATA_DRIVEN = ("markov", "markov_2", "shapley")
-"""Data-driven models: first-order Markov, second-order Markov, Shapley (subset coalitions)."""
-ALL_MODELS: tuple[str, ...] = (*RULE_MODELS, *DATA_DRIVEN)
 COLUMNS = ("model", "key", "conversions", "revenue", "spend", "romi", "cac")
-
-
-def model_names(models: Sequence[str] | None, custom: Mapping[str, RuleModel] | None = None) -> list[str]:
-    """Canonical model names (aliases resolved; ``None`` or ``["all"]`` = every built-in and custom model)."""
-    known = [*ALL_MODELS, *(custom or {})]
-    if models is None or list(models) == ["all"]:
-        return known
-    out = []
-    for name in models:
-        name = ALIASES.get(name, name)
-        if name not in known:
-            raise UnknownNameError("attribution model", name, known)
-        if name not in out:
-            out.append(name)
-    return out
-
-
-def custom_models_of(source: Any) -> dict[str, RuleModel]:
-    """Custom stage-weight models declared in the project settings (``extra.attribution.custom_models``)."""
-    from revalign.analytics.attribution.record import attribution_settings
-
-    return dict(attribution_settings(source).custom_models)
-
-
-MARKOV_ORDERS = {"markov": 1, "markov_2": 2}
+_EMPTY_CREDIT = ("key", "conversions", "revenue")
 
 
 def markov_credit(counts: pd.DataFrame, order: int) -> pd.DataFrame:
     """``key, conversions, revenue`` from engine-side transition counts (only that small table is in pandas)."""
     if counts.empty or counts.loc[counts["to_state"] == "(conversion)", "count"].sum() <= 0:
-        return pd.DataFrame({"key": [], "conversions": [], "revenue": []})
+        return pd.DataFrame({c: [] for c in _EMPTY_CREDIT})
     credit = MarkovAttribution(order=order).fit_transitions(counts).credit()
-    return credit.rename(columns={"channel": "key", "value": "revenue"})[["key", "conversions", "revenue"]]
+    return credit.rename(columns={"channel": "key", "value": "revenue"})[list(_EMPTY_CREDIT)]
 
 
 def data_driven_credit(paths: pd.DataFrame, name: str) -> pd.DataFrame:
     """``key, conversions, revenue`` for one data-driven model fitted on ``paths``."""
     if paths.empty or paths["conversions"].sum() <= 0:
-        return pd.DataFrame({"key": [], "conversions": [], "revenue": []})
+        return pd.DataFrame({c: [] for c in _EMPTY_CREDIT})
     if name == "shapley":
         est: MarkovAttribution | ShapleyAttribution = ShapleyAttribution(separator=">")
     else:
         est = MarkovAttribution(order=2 if name == "markov_2" else 1, separator=">")
     credit = est.fit(paths).credit()
-    return credit.rename(columns={"channel": "key", "value": "revenue"})[["key", "conversions", "revenue"]]
+    return credit.rename(columns={"channel": "key", "value": "revenue"})[list(_EMPTY_CREDIT)]
+
+
+def _ordered(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Rows in the order of ``names`` (the user's model order), then by key."""
+    order = {n: i for i, n in enumerate(names)}
+    return frame.assign(_o=frame["model"].map(order)).sort_values(["_o", "key"], kind="stable").drop(columns="_o")
 
 
 def attribution_credit(
-    source: Any,
+    tables: Tables,
     *,
     conversion: str = "won",
     lookback_days: int = 90,
@@ -97,30 +76,30 @@ def attribution_credit(
     start: dt.date | dt.datetime | str | None = None,
     end: dt.date | dt.datetime | str | None = None,
     level: str = "lead",
+    custom_models: Mapping[str, RuleModel] | None = None,
 ) -> pd.DataFrame:
-    """Credited ``conversions`` and ``revenue`` per ``model`` × ``key`` (channel or campaign), as pandas."""
-    custom = custom_models_of(source)
+    """Credited ``conversions`` and ``revenue`` per ``model`` × ``key`` (channel or campaign), as pandas.
+
+    ``custom_models`` are the project's own stage-weight models (``AttributionSettings.custom_models``), usable
+    by name like the built-ins.
+    """
+    custom = dict(custom_models or {})
     names = model_names(models, custom)
-    engine = engine_of(source)
-    touches = journey_touches(
-        source, conversion=conversion, level=level, lookback_days=lookback_days, start=start, end=end
-    )
+    options = JourneyOptions(conversion=conversion, level=level, lookback_days=lookback_days, start=start, end=end)
+    touches = journey_touches(tables, options)
     frames = []
     rules = {n: resolve_rule(n, custom) for n in names if n not in DATA_DRIVEN}
     if rules:
-        frames.append(rule_credit(engine, touches, rules, by=by))
+        frames.append(rule_credit(tables, touches, rules, by=by))
     if "shapley" in names:
-        frames.append(
-            data_driven_credit(engine.execute(path_counts(touches, by=by)), "shapley").assign(model="shapley")
-        )
-    rows = None
-    for name in (n for n in names if n in MARKOV_ORDERS):
-        if rows is None:  # the same journeys without journey_touches' windows: transitions need none of them
-            rows = journey_rows(
-                source, conversion=conversion, level=level, lookback_days=lookback_days, start=start, end=end
-            )
-        counts = engine.execute(transition_counts(rows, by=by, order=MARKOV_ORDERS[name]))
-        frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
+        paths = tables.to_pandas(path_counts(touches, by=by))
+        frames.append(data_driven_credit(paths, "shapley").assign(model="shapley"))
+    markov = [n for n in names if n in MARKOV_ORDERS]
+    if markov:  # the same journeys without journey_touches' windows: transitions need none of them
+        rows = journey_rows(tables, options)
+        for name in markov:
+            counts = tables.to_pandas(transition_counts(rows, by=by, order=MARKOV_ORDERS[name]))
+            frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "key"])
     out = out[["model", "key", "conversions", "revenue"]].astype({"conversions": "float64", "revenue": "float64"})
     order = {n: i for i, n in enumerate(names)}
@@ -129,14 +108,14 @@ def attribution_credit(
 
 
 def spend_by_key(
-    source: Any,
+    tables: Tables,
     *,
     by: str = "channel",
     start: dt.date | dt.datetime | str | None = None,
     end: dt.date | dt.datetime | str | None = None,
 ) -> pd.DataFrame:
     """Spend per channel (or campaign) in ``[start, end)`` — aggregated on the engine."""
-    spend = table_getter(source)("spend")
+    spend = tables.table("spend")
     if start is not None:
         spend = spend.filter(spend.date >= _as_date(start))
     if end is not None:
@@ -144,7 +123,7 @@ def spend_by_key(
     key = spend.channel if by == "channel" else spend.campaign_id.fill_null(NO_CAMPAIGN)
     spend = spend.filter(spend.channel.notnull()) if by == "channel" else spend
     agg = spend.group_by(key=key).aggregate(spend=spend.amount.sum().cast("float64"))
-    return engine_of(source).execute(agg)
+    return tables.to_pandas(agg)
 
 
 def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
@@ -174,7 +153,7 @@ def with_spend(credit: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
 
 
 def attribution_comparison(
-    project_or_engine: Any,
+    tables: Tables,
     *,
     conversion: str = "won",
     lookback_days: int = 90,
@@ -182,47 +161,45 @@ def attribution_comparison(
     models: Sequence[str] | None = None,
     start: dt.date | dt.datetime | str | None = None,
     end: dt.date | dt.datetime | str | None = None,
-    use_frozen: bool = True,
+    custom_models: Mapping[str, RuleModel] | None = None,
+    frozen: FrozenCredit | None = None,
 ) -> pd.DataFrame:
     """One row per model × channel (or campaign): ``model, <by>, conversions, revenue, spend, romi, cac``.
 
-    JSON-friendly (plain floats, NaN where a ratio has no denominator). When the exact period
+    JSON-friendly (plain floats, NaN where a ratio has no denominator). ``custom_models`` are the project's
+    own stage-weight models. With ``frozen`` (the project's frozen-credit store), when the exact period
     (``start``, ``end``, ``conversion``, ``lookback_days``, ``by``) was frozen with
     :func:`~revalign.analytics.attribution.record.freeze_period`, the frozen credit is used for the models it
-    holds, so a closed quarter's numbers do not move when new data arrives.
+    holds, so a closed quarter's numbers do not move when new data arrives; without it everything is computed.
     """
-    from revalign.analytics.attribution.record import frozen_credit
-
-    names = model_names(models, custom_models_of(project_or_engine))
-    frozen = (
-        frozen_credit(
-            project_or_engine, conversion=conversion, lookback_days=lookback_days, by=by, start=start, end=end
-        )
-        if use_frozen
+    all_names = model_names(models, custom_models)
+    stored = (
+        frozen.lookup(conversion=conversion, lookback_days=lookback_days, by=by, start=start, end=end)
+        if frozen is not None
         else None
     )
+    names = list(all_names)
     parts = []
-    if frozen is not None:
-        frozen = frozen[frozen["model"].isin(names)]
-        parts.append(frozen[["model", "key", "conversions", "revenue"]])
-        names = [n for n in names if n not in set(frozen["model"])]
+    if stored is not None:
+        stored = stored[stored["model"].isin(names)]
+        parts.append(stored[["model", "key", "conversions", "revenue"]])
+        names = [n for n in names if n not in set(stored["model"])]
     if names:
         parts.append(
             attribution_credit(
-                project_or_engine,
+                tables,
                 conversion=conversion,
                 lookback_days=lookback_days,
                 by=by,
                 models=names,
                 start=start,
                 end=end,
+                custom_models=custom_models,
             )
         )
     credit = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["model", "key"])
-    out = with_spend(credit, spend_by_key(project_or_engine, by=by, start=start, end=end))
-    order = {n: i for i, n in enumerate(model_names(models, custom_models_of(project_or_engine)))}
-    out = out.assign(_o=out["model"].map(order)).sort_values(["_o", "key"], kind="stable").drop(columns="_o")
-    return out.rename(columns={"key": by}).reset_index(drop=True)
+    out = with_spend(credit, spend_by_key(tables, by=by, start=start, end=end))
+    return _ordered(out, all_names).rename(columns={"key": by}).reset_index(drop=True)
 
 
 __all__ = [

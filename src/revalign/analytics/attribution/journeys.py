@@ -16,14 +16,13 @@ array, sorts it, strips the prefix and joins with ``" > "`` — the format Chann
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
 
 from revalign.errors import ConfigError, UnknownNameError
-from revalign.model.tables import canonical_table
+from revalign.model.access import Tables
 
 CONVERSIONS = ("lead", "mql", "opportunity", "won")
 """Conversion events a journey can end at, in funnel order."""
@@ -36,24 +35,10 @@ START_STATE, CONVERSION_STATE, NULL_STATE = "(start)", "(conversion)", "(null)"
 NO_CAMPAIGN = "(no campaign)"
 _SECONDS_PER_DAY = 86_400.0
 _DEAL_TYPES = ("new_business",)
+_TS = "timestamp"
 
-
-def table_getter(source: Any) -> Callable[[str], ir.Table]:
-    """A function name → canonical Ibis table for a ``Project`` or an ``Engine`` (empty typed table if absent)."""
-    if hasattr(source, "settings") and hasattr(source, "table"):
-        return source.table
-
-    def get(name: str) -> ir.Table:
-        if source.has_table(name):
-            return source.table(name)
-        return ibis.memtable(canonical_table(name).schema.to_pyarrow().empty_table())
-
-    return get
-
-
-def engine_of(source: Any) -> Any:
-    """The engine of a ``Project`` (or the engine itself)."""
-    return source.engine if hasattr(source, "settings") and hasattr(source, "engine") else source
+DateLike = dt.date | dt.datetime | str
+"""A date bound as users give it: a date, a datetime or an ISO string."""
 
 
 def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -61,8 +46,86 @@ def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise UnknownNameError(name, value, allowed)
 
 
+@dataclass(frozen=True)
+class JourneyOptions:
+    """Which journeys to build: the conversion they end at, whose touches, the lookback and the period.
+
+    - ``conversion``: one of :data:`CONVERSIONS`; ``level``: ``lead`` or ``account`` (:data:`LEVELS`);
+    - ``lookback_days``: touches count when at most this many days before the conversion (a positive number);
+    - ``start``/``end``: conversions in ``[start, end)`` by ``converted_at`` (null journeys by their last touch);
+    - ``touch_types``: keep only these touch types (``marketing``, ``sales``; default both);
+    - ``include_nulls``: add one null journey per entity that never converted (Markov and Shapley need them).
+
+    Checked when made, so a wrong option fails before any query is built.
+    """
+
+    conversion: str = "won"
+    level: str = "lead"
+    lookback_days: int = 90
+    start: DateLike | None = None
+    end: DateLike | None = None
+    touch_types: tuple[str, ...] | None = None
+    include_nulls: bool = True
+
+    def __post_init__(self) -> None:
+        if self.lookback_days is None or self.lookback_days <= 0:
+            raise ConfigError(f"lookback_days must be a positive number of days. Got {self.lookback_days!r} instead.")
+        _check("conversion", self.conversion, CONVERSIONS)
+        _check("journey level", self.level, LEVELS)
+
+
+def _with_lead_created(base: ir.Table, leads: ir.Table) -> ir.Table:
+    """``base`` with ``lead_created_at``: the creation time of its lead (null without one)."""
+    created = leads.select(lead_id_c=leads.lead_id, created_c=leads.created_at.cast(_TS))
+    base = base.left_join(created, base.lead_id == created.lead_id_c)
+    return base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
+
+
+def _lead_conversions(tables: Tables, conversion: str) -> ir.Table:
+    """Lead creations (``lead``) or first MQLs (``mql``) as conversions worth 0."""
+    leads = tables.table("leads")
+    if conversion == "lead":
+        base = leads.select(lead_id=leads.lead_id, account_id=leads.account_id, converted_at=leads.created_at.cast(_TS))
+    else:
+        ledger = tables.table("ledger")
+        mql = ledger.filter((ledger.kind == "lifecycle") & (ledger.name == "mql") & (ledger.entity_type == "lead"))
+        mql = mql.group_by(lead_id=mql.entity_id).aggregate(converted_at=mql.occurred_at.min().cast(_TS))
+        base = mql.join(leads.select("lead_id", "account_id"), "lead_id")
+    base = base.mutate(
+        conversion_id=ibis.literal(conversion + ":").concat(base.lead_id),
+        value=ibis.literal(0.0),
+        lead_created_at=base.converted_at if conversion == "lead" else ibis.null("timestamp"),
+        opportunity_created_at=ibis.null("timestamp"),
+        won_at=ibis.null("timestamp"),
+    )
+    if conversion == "mql":
+        base = _with_lead_created(base, leads)
+    return base
+
+
+def _deal_conversions(tables: Tables, conversion: str, deal_types: tuple[str, ...]) -> ir.Table:
+    """Opportunity creations (``opportunity``) or wins (``won``) as conversions worth the deal's amount."""
+    opps = tables.table("opportunities")
+    opps = opps.filter(opps.deal_type.isin(list(deal_types)) | opps.deal_type.isnull())
+    if conversion == "won":
+        opps = opps.filter(opps.is_won & opps.closed_at.notnull())
+        at = opps.closed_at.cast(_TS)
+    else:
+        at = opps.created_at.cast(_TS)
+    base = opps.select(
+        conversion_id=ibis.literal(conversion + ":").concat(opps.opportunity_id),
+        lead_id=opps.lead_id,
+        account_id=opps.account_id,
+        converted_at=at,
+        value=opps.amount.cast("float64").fill_null(0.0),
+        opportunity_created_at=opps.created_at.cast(_TS),
+        won_at=at if conversion == "won" else ibis.null("timestamp"),
+    )
+    return _with_lead_created(base, tables.table("leads"))
+
+
 def conversion_events(
-    source: Any, *, conversion: str = "won", level: str = "lead", deal_types: tuple[str, ...] = _DEAL_TYPES
+    tables: Tables, *, conversion: str = "won", level: str = "lead", deal_types: tuple[str, ...] = _DEAL_TYPES
 ) -> ir.Table:
     """One row per conversion: ``conversion_id, entity_id, converted_at, value, lead_created_at,
     opportunity_created_at, won_at`` (the last three mark the W/Z-shaped key touches; null when not reached).
@@ -78,50 +141,10 @@ def conversion_events(
     """
     _check("conversion", conversion, CONVERSIONS)
     _check("journey level", level, LEVELS)
-    table = table_getter(source)
-    leads = table("leads")
-    ts = "timestamp"
     if conversion in ("lead", "mql"):
-        if conversion == "lead":
-            base = leads.select(
-                lead_id=leads.lead_id, account_id=leads.account_id, converted_at=leads.created_at.cast(ts)
-            )
-        else:
-            ledger = table("ledger")
-            mql = ledger.filter((ledger.kind == "lifecycle") & (ledger.name == "mql") & (ledger.entity_type == "lead"))
-            mql = mql.group_by(lead_id=mql.entity_id).aggregate(converted_at=mql.occurred_at.min().cast(ts))
-            base = mql.join(leads.select("lead_id", "account_id"), "lead_id")
-        base = base.mutate(
-            conversion_id=ibis.literal(conversion + ":").concat(base.lead_id),
-            value=ibis.literal(0.0),
-            lead_created_at=base.converted_at if conversion == "lead" else ibis.null("timestamp"),
-            opportunity_created_at=ibis.null("timestamp"),
-            won_at=ibis.null("timestamp"),
-        )
-        if conversion == "mql":
-            created = leads.select(lead_id_c=leads.lead_id, created_c=leads.created_at.cast(ts))
-            base = base.left_join(created, base.lead_id == created.lead_id_c)
-            base = base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
+        base = _lead_conversions(tables, conversion)
     else:
-        opps = table("opportunities")
-        opps = opps.filter(opps.deal_type.isin(list(deal_types)) | opps.deal_type.isnull())
-        if conversion == "won":
-            opps = opps.filter(opps.is_won & opps.closed_at.notnull())
-            at = opps.closed_at.cast(ts)
-        else:
-            at = opps.created_at.cast(ts)
-        base = opps.select(
-            conversion_id=ibis.literal(conversion + ":").concat(opps.opportunity_id),
-            lead_id=opps.lead_id,
-            account_id=opps.account_id,
-            converted_at=at,
-            value=opps.amount.cast("float64").fill_null(0.0),
-            opportunity_created_at=opps.created_at.cast(ts),
-            won_at=at if conversion == "won" else ibis.null("timestamp"),
-        )
-        created = leads.select(lead_id_c=leads.lead_id, created_c=leads.created_at.cast(ts))
-        base = base.left_join(created, base.lead_id == created.lead_id_c)
-        base = base.mutate(lead_created_at=base.created_c).drop("lead_id_c", "created_c")
+        base = _deal_conversions(tables, conversion, deal_types)
     entity = base.lead_id if level == "lead" else base.account_id
     base = base.mutate(entity_id=entity).filter(entity.notnull())
     return base.select(
@@ -135,7 +158,7 @@ def conversion_events(
     )
 
 
-def _as_ts(value: dt.date | dt.datetime | str | None) -> ir.Value | None:
+def _as_ts(value: DateLike | None) -> ir.Value | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -148,33 +171,22 @@ def _as_ts(value: dt.date | dt.datetime | str | None) -> ir.Value | None:
     return ibis.literal(value, type="timestamp")
 
 
-def journey_rows(
-    source: Any,
-    *,
-    conversion: str = "won",
-    level: str = "lead",
-    lookback_days: int = 90,
-    start: dt.date | dt.datetime | str | None = None,
-    end: dt.date | dt.datetime | str | None = None,
-    touch_types: tuple[str, ...] | None = None,
-    include_nulls: bool = True,
-) -> ir.Table:
-    """Every touch of every journey, unordered and without window functions (lazy Ibis table).
+def _in_window(table: ir.Table, column: str, lo: ir.Value | None, hi: ir.Value | None) -> ir.Table:
+    """Rows of ``table`` whose ``column`` is in ``[lo, hi)`` (either bound optional)."""
+    if lo is not None:
+        table = table.filter(table[column] >= lo)
+    if hi is not None:
+        table = table.filter(table[column] < hi)
+    return table
 
-    Columns: ``journey_id, entity_id, converted, value, converted_at, lead_created_at,
-    opportunity_created_at, won_at, touchpoint_id, occurred_at, channel, campaign_id, touch_type``. This is
-    :func:`journey_touches` before it numbers the touches and flags the key touches — each of those is a
-    window over ten million rows at scale, and engines do not drop an unused window, so
-    :func:`transition_counts` starts from here when it can (``attribution_credit`` does).
-    """
-    if lookback_days is None or lookback_days <= 0:
-        raise ConfigError(f"lookback_days must be a positive number of days. Got {lookback_days!r} instead.")
-    table = table_getter(source)
-    touches = table("touchpoints")
-    if touch_types:
-        touches = touches.filter(touches.touch_type.isin(list(touch_types)))
-    entity_col = "lead_id" if level == "lead" else "account_id"
-    touches = touches.select(
+
+def _touches(tables: Tables, options: JourneyOptions) -> ir.Table:
+    """The touches that can be in a journey, keyed by the journey level's entity (``t_entity``)."""
+    touches = tables.table("touchpoints")
+    if options.touch_types:
+        touches = touches.filter(touches.touch_type.isin(list(options.touch_types)))
+    entity_col = "lead_id" if options.level == "lead" else "account_id"
+    return touches.select(
         t_entity=touches[entity_col],
         touchpoint_id=touches.touchpoint_id,
         occurred_at=touches.occurred_at.cast("timestamp"),
@@ -182,21 +194,27 @@ def journey_rows(
         campaign_id=touches.campaign_id,
         touch_type=touches.touch_type,
     ).filter(ibis._.t_entity.notnull())
-    all_conv = conversion_events(source, conversion=conversion, level=level)
-    conv = all_conv
-    lo, hi = _as_ts(start), _as_ts(end)
-    if lo is not None:
-        conv = conv.filter(conv.converted_at >= lo)
-    if hi is not None:
-        conv = conv.filter(conv.converted_at < hi)
-    lookback = ibis.interval(days=int(lookback_days))
+
+
+def _touch_columns(t: ir.Table) -> dict[str, ir.Value]:
+    return {
+        "touchpoint_id": t.touchpoint_id,
+        "occurred_at": t.occurred_at,
+        "channel": t.channel,
+        "campaign_id": t.campaign_id,
+        "touch_type": t.touch_type,
+    }
+
+
+def _converted_journeys(conv: ir.Table, touches: ir.Table, lookback: ir.IntervalValue) -> ir.Table:
+    """The touches of each conversion inside its lookback window, one row per (conversion, touch)."""
     joined = conv.join(
         touches,
         (conv.entity_id == touches.t_entity)
         & (touches.occurred_at <= conv.converted_at)
         & (touches.occurred_at > conv.converted_at - lookback),
     )
-    converted = joined.select(
+    return joined.select(
         journey_id=joined.conversion_id,
         entity_id=joined.entity_id,
         converted=ibis.literal(True),
@@ -205,72 +223,64 @@ def journey_rows(
         lead_created_at=joined.lead_created_at,
         opportunity_created_at=joined.opportunity_created_at,
         won_at=joined.won_at,
-        touchpoint_id=joined.touchpoint_id,
-        occurred_at=joined.occurred_at,
-        channel=joined.channel,
-        campaign_id=joined.campaign_id,
-        touch_type=joined.touch_type,
+        **_touch_columns(joined),
     )
-    parts = [converted]
-    if include_nulls:
-        converters = all_conv.select(c_entity=all_conv.entity_id).distinct()
-        rest = touches.anti_join(converters, touches.t_entity == converters.c_entity)
-        last = rest.group_by(l_entity=rest.t_entity).aggregate(last_at=rest.occurred_at.max())
-        if lo is not None:
-            last = last.filter(last.last_at >= lo)
-        if hi is not None:
-            last = last.filter(last.last_at < hi)
-        nj = rest.join(last, (rest.t_entity == last.l_entity) & (rest.occurred_at > last.last_at - lookback))
-        nulls = nj.select(
-            journey_id=ibis.literal("null:").concat(nj.t_entity),
-            entity_id=nj.t_entity,
-            converted=ibis.literal(False),
-            value=ibis.literal(0.0),
-            converted_at=nj.last_at,
-            lead_created_at=ibis.null("timestamp"),
-            opportunity_created_at=ibis.null("timestamp"),
-            won_at=ibis.null("timestamp"),
-            touchpoint_id=nj.touchpoint_id,
-            occurred_at=nj.occurred_at,
-            channel=nj.channel,
-            campaign_id=nj.campaign_id,
-            touch_type=nj.touch_type,
-        )
-        parts.append(nulls)
-    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
 
 
-def journey_touches(
-    source: Any,
-    *,
-    conversion: str = "won",
-    level: str = "lead",
-    lookback_days: int = 90,
-    start: dt.date | dt.datetime | str | None = None,
-    end: dt.date | dt.datetime | str | None = None,
-    touch_types: tuple[str, ...] | None = None,
-    include_nulls: bool = True,
+def _null_journeys(
+    all_conv: ir.Table, touches: ir.Table, lookback: ir.IntervalValue, lo: ir.Value | None, hi: ir.Value | None
 ) -> ir.Table:
+    """One journey per entity that never converted: its touches in the lookback before its last touch."""
+    converters = all_conv.select(c_entity=all_conv.entity_id).distinct()
+    rest = touches.anti_join(converters, touches.t_entity == converters.c_entity)
+    last = rest.group_by(l_entity=rest.t_entity).aggregate(last_at=rest.occurred_at.max())
+    last = _in_window(last, "last_at", lo, hi)
+    nj = rest.join(last, (rest.t_entity == last.l_entity) & (rest.occurred_at > last.last_at - lookback))
+    return nj.select(
+        journey_id=ibis.literal("null:").concat(nj.t_entity),
+        entity_id=nj.t_entity,
+        converted=ibis.literal(False),
+        value=ibis.literal(0.0),
+        converted_at=nj.last_at,
+        lead_created_at=ibis.null("timestamp"),
+        opportunity_created_at=ibis.null("timestamp"),
+        won_at=ibis.null("timestamp"),
+        **_touch_columns(nj),
+    )
+
+
+def journey_rows(tables: Tables, options: JourneyOptions | None = None) -> ir.Table:
+    """Every touch of every journey, unordered and without window functions (lazy Ibis table).
+
+    Columns: ``journey_id, entity_id, converted, value, converted_at, lead_created_at,
+    opportunity_created_at, won_at, touchpoint_id, occurred_at, channel, campaign_id, touch_type``. This is
+    :func:`journey_touches` before it numbers the touches and flags the key touches — each of those is a
+    window over ten million rows at scale, and engines do not drop an unused window, so
+    :func:`transition_counts` starts from here when it can (``attribution_credit`` does).
+    """
+    options = options or JourneyOptions()
+    touches = _touches(tables, options)
+    all_conv = conversion_events(tables, conversion=options.conversion, level=options.level)
+    lo, hi = _as_ts(options.start), _as_ts(options.end)
+    conv = _in_window(all_conv, "converted_at", lo, hi)
+    lookback = ibis.interval(days=int(options.lookback_days))
+    converted = _converted_journeys(conv, touches, lookback)
+    if not options.include_nulls:
+        return converted
+    return converted.union(_null_journeys(all_conv, touches, lookback, lo, hi))
+
+
+def journey_touches(tables: Tables, options: JourneyOptions | None = None) -> ir.Table:
     """Every touch of every journey, with its position and the W/Z key-touch flags (lazy Ibis table).
 
     Columns: ``journey_id, entity_id, converted (bool), value, converted_at, touchpoint_id, occurred_at,
     channel, campaign_id, touch_type, position (0-based), n_touches, days_before, is_lead_touch,
     is_opportunity_touch, is_won_touch``. ``days_before`` is the touch's age at the conversion (time decay).
     The lead-creation touch is the last touch at or before the lead was created (likewise the opportunity
-    touch); journeys where no touch precedes that moment simply have no such key touch. Conversions fall in
-    ``[start, end)`` by ``converted_at``; null journeys by their last touch. ``touch_types`` keeps only
-    marketing or sales touches (default both).
+    touch); journeys where no touch precedes that moment simply have no such key touch. Which journeys:
+    see :class:`JourneyOptions`.
     """
-    j = journey_rows(
-        source,
-        conversion=conversion,
-        level=level,
-        lookback_days=lookback_days,
-        start=start,
-        end=end,
-        touch_types=touch_types,
-        include_nulls=include_nulls,
-    )
+    j = journey_rows(tables, options)
     ordered = ibis.window(group_by=j.journey_id, order_by=[j.occurred_at, j.touchpoint_id])
     whole = ibis.window(group_by=j.journey_id)
     j = j.mutate(

@@ -22,16 +22,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import yaml
 
 from revalign.analytics.attribution.journeys import path_key
 from revalign.errors import ConfigError, UnknownNameError
+from revalign.model.access import Tables
 
 STAGE_KEYS = ("first", "lead", "opportunity", "won", "last", "middle")
 
@@ -48,7 +50,7 @@ class StageWeights:
     middle: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,6 @@ def stage_weights_from_mapping(raw: Mapping[str, Any], *, where: str = "custom_m
 
 def load_stage_weights(path: str | Path) -> dict[str, StageWeights]:
     """Custom stage-weight models from a YAML file (top-level key ``custom_models`` or the mapping itself)."""
-    import yaml
-
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -256,7 +256,7 @@ def long_credit(wide: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def rule_credit(
-    engine: Any, touches: ir.Table, models: Mapping[str, RuleModel], *, by: str = "channel"
+    tables: Tables, touches: ir.Table, models: Mapping[str, RuleModel], *, by: str = "channel"
 ) -> pd.DataFrame:
-    """Credited ``conversions`` and ``revenue`` per ``model`` and ``key`` (channel or campaign), run on ``engine``."""
-    return long_credit(engine.execute(rule_credit_wide(touches, models, by=by)), list(models))
+    """Credited ``conversions`` and ``revenue`` per ``model`` and ``key`` (channel or campaign), run on ``tables``."""
+    return long_credit(tables.to_pandas(rule_credit_wide(touches, models, by=by)), list(models))

@@ -22,19 +22,19 @@ The estimate is unbiased; its standard error shrinks as ``1/sqrt(n_permutations)
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from revalign.analytics.attribution.markov import _validated
+from revalign.analytics.attribution.counts import validated_paths
+from revalign.analytics.attribution.estimator import AttributionEstimator
 from revalign.analytics.attribution.steps import split_paths
-from revalign.errors import NotFittedError
 
 
 def channel_sets(paths: pd.DataFrame, sep: str = ">") -> tuple[np.ndarray, pd.DataFrame, list[str]]:
     """Membership matrix of distinct channel sets (bool, sets × channels) with their summed counts."""
-    paths = _validated(paths)
+    paths = validated_paths(paths)
     codes, path_index, channels = split_paths(paths, sep)
     member = np.zeros((len(paths), len(channels)), dtype=bool)
     member[path_index, codes] = True
@@ -68,12 +68,14 @@ def _shapley_exact(values: np.ndarray, m: int) -> np.ndarray:
     return phi
 
 
-class ShapleyAttribution(BaseEstimator):
+class ShapleyAttribution(AttributionEstimator):
     """Shapley attribution over observed channel sets (scikit-learn estimator contract; see module docstring).
 
     Attributes (after ``fit``): ``channels_``, ``shapley_values_`` (Series), ``shapley_values_value_``,
     ``exact_`` (False when sampled), ``total_conversions_``, ``total_value_``.
     """
+
+    score_column: ClassVar[str] = "shapley_value"
 
     def __init__(
         self,
@@ -91,19 +93,21 @@ class ShapleyAttribution(BaseEstimator):
         self.separator = separator
 
     def fit(self, paths: pd.DataFrame, y: object = None) -> ShapleyAttribution:
+        """Learn the Shapley values of the channels from a path table ``path, conversions, nulls[, value]``."""
         if self.coalition not in ("subset", "rate"):
             raise ValueError(f"coalition must be 'subset' or 'rate'. Got {self.coalition!r} instead.")
         sets, sums, channels = channel_sets(paths, self.separator)
         m = len(channels)
         conv, value = sums["conversions"].to_numpy(), sums["value"].to_numpy()
         journeys = conv + sums["nulls"].to_numpy()
-        self.exact_ = m <= self.max_exact_channels
-        if self.exact_:
+        exact = m <= self.max_exact_channels
+        if exact:
             masks = sets.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))
             phi_c = self._exact(masks, conv, journeys, m)
             phi_v = self._exact(masks, value, journeys, m)
         else:
             phi_c, phi_v = self._sampled(sets, conv, value, journeys, m)
+        self.exact_ = exact
         self.channels_ = channels
         self.shapley_values_ = pd.Series(phi_c, index=channels, name="shapley_value")
         self.shapley_values_value_ = pd.Series(phi_v, index=channels, name="shapley_value")
@@ -136,23 +140,5 @@ class ShapleyAttribution(BaseEstimator):
                 phi[order] += np.diff(np.r_[0.0, worth])
         return phi_c / self.n_permutations, phi_v / self.n_permutations
 
-    def credit(self, paths: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Credited ``conversions`` and ``value`` per channel (totals shared in proportion to ``φ``)."""
-        if not hasattr(self, "shapley_values_"):
-            raise NotFittedError("This ShapleyAttribution is not fitted yet: call fit(paths) first.")
-        if paths is None:
-            total_c, total_v = self.total_conversions_, self.total_value_
-        else:
-            paths = _validated(paths)
-            total_c, total_v = float(paths["conversions"].sum()), float(paths["value"].sum())
-        phi, phi_v = self.shapley_values_, self.shapley_values_value_
-        share = phi / phi.sum() if phi.sum() != 0 else phi * 0.0
-        share_v = phi_v / phi_v.sum() if phi_v.sum() != 0 else phi_v * 0.0
-        return pd.DataFrame(
-            {
-                "channel": self.channels_,
-                "conversions": (share * total_c).to_numpy(),
-                "value": (share_v * total_v).to_numpy(),
-                "shapley_value": phi.to_numpy(),
-            }
-        )
+    def _scores(self) -> tuple[pd.Series, pd.Series]:
+        return self.shapley_values_, self.shapley_values_value_

@@ -68,7 +68,9 @@ def raw_steps(paths: pd.DataFrame, sep: str = ">") -> tuple[np.ndarray, np.ndarr
     channel); ``lut[raw]`` is the channel code. Callers that only count first-order transitions count raw id
     pairs and map the small result, sparing a pass over every step.
     """
-    raw_ids, lengths, dictionary = [], [], []
+    raw_ids: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    dictionary: list[str] = []
     done = 0
     for chunk in path_chunks(paths["path"]):
         steps, n = _raw_steps(chunk, sep)

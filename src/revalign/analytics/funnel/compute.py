@@ -29,15 +29,16 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.funnel.canonical import Canonical
-from revalign.analytics.funnel.entities import check_dimensions, dimensions, keyed
+from revalign.analytics.funnel.entities import dimension_lookup, keyed
+from revalign.analytics.funnel.frames import records
+from revalign.analytics.funnel.periods import QUANTILES, as_timestamp, bucket, in_range, quantile_names, seconds
+from revalign.definitions.funnels.loader import resolve_funnel
 from revalign.definitions.funnels.spec import GRAINS, FunnelSpec
 from revalign.errors import ConfigError
+from revalign.model.access import Tables
 
 _TS = dt.Timestamp(nullable=True)
 CLOSED_STAGES = ("closed_won", "closed_lost")
-_TRUNC = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-QUANTILES = {"p50": 0.5, "p75": 0.75, "p90": 0.9}
 STEP_COLUMNS = [
     "step",
     "step_index",
@@ -52,6 +53,7 @@ STEP_COLUMNS = [
     "p90_days",
     "is_mature",
 ]
+_COUNTS = ("entered", "converted", "reached")
 
 
 @dataclass
@@ -85,8 +87,6 @@ class FunnelResult:
         return self.steps.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        from revalign.analytics.funnel.frames import records
-
         return {
             "funnel": self.funnel,
             "mode": self.mode,
@@ -104,11 +104,25 @@ class FunnelResult:
         return finish_rates(g, [], "cohort")
 
 
-def _seconds(t: ir.TimestampValue) -> ir.NumericValue:
-    return t.epoch_seconds()
-
-
 _NO_STEP = -99
+
+
+@dataclass(frozen=True)
+class _Query:
+    """One funnel computation with its inputs resolved: what every stage of the plan reads."""
+
+    spec: FunnelSpec
+    mode: str
+    grain: str | None
+    by: tuple[str, ...]
+    wheres: dict[str, list[str]]
+    start: datetime | None
+    end: datetime | None
+    as_of: datetime
+
+    @property
+    def period_column(self) -> str:
+        return "cohort" if self.mode == "cohort" else "period"
 
 
 def _rebind(expr: ir.Value, old: ir.Table, new: ir.Table) -> ir.Value:
@@ -116,11 +130,8 @@ def _rebind(expr: ir.Value, old: ir.Table, new: ir.Table) -> ir.Value:
     return expr.op().replace({old.op(): new.op()}).to_expr()
 
 
-def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
-    """Ledger rows marking a step (or the recycling cut), keyed by entity: columns key, step, t."""
-    ledger = tables.table("ledger")
-    if as_of is not None:
-        ledger = ledger.filter(ledger.occurred_at <= as_of)
+def _step_selectors(ledger: ir.Table, spec: FunnelSpec) -> list[tuple[int, ir.BooleanValue]]:
+    """(step index, condition) per step; the recycling cut is step -1."""
     selectors: list[tuple[int, ir.BooleanValue]] = []
     for i, step in enumerate(spec.steps):
         cond = (ledger.kind == step.event.kind) & ledger.name.isin(list(step.event.name))
@@ -129,6 +140,35 @@ def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None
         selectors.append((i, cond))
     if spec.recycling == "end":
         selectors.append((-1, (ledger.kind == "lifecycle") & (ledger.name == "recycled")))
+    return selectors
+
+
+def _decisive_close(ev: ir.Table, ledger: ir.Table, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
+    """``ev`` with each deal's close events cut to the decisive one (the last or first, per ``reopened``)."""
+    closes = ledger.filter((ledger.kind == "stage") & ledger.name.isin(CLOSED_STAGES))
+    if as_of is not None:
+        closes = closes.filter(closes.occurred_at <= as_of)
+    pick = closes.occurred_at.max() if spec.reopened == "last" else closes.occurred_at.min()
+    decisive = closes.group_by(c_type=closes.entity_type, c_id=closes.entity_id).agg(c_t=pick)
+    ev = ev.left_join(decisive, [ev.entity_type == decisive.c_type, ev.entity_id == decisive.c_id])
+    is_close = (ev.kind == "stage") & ev.name.isin(CLOSED_STAGES)
+    return ev.filter(~is_close | (ev.occurred_at == ev.c_t)).drop("c_type", "c_id", "c_t")
+
+
+def _before_recycling(ev: ir.Table) -> ir.Table:
+    """Step events up to the entity's first recycling (step -1), which ends its run through the funnel."""
+    cut = ev.filter(ev.step == -1).group_by("key").agg(cut_t=ev.t.min()).rename(cut_key="key")
+    ev = ev.filter(ev.step >= 0)
+    ev = ev.left_join(cut, ev.key == cut.cut_key)
+    return ev.filter(ev.cut_t.isnull() | (ev.t <= ev.cut_t)).select("key", "step", "t")
+
+
+def _selected_events(tables: Tables, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
+    """Ledger rows marking a step (or the recycling cut), keyed by entity: columns key, step, t."""
+    ledger = tables.table("ledger")
+    if as_of is not None:
+        ledger = ledger.filter(ledger.occurred_at <= as_of)
+    selectors = _step_selectors(ledger, spec)
     # One pass: keep rows matching any step, then give each row one copy per step it matches (an event can mark
     # two steps, e.g. "reached proposal or later"). Built from expressions only, so it can be materialized on
     # every engine (no in-memory lookup table to register first).
@@ -137,25 +177,48 @@ def _selected_events(tables: Canonical, spec: FunnelSpec, as_of: datetime | None
     ev = ev.mutate(step=_rebind(matches, ledger, ev).unnest())
     ev = ev.filter(ev.step != _NO_STEP)
     if any(set(s.event.name) & set(CLOSED_STAGES) and s.event.kind == "stage" for s in spec.steps):
-        closes = ledger.filter((ledger.kind == "stage") & ledger.name.isin(CLOSED_STAGES))
-        if as_of is not None:
-            closes = closes.filter(closes.occurred_at <= as_of)
-        pick = closes.occurred_at.max() if spec.reopened == "last" else closes.occurred_at.min()
-        decisive = closes.group_by(c_type=closes.entity_type, c_id=closes.entity_id).agg(c_t=pick)
-        ev = ev.left_join(decisive, [ev.entity_type == decisive.c_type, ev.entity_id == decisive.c_id])
-        is_close = (ev.kind == "stage") & ev.name.isin(CLOSED_STAGES)
-        ev = ev.filter(~is_close | (ev.occurred_at == ev.c_t)).drop("c_type", "c_id", "c_t")
+        ev = _decisive_close(ev, ledger, spec, as_of)
     ev = keyed(tables, ev, spec.entity).select("key", "step", t=ev.occurred_at)
-    if spec.recycling == "end":
-        cut = ev.filter(ev.step == -1).group_by("key").agg(cut_t=ev.t.min()).rename(cut_key="key")
-        ev = ev.filter(ev.step >= 0)
-        ev = ev.left_join(cut, ev.key == cut.cut_key)
-        ev = ev.filter(ev.cut_t.isnull() | (ev.t <= ev.cut_t)).select("key", "step", "t")
-    return ev
+    return _before_recycling(ev) if spec.recycling == "end" else ev
+
+
+def _reach_any(ev: ir.Table, spec: FunnelSpec) -> ir.Table:
+    """``any`` order: first occurrence of each step; step *i* is reached at the latest of steps 0..*i*."""
+    n = len(spec.steps)
+    wide = ev.group_by("key").agg(**{f"f{i}": ev.t.min(where=ev.step == i) for i in range(n)})
+    wide = wide.filter(wide.f0.notnull())
+    cols: dict[str, ir.Value] = {"t0": wide.f0}
+    for i in range(1, n):
+        prev, first = cols[f"t{i - 1}"], wide[f"f{i}"]
+        reached = ibis.greatest(prev, first)
+        ok = prev.notnull() & first.notnull()
+        w = spec.steps[i].within
+        if w is not None:
+            ok = ok & ((seconds(reached) - seconds(prev)) <= w.total_seconds())
+        cols[f"t{i}"] = ibis.ifelse(ok, reached, ibis.null("timestamp"))
+    return wide.select("key", **cols)
+
+
+def _reach_strict(ev: ir.Table, spec: FunnelSpec, keep: Callable[[ir.Table], ir.Table]) -> ir.Table:
+    """``strict`` order: step *i* is the first step-*i* event at or after step *i-1*, within the step's window."""
+    reach = keep(ev.filter(ev.step == 0).group_by("key").agg(t0=ev.t.min()))
+    out = reach
+    prev = reach.rename(p_key="key", p_t="t0")
+    for i in range(1, len(spec.steps)):
+        cur = ev.filter(ev.step == i)
+        j = prev.join(cur, prev.p_key == cur.key).filter(lambda x: x.t >= x.p_t)
+        w = spec.steps[i].within
+        if w is not None:
+            j = j.filter((seconds(j.t) - seconds(j.p_t)) <= w.total_seconds())
+        step_i = keep(j.group_by(p_key=j.p_key).agg(p_t=j.t.min()))
+        named = step_i.rename(**{f"k{i}": "p_key", f"t{i}": "p_t"})
+        out = out.left_join(named, out.key == named[f"k{i}"]).drop(f"k{i}")
+        prev = step_i
+    return out
 
 
 def reach_times(
-    tables: Canonical,
+    tables: Tables,
     spec: FunnelSpec,
     as_of: datetime | None = None,
     events: ir.Table | None = None,
@@ -168,40 +231,10 @@ def reach_times(
     ``materialize`` (e.g. ``Table.cache``) is applied to each step's reach table so the strict chain stays linear
     on engines that inline repeated subqueries instead of reusing them.
     """
-    keep = materialize or (lambda t: t)
     ev = _selected_events(tables, spec, as_of) if events is None else events
-    n = len(spec.steps)
     if spec.order == "any":
-        wide = ev.group_by("key").agg(**{f"f{i}": ev.t.min(where=ev.step == i) for i in range(n)})
-        wide = wide.filter(wide.f0.notnull())
-        cols: dict[str, ir.Value] = {"t0": wide.f0}
-        for i in range(1, n):
-            prev, first = cols[f"t{i - 1}"], wide[f"f{i}"]
-            reached = ibis.greatest(prev, first)
-            ok = prev.notnull() & first.notnull()
-            w = spec.steps[i].within
-            if w is not None:
-                ok = ok & ((_seconds(reached) - _seconds(prev)) <= w.total_seconds())
-            cols[f"t{i}"] = ibis.ifelse(ok, reached, ibis.null("timestamp"))
-        return wide.select("key", **cols)
-    reach = keep(ev.filter(ev.step == 0).group_by("key").agg(t0=ev.t.min()))
-    out = reach
-    prev = reach.rename(p_key="key", p_t="t0")
-    for i in range(1, n):
-        cur = ev.filter(ev.step == i)
-        j = prev.join(cur, prev.p_key == cur.key).filter(lambda x: x.t >= x.p_t)
-        w = spec.steps[i].within
-        if w is not None:
-            j = j.filter((_seconds(j.t) - _seconds(j.p_t)) <= w.total_seconds())
-        step_i = keep(j.group_by(p_key=j.p_key).agg(p_t=j.t.min()))
-        named = step_i.rename(**{f"k{i}": "p_key", f"t{i}": "p_t"})
-        out = out.left_join(named, out.key == named[f"k{i}"]).drop(f"k{i}")
-        prev = step_i
-    return out
-
-
-def _as_timestamp(value: object) -> datetime | None:
-    return None if value is None else pd.Timestamp(value).to_pydatetime()
+        return _reach_any(ev, spec)
+    return _reach_strict(ev, spec, materialize or (lambda t: t))
 
 
 def _long(spec: FunnelSpec, wide: ir.Table, dims: tuple[str, ...]) -> ir.Table:
@@ -222,21 +255,8 @@ def _long(spec: FunnelSpec, wide: ir.Table, dims: tuple[str, ...]) -> ir.Table:
     return ibis.union(*parts)
 
 
-def _bucket(t: ir.TimestampValue, grain: str | None) -> ir.Value:
-    return t.truncate(_TRUNC[grain]) if grain else ibis.literal("all")
-
-
 def _days(long: ir.Table) -> ir.NumericValue:
-    return (_seconds(long.t_cur) - _seconds(long.t_prev)) / 86400.0
-
-
-def _in_range(t: ir.TimestampValue, start: datetime | None, end: datetime | None) -> ir.BooleanValue:
-    cond = ibis.literal(True)
-    if start is not None:
-        cond = cond & (t >= start)
-    if end is not None:
-        cond = cond & (t < end)
-    return cond
+    return (seconds(long.t_cur) - seconds(long.t_prev)) / 86400.0
 
 
 def finish_rates(frame: pd.DataFrame, keys: list[str], mode: str) -> pd.DataFrame:
@@ -256,8 +276,36 @@ def finish_rates(frame: pd.DataFrame, keys: list[str], mode: str) -> pd.DataFram
     return frame
 
 
+def _query(
+    tables: Tables,
+    spec: FunnelSpec,
+    *,
+    mode: str,
+    grain: str | None,
+    by: tuple[str, ...],
+    window: tuple[object, object],
+    filters: dict[str, object] | None,
+    as_of: object,
+) -> _Query:
+    """Check the options and resolve them: ``as_of`` defaults to the latest ledger event, filters to lists."""
+    if mode not in ("cohort", "period"):
+        raise ConfigError(f"mode must be 'cohort' or 'period'. Got {mode!r} instead.")
+    if grain is not None and grain not in GRAINS:
+        raise ConfigError(f"grain must be one of {', '.join(GRAINS)} or None. Got {grain!r} instead.")
+    as_of_ts = as_timestamp(as_of)
+    if as_of_ts is None:
+        latest = tables.execute(tables.table("ledger").occurred_at.max())
+        known = latest is not None and not pd.isna(latest)
+        as_of_ts = pd.Timestamp(latest).to_pydatetime() if known else datetime(1970, 1, 1)
+    wheres = {k: list(v) for k, v in spec.where.items()}
+    for k, v in (filters or {}).items():
+        wheres[k] = [str(x) for x in v] if isinstance(v, list | tuple | set) else [str(v)]
+    start, end = window
+    return _Query(spec, mode, grain, by, wheres, as_timestamp(start), as_timestamp(end), as_of_ts)
+
+
 def funnel(
-    source: Any,
+    tables: Tables,
     spec_or_name: FunnelSpec | str,
     *,
     mode: Literal["cohort", "period"] = "cohort",
@@ -271,33 +319,18 @@ def funnel(
 ) -> FunnelResult:
     """Compute a funnel in ``cohort`` or ``period`` mode, by ``grain`` and the dimensions ``by``.
 
-    ``source`` is a project or an engine. ``cohort`` mode follows the entities that entered (step 0) in
-    ``[start, end)`` to ``as_of`` (default: the latest ledger event); ``period`` mode reports, per period, the
-    entities that reached each step's previous step in that period and how many of them went on to the step.
-    ``filters`` (and the spec's ``where``) keep entities whose dimension is one of the given values.
+    ``spec_or_name`` is a spec, or the name of one in ``funnels`` (a project's own) or the defaults.
+    ``cohort`` mode follows the entities that entered (step 0) in ``[start, end)`` to ``as_of`` (default: the
+    latest ledger event); ``period`` mode reports, per period, the entities that reached each step's previous
+    step in that period and how many of them went on to the step. ``filters`` (and the spec's ``where``) keep
+    entities whose dimension is one of the given values.
     """
-    from revalign.definitions.funnels.loader import resolve_funnel
-
     spec = resolve_funnel(spec_or_name, funnels)
-    if mode not in ("cohort", "period"):
-        raise ConfigError(f"mode must be 'cohort' or 'period'. Got {mode!r} instead.")
-    if grain is not None and grain not in GRAINS:
-        raise ConfigError(f"grain must be one of {', '.join(GRAINS)} or None. Got {grain!r} instead.")
-    by = tuple(by)
-    tables = Canonical(source)
-    as_of_ts = _as_timestamp(as_of)
-    if as_of_ts is None:
-        latest = tables.execute(tables.table("ledger").occurred_at.max())
-        as_of_ts = _as_timestamp(latest) if latest is not None and not pd.isna(latest) else datetime(1970, 1, 1)
-    start_ts, end_ts = _as_timestamp(start), _as_timestamp(end)
-    wheres = {**{k: list(v) for k, v in spec.where.items()}}
-    for k, v in (filters or {}).items():
-        wheres[k] = [str(x) for x in v] if isinstance(v, list | tuple | set) else [str(v)]
-
+    q = _query(tables, spec, mode=mode, grain=grain, by=tuple(by), window=(start, end), filters=filters, as_of=as_of)
     with ExitStack() as cleanup:
-        frame = _aggregate(tables, spec, mode, grain, by, wheres, start_ts, end_ts, as_of_ts, cleanup)
-    frame = _complete(frame, spec, "cohort" if mode == "cohort" else "period", by)
-    return _finish(frame, spec, mode, grain, by, as_of_ts, end_ts)
+        frame = _aggregate(tables, q, cleanup)
+    frame = _complete(frame, spec, q.period_column, q.by)
+    return _finish(frame, q)
 
 
 def _cached(table: ir.Table, cleanup: ExitStack) -> ir.Table:
@@ -311,76 +344,61 @@ def _cached(table: ir.Table, cleanup: ExitStack) -> ir.Table:
     return cached
 
 
-def _aggregate(
-    tables: Canonical,
-    spec: FunnelSpec,
-    mode: str,
-    grain: str | None,
-    by: tuple[str, ...],
-    wheres: dict[str, list[str]],
-    start_ts: datetime | None,
-    end_ts: datetime | None,
-    as_of_ts: datetime,
-    cleanup: ExitStack,
-) -> pd.DataFrame:
+def _aggregate(tables: Tables, q: _Query, cleanup: ExitStack) -> pd.DataFrame:
     """The step table's counts and quantiles, computed on the engine; only this aggregate reaches pandas."""
-    events = _cached(_selected_events(tables, spec, as_of_ts), cleanup)
-    wide = reach_times(tables, spec, as_of_ts, events, lambda t: _cached(t, cleanup))
-    if by or wheres:
-        dims = dimensions(tables, spec.entity)
-        check_dimensions(dims, [*by, *wheres], spec.entity)
-        dims = dims.select("key", *dict.fromkeys([*by, *wheres])).rename(d_key="key")
+    events = _cached(_selected_events(tables, q.spec, q.as_of), cleanup)
+    wide = reach_times(tables, q.spec, q.as_of, events, lambda t: _cached(t, cleanup))
+    if q.by or q.wheres:
+        dims = dimension_lookup(tables, q.spec.entity, list(dict.fromkeys([*q.by, *q.wheres])))
         wide = wide.left_join(dims, wide.key == dims.d_key).drop("d_key")
-        for k, v in wheres.items():
+        for k, v in q.wheres.items():
             wide = wide.filter(wide[k].isin(v))
-    long = _long(spec, _cached(wide, cleanup), by)
-    pcol = "cohort" if mode == "cohort" else "period"
-    if mode == "cohort":
-        sel = long.filter(_in_range(long.t_entry, start_ts, end_ts))
-        agg = sel.group_by(_bucket(sel.t_entry, grain).name(pcol), *by, "step", "step_index").agg(
-            entered=sel.t_prev.count(), converted=sel.t_cur.count(), **_quantiles(sel)
-        )
-        frame = tables.execute(agg)
-        frame["reached"] = frame["converted"]
-    else:
-        sel = long.filter(long.t_prev.notnull() & _in_range(long.t_prev, start_ts, end_ts))
-        agg = sel.group_by(_bucket(sel.t_prev, grain).name(pcol), *by, "step", "step_index").agg(
-            entered=sel.t_prev.count(), converted=sel.t_cur.count(), **_quantiles(sel)
-        )
-        got = long.filter(long.t_cur.notnull() & _in_range(long.t_cur, start_ts, end_ts))
-        reached = got.group_by(_bucket(got.t_cur, grain).name(pcol), *by, "step", "step_index").agg(
-            reached=got.t_cur.count()
-        )
-        frame = _outer(tables.execute(agg), tables.execute(reached), [pcol, *by, "step", "step_index"])
-        for c in ("entered", "converted", "reached", *_quantiles_names()):
-            if c not in frame.columns:
-                frame[c] = float("nan")
-        for c in ("entered", "converted", "reached"):
-            frame[c] = frame[c].fillna(0).astype("int64")
+    long = _long(q.spec, _cached(wide, cleanup), q.by)
+    return _cohort_counts(tables, long, q) if q.mode == "cohort" else _period_counts(tables, long, q)
+
+
+def _counts_by(long: ir.Table, t: ir.TimestampValue, q: _Query) -> ir.Table:
+    """``entered``/``converted`` and the quantiles of ``long``'s rows, by the period of ``t`` and the dimensions."""
+    return long.group_by(bucket(t, q.grain).name(q.period_column), *q.by, "step", "step_index").agg(
+        entered=long.t_prev.count(), converted=long.t_cur.count(), **_quantiles(long)
+    )
+
+
+def _cohort_counts(tables: Tables, long: ir.Table, q: _Query) -> pd.DataFrame:
+    """Cohort mode: entities by the period they entered the funnel in; ``reached`` equals ``converted``."""
+    sel = long.filter(in_range(long.t_entry, q.start, q.end))
+    frame = tables.to_pandas(_counts_by(sel, sel.t_entry, q))
+    frame["reached"] = frame["converted"]
     return frame
 
 
-def _finish(
-    frame: pd.DataFrame,
-    spec: FunnelSpec,
-    mode: str,
-    grain: str | None,
-    by: tuple[str, ...],
-    as_of_ts: datetime,
-    end_ts: datetime | None,
-) -> FunnelResult:
-    pcol = "cohort" if mode == "cohort" else "period"
-    frame = finish_rates(frame, [pcol, *by], mode)
-    frame.loc[frame["step_index"] == 0, list(_quantiles_names())] = float("nan")  # no previous step to time
-    frame["is_mature"] = _maturity(frame[pcol], grain, spec, mode, as_of_ts, end_ts)
-    if grain is not None:
+def _period_counts(tables: Tables, long: ir.Table, q: _Query) -> pd.DataFrame:
+    """Period mode: entities by the period they reached the previous step in, plus who reached each step then."""
+    pcol = q.period_column
+    sel = long.filter(long.t_prev.notnull() & in_range(long.t_prev, q.start, q.end))
+    got = long.filter(long.t_cur.notnull() & in_range(long.t_cur, q.start, q.end))
+    reached = got.group_by(bucket(got.t_cur, q.grain).name(pcol), *q.by, "step", "step_index").agg(
+        reached=got.t_cur.count()
+    )
+    agg = tables.to_pandas(_counts_by(sel, sel.t_prev, q))
+    frame = _outer(agg, tables.to_pandas(reached), [pcol, *q.by, "step", "step_index"])
+    for c in (*_COUNTS, *quantile_names()):
+        if c not in frame.columns:
+            frame[c] = float("nan")
+    for c in _COUNTS:
+        frame[c] = frame[c].fillna(0).astype("int64")
+    return frame
+
+
+def _finish(frame: pd.DataFrame, q: _Query) -> FunnelResult:
+    pcol = q.period_column
+    frame = finish_rates(frame, [pcol, *q.by], q.mode)
+    frame.loc[frame["step_index"] == 0, quantile_names()] = float("nan")  # no previous step to time
+    frame["is_mature"] = _maturity(frame[pcol], q.grain, q.spec, q.mode, q.as_of, q.end)
+    if q.grain is not None:
         frame[pcol] = pd.to_datetime(frame[pcol]).dt.date
-    frame = frame[[pcol, *by, *STEP_COLUMNS]]
-    return FunnelResult(spec.name, mode, grain, by, as_of_ts, frame, spec)
-
-
-def _quantiles_names() -> list[str]:
-    return [f"{k}_days" for k in QUANTILES]
+    frame = frame[[pcol, *q.by, *STEP_COLUMNS]]
+    return FunnelResult(q.spec.name, q.mode, q.grain, q.by, q.as_of, frame, q.spec)
 
 
 def _quantiles(long: ir.Table) -> dict[str, ir.Value]:
@@ -399,14 +417,23 @@ def _outer(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> pd.DataFra
 def _complete(frame: pd.DataFrame, spec: FunnelSpec, pcol: str, by: tuple[str, ...]) -> pd.DataFrame:
     """Every (period, dims) group gets every step, so a step nobody reached shows 0 instead of vanishing."""
     if frame.empty:
-        return frame.reindex(columns=[pcol, *by, "step", "step_index", "entered", "converted", "reached"])
+        return frame.reindex(columns=[pcol, *by, "step", "step_index", *_COUNTS])
     groups = frame[[pcol, *by]].drop_duplicates()
     steps = pd.DataFrame({"step": spec.step_names, "step_index": range(len(spec.steps))})
     full = groups.merge(steps, how="cross")
     frame = full.merge(frame, on=[pcol, *by, "step", "step_index"], how="left")
-    for c in ("entered", "converted", "reached"):
+    for c in _COUNTS:
         frame[c] = frame[c].fillna(0).astype("int64")
     return frame
+
+
+_PERIOD_LENGTH = {
+    "day": pd.DateOffset(days=1),
+    "week": pd.DateOffset(weeks=1),
+    "month": pd.DateOffset(months=1),
+    "quarter": pd.DateOffset(months=3),
+    "year": pd.DateOffset(years=1),
+}
 
 
 def _maturity(
@@ -420,13 +447,5 @@ def _maturity(
     if grain is None:
         stop = pd.Timestamp(end if end is not None else as_of)
         return pd.Series(stop + window <= pd.Timestamp(as_of), index=periods.index, dtype=bool)
-    start = pd.to_datetime(periods)
-    offsets = {
-        "day": pd.DateOffset(days=1),
-        "week": pd.DateOffset(weeks=1),
-        "month": pd.DateOffset(months=1),
-        "quarter": pd.DateOffset(months=3),
-        "year": pd.DateOffset(years=1),
-    }
-    period_end = start + offsets[grain]
+    period_end = pd.to_datetime(periods) + _PERIOD_LENGTH[grain]
     return (period_end + window) <= pd.Timestamp(as_of)

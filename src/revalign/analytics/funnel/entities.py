@@ -18,8 +18,8 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from revalign.analytics.funnel.canonical import Canonical
 from revalign.errors import UnknownNameError
+from revalign.model.access import Tables
 
 ALIASES = {"channel": "lead_source"}
 """Dimension aliases: ``channel`` is the canonical channel code of the entity's source."""
@@ -30,7 +30,7 @@ def _str(value: ir.Value) -> ir.StringValue:
     return value.cast(dt.String(nullable=True))
 
 
-def _map_table(tables: Canonical, entity: str) -> ir.Table | None:
+def _map_table(tables: Tables, entity: str) -> ir.Table | None:
     """(entity_type, entity_id) → key, for the ledger rows whose entity is not the funnel's own."""
     leads, opps = tables.table("leads"), tables.table("opportunities")
     if entity == "lead":
@@ -65,7 +65,7 @@ def _map_table(tables: Canonical, entity: str) -> ir.Table | None:
     return None
 
 
-def keyed(tables: Canonical, events: ir.Table, entity: str) -> ir.Table:
+def keyed(tables: Tables, events: ir.Table, entity: str) -> ir.Table:
     """``events`` (ledger rows) with a ``key`` column: the funnel entity each row belongs to."""
     own = events.entity_type == entity
     mapping = _map_table(tables, entity)
@@ -76,7 +76,7 @@ def keyed(tables: Canonical, events: ir.Table, entity: str) -> ir.Table:
     return j.filter(j.key.notnull()).drop("m_type", "m_id")
 
 
-def dimensions(tables: Canonical, entity: str) -> ir.Table:
+def dimensions(tables: Tables, entity: str) -> ir.Table:
     """One row per entity key with the columns a funnel can be segmented or filtered by."""
     leads = tables.table("leads")
     if entity == "lead":
@@ -117,3 +117,10 @@ def check_dimensions(dims: ir.Table, names: tuple[str, ...] | list[str], entity:
     for name in names:
         if name not in dims.columns or name == "key":
             raise UnknownNameError(f"dimension of a {entity} funnel", name, [c for c in dims.columns if c != "key"])
+
+
+def dimension_lookup(tables: Tables, entity: str, names: tuple[str, ...] | list[str]) -> ir.Table:
+    """``d_key`` plus the dimensions ``names`` of each ``entity``, checked: the table a flow analytic joins on."""
+    dims = dimensions(tables, entity)
+    check_dimensions(dims, names, entity)
+    return dims.select("key", *names).rename(d_key="key")

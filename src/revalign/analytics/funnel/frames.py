@@ -10,6 +10,11 @@ import pandas as pd
 
 
 def jsonable(value: Any) -> Any:
+    """A JSON-safe scalar: dates as ISO strings, numpy scalars as Python ones, NaN/NaT/NA as ``None``.
+
+    ``FunnelResult.to_dict`` must survive ``json.dumps`` (the API and ``--json`` print it), which rejects
+    timestamps and numpy integers and would write NaN, which is not JSON.
+    """
     if isinstance(value, datetime | date | pd.Timestamp):
         return value.isoformat()
     if value is None or value is pd.NaT or value is pd.NA:

@@ -8,27 +8,19 @@ quantiles (they would bias them down); a re-opened deal simply has more stays.
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis
 import pandas as pd
 
-from revalign.analytics.funnel.canonical import Canonical
-from revalign.analytics.funnel.compute import QUANTILES, _as_timestamp, _bucket, _in_range
-from revalign.analytics.funnel.entities import check_dimensions, dimensions
+from revalign.analytics.funnel.entities import dimension_lookup
+from revalign.analytics.funnel.periods import QUANTILES, as_timestamp, bucket, in_range
+from revalign.model.access import Tables
 from revalign.model.tables import OPPORTUNITY_STAGES
 
 OPEN_STAGES = tuple(s for s in OPPORTUNITY_STAGES if not s.startswith("closed_"))
 
 
-def _opportunity_dims(tables: Canonical, by: tuple[str, ...]) -> Any:
-    dims = dimensions(tables, "opportunity")
-    check_dimensions(dims, by, "opportunity")
-    return dims.select("key", *by).rename(d_key="key")
-
-
 def stage_velocity(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = (),
     start: object = None,
@@ -42,9 +34,8 @@ def stage_velocity(
     ``advance_rate = advanced / (entered - open)``, ``mean_days``, ``p50_days``, ``p75_days``, ``p90_days``.
     """
     by = tuple(by)
-    tables = Canonical(source)
     ledger = tables.table("ledger")
-    as_of_ts = _as_timestamp(as_of)
+    as_of_ts = as_timestamp(as_of)
     st = ledger.filter((ledger.kind == "stage") & (ledger.entity_type == "opportunity"))
     if as_of_ts is not None:
         st = st.filter(st.occurred_at <= as_of_ts)
@@ -58,10 +49,10 @@ def stage_velocity(
     )
     order = ibis.cases(*((st.stage == s, i) for i, s in enumerate(OPPORTUNITY_STAGES)), else_=-1)
     next_order = ibis.cases(*((st.next_stage == s, i) for i, s in enumerate(OPPORTUNITY_STAGES)), else_=-1)
-    st = st.filter(st.stage.isin(OPEN_STAGES) & _in_range(st.t, _as_timestamp(start), _as_timestamp(end)))
+    st = st.filter(st.stage.isin(OPEN_STAGES) & in_range(st.t, as_timestamp(start), as_timestamp(end)))
     st = st.mutate(stage_index=order, next_index=next_order)
     if by:
-        dims = _opportunity_dims(tables, by)
+        dims = dimension_lookup(tables, "opportunity", by)
         st = st.left_join(dims, st.key == dims.d_key).drop("d_key")
     days = (st.next_t.epoch_seconds() - st.t.epoch_seconds()) / 86400.0
     done = st.next_t.notnull()
@@ -74,7 +65,7 @@ def stage_velocity(
         mean_days=days.mean(),
         **{f"{k}_days": days.quantile(q) for k, q in QUANTILES.items()},
     )
-    frame = tables.execute(agg)
+    frame = tables.to_pandas(agg)
     for c in ("entered", "advanced", "lost", "moved_back", "open"):
         frame[c] = frame[c].fillna(0).astype("int64")
     closed = (frame["entered"] - frame["open"]).where(lambda s: s > 0)
@@ -85,7 +76,7 @@ def stage_velocity(
 
 
 def sales_cycle(
-    source: Any,
+    tables: Tables,
     *,
     by: tuple[str, ...] | list[str] = (),
     grain: str | None = None,
@@ -100,22 +91,21 @@ def sales_cycle(
     ``p75_days``, ``p90_days``.
     """
     by = tuple(by)
-    tables = Canonical(source)
     opps = tables.table("opportunities")
     closed = opps.filter(opps.is_closed & opps.closed_at.notnull())
     if won_only:
         closed = closed.filter(closed.is_won)
-    closed = closed.filter(_in_range(closed.closed_at, _as_timestamp(start), _as_timestamp(end)))
+    closed = closed.filter(in_range(closed.closed_at, as_timestamp(start), as_timestamp(end)))
     if by:
-        dims = _opportunity_dims(tables, by)
+        dims = dimension_lookup(tables, "opportunity", by)
         closed = closed.left_join(dims, closed.opportunity_id == dims.d_key).drop("d_key")
     days = (closed.closed_at.epoch_seconds() - closed.created_at.epoch_seconds()) / 86400.0
-    agg = closed.group_by(_bucket(closed.closed_at, grain).name("period"), *by).agg(
+    agg = closed.group_by(bucket(closed.closed_at, grain).name("period"), *by).agg(
         deals=closed.count(),
         mean_days=days.mean(),
         **{f"{k}_days": days.quantile(q) for k, q in QUANTILES.items()},
     )
-    frame = tables.execute(agg)
+    frame = tables.to_pandas(agg)
     if grain is not None:
         frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame["deals"] = frame["deals"].astype("int64")

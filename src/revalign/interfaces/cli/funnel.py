@@ -58,7 +58,8 @@ def funnel(
         elif name == "pipeline":
             emit(proj.pipeline(grain=g, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline")
         elif name == "velocity":
-            emit(pipeline_velocity(proj, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline velocity")
+            velocity = pipeline_velocity(proj.tables, by=by_t, start=start, end=end)
+            emit(velocity, as_json=as_json, title="Pipeline velocity")
         else:
             result = proj.funnel(name, mode=mode, grain=g, by=by_t, start=start, end=end)
             if as_json:
