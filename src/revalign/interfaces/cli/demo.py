@@ -108,14 +108,12 @@ def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
     if path.exists():
         return f"Kept your {file} (delete it to plan the demo targets again)"
     try:
-        from revalign.analytics.scorecard import latest_period
-        from revalign.analytics.target_planning import project_plan
         from revalign.model.calendar import parse_period, period_label
 
         fs = project.settings.fiscal_year_start_month
-        last = parse_period(latest_period(project, project.catalog.north_star, "quarter"), fs)
+        last = parse_period(project.latest_period(project.catalog.north_star, "quarter"), fs)
         year = period_label(last.start, "year", fs)
-        plan = project_plan(project, year, grain="quarter", **DEMO_PLAN)
+        plan = project.plan(year, grain="quarter", **DEMO_PLAN)
     except (ImportError, RevalignError) as exc:
         return f"Targets not planned: {exc}"
     plan.write(path)
@@ -136,9 +134,7 @@ def plan_demo_targets(project: Any, *, file: str = "targets.csv") -> str:
 def print_north_star(project: Any) -> None:
     """The joint scorecard's north-star rows (and the departments' roll-up) in the terminal."""
     try:
-        from revalign.analytics.scorecard import project_scorecard
-
-        card = project_scorecard(project)
+        card = project.scorecard()
     except (ImportError, RevalignError) as exc:
         console.print(f"[yellow]North-star scorecard not available yet:[/] {exc}")
         return

@@ -90,7 +90,8 @@ def eval_(
 
     proj = open_project(project)
     frame = evaluate(
-        proj,
+        proj.tables,
+        proj.catalog,
         names,
         grain=grain,
         by=tuple(by or ()),
@@ -100,6 +101,7 @@ def eval_(
         as_of=as_of,
         compare=compare,
         definitions=definitions,
+        fiscal_year_start_month=proj.settings.fiscal_year_start_month,
     )
     emit(frame, as_json=as_json, title=", ".join(names))
 

@@ -5,7 +5,7 @@ writes ``targets.csv`` (refuses to overwrite without ``--force``; ``--dry-run`` 
 ``revalign targets list`` shows every target in force and where it comes from; ``revalign targets check``
 validates the project's target files (exit 1 with every problem: file, line or row, column, KPI, rule); the
 same problems are a section of ``revalign check``.
-Numbers come from ``revalign.analytics.target_planning`` and ``revalign.analytics.targets``.
+Numbers come from ``revalign.analytics.governance.planning`` and ``revalign.analytics.targets``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """Propose targets for a year from last year's same-period actuals (growth, points or hold per KPI)."""
-    from revalign.analytics.target_planning import parse_overrides, project_plan
+    from revalign.analytics.governance.planning import parse_overrides
 
     proj = open_project(project)
     path = out if out is not None else Path("targets.csv")
@@ -63,8 +63,7 @@ def plan(
     try:
         with values_checked():
             rules = parse_overrides(override or ())
-            result = project_plan(
-                proj,
+            result = proj.plan(
                 year,
                 grain=grain,
                 by=tuple(by or ()),

@@ -214,10 +214,12 @@ def evaluate(project: Project, names: list[str], filters: Filters) -> pd.DataFra
     by = [d for d in (filters.by,) if d]
     if by:
         kwargs["by"] = by
-    frame = as_frame(project, run(project, names, **kwargs))
+    kwargs["fiscal_year_start_month"] = project.settings.fiscal_year_start_month
+    frame = as_frame(project, run(project.tables, project.catalog, names, **kwargs))
     if filters.segment is not None:
         if "segment" not in frame.columns:
-            frame = as_frame(project, run(project, names, **{**kwargs, "by": [*by, "segment"]}))
+            sliced = {**kwargs, "by": [*by, "segment"]}
+            frame = as_frame(project, run(project.tables, project.catalog, names, **sliced))
         frame = frame[frame["segment"] == filters.segment]
     return frame
 
@@ -322,7 +324,7 @@ def rows_behind(project: Project, kpi: str, table: str) -> Any | None:
         spec, model = kpi_model(project, kpi)
         if getattr(model, "table", None) != table:
             return None
-        return kpi_rows(project, spec.name, catalog(project))
+        return kpi_rows(project.tables, catalog(project), spec.name)
     except RevalignError:
         return None
 
@@ -519,7 +521,6 @@ def scorecard_object(project: Project, department: str, filters: Filters) -> tup
     When the filters slice by a dimension that some KPIs do not have (spend has no segment), those KPIs are
     left out and named in ``scorecard.left_out`` instead of failing the whole card.
     """
-    build = library("revalign.analytics.scorecard", "project_scorecard", "Scorecards")
     require_data(project, "Scorecards")
     by = tuple(d for d in (filters.by, "segment" if filters.segment and filters.by != "segment" else None) if d)
     kwargs: dict[str, Any] = {"grain": filters.grain or "quarter", "by": by}
@@ -534,7 +535,7 @@ def scorecard_object(project: Project, department: str, filters: Filters) -> tup
         if star and star not in names:
             names = [star, *names]
         kwargs["kpis"], left_out = sliceable(project, names, by)
-    return build(project, dept, **kwargs), left_out
+    return project.scorecard(dept, **kwargs), left_out
 
 
 def scorecard_frame(project: Project, card: Any, filters: Filters) -> pd.DataFrame:
@@ -629,8 +630,8 @@ def overview(project: Project, filters: Filters) -> Report:
         decompose = first_analytic(
             project,
             "decompose",
-            "revalign.analytics.decomposition",
-            ("project_decomposition", "project_decompose"),
+            "revalign.analytics.governance.decomposition",
+            ("evaluate_decomposition",),
             "The driver-tree decomposition",
         )
         dec = decompose(end=card.period, grain=card.grain)
@@ -675,11 +676,11 @@ def overview(project: Project, filters: Filters) -> Report:
         report.notices.append(str(exc))
     try:
         align = first_analytic(
-            project, "alignment", "revalign.analytics.alignment", ("project_alignment",), "Alignment"
+            project, "alignment", "revalign.analytics.governance.alignment", ("evaluate_alignment",), "Alignment"
         )
         findings = align(period=card.period, grain=card.grain, card=card)
     except NotAvailable:
-        findings = library("revalign.analytics.alignment", "alignment_findings", "Alignment warnings")(card)
+        findings = library("revalign.analytics.governance.alignment", "alignment_findings", "Alignment warnings")(card)
     found = as_frame(project, findings)
     report.add("alignment", "Alignment warnings", found)
     report.meta.update(
