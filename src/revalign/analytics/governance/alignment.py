@@ -240,15 +240,23 @@ def evaluate_alignment(
     :func:`~revalign.analytics.governance.scorecard.evaluate_scorecard`.
     """
     edges = alignment_edges(catalog, trees, tree)
-    options: dict[str, Any] = {
-        "period": period,
-        "grain": grain,
-        "target_issues": target_issues,
-        "fiscal_year_start_month": fiscal_year_start_month,
-    }
+    issues = tuple(target_issues)
+
+    def card_of(kpis: list[str] | None) -> Scorecard:
+        return evaluate_scorecard(
+            tables,
+            catalog,
+            targets,
+            period=period,
+            grain=grain,
+            kpis=kpis,
+            target_issues=issues,
+            fiscal_year_start_month=fiscal_year_start_month,
+        )
+
     if department is None:
         if card is None or card.department is not None or card.by:
-            card = evaluate_scorecard(tables, catalog, targets, **options)
+            card = card_of(None)
         return alignment_findings(card, edges)
     own = {k.name for k in catalog.kpis.values() if k.department == department}
     if not own:
@@ -257,7 +265,7 @@ def evaluate_alignment(
     near = own | {catalog.north_star}
     near |= {p for c, p in edges if c in own} | {c for c, p in edges if p in own}
     names = [n for n in catalog.kpis if n in near]
-    card = evaluate_scorecard(tables, catalog, targets, kpis=names, **options)
+    card = card_of(names)
     found = alignment_findings(card, edges).involving(department)
     # another department's roll-up on this partial card is incomplete: keep (a) findings for this department only
     kept = tuple(
