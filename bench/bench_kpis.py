@@ -75,7 +75,7 @@ def revalign_refresh(
     rows, timings = 0, {}
     for by in [(), *[(d,) for d in dimensions]] if dims else [()]:
         start = time.perf_counter()
-        rows += len(evaluate(project, names, grain="month", by=by, skip_unreachable=True))
+        rows += len(evaluate(project.tables, project.catalog, names, grain="month", by=by, skip_unreachable=True))
         timings["+".join(by) or "company"] = time.perf_counter() - start
     timings["rows"] = rows
     return timings

@@ -1,26 +1,66 @@
-"""The Python API's entry point: a project folder = settings + engine + canonical tables.
+"""The Python API's entry point: a project folder = settings + engine + canonical tables + definitions.
 
-``Project`` is a thin façade: it holds the configuration and the engine and hands canonical tables to the
-modules that compute (sources, kpis, analytics). It computes nothing itself, so the CLI, the server and a
-notebook all get the same numbers from the same functions.
+``Project`` is a typed façade: it reads the configuration, connects the engine, loads the definitions the
+folder holds (the KPI catalog, driver trees, funnels, targets) and hands them, with the canonical
+:class:`~revalign.model.access.Tables`, to the modules that compute (kpis, analytics). It computes nothing
+itself, so the CLI, the server and a notebook all get the same numbers from the same functions. It sits above
+the analytics and is never handed down into them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Literal
 
 import ibis.expr.types as ir
+import pandas as pd
+import yaml
 
+from revalign.analytics.attribution import (
+    AttributionSettings,
+    FrozenCredit,
+    attribution_comparison,
+    attribution_settings,
+    freeze_period,
+    model_of_record,
+)
+from revalign.analytics.channels import channel_productivity
+from revalign.analytics.funnel import FunnelResult, funnel
+from revalign.analytics.funnel.timing import stage_velocity
+from revalign.analytics.governance.alignment import Alignment, evaluate_alignment
+from revalign.analytics.governance.decomposition import Decomposition, Method, evaluate_decomposition
+from revalign.analytics.governance.planning import (
+    DEFAULT_GROWTH,
+    DEFAULT_POINTS,
+    PlanRule,
+    TargetPlan,
+    evaluate_plan,
+)
+from revalign.analytics.governance.scorecard import (
+    DEFAULT_RULE,
+    Scorecard,
+    StatusRule,
+    evaluate_scorecard,
+    latest_period,
+)
+from revalign.analytics.handoff import handoff
+from revalign.analytics.pipeline import pipeline_summary
+from revalign.analytics.targets import TargetBook, TargetIssue, check_project_targets
+from revalign.definitions.funnels.loader import default_funnels, load_funnels
+from revalign.definitions.funnels.spec import FunnelSpec
+from revalign.definitions.kpis.catalog import Catalog, catalog_for
+from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
+from revalign.errors import ConfigError
+from revalign.kpis.query import KpiQuery
 from revalign.model.access import Tables
-from revalign.model.tables import CANONICAL_TABLES, canonical_table
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
 
-if TYPE_CHECKING:
-    from revalign.definitions.kpis.catalog import Catalog
-    from revalign.kpis.query import KpiQuery
+DateLike = dt.date | dt.datetime | str | None
+"""A period bound the flow analytics accept: a date, a datetime, an ISO string, or ``None`` (open)."""
 
 
 class Project:
@@ -49,45 +89,59 @@ class Project:
             self._engine = connect(resolve_engine_url(self.settings.engine, self.folder))
         return self._engine
 
-    @cached_property
-    def canonical_tables(self) -> tuple[str, ...]:
-        return CANONICAL_TABLES
+    @property
+    def tables(self) -> Tables:
+        """The canonical tables on the project's engine: what every KPI query and analytic reads."""
+        return Tables(self.engine)
 
-    # -- KPIs: delegates to revalign.kpis --------------------------------------------------------------------------
-    @cached_property
-    def catalog(self) -> Catalog:
-        """The KPI catalog: the default one plus the ``catalog:`` files and folders of revalign.yaml."""
-        from revalign.kpis.query import project_catalog
-
-        return project_catalog(self)
-
-    def kpi(self, *names: str) -> KpiQuery:
-        """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``."""
-        from revalign.kpis.query import KpiQuery
-
-        return KpiQuery(self, names, self.catalog)
+    @property
+    def fiscal_year_start_month(self) -> int:
+        return self.settings.fiscal_year_start_month
 
     def table(self, name: str) -> ir.Table:
         """A canonical table as a lazy Ibis expression; an empty typed table if nothing was loaded yet."""
-        spec = canonical_table(name)
-        if self.engine.has_table(name):
-            return self.engine.table(name)
-        import ibis
-
-        return ibis.memtable(spec.schema.to_pyarrow().empty_table())
+        return self.tables.table(name)
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
 
-    # -- driver tree, scorecards, alignment: delegates to revalign.analytics.{decomposition,scorecard,alignment} --
-    def driver_trees(self) -> dict[str, Any]:
-        """Driver trees by name: the defaults plus ``<project>/trees/*.yaml``, checked against the catalog."""
-        from revalign.analytics.decomposition import project_trees
+    # -- definitions ----------------------------------------------------------------------------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The KPI catalog: the default one plus the ``catalog:`` files and folders of revalign.yaml."""
+        return catalog_for([self.folder / p for p in self.settings.catalog])
 
-        return project_trees(self)
+    def driver_trees(self) -> dict[str, DriverTree]:
+        """Driver trees by name: the defaults plus ``<project>/trees/`` and ``trees/`` in each catalog folder,
+        every name checked against the catalog."""
+        folders = [self.folder / "trees"]
+        for extra in self.settings.catalog:
+            path = Path(extra) if Path(extra).is_absolute() else self.folder / extra
+            folders.append(path / "trees")
+        return load_trees(folders, known_kpis=list(self.catalog.kpis))
 
+    def funnels(self) -> dict[str, FunnelSpec]:
+        """Funnel specs by name: the defaults plus ``<project>/funnels.yaml`` (a project's own win on a clash)."""
+        own = self.folder / "funnels.yaml"
+        return {**default_funnels(), **(load_funnels(own) if own.exists() else {})}
+
+    def checked_targets(self) -> tuple[TargetBook, list[TargetIssue]]:
+        """The project's targets and every problem found in them (nothing raised: a broken row is left out)."""
+        return check_project_targets(self, self.catalog)
+
+    # -- KPIs -----------------------------------------------------------------------------------------------------
+    def kpi(self, *names: str) -> KpiQuery:
+        """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``."""
+        return KpiQuery(self.catalog, self.tables, names, self.fiscal_year_start_month)
+
+    def latest_period(self, kpi: str, grain: str = "quarter", *, where: str | None = None) -> str:
+        """The label of the latest ``grain`` period in which ``kpi`` has a value."""
+        fs = self.fiscal_year_start_month
+        return latest_period(self.tables, self.catalog, kpi, grain, where=where, fiscal_year_start_month=fs)
+
+    # -- driver tree, scorecards, alignment, plans: revalign.analytics.governance --------------------------------
     def decompose(
         self,
         root: str | None = None,
@@ -96,14 +150,23 @@ class Project:
         end: str | None = None,
         grain: str = "quarter",
         tree: str | None = None,
-        method: str = "shapley",
+        method: Method = "shapley",
         where: str | None = None,
-    ) -> Any:
-        """Why ``root`` (default: the north star) moved from ``start`` to ``end``: a ``Decomposition``."""
-        from revalign.analytics.decomposition import project_decomposition
-
-        options = {"grain": grain, "tree": tree, "method": method, "where": where}
-        return project_decomposition(self, root, start=start, end=end, **options)  # type: ignore[arg-type]
+    ) -> Decomposition:
+        """Why ``root`` (default: the north star) moved from ``start`` to ``end``, driver by driver."""
+        return evaluate_decomposition(
+            self.tables,
+            self.catalog,
+            self.driver_trees(),
+            root,
+            start=start,
+            end=end,
+            grain=grain,
+            tree=tree,
+            method=method,
+            where=where,
+            fiscal_year_start_month=self.fiscal_year_start_month,
+        )
 
     def scorecard(
         self,
@@ -113,134 +176,201 @@ class Project:
         grain: str = "quarter",
         by: tuple[str, ...] = (),
         trend_periods: int = 4,
-        kpis: list[str] | None = None,
-    ) -> Any:
-        """Actual vs target, status and trend for ``department`` (default: joint) in ``period``: a ``Scorecard``.
+        kpis: Iterable[str] | None = None,
+        rule: StatusRule = DEFAULT_RULE,
+    ) -> Scorecard:
+        """Actual vs target, status and trend for ``department`` (default: joint) in ``period``.
 
-        ``kpis`` narrows the card to those KPIs (the server leaves out KPIs that cannot be sliced by ``by``)."""
-        from revalign.analytics.scorecard import project_scorecard
-
-        return project_scorecard(
-            self, department, period=period, grain=grain, by=by, trend_periods=trend_periods, kpis=kpis
+        A broken row in the project's target files is left out and named in ``Scorecard.notices``.
+        """
+        book, issues = self.checked_targets()
+        return evaluate_scorecard(
+            self.tables,
+            self.catalog,
+            book,
+            department,
+            period=period,
+            grain=grain,
+            by=by,
+            trend_periods=trend_periods,
+            kpis=kpis,
+            rule=rule,
+            target_issues=issues,
+            fiscal_year_start_month=self.fiscal_year_start_month,
         )
 
     def alignment(
-        self, *, period: str | None = None, grain: str = "quarter", department: str | None = None, card: Any = None
-    ) -> Any:
+        self,
+        *,
+        period: str | None = None,
+        grain: str = "quarter",
+        department: str | None = None,
+        card: Scorecard | None = None,
+        tree: str | None = None,
+    ) -> Alignment:
         """Departments winning while the north star loses, in ``period``: an ``Alignment`` of findings."""
-        from revalign.analytics.alignment import project_alignment
+        book, issues = self.checked_targets()
+        return evaluate_alignment(
+            self.tables,
+            self.catalog,
+            self.driver_trees(),
+            book,
+            period=period,
+            grain=grain,
+            department=department,
+            tree=tree,
+            card=card,
+            target_issues=issues,
+            fiscal_year_start_month=self.fiscal_year_start_month,
+        )
 
-        return project_alignment(self, period=period, grain=grain, department=department, card=card)
+    def plan(
+        self,
+        year: str | int,
+        *,
+        grain: str = "quarter",
+        by: Sequence[str] = (),
+        kpis: Iterable[str] | None = None,
+        department: str | None = None,
+        growth: float = DEFAULT_GROWTH,
+        points: float = DEFAULT_POINTS,
+        overrides: Mapping[str, PlanRule | float | str] | None = None,
+    ) -> TargetPlan:
+        """Propose ``year``'s targets from last year's actuals, checked against the north star's driver tree."""
+        return evaluate_plan(
+            self.tables,
+            self.catalog,
+            self.driver_trees(),
+            year,
+            grain=grain,
+            by=by,
+            kpis=kpis,
+            department=department,
+            growth=growth,
+            points=points,
+            overrides=overrides,
+            fiscal_year_start_month=self.fiscal_year_start_month,
+        )
 
-    # -- end of driver tree, scorecards, alignment ----------------------------------------------------------------
-
-    # -- funnels, pipeline, hand-off, channels: delegates to revalign.analytics.{funnel,pipeline,handoff,channels} --
-    def funnels(self) -> dict[str, Any]:
-        """Funnel specs by name: the defaults plus ``<project>/funnels.yaml`` (a project's own win on a clash)."""
-        from revalign.analytics.funnel import default_funnels, load_funnels
-
-        own = self.folder / "funnels.yaml"
-        return {**default_funnels(), **(load_funnels(own) if own.exists() else {})}
-
+    # -- funnels, pipeline, hand-off, channels: revalign.analytics.{funnel,pipeline,handoff,channels} -------------
     def funnel(
         self,
-        name: Any = "lead_to_customer",
+        name: FunnelSpec | str = "lead_to_customer",
         *,
-        mode: str = "cohort",
+        mode: Literal["cohort", "period"] = "cohort",
         grain: str | None = "month",
         by: tuple[str, ...] = (),
-        start: Any = None,
-        end: Any = None,
-        filters: dict[str, Any] | None = None,
-        as_of: Any = None,
-    ) -> Any:
-        """A funnel (name or ``FunnelSpec``) in ``cohort`` or ``period`` mode: a ``FunnelResult``."""
-        from revalign.analytics.funnel import funnel
+        start: DateLike = None,
+        end: DateLike = None,
+        filters: dict[str, object] | None = None,
+        as_of: DateLike = None,
+    ) -> FunnelResult:
+        """A funnel (name or ``FunnelSpec``) in ``cohort`` or ``period`` mode."""
+        return funnel(
+            self.tables,
+            name,
+            mode=mode,
+            grain=grain,
+            by=by,
+            start=start,
+            end=end,
+            filters=filters,
+            as_of=as_of,
+            funnels=self.funnels(),
+        )
 
-        options = {"mode": mode, "grain": grain, "by": by, "start": start, "end": end, "filters": filters}
-        return funnel(Tables(self.engine), name, **options, as_of=as_of, funnels=self.funnels())
-
-    def stage_velocity(self, *, by: tuple[str, ...] = (), start: Any = None, end: Any = None) -> Any:
-        """Days in each opportunity stage and how stays end, from the stage history: a DataFrame."""
-        from revalign.analytics.funnel.timing import stage_velocity
-
-        return stage_velocity(Tables(self.engine), by=by, start=start, end=end)
+    def stage_velocity(self, *, by: tuple[str, ...] = (), start: DateLike = None, end: DateLike = None) -> pd.DataFrame:
+        """Days in each opportunity stage and how stays end, from the stage history."""
+        return stage_velocity(self.tables, by=by, start=start, end=end)
 
     def pipeline(
-        self, *, grain: str | None = "quarter", by: tuple[str, ...] = (), start: Any = None, end: Any = None
-    ) -> Any:
-        """Pipeline created, won, win rate, deal size and cycle per period: a DataFrame."""
-        from revalign.analytics.pipeline import pipeline_summary
-
-        return pipeline_summary(Tables(self.engine), grain=grain, by=by, start=start, end=end)
+        self, *, grain: str | None = "quarter", by: tuple[str, ...] = (), start: DateLike = None, end: DateLike = None
+    ) -> pd.DataFrame:
+        """Pipeline created, won, win rate, deal size and cycle per period."""
+        return pipeline_summary(self.tables, grain=grain, by=by, start=start, end=end)
 
     def handoff(
-        self, *, by: tuple[str, ...] = ("channel",), grain: str | None = None, start: Any = None, end: Any = None
-    ) -> Any:
-        """MQLs accepted, rejected and untouched by channel or rep: a DataFrame."""
-        from revalign.analytics.handoff import handoff
-
-        return handoff(Tables(self.engine), by=by, grain=grain, start=start, end=end)
+        self,
+        *,
+        by: tuple[str, ...] = ("channel",),
+        grain: str | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+    ) -> pd.DataFrame:
+        """MQLs accepted, rejected and untouched by channel or rep."""
+        return handoff(self.tables, by=by, grain=grain, start=start, end=end)
 
     def channels(
-        self, *, by: tuple[str, ...] = ("channel",), attribution: str = "sourced", start: Any = None, end: Any = None
-    ) -> Any:
-        """Spend → revenue per channel or campaign, sourced or influenced: a DataFrame."""
-        from revalign.analytics.channels import channel_productivity
+        self,
+        *,
+        by: tuple[str, ...] = ("channel",),
+        attribution: Literal["sourced", "influenced"] = "sourced",
+        start: DateLike = None,
+        end: DateLike = None,
+    ) -> pd.DataFrame:
+        """Spend → revenue per channel or campaign, sourced or influenced."""
+        return channel_productivity(self.tables, by=by, attribution=attribution, start=start, end=end)
 
-        return channel_productivity(Tables(self.engine), by=by, attribution=attribution, start=start, end=end)  # type: ignore[arg-type]
+    # -- attribution: revalign.analytics.attribution ---------------------------------------------------------------
+    @property
+    def attribution_settings(self) -> AttributionSettings:
+        """``extra.attribution`` of revalign.yaml: models of record and custom rule models (read on each call)."""
+        return attribution_settings(self.settings.extra.get("attribution"), self.folder)
 
-    # -- end of funnels, pipeline, hand-off, channels --------------------------------------------------------------
-
-    # -- attribution (owned by analytics/attribution) -------------------------------------------------------------
     def attribution(
         self,
         *,
         conversion: str = "won",
         lookback_days: int = 90,
         by: str = "channel",
-        models: Any = None,
-        start: Any = None,
-        end: Any = None,
-    ) -> Any:
-        """Every attribution model side by side with spend, ROMI and CAC: a DataFrame (one row per model × key)."""
-        from revalign.analytics.attribution import FrozenCredit, attribution_comparison, attribution_settings
+        models: Sequence[str] | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+    ) -> pd.DataFrame:
+        """Every attribution model side by side with spend, ROMI and CAC (one row per model × key).
 
-        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
+        Periods frozen with :meth:`freeze_attribution` are read back instead of recomputed.
+        """
         return attribution_comparison(
-            Tables(self.engine),
+            self.tables,
             conversion=conversion,
             lookback_days=lookback_days,
             by=by,
             models=models,
             start=start,
             end=end,
-            custom_models=custom,
+            custom_models=self.attribution_settings.custom_models,
             frozen=FrozenCredit(self.engine),
         )
 
     def attribution_model_of_record(self, use: str) -> str:
         """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
-        from revalign.analytics.attribution import attribution_settings, model_of_record
+        return model_of_record(self.attribution_settings, use)
 
-        return model_of_record(attribution_settings(self.settings.extra.get("attribution"), self.folder), use)
-
-    def freeze_attribution(self, period: str, *, start: Any, end: Any, **options: Any) -> Any:
+    def freeze_attribution(
+        self,
+        period: str,
+        *,
+        start: dt.date | dt.datetime | str,
+        end: dt.date | dt.datetime | str,
+        conversion: str = "won",
+        lookback_days: int = 90,
+        by: str = "channel",
+        models: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
-        from revalign.analytics.attribution import FrozenCredit, attribution_settings, freeze_period
-
-        custom = attribution_settings(self.settings.extra.get("attribution"), self.folder).custom_models
         return freeze_period(
-            Tables(self.engine),
+            self.tables,
             frozen=FrozenCredit(self.engine),
             period=period,
             start=start,
             end=end,
-            custom_models=custom,
-            **options,
+            conversion=conversion,
+            lookback_days=lookback_days,
+            by=by,
+            models=models,
+            custom_models=self.attribution_settings.custom_models,
         )
-
-    # -- end of attribution ---------------------------------------------------------------------------------------
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:
@@ -250,10 +380,6 @@ def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None
 
 def init_project(folder: str | Path, *, engine_url: str = "duckdb:///revalign.duckdb", name: str | None = None) -> Path:
     """Create ``folder/revalign.yaml`` with defaults; refuses to overwrite an existing one."""
-    import yaml
-
-    from revalign.errors import ConfigError
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / PROJECT_FILE

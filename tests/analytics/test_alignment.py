@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from revalign.analytics.alignment import alignment_findings
-from revalign.analytics.scorecard import build_scorecard
+from revalign.analytics.governance.alignment import alignment_findings
+from revalign.analytics.governance.scorecard import build_scorecard
 from tests.analytics.test_scorecard import K, T, quarterly
 
 CATALOG = {

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revalign.analytics.decomposition import (
+from revalign.analytics.governance.decomposition import (
     RESIDUAL_LABEL,
     decompose,
     lmdi_contributions,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revalign.analytics.scorecard import StatusRule, build_scorecard, movement_of, status_of, trend_of
+from revalign.analytics.governance.scorecard import StatusRule, build_scorecard, movement_of, status_of, trend_of
 
 
 def T(period: str, value: float, **dims: str) -> NS:

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revalign.analytics.scorecard import status_of
-from revalign.analytics.target_planning import (
+from revalign.analytics.governance.planning import (
     PlanRule,
     apply_rule,
     default_rule,
@@ -20,6 +19,7 @@ from revalign.analytics.target_planning import (
     plan_periods,
     plan_targets,
 )
+from revalign.analytics.governance.scorecard import status_of
 from revalign.errors import UnknownNameError
 
 
@@ -218,7 +218,7 @@ def test_a_yearly_total_is_phased_like_last_year():
 
 
 def test_plan_consistency_compares_implied_with_target_growth():
-    from revalign.analytics.target_planning import plan_consistency
+    from revalign.analytics.governance.planning import plan_consistency
     from revalign.definitions.trees import parse_formula
 
     tree = NS(formulas={"rev": parse_formula("leads * size")})

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revalign.analytics.scorecard import build_scorecard
+from revalign.analytics.governance.scorecard import build_scorecard
 from revalign.analytics.targets import (
     TargetBook,
     TargetEntry,
@@ -418,7 +418,6 @@ def test_rollup_warning_when_slices_do_not_add_up(tmp_path):
 
 def test_a_broken_target_row_is_named_on_the_scorecard_and_the_others_still_apply(tmp_path):
     """One typo in targets.csv must not take every scorecard down: the good row is used, the bad one is named."""
-    from revalign.analytics.scorecard import project_scorecard
     from tests.interfaces.server.conftest import OPPORTUNITIES, write_canonical
 
     project = Project(tmp_path, engine="duckdb://:memory:")
@@ -428,7 +427,7 @@ def test_a_broken_target_row_is_named_on_the_scorecard_and_the_others_still_appl
     )
     with pytest.raises(TargetsError):
         project_targets(project)  # strict callers (revalign targets check) still fail
-    card = project_scorecard(project, "sales", period="2025-Q1", grain="quarter", kpis=["opportunities_created"])
+    card = project.scorecard("sales", period="2025-Q1", grain="quarter", kpis=["opportunities_created"])
     row = card.row("opportunities_created")
     # fixture: all five opportunities are created in 2025-Q1 → actual 5 against the good row's target 4
     assert (row.actual, row.target, row.status) == (5.0, 4.0, "green")

@@ -14,9 +14,9 @@ from types import SimpleNamespace as NS
 import pytest
 from typer.testing import CliRunner
 
-from revalign.analytics.alignment import alignment_findings
-from revalign.analytics.decomposition import decompose
-from revalign.analytics.scorecard import build_scorecard
+from revalign.analytics.governance.alignment import alignment_findings
+from revalign.analytics.governance.decomposition import decompose
+from revalign.analytics.governance.scorecard import build_scorecard
 from revalign.definitions.trees import DriverTree, parse_formula
 from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, app, main
 from revalign.project import Project

@@ -91,11 +91,9 @@ def test_demo_alignment_flags_departments_winning_while_the_north_star_misses(de
 
 
 def test_the_demo_plan_does_not_add_up_to_the_board_plan(demo):
-    from revalign.analytics.target_planning import project_plan
-
     project = demo[0]
     drivers = ["new_leads", "lead_to_opportunity_rate", "win_rate", "average_deal_size"]  # the default tree
-    plan = project_plan(project, 2025, kpis=["new_revenue", *drivers], **DEMO_PLAN)
+    plan = project.plan(2025, kpis=["new_revenue", *drivers], **DEMO_PLAN)
     company = plan.targets.set_index(["kpi", "period"])
     for row in plan.consistency.itertuples():
         # new revenue = leads × lead→opportunity × win rate × deal size: implied growth is the product of the

@@ -65,8 +65,8 @@ def test_period_labels_and_unknown_names(tiny: Project) -> None:
 
 def test_results_are_cached_per_data_version(tiny: Project) -> None:
     RESULTS.clear()
-    first = evaluate(tiny, ["new_leads"])
-    evaluate(tiny, ["new_leads"])
+    first = evaluate(tiny.tables, tiny.catalog, ["new_leads"])
+    evaluate(tiny.tables, tiny.catalog, ["new_leads"])
     assert RESULTS.hits == 1
     frames = load_fixture(tiny.engine)  # same data → same version
     leads = frames["leads"].iloc[:2]
@@ -74,7 +74,7 @@ def test_results_are_cached_per_data_version(tiny: Project) -> None:
 
     tiny.engine.write("leads", leads, schema=TABLES["leads"].schema)
     try:
-        changed = evaluate(tiny, ["new_leads"])
+        changed = evaluate(tiny.tables, tiny.catalog, ["new_leads"])
         assert changed.value.sum() == 2 and first.value.sum() == 4
     finally:
         load_fixture(tiny.engine)

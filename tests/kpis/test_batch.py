@@ -20,7 +20,7 @@ NAMES = sorted(default_catalog().kpis)
 
 
 def one_by_one(project: Project, names: list[str], by: tuple[str, ...], where: tuple[str, ...] = ()) -> pd.DataFrame:
-    q = query(project, names).by(*by).where(*where)
+    q = query(project.tables, project.catalog, names).by(*by).where(*where)
     frames = []
     for name in names:
         frame = _normalise(project.engine.execute(q.to_ibis(name)), by)
@@ -41,7 +41,7 @@ def test_whole_catalog_batched_equals_each_kpi_alone(
     names = [n for n in NAMES if cat.can_slice(n, list(by))]
     if where:  # a filter on region needs every input of the KPI to reach region
         names = [n for n in names if cat.can_slice(n, ["region"])]
-    got = evaluate(sim_project, names, grain="month", by=by, where=list(where))
+    got = evaluate(sim_project.tables, sim_project.catalog, names, grain="month", by=by, where=list(where))
     want = one_by_one(sim_project, names, by, where)
     assert len(got) > 100 and set(got.kpi) == set(want.kpi)
     pd.testing.assert_frame_equal(_sorted(got, by), _sorted(want, by), check_exact=False, rtol=1e-12)
@@ -59,11 +59,13 @@ def test_one_engine_query_per_batch_and_results_cached_kpi_by_kpi(
 
     monkeypatch.setattr(type(sim_project.engine), "execute", counting)
     RESULTS.clear()
-    first = evaluate(sim_project, ["win_rate", "new_leads", "pipeline_velocity"], grain="quarter")
+    first = evaluate(
+        sim_project.tables, sim_project.catalog, ["win_rate", "new_leads", "pipeline_velocity"], grain="quarter"
+    )
     assert len(calls) == 2  # the data version, then one query for the three KPIs
     assert RESULTS.misses == 3 and RESULTS.hits == 0
     calls.clear()
-    second = evaluate(sim_project, ["new_leads", "mqls"], grain="quarter")
+    second = evaluate(sim_project.tables, sim_project.catalog, ["new_leads", "mqls"], grain="quarter")
     assert len(calls) == 2 and RESULTS.hits == 1 and RESULTS.misses == 4  # new_leads came from the cache
     pd.testing.assert_frame_equal(
         second[second.kpi == "new_leads"].reset_index(drop=True),
@@ -73,10 +75,10 @@ def test_one_engine_query_per_batch_and_results_cached_kpi_by_kpi(
     monkeypatch.setattr(batch, "MAX_BRANCHES", 2)
     calls.clear()
     names = ["win_rate", "new_leads", "pipeline_velocity", "mqls", "cac"]
-    chunked = query(sim_project, names).grain("quarter").no_cache().to_pandas()
+    chunked = query(sim_project.tables, sim_project.catalog, names).grain("quarter").no_cache().to_pandas()
     assert len(calls) == 3  # 5 KPIs in batches of 2; no data-version query without the cache
     monkeypatch.setattr(batch, "MAX_BRANCHES", 120)
-    whole = query(sim_project, names).grain("quarter").no_cache().to_pandas()
+    whole = query(sim_project.tables, sim_project.catalog, names).grain("quarter").no_cache().to_pandas()
     pd.testing.assert_frame_equal(chunked, whole)
 
 

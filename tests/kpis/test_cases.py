@@ -37,13 +37,15 @@ def test_case(case: dict, tiny_project: Project) -> None:
         project.settings = Settings(fiscal_year_start_month=fs)
     by = tuple(case.get("by", ()))
     got = evaluate(
-        project,
+        project.tables,
+        project.catalog,
         [case["kpi"]],
         grain=case["grain"],
         by=by,
         as_of=case.get("as_of"),
         start=case.get("start"),
         end=case.get("end"),
+        fiscal_year_start_month=project.settings.fiscal_year_start_month,
     )
     expected = pd.DataFrame(case["expected"])
     expected["period_start"] = [dt.date.fromisoformat(str(d)) for d in expected["period_start"]]

@@ -135,7 +135,8 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 
 def values(project: Project, catalog: Catalog, kpi: str, **kw) -> dict:
     """{period_start: value} or, with dimensions, {(period_start, dim…): value}."""
-    frame = evaluate(project, [kpi], catalog=catalog, **kw)
+    fs = project.settings.fiscal_year_start_month
+    frame = evaluate(project.tables, catalog, [kpi], fiscal_year_start_month=fs, **kw)
     by = list(kw.get("by", ()))
     keys = frame[["period_start", *by]].itertuples(index=False, name=None)
     return {(k if by else k[0]): v for k, v in zip(keys, frame["value"], strict=True)}
@@ -221,7 +222,7 @@ def test_window_by_hand(
 def test_windows_on_every_engine(engine: Engine, catalog: Catalog, tmp_path: Path) -> None:
     """The same hand-computed values on DuckDB, PostgreSQL and Spark (Spark: one case, it plans slowly)."""
     if engine.name != "spark":  # no input rows at all: no days, no periods, no error
-        assert evaluate(project_on(engine, tmp_path), ["p_1m_last"], catalog=catalog, by=("segment",)).empty
+        assert evaluate(project_on(engine, tmp_path).tables, catalog, ["p_1m_last"], by=("segment",)).empty
     write_deals(engine)
     for case, kpi, kw, fiscal, expected in CASES:
         if engine.name == "spark" and case not in SPARK_CASES:
@@ -238,7 +239,7 @@ def test_window_with_grain_to_date_is_refused(catalog: Catalog, duck: Engine, tm
     catalog.kpis["p_bad"] = bad.model_copy(update={"name": "p_bad"})
     try:
         with pytest.raises(CatalogError, match="window or grain_to_date"):
-            evaluate(project_on(duck, tmp_path), ["p_bad"], catalog=catalog)
+            evaluate(project_on(duck, tmp_path).tables, catalog, ["p_bad"])
     finally:
         del catalog.kpis["p_bad"]
 
@@ -302,7 +303,7 @@ def test_ttm_by_segment_at_quarter_on_simulated_data(
 
     cat = load_catalog()  # a fresh copy: the shared default catalog must not be mutated
     cat.kpis["ttm_x"] = cat.get("new_revenue_ttm").model_copy(update={"name": "ttm_x", "period_agg": period_agg})
-    got = evaluate(sim_project, ["ttm_x"], grain="quarter", by=("segment",), catalog=cat)
+    got = evaluate(sim_project.tables, cat, ["ttm_x"], grain="quarter", by=("segment",))
     segments = sorted(sim_tables["opportunities"].segment.dropna().unique())
     assert set(got.segment) <= set(segments) and len(set(got.segment)) > 1
     for seg in segments:

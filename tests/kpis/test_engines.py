@@ -17,8 +17,10 @@ NAMES = sorted(default_catalog().kpis)
 def duckdb_values(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     engine = connect("duckdb://:memory:")
     load_fixture(engine)
+    project = Project(tmp_path_factory.mktemp("d"), engine=engine)
     return evaluate(
-        Project(tmp_path_factory.mktemp("d"), engine=engine),
+        project.tables,
+        project.catalog,
         NAMES,
         grain="month",
         by=("segment",),
@@ -30,7 +32,8 @@ def test_whole_catalog_same_on_every_engine(
     engine: Engine, duckdb_values: pd.DataFrame, tmp_path: pytest.TempPathFactory
 ) -> None:
     load_fixture(engine)
-    got = evaluate(Project(tmp_path, engine=engine), NAMES, grain="month", by=("segment",), skip_unreachable=True)
+    project = Project(tmp_path, engine=engine)
+    got = evaluate(project.tables, project.catalog, NAMES, grain="month", by=("segment",), skip_unreachable=True)
     assert set(got.kpi) == set(duckdb_values.kpi)
     pd.testing.assert_frame_equal(
         got.sort_values(["kpi", "period_start", "segment"]).reset_index(drop=True),

@@ -413,7 +413,7 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
     engine = connect("duckdb://:memory:")
     engine.write("subscriptions", subs, schema=TABLES["subscriptions"].schema)
     project = Project(tmp_path, engine=engine)
-    ours = evaluate(project, "mrr", grain="month", start="2026-02", end="2026-04")
+    ours = evaluate(project.tables, project.catalog, "mrr", grain="month", start="2026-02", end="2026-04")
     files = to_metricflow(project.catalog).files()
     con = duckdb.connect()
     con.register("subscriptions", subs)
@@ -446,7 +446,7 @@ def test_snapshot_model_gives_revalign_snapshot_values(tmp_path: Path) -> None:
     assert [got[dt.date(2026, m, 1)] for m in (2, 3, 4)] == [150.0, 150.0, 50.0]
     # s2 is still open: days run to today, as revalign's snapshot periods do (not to the end of the time spine)
     assert max(got) == dt.date.today().replace(day=1)
-    assert max(got) == max(evaluate(project, "mrr", grain="month")["period_start"])
+    assert max(got) == max(evaluate(project.tables, project.catalog, "mrr", grain="month")["period_start"])
 
 
 def test_generated_dbt_models_select_the_rows_revalign_uses() -> None:
@@ -667,7 +667,7 @@ def test_metricflow_answers_what_revalign_answers(tmp_path: Path, request: pytes
         "references",
     ]
     names = [n for n in names if n in default_catalog().kpis]
-    ours = evaluate(sim_project, names, grain="month", definitions="current", catalog=default_catalog())
+    ours = evaluate(sim_project.tables, default_catalog(), names, grain="month", definitions="current")
     for name in names:
         metric = _Exporter.metric_name(name)
         out = tmp_path / f"{metric}.csv"

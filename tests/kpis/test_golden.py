@@ -77,7 +77,7 @@ def catalog():  # type: ignore[no-untyped-def]
 
 
 def explain(project: Project, catalog, case: Case, dialect: str) -> str:  # type: ignore[no-untyped-def]
-    q = query(project, case.kpi, catalog).grain(case.grain).by(*case.by).where(*case.where)
+    q = query(project.tables, catalog, case.kpi).grain(case.grain).by(*case.by).where(*case.where)
     return q.explain(engine=dialect).rstrip() + "\n"
 
 

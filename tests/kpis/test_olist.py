@@ -58,7 +58,7 @@ def olist(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 def test_mql_to_won_conversion_by_origin(olist: tuple) -> None:
     project, mql, deals = olist
-    got = evaluate(project, ["lead_to_customer_rate"], grain="year", by=("channel",))
+    got = evaluate(project.tables, project.catalog, ["lead_to_customer_rate"], grain="year", by=("channel",))
     m = mql.merge(deals[["mql_id", "won"]], on="mql_id", how="left")
     m["converted"] = (m.won >= m.created) & (m.won <= m.created + pd.Timedelta(days=365))
     m["period_start"] = [dt.date(t.year, 1, 1) for t in m.created]
@@ -71,7 +71,7 @@ def test_mql_to_won_conversion_by_origin(olist: tuple) -> None:
 
 def test_median_first_contact_to_won_days_by_segment(olist: tuple) -> None:
     project, _, deals = olist
-    got = evaluate(project, ["sales_cycle_days_median"], grain="year", by=("industry",))
+    got = evaluate(project.tables, project.catalog, ["sales_cycle_days_median"], grain="year", by=("industry",))
     d = deals.copy()
     d["days"] = (d.won.dt.normalize() - d.created.dt.normalize()).dt.days
     d["industry"] = d.business_segment.fillna("(none)")
@@ -84,7 +84,7 @@ def test_median_first_contact_to_won_days_by_segment(olist: tuple) -> None:
 
 def test_deals_per_sales_rep(olist: tuple) -> None:
     project, _, deals = olist
-    by_rep = evaluate(project, ["deals_won"], grain="year", by=("owner",))
+    by_rep = evaluate(project.tables, project.catalog, ["deals_won"], grain="year", by=("owner",))
     d = deals.assign(period_start=[dt.date(t.year, 1, 1) for t in deals.won])
     expected = (
         d.groupby(["period_start", "sr_id"]).size().rename("value").reset_index().rename(columns={"sr_id": "owner"})
@@ -92,6 +92,6 @@ def test_deals_per_sales_rep(olist: tuple) -> None:
     merged = by_rep.merge(expected, on=["period_start", "owner"], how="outer", indicator=True)
     assert (merged["_merge"] == "both").all()
     assert (merged.value_x == merged.value_y).all()
-    per_rep = evaluate(project, ["deals_per_rep"], grain="year").set_index("period_start").value
+    per_rep = evaluate(project.tables, project.catalog, ["deals_per_rep"], grain="year").set_index("period_start").value
     exp = d.groupby("period_start").size() / d.groupby("period_start").sr_id.nunique()
     np.testing.assert_allclose(per_rep.sort_index().to_numpy(), exp.sort_index().to_numpy(), rtol=1e-12)

@@ -51,8 +51,10 @@ def _load(project: Project, deals: list[tuple]) -> None:
 @given(st.lists(deal, min_size=1, max_size=25))
 def test_ratio_at_coarse_grain_is_ratio_of_sums(project: Project, deals: list[tuple]) -> None:
     _load(project, deals)
-    monthly = evaluate(project, ["deals_won", "opportunities_closed"], grain="month", by=("segment",))
-    quarterly = evaluate(project, ["win_rate"], grain="quarter", by=("segment",))
+    monthly = evaluate(
+        project.tables, project.catalog, ["deals_won", "opportunities_closed"], grain="month", by=("segment",)
+    )
+    quarterly = evaluate(project.tables, project.catalog, ["win_rate"], grain="quarter", by=("segment",))
     m = monthly.pivot_table(index=["period_start", "segment"], columns="kpi", values="value", fill_value=0)
     m = m.reindex(columns=["deals_won", "opportunities_closed"], fill_value=0).reset_index()
     m["quarter"] = [dt.date(d.year, 3 * ((d.month - 1) // 3) + 1, 1) for d in m.period_start]

@@ -17,7 +17,7 @@ NAMES = sorted(default_catalog().kpis)
 
 @pytest.fixture(scope="module")
 def monthly(sim_project: Project) -> pd.DataFrame:
-    return evaluate(sim_project, NAMES, grain="month")
+    return evaluate(sim_project.tables, sim_project.catalog, NAMES, grain="month")
 
 
 def test_every_default_kpi_has_a_reference() -> None:

@@ -110,14 +110,16 @@ def test_opening_calls_are_unbiased_once_the_rep_bias_is_taken_out(calls, frames
 def test_forecast_bias_by_owner_recovers_each_reps_true_bias(project: Project, reps) -> None:
     """The catalog's KPIs by owner, summed over the two years: sandbaggers come out negative, optimists positive,
     and the ranking follows the true bias."""
-    got = evaluate(project, ["commit_forecast", "new_revenue"], grain="year", by=["owner"])
+    got = evaluate(project.tables, project.catalog, ["commit_forecast", "new_revenue"], grain="year", by=["owner"])
     sums = got.groupby(["owner", "kpi"]).value.sum().unstack()
     est = (sums.commit_forecast / sums.new_revenue - 1).loc[reps.index]
     assert (est[reps["style"] == "sandbagger"] < -0.1).all()
     assert (est[reps["style"] == "optimist"] > 0.1).all()
     assert spearmanr(reps.bias, est).statistic > 0.7
     # the derived KPI agrees with the ratio of its inputs, per owner and year
-    bias = evaluate(project, ["forecast_bias"], grain="year", by=["owner"]).set_index(["period_start", "owner"])
+    bias = evaluate(project.tables, project.catalog, ["forecast_bias"], grain="year", by=["owner"]).set_index(
+        ["period_start", "owner"]
+    )
     inputs = got.pivot_table(index=["period_start", "owner"], columns="kpi", values="value").fillna(0.0)
     expected = (inputs.commit_forecast / inputs.new_revenue - 1).loc[bias.index]
     np.testing.assert_allclose(bias.value, expected, rtol=1e-12)

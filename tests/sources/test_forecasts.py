@@ -130,7 +130,8 @@ def test_forecast_accuracy_by_owner_and_quarter_agrees_with_pandas_on_every_engi
     for name in ("forecasts", "opportunities"):
         engine.write(name, xs_company.tables[name], schema=TABLES[name].schema)
     project = Project(tmp_path, engine=engine)
-    got = evaluate(project, ["forecast_accuracy"], grain="quarter", by=["owner"])  # forecast_bias: same inputs
+    # forecast_bias: same inputs
+    got = evaluate(project.tables, project.catalog, ["forecast_accuracy"], grain="quarter", by=["owner"])
 
     f = xs_company.tables["forecasts"].to_pandas()
     f = f[(f.category == "commit") & (f.period_grain == "month") & (f.submitted_at < pd.to_datetime(f.period_start))]
@@ -197,9 +198,11 @@ def test_as_of_a_date_between_draft_and_opening_call_the_draft_stands(tmp_path, 
     ingest(db, write_folder(tmp_path / "x", {**PEOPLE, "forecasts.csv": FORECASTS}), "canonical")
     project = Project(tmp_path / "p", engine=db)
     april = pd.Timestamp("2025-04-01").date()
-    then = evaluate(project, ["commit_forecast"], grain="month", as_of="2025-03-28").set_index("period_start")
-    now = evaluate(project, ["commit_forecast"], grain="month").set_index("period_start")
+    then = evaluate(project.tables, project.catalog, ["commit_forecast"], grain="month", as_of="2025-03-28").set_index(
+        "period_start"
+    )
+    now = evaluate(project.tables, project.catalog, ["commit_forecast"], grain="month").set_index("period_start")
     assert then.loc[april, "value"] == 100_000
     assert now.loc[april, "value"] == 90_000
-    before_any = evaluate(project, ["commit_forecast"], grain="month", as_of="2025-03-20")
+    before_any = evaluate(project.tables, project.catalog, ["commit_forecast"], grain="month", as_of="2025-03-20")
     assert before_any.empty

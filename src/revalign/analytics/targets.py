@@ -708,9 +708,7 @@ def project_target_files(project: Project) -> list[Path]:
 def check_project_targets(project: Project, catalog: Any = None) -> tuple[TargetBook, list[TargetIssue]]:
     """The project's targets and every problem found in them (nothing raised)."""
     if catalog is None:
-        from revalign.analytics.scorecard import project_catalog
-
-        catalog = project_catalog(project)
+        catalog = project.catalog
     inline = getattr(project.settings, "targets", None) or None
     return read_targets(
         project_target_files(project),
@@ -747,9 +745,7 @@ def targets_in_force(project: Project, catalog: Any = None, *, kpis: Iterable[st
     """Every target the project knows, project and catalog, with ``in_force`` False where a project target for
     the same KPI, period and slice overrides a catalog one: ``kpi, period, grain, dims, value, source, where``."""
     if catalog is None:
-        from revalign.analytics.scorecard import project_catalog
-
-        catalog = project_catalog(project)
+        catalog = project.catalog
     book = project_targets(project, catalog)
     fs = project.settings.fiscal_year_start_month
     wanted = set(kpis) if kpis is not None else None

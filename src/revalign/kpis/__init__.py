@@ -3,7 +3,7 @@
 from revalign.kpis import default_catalog, evaluate
 cat = default_catalog()
 cat.get("win_rate").description
-evaluate(project, ["win_rate", "new_revenue"], grain="quarter", by=("segment",))
+evaluate(project.tables, project.catalog, ["win_rate", "new_revenue"], grain="quarter", by=("segment",))
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from revalign.definitions.kpis.catalog import Catalog, default_catalog, load_catalog
 from revalign.definitions.kpis.issues import Issue, Level
 from revalign.definitions.kpis.spec import STANDARD_DIMENSIONS, Kpi, MetricInput, Revision, SemanticModel, Target
-from revalign.kpis.query import KpiQuery, evaluate, project_catalog, query
+from revalign.kpis.query import KpiQuery, QueryOptions, evaluate, kpi_rows, query
 
 __all__ = [
     "STANDARD_DIMENSIONS",
@@ -21,12 +21,13 @@ __all__ = [
     "KpiQuery",
     "Level",
     "MetricInput",
+    "QueryOptions",
     "Revision",
     "SemanticModel",
     "Target",
     "default_catalog",
     "evaluate",
+    "kpi_rows",
     "load_catalog",
-    "project_catalog",
     "query",
 ]

@@ -1,9 +1,8 @@
 """Results cached per data version: the same KPI request on unchanged data is computed once.
 
-A data version is a fingerprint of the canonical tables (row count and latest time value of each, in one
-query), so any load, append or correction changes it and stale results are never served. The key also holds
-a hash of the KPI's full definition (its inputs and semantic models included), so editing the catalog
-invalidates the affected KPIs only.
+The key holds the data version (:meth:`revalign.model.access.Tables.data_version`: a fingerprint that any
+load, append or correction changes, so stale results are never served) and a hash of the KPI's full definition
+(its inputs and semantic models included), so editing the catalog invalidates the affected KPIs only.
 """
 
 from __future__ import annotations
@@ -15,36 +14,15 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
 import pandas as pd
-
-from revalign.model.tables import TABLES
-
-
-def data_version(engine: Any) -> str:
-    """A fingerprint of the canonical tables present in ``engine`` (one small aggregate query)."""
-    parts: list[ir.Table] = []
-    present = set(engine.con.list_tables())
-    for name in sorted(TABLES):
-        if name not in present:
-            continue
-        t = engine.con.table(name)
-        spec = TABLES[name]
-        latest = t[spec.time_column].max().cast("string") if spec.time_column in t.columns else ibis.literal("")
-        parts.append(t.aggregate(name=ibis.literal(name), n=t.count(), latest=latest.fill_null("")))
-    if not parts:
-        return "empty"
-    frame = engine.execute(ibis.union(*parts)).sort_values("name")
-    payload = "|".join(f"{r.name}:{r.n}:{r.latest}" for r in frame.itertuples())
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+from pydantic import BaseModel
 
 
 def definition_hash(*objects: Any) -> str:
     """A stable hash of pydantic models / plain data (the KPI and everything it depends on)."""
 
     def dump(o: Any) -> Any:
-        return o.model_dump(mode="json") if hasattr(o, "model_dump") else o
+        return o.model_dump(mode="json") if isinstance(o, BaseModel) else o
 
     text = json.dumps([dump(o) for o in objects], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,10 +1,12 @@
-"""The query API: small, immutable, lazy KPI queries that compile to Ibis and run on the project's engine.
+"""The query API: small, immutable, lazy KPI queries that compile to Ibis and run on one engine's tables.
 
     project.kpi("win_rate").by("segment").grain("quarter").period("2026-Q1", "2026-Q4").to_pandas()
     project.kpi("win_rate").explain(engine="postgres")     # SQL only, never touches data
 
-Each method returns a new query (nothing runs until ``to_pandas``), so queries can be shared and refined.
-Results come back in long format: ``kpi, period_start, <dims…>, value`` (plus comparison columns).
+A query holds the catalog, the :class:`~revalign.model.access.Tables` it reads and the fiscal calendar, never
+the ``Project`` (which sits above this package). Each method returns a new query (nothing runs until
+``to_pandas``), so queries can be shared and refined. Results come back in long format:
+``kpi, period_start, <dims…>, value`` (plus comparison columns).
 """
 
 from __future__ import annotations
@@ -14,32 +16,31 @@ import dataclasses
 import datetime as dt
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.definitions.kpis.catalog import Catalog
+from revalign.engine import Engine
 from revalign.errors import UnknownNameError
 from revalign.kpis import batch
-from revalign.kpis.asof import as_of_tables
-from revalign.kpis.cache import RESULTS, data_version, definition_hash
+from revalign.kpis.asof import TableProvider, as_of_tables
+from revalign.kpis.cache import RESULTS, definition_hash
 from revalign.kpis.compile import Compiler, Request
 from revalign.model import calendar
-from revalign.model.tables import TABLES
-
-if TYPE_CHECKING:
-    from revalign.project import Project
+from revalign.model.access import Tables, unbound_table
 
 COMPARISONS = ("previous_period", "previous_year")
+DEFINITIONS = ("historical", "current")
 DIALECTS = {"spark": "pyspark", "postgresql": "postgres", "pg": "postgres"}
-_ENGINE_IDS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_ENGINE_IDS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
-def _engine_id(engine: Any) -> str:
-    """A per-connection token (two in-memory DuckDBs share a URL but not data)."""
+def _engine_id(engine: Engine) -> str:
+    """A per-connection token for the result cache key (two in-memory DuckDBs share a URL but not data)."""
     try:
         return _ENGINE_IDS.setdefault(engine, uuid.uuid4().hex)
     except TypeError:
@@ -57,41 +58,31 @@ def _to_date(value: str | dt.date | None, fiscal_start: int, end: bool = False) 
     return period.end if end else period.start
 
 
-def _bound_tables(project: Project) -> Callable[[str], ir.Table]:
-    """The project's tables, listing the database once (listing is slow on some backends)."""
-    engine = project.engine
-    present = set(engine.con.list_tables())
+@dataclasses.dataclass(frozen=True)
+class QueryOptions:
+    """What a :class:`KpiQuery` was refined with (each refinement method sets one field)."""
 
-    def provide(name: str) -> ir.Table:
-        if name in present:
-            return engine.con.table(name)
-        return project.table(name)  # an empty typed table
-
-    return provide
-
-
-def _unbound(name: str) -> ir.Table:
-    """A canonical table without data, for explain (compiling never touches data)."""
-    return ibis.table(TABLES[name].schema, name=name)
+    grain: str = "month"
+    by: tuple[str, ...] = ()
+    where: tuple[str, ...] = ()
+    start: dt.date | None = None
+    end: dt.date | None = None
+    as_of: dt.datetime | dt.date | None = None
+    compare: str | None = None
+    definitions: str = "historical"
+    use_cache: bool = True
+    skip_unreachable: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class KpiQuery:
     """A lazy request for one or more KPIs. Build it with ``project.kpi(name)`` or :func:`query`."""
 
-    project: Project
-    names: tuple[str, ...]
     catalog: Catalog
-    grain_: str = "month"
-    by_: tuple[str, ...] = ()
-    where_: tuple[str, ...] = ()
-    start_: dt.date | None = None
-    end_: dt.date | None = None
-    as_of_: dt.datetime | dt.date | None = None
-    compare_: str | None = None
-    definitions_: str = "historical"
-    use_cache: bool = True
-    skip_unreachable: bool = False
+    tables: Tables
+    names: tuple[str, ...]
+    fiscal_year_start_month: int = 1
+    options: QueryOptions = QueryOptions()
 
     def __post_init__(self) -> None:
         for name in self.names:
@@ -99,136 +90,147 @@ class KpiQuery:
 
     # -- refinements ---------------------------------------------------------------------------------------------
     def _with(self, **changes: Any) -> KpiQuery:
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def fiscal_year_start_month(self) -> int:
-        return int(getattr(self.project.settings, "fiscal_year_start_month", 1))
+        return dataclasses.replace(self, options=dataclasses.replace(self.options, **changes))
 
     def by(self, *dims: str) -> KpiQuery:
         """Slice by dimensions (channel, campaign, segment, region, team, owner, or any model dimension)."""
-        return self._with(by_=tuple(d for d in dims if d))
+        return self._with(by=tuple(d for d in dims if d))
 
     def grain(self, grain: str) -> KpiQuery:
         """Time grain: day, week, month, quarter or year (quarters and years are fiscal)."""
-        return self._with(grain_=calendar.check_grain(grain))
+        return self._with(grain=calendar.check_grain(grain))
 
     def period(self, start: str | dt.date | None = None, end: str | dt.date | None = None) -> KpiQuery:
         """Keep periods from ``start`` to ``end`` (labels like 2026-Q1 are inclusive; dates are half-open)."""
         fs = self.fiscal_year_start_month
-        return self._with(start_=_to_date(start, fs), end_=_to_date(end, fs, end=True))
+        return self._with(start=_to_date(start, fs), end=_to_date(end, fs, end=True))
 
     def where(self, *conditions: str) -> KpiQuery:
         """Extra filters in the whitelisted expression language, e.g. ``"segment = 'enterprise'"``."""
-        return self._with(where_=self.where_ + tuple(c for c in conditions if c))
+        return self._with(where=self.options.where + tuple(c for c in conditions if c))
 
     def as_of(self, when: dt.date | dt.datetime | str | None) -> KpiQuery:
         """Evaluate on the data as known at the end of ``when`` (rebuilt from the ledger)."""
         if isinstance(when, str):
             when = dt.date.fromisoformat(when)
-        return self._with(as_of_=when)
+        return self._with(as_of=when)
 
     def compare(self, to: str | None = "previous_period") -> KpiQuery:
         """Add ``previous_value``, ``change`` and ``change_pct`` against the previous period or year."""
         if to is not None and to not in COMPARISONS:
-            from revalign.errors import UnknownNameError
-
             raise UnknownNameError("comparison", to, COMPARISONS)
-        return self._with(compare_=to)
+        return self._with(compare=to)
 
     def definitions(self, which: str) -> KpiQuery:
         """``historical`` (default): each period under the definition then in force; ``current``: today's."""
-        if which not in ("historical", "current"):
+        if which not in DEFINITIONS:
             raise ValueError(f"definitions must be 'historical' or 'current'. Got {which!r} instead.")
-        return self._with(definitions_=which)
+        return self._with(definitions=which)
 
     def no_cache(self) -> KpiQuery:
+        """Compute even when the result cache holds the answer (and do not store it)."""
         return self._with(use_cache=False)
+
+    def skipping_unreachable(self, skip: bool = True) -> KpiQuery:
+        """Leave out KPIs that cannot be sliced by every ``by`` dimension instead of raising."""
+        return self._with(skip_unreachable=skip)
 
     # -- compile ------------------------------------------------------------------------------------------------
     def request(self, start: dt.date | None = None) -> Request:
+        o = self.options
         return Request(
-            grain=self.grain_,
-            by=self.by_,
-            where=self.where_,
-            start=start if start is not None else self.start_,
-            end=self.end_,
+            grain=o.grain,
+            by=o.by,
+            where=o.where,
+            start=start if start is not None else o.start,
+            end=o.end,
             fiscal_year_start_month=self.fiscal_year_start_month,
-            definitions=self.definitions_,
+            definitions=o.definitions,
         )
 
     def _compiler(self, bound: bool = True, share_aggregates: bool = False) -> Compiler:
-        provider = _unbound if not bound else _bound_tables(self.project)
-        if self.as_of_ is not None:
-            provider = as_of_tables(provider, self.as_of_)
+        provider: TableProvider = self.tables.provider() if bound else unbound_table
+        if self.options.as_of is not None:
+            provider = as_of_tables(provider, self.options.as_of)
         return Compiler(self.catalog, provider, share_aggregates=share_aggregates)
 
     def to_ibis(self, name: str | None = None, *, bound: bool = True) -> ir.Table:
         """The Ibis expression for one KPI (default: the first): period_start, <dims…>, value."""
         return self._expr(self._compiler(bound), name or self.names[0])
 
+    def rows(self, name: str | None = None) -> ir.Table:
+        """The rows KPI ``name`` (default: the first) aggregates, lazy, with ``__kpi_time`` (a drill-down's list).
+
+        See :meth:`revalign.kpis.compile.Compiler.rows`.
+        """
+        return self._compiler().rows(self.catalog.get(name or self.names[0]))
+
     def _expr(self, compiler: Compiler, name: str) -> ir.Table:
         """KPI ``name`` compiled by ``compiler`` (one compiler serves a whole batch and shares its inputs)."""
-        start = self.start_
-        if self.compare_ and start is not None:
+        o = self.options
+        start = o.start
+        if o.compare and start is not None:
             start = calendar.add_periods(
-                calendar.period_start(start, self.grain_, self.fiscal_year_start_month), self.grain_, -self._lag()
+                calendar.period_start(start, o.grain, self.fiscal_year_start_month), o.grain, -self._lag()
             )
         try:
             return compiler.compile(name, self.request(start))
         except UnknownNameError as exc:
-            if any(d == exc.name for d in self.by_):
+            if any(d == exc.name for d in o.by):
                 raise UnknownNameError(
                     f"dimension for KPI {name!r}", exc.name, self.catalog.dimensions_of(name)
                 ) from None
             raise
 
     def explain(self, engine: str | None = None) -> str:
-        """The SQL the engine (``duckdb``, ``postgres``, ``spark`` …; default the project's) would run."""
-        dialect = engine or self.project.engine.dialect
+        """The SQL the engine (``duckdb``, ``postgres``, ``spark`` …; default the tables' own) would run."""
+        dialect = engine or self.tables.engine.dialect
         dialect = DIALECTS.get(dialect, dialect)
         # loading a backend registers its compile options (pyspark's compiler needs them)
         with contextlib.suppress(AttributeError, ImportError):
             getattr(ibis, dialect)
+        o = self.options
         parts = []
         for name in self.names:
             sql = ibis.to_sql(self.to_ibis(name, bound=False), dialect=dialect)
-            parts.append(f"-- {name} ({self.grain_}{', by ' + ', '.join(self.by_) if self.by_ else ''})\n{sql}")
+            parts.append(f"-- {name} ({o.grain}{', by ' + ', '.join(o.by) if o.by else ''})\n{sql}")
         return "\n\n".join(parts)
 
     # -- run ----------------------------------------------------------------------------------------------------
     def _lag(self) -> int:
-        if self.compare_ == "previous_year":
-            return {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}[self.grain_]
+        if self.options.compare == "previous_year":
+            return {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}[self.options.grain]
         return 1
 
     def _cache_key(self, name: str, version: str) -> tuple[Any, ...]:
         deps = [self.catalog.get(n) for n in [name, *self.catalog.dependencies(name)]]
         models = sorted({k.semantic_model for k in deps if k.semantic_model})
         defs = definition_hash(*deps, *[self.catalog.semantic_models.get(m) for m in models])
+        o = self.options
         return (
-            _engine_id(self.project.engine),
+            _engine_id(self.tables.engine),
             version,
             name,
             defs,
-            self.grain_,
-            self.by_,
-            self.where_,
-            self.start_,
-            self.end_,
-            str(self.as_of_),
-            self.compare_,
-            self.definitions_,
+            o.grain,
+            o.by,
+            o.where,
+            o.start,
+            o.end,
+            str(o.as_of),
+            o.compare,
+            o.definitions,
             self.fiscal_year_start_month,
         )
 
     def _finish(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         """One KPI's rows as returned: normalised types and order, comparison columns, the ``kpi`` column."""
-        frame = _normalise(frame, self.by_)
-        if self.compare_:
-            frame = _compare(frame, self.by_, self.grain_, self._lag())
-            if self.start_ is not None:
-                frame = frame[frame["period_start"] >= self.start_]
+        o = self.options
+        frame = _normalise(frame, o.by)
+        if o.compare:
+            frame = _compare(frame, o.by, o.grain, self._lag())
+            if o.start is not None:
+                frame = frame[frame["period_start"] >= o.start]
         frame.insert(0, "kpi", name)
         return frame.reset_index(drop=True)
 
@@ -238,10 +240,18 @@ class KpiQuery:
         exprs = {name: self._expr(compiler, name) for name in names}
         out: dict[str, pd.DataFrame] = {}
         for group in batch.chunks(list(exprs)):
-            frame = self.project.engine.execute(compiler.bind(batch.stacked({n: exprs[n] for n in group})))
+            frame = self.tables.to_pandas(compiler.bind(batch.stacked({n: exprs[n] for n in group})))
             for name, rows in batch.split(frame, group).items():
                 out[name] = self._finish(name, rows)
         return out
+
+    def _reachable(self) -> tuple[str, ...]:
+        """The KPIs to compute: all of them, or (``skip_unreachable``) those that reach every ``by`` dimension."""
+        o = self.options
+        if not (o.skip_unreachable and o.by):
+            return self.names
+        plain = [d for d in o.by if "__" not in d]
+        return tuple(n for n in self.names if self.catalog.can_slice(n, plain))
 
     def to_pandas(self) -> pd.DataFrame:
         """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims.
@@ -249,13 +259,12 @@ class KpiQuery:
         KPIs already in the result cache (same data version, definition and request) are not recomputed; the
         others run together in one engine query (see :mod:`revalign.kpis.batch`) and are cached one by one.
         """
-        names = self.names
-        if self.skip_unreachable and self.by_:
-            names = tuple(n for n in names if self.catalog.can_slice(n, [d for d in self.by_ if "__" not in d]))
+        o = self.options
+        names = self._reachable()
         results: dict[str, pd.DataFrame] = {}
         keys: dict[str, tuple[Any, ...]] = {}
-        if self.use_cache:
-            version = data_version(self.project.engine)
+        if o.use_cache:
+            version = self.tables.data_version()
             for name in dict.fromkeys(names):
                 keys[name] = self._cache_key(name, version)
                 hit = RESULTS.get(keys[name])
@@ -264,18 +273,15 @@ class KpiQuery:
         missing = [n for n in dict.fromkeys(names) if n not in results]
         if missing:
             for name, frame in self._run(missing).items():
-                if self.use_cache:
+                if o.use_cache:
                     RESULTS.put(keys[name], frame)
                 results[name] = frame
-        columns = ["kpi", "period_start", *self.by_, "value"]
-        if self.compare_:
+        columns = ["kpi", "period_start", *o.by, "value"]
+        if o.compare:
             columns += ["previous_value", "change", "change_pct"]
         frames = [results[n] for n in names]
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         return out[columns].reset_index(drop=True)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        return self.to_pandas().to_dict(orient="records")
 
 
 def _normalise(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -301,31 +307,25 @@ def _compare(frame: pd.DataFrame, by: Sequence[str], grain: str, lag: int) -> pd
     return out
 
 
-def query(project: Project, names: str | Iterable[str], catalog: Catalog | None = None) -> KpiQuery:
-    """A :class:`KpiQuery` for one or several KPIs of ``project`` (its catalog by default)."""
+def query(
+    tables: Tables, catalog: Catalog, names: str | Iterable[str], *, fiscal_year_start_month: int = 1
+) -> KpiQuery:
+    """A :class:`KpiQuery` for one or several KPIs of ``catalog`` over ``tables``."""
     names = (names,) if isinstance(names, str) else tuple(names)
-    return KpiQuery(project, names, catalog if catalog is not None else project_catalog(project))
+    return KpiQuery(catalog, tables, names, fiscal_year_start_month)
 
 
-def kpi_rows(project: Project, name: str, catalog: Catalog | None = None) -> ir.Table:
+def kpi_rows(tables: Tables, catalog: Catalog, name: str) -> ir.Table:
     """The rows KPI ``name`` aggregates (lazy), with ``__kpi_time``: what a drill-down lists.
 
     See :meth:`revalign.kpis.compile.Compiler.rows`.
     """
-    q = query(project, name, catalog)
-    return q._compiler().rows(q.catalog.get(name))
-
-
-def project_catalog(project: Project) -> Catalog:
-    """The project's catalog: the default one plus the files and folders in ``settings.catalog``."""
-    from revalign.definitions.kpis.catalog import catalog_for
-
-    extra = [project.folder / p for p in getattr(project.settings, "catalog", [])]
-    return catalog_for(extra)
+    return query(tables, catalog, name).rows()
 
 
 def evaluate(
-    project: Project,
+    tables: Tables,
+    catalog: Catalog,
     kpis: str | Iterable[str],
     grain: str = "month",
     by: Sequence[str] = (),
@@ -334,7 +334,7 @@ def evaluate(
     where: str | Sequence[str] | None = None,
     as_of: dt.date | dt.datetime | str | None = None,
     *,
-    catalog: Catalog | None = None,
+    fiscal_year_start_month: int = 1,
     compare: str | None = None,
     definitions: str = "historical",
     skip_unreachable: bool = False,
@@ -344,8 +344,8 @@ def evaluate(
     A KPI whose semantic models cannot reach a ``by`` dimension raises :class:`UnknownNameError` listing the
     dimensions it can be sliced by; ``skip_unreachable=True`` leaves such KPIs out instead.
     """
-    q = query(project, kpis, catalog).grain(grain).by(*by).period(start, end).as_of(as_of)
-    q = dataclasses.replace(q, skip_unreachable=skip_unreachable)
+    q = query(tables, catalog, kpis, fiscal_year_start_month=fiscal_year_start_month)
+    q = q.grain(grain).by(*by).period(start, end).as_of(as_of).skipping_unreachable(skip_unreachable)
     if where:
         q = q.where(*([where] if isinstance(where, str) else where))
     if compare:

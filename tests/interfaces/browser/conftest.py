@@ -59,10 +59,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     project = open_project(folder)
     simulate(scale="xs", seed=5).write(project.engine)
     # the demo's plan (2025 from 2024), so the scorecards and their screenshots show real statuses
-    from revalign.analytics.target_planning import project_plan
     from revalign.interfaces.cli.demo import DEMO_PLAN
 
-    project_plan(project, 2025, grain="quarter", **DEMO_PLAN).write(folder / "targets.csv")
+    project.plan(2025, grain="quarter", **DEMO_PLAN).write(folder / "targets.csv")
     opps = project.engine.execute(project.table("opportunities").select("owner_id"))
     owners = sorted(opps["owner_id"].dropna().astype(str).unique())
     app = create_app(project)

@@ -16,8 +16,6 @@ from typing import Annotated, Any
 
 import typer
 
-from revalign.analytics.scorecard import latest_period
-from revalign.analytics.target_planning import project_plan
 from revalign.errors import RevalignError
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, print_table
@@ -95,9 +93,9 @@ def plan_demo_targets(project: Project, *, file: str = "targets.csv") -> str:
         return f"Kept your {file} (delete it to plan the demo targets again)"
     try:
         fs = project.settings.fiscal_year_start_month
-        last = parse_period(latest_period(project, project.catalog.north_star, "quarter"), fs)
+        last = parse_period(project.latest_period(project.catalog.north_star, "quarter"), fs)
         year = period_label(last.start, "year", fs)
-        plan = project_plan(project, year, grain="quarter", **DEMO_PLAN)
+        plan = project.plan(year, grain="quarter", **DEMO_PLAN)
     except RevalignError as exc:
         return f"Targets not planned: {exc}"
     plan.write(path)

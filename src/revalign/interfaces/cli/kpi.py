@@ -92,7 +92,8 @@ def eval_(
     """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice."""
     proj = open_project(project)
     frame = evaluate(
-        proj,
+        proj.tables,
+        proj.catalog,
         names,
         grain=grain,
         by=tuple(by or ()),
@@ -102,6 +103,7 @@ def eval_(
         as_of=as_of,
         compare=compare,
         definitions=definitions,
+        fiscal_year_start_month=proj.settings.fiscal_year_start_month,
     )
     emit(frame, as_json=as_json, title=", ".join(names))
 

@@ -5,7 +5,7 @@ writes ``targets.csv`` (refuses to overwrite without ``--force``; ``--dry-run`` 
 ``revalign targets list`` shows every target in force and where it comes from; ``revalign targets check``
 validates the project's target files (exit 1 with every problem: file, line or row, column, KPI, rule); the
 same problems are a section of ``revalign check``.
-Numbers come from ``revalign.analytics.target_planning`` and ``revalign.analytics.targets``.
+Numbers come from ``revalign.analytics.governance.planning`` and ``revalign.analytics.targets``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from revalign.analytics.target_planning import parse_overrides, project_plan
+from revalign.analytics.governance.planning import parse_overrides
 from revalign.analytics.targets import check_project_targets, project_target_files, targets_in_force
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
 from revalign.interfaces.cli.check import CHECKS, Section
@@ -64,8 +64,7 @@ def plan(
     try:
         with values_checked():
             rules = parse_overrides(override or ())
-            result = project_plan(
-                proj,
+            result = proj.plan(
                 year,
                 grain=grain,
                 by=tuple(by or ()),

@@ -2,7 +2,7 @@
 
 Prints the one-line explanation a leader reads ("New revenue −12.0%: New leads −7.9 (marketing), …"), the tree
 with each driver's values and contribution, and the contribution table; ``--json`` prints the decomposition's
-``to_dict()``. All numbers come from :func:`revalign.analytics.decomposition.project_decomposition`.
+``to_dict()``. All numbers come from :func:`revalign.analytics.governance.decomposition.evaluate_decomposition`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from revalign.interfaces.server.config import ServerSettings
 from revalign.interfaces.server.pages import router as pages_router
 from revalign.interfaces.server.pages.rendering import fmt, query_string
 from revalign.interfaces.server.state import StateStore, default_state_url
-from revalign.kpis.cache import data_version
 from revalign.project import Project
 
 HERE = Path(__file__).parent
@@ -47,7 +46,7 @@ def unique_id(route: APIRoute) -> str:
 
 def project_version(project: Project) -> tuple[str, str]:
     """What every cached report depends on besides its own parameters: the loaded data and the targets."""
-    return data_version(project.engine), targets_fingerprint(project)
+    return project.tables.data_version(), targets_fingerprint(project)
 
 
 def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:

@@ -49,14 +49,18 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 
+from revalign.analytics.targets import is_additive, parse_number, write_targets
+from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.kpis.spec import Kpi
+from revalign.definitions.trees import DriverTree, Formula
+from revalign.errors import UnknownNameError
+from revalign.kpis.query import evaluate
+from revalign.model.access import Tables
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
-
-if TYPE_CHECKING:
-    from revalign.project import Project
 
 Method = Literal["growth", "points", "hold", "total"]
 PLAN_GRAINS = {"month": 12, "quarter": 4, "year": 1}
@@ -64,6 +68,25 @@ PLAN_GRAINS = {"month": 12, "quarter": 4, "year": 1}
 DEFAULT_GROWTH = 0.10
 DEFAULT_POINTS = 0.02
 WHOLE_UNITS = ("count", "people")
+
+
+class PlannedKpi(Protocol):
+    """What planning reads of a KPI: a catalog ``Kpi``, or any object with these attributes (a ``value_range``
+    of ``None`` means "implied by the unit")."""
+
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def direction(self) -> str | None: ...
+    @property
+    def value_range(self) -> tuple[float | None, float | None] | None: ...
+
+
+class FormulaTree(Protocol):
+    """What the consistency check reads of a driver tree: its formula per node."""
+
+    @property
+    def formulas(self) -> Mapping[str, Formula]: ...
 
 
 @dataclass(frozen=True)
@@ -103,15 +126,13 @@ def parse_rule(text: str | float | PlanRule) -> PlanRule:
     method = method.strip().lower()
     if method == "hold" or raw.lower() == "hold":
         return PlanRule("hold", 0.0)
-    from revalign.analytics.targets import parse_number
-
     try:
         value = parse_number(amount)
     except ValueError as exc:
         raise ValueError(
             f"cannot read plan rule {raw!r}: {exc} Use 0.2 or 20% (growth), points:0.03, total:12000000 or hold."
         ) from None
-    return PlanRule(method, value)  # type: ignore[arg-type]
+    return PlanRule(cast(Method, method), value)  # PlanRule.__post_init__ rejects an unknown method
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, PlanRule]:
@@ -125,11 +146,11 @@ def parse_overrides(items: Iterable[str]) -> dict[str, PlanRule]:
     return out
 
 
-def default_rule(kpi: Any, growth: float = DEFAULT_GROWTH, points: float = DEFAULT_POINTS) -> PlanRule:
+def default_rule(kpi: PlannedKpi, growth: float = DEFAULT_GROWTH, points: float = DEFAULT_POINTS) -> PlanRule:
     """Points for higher-is-better percent KPIs (hold when best on target), relative growth for everything else
     (a lower-is-better rate near zero would otherwise be planned at zero)."""
-    if getattr(kpi, "unit", None) == "percent":
-        direction = getattr(kpi, "direction", None)
+    if kpi.unit == "percent":
+        direction = kpi.direction
         if direction == "target_is_best":
             return PlanRule("hold", 0.0)
         if direction != "lower_is_better":
@@ -137,14 +158,14 @@ def default_rule(kpi: Any, growth: float = DEFAULT_GROWTH, points: float = DEFAU
     return PlanRule("growth", growth)
 
 
-def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
+def apply_rule(base: float, kpi: PlannedKpi, rule: PlanRule) -> float:
     """The target ``rule`` proposes for ``kpi`` from ``base`` (table in the module docstring), clamped and rounded.
 
     A ``total`` rule needs the whole base year; :func:`plan_targets` phases it (see :func:`phase`).
     """
     if rule.method == "total":
         raise ValueError("a total rule is phased over the year by plan_targets, not applied to one base value")
-    direction = getattr(kpi, "direction", None) or "higher_is_better"
+    direction = kpi.direction or "higher_is_better"
     a, x = float(base), rule.amount
     if rule.method == "hold":
         value = a
@@ -159,29 +180,29 @@ def apply_rule(base: float, kpi: Any, rule: PlanRule) -> float:
     return _clamped(value, kpi)
 
 
-def phase(total: float, base: float, base_year: float, kpi: Any) -> float:
+def phase(total: float, base: float, base_year: float, kpi: PlannedKpi) -> float:
     """One period's (or slice's) share of a yearly ``total``: ``total × base ÷ base_year``, clamped and rounded."""
     value = total * base / base_year
     return _clamped(value, kpi)
 
 
-def _clamped(value: float, kpi: Any) -> float:
+def _clamped(value: float, kpi: PlannedKpi) -> float:
     """``value`` clamped into the KPI's range and rounded for its unit: every planned target passes here."""
     lo, hi = _range(kpi)
     if lo is not None:
         value = max(value, lo)
     if hi is not None:
         value = min(value, hi)
-    return _round(value, getattr(kpi, "unit", None))
+    return _round(value, kpi.unit)
 
 
-def _range(kpi: Any) -> tuple[float | None, float | None]:
-    rng = getattr(kpi, "value_range", None)
+def _range(kpi: PlannedKpi) -> tuple[float | None, float | None]:
+    rng = kpi.value_range
     if rng is not None:
         return rng
-    if getattr(kpi, "unit", None) == "percent":
+    if kpi.unit == "percent":
         return (0.0, 1.0)
-    if getattr(kpi, "unit", None) in ("count", "people", "days", "hours"):
+    if kpi.unit in ("count", "people", "days", "hours"):
         return (0.0, None)
     return (None, None)
 
@@ -209,8 +230,6 @@ class TargetPlan:
 
     def write(self, path: str | Path) -> Path:
         """Write the targets as CSV or YAML (by suffix); ``note`` says how each was derived."""
-        from revalign.analytics.targets import write_targets
-
         return write_targets(self.targets[["kpi", "period", *self.by, "value", "note"]], Path(path))
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,7 +253,7 @@ def _isnan(v: Any) -> bool:
 CONSISTENCY_COLUMNS = ["kpi", "period", "formula", "target_growth", "implied_growth", "gap", "consistent", "drivers"]
 
 
-def plan_consistency(targets: pd.DataFrame, tree: Any, *, tolerance: float = 0.01) -> pd.DataFrame:
+def plan_consistency(targets: pd.DataFrame, tree: FormulaTree, *, tolerance: float = 0.01) -> pd.DataFrame:
     """Do the drivers' targets add up to their parent's? One row per formula node of ``tree`` and period.
 
     A driver tree is not an exact identity of measured values (leads created this quarter are not the ones that
@@ -252,7 +271,7 @@ def plan_consistency(targets: pd.DataFrame, tree: Any, *, tolerance: float = 0.0
     plan = {(r.kpi, r.period): (float(r.value), float(r.base_value)) for r in company.itertuples()}
     periods = sorted(set(company["period"]))
     rows = []
-    for node, formula in getattr(tree, "formulas", {}).items():
+    for node, formula in tree.formulas.items():
         for period in periods:
             needed = [node, *formula.inputs]
             if not all((k, period) in plan for k in needed):
@@ -292,9 +311,88 @@ def plan_periods(year: str | int, grain: str, fiscal_year_start_month: int = 1) 
     return [add_periods(p.start, grain, i) for i in range(PLAN_GRAINS[grain])]
 
 
+Bases = dict[tuple[str, dt.date], dict[tuple[str, ...], float]]
+"""Last year's values by (KPI, period start), then by slice (the dimension values, ``""`` for a blank)."""
+
+
+def _bases(actuals: pd.DataFrame, by: tuple[str, ...], grain: str, fiscal_year_start_month: int) -> Bases:
+    base: Bases = {}
+    frame = actuals if not actuals.empty else pd.DataFrame(columns=["kpi", "period_start", *by, "value"])
+    for rec in frame.to_dict(orient="records"):
+        value = rec["value"]
+        if value is None or pd.isna(value):
+            continue
+        start = period_start(pd.Timestamp(rec["period_start"]).date(), grain, fiscal_year_start_month)
+        dims = tuple("" if pd.isna(rec[d]) else str(rec[d]) for d in by)
+        base.setdefault((rec["kpi"], start), {})[dims] = float(value)
+    return base
+
+
+@dataclass(frozen=True)
+class _Year:
+    """The periods of a plan year and of its base year (same length, one year back), by grain."""
+
+    grain: str
+    by: tuple[str, ...]
+    starts: list[dt.date]
+    base_starts: list[dt.date]
+    fiscal_year_start_month: int
+
+    def label(self, start: dt.date) -> str:
+        return period_label(start, self.grain, self.fiscal_year_start_month)
+
+
+def _year_base(name: str, kpi: PlannedKpi, base: Bases, year: _Year) -> float:
+    """The sum of last year's bases a ``total`` rule phases by; ``ValueError`` for a KPI that does not add up."""
+    if not is_additive(kpi):
+        raise ValueError(
+            f"{name}: a yearly total can only be phased for a KPI that adds up over periods (a count or a "
+            f"sum); give it a growth, points or hold rule instead"
+        )
+    return math.fsum(v for b in year.base_starts for v in base.get((name, b), {}).values())
+
+
+def _plan_kpi(
+    name: str, kpi: PlannedKpi, rule: PlanRule, base: Bases, year: _Year
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One KPI's proposed targets and the period × slice combinations left without one (with the reason)."""
+    slices = sorted({d for (k, _), per in base.items() if k == name for d in per}) or ([()] if not year.by else [])
+    year_base = None
+    if rule.method == "total":
+        year_base = _year_base(name, kpi, base, year)
+        if year_base <= 0:
+            slices = []  # nothing to phase by: every period is reported missing
+    rows, missing = [], []
+    for start, base_start in zip(year.starts, year.base_starts, strict=True):
+        label, base_label = year.label(start), year.label(base_start)
+        found = base.get((name, base_start), {})
+        if not slices:
+            reason = "no base year to phase the total by" if year_base is not None else "no base value"
+            missing.append({"kpi": name, "period": label, "base_period": base_label, "reason": reason})
+        for dims in slices:
+            dim_cols = dict(zip(year.by, dims, strict=True))
+            head = {"kpi": name, "period": label, **dim_cols}
+            if dims not in found:
+                missing.append({**head, "base_period": base_label, "reason": f"no value in {base_label}"})
+                continue
+            a = found[dims]
+            value = phase(rule.amount, a, year_base, kpi) if year_base else apply_rule(a, kpi, rule)
+            rows.append(
+                {
+                    **head,
+                    "value": value,
+                    "base_period": base_label,
+                    "base_value": a,
+                    "rule": str(rule),
+                    "note": f"{base_label} actual {a:.6g}, {rule}",
+                }
+            )
+    return rows, missing
+
+
 def plan_targets(
     actuals: pd.DataFrame,
-    kpis: Mapping[str, Any],
+    kpis: Mapping[str, PlannedKpi],
     *,
     year: str | int,
     grain: str = "quarter",
@@ -314,72 +412,16 @@ def plan_targets(
     rules = {k: parse_rule(v) for k, v in (overrides or {}).items()}
     unknown = sorted(set(rules) - set(kpis))
     if unknown:
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("KPI", unknown[0], kpis)
     starts = plan_periods(year, grain, fs)
-    back = PLAN_GRAINS[grain]
-    base: dict[tuple[str, dt.date], dict[tuple[str, ...], float]] = {}
-    frame = actuals if not actuals.empty else pd.DataFrame(columns=["kpi", "period_start", *by, "value"])
-    for rec in frame.to_dict(orient="records"):
-        value = rec["value"]
-        if value is None or pd.isna(value):
-            continue
-        start = period_start(pd.Timestamp(rec["period_start"]).date(), grain, fs)
-        dims = tuple("" if pd.isna(rec[d]) else str(rec[d]) for d in by)
-        base.setdefault((rec["kpi"], start), {})[dims] = float(value)
+    plan_year = _Year(grain, by, starts, [add_periods(s, grain, -PLAN_GRAINS[grain]) for s in starts], fs)
+    base = _bases(actuals, by, grain, fs)
     rows, missing = [], []
-    base_starts = [add_periods(s, grain, -back) for s in starts]
     for name, kpi in kpis.items():
         rule = rules.get(name) or default_rule(kpi, growth, points)
-        slices = sorted({d for (k, _), per in base.items() if k == name for d in per}) or ([()] if not by else [])
-        year_base = None
-        if rule.method == "total":
-            from revalign.analytics.targets import is_additive
-
-            if not is_additive(kpi):
-                raise ValueError(
-                    f"{name}: a yearly total can only be phased for a KPI that adds up over periods (a count or a "
-                    f"sum); give it a growth, points or hold rule instead"
-                )
-            year_base = math.fsum(v for b in base_starts for v in base.get((name, b), {}).values())
-            if year_base <= 0:
-                slices = []  # nothing to phase by: every period is reported missing
-        for start in starts:
-            label = period_label(start, grain, fs)
-            base_start = add_periods(start, grain, -back)
-            base_label = period_label(base_start, grain, fs)
-            found = base.get((name, base_start), {})
-            if not slices:
-                reason = "no base year to phase the total by" if year_base is not None else "no base value"
-                missing.append({"kpi": name, "period": label, "base_period": base_label, "reason": reason})
-            for dims in slices:
-                dim_cols = dict(zip(by, dims, strict=True))
-                if dims not in found:
-                    missing.append(
-                        {
-                            "kpi": name,
-                            "period": label,
-                            **dim_cols,
-                            "base_period": base_label,
-                            "reason": f"no value in {base_label}",
-                        }
-                    )
-                    continue
-                a = found[dims]
-                value = phase(rule.amount, a, year_base, kpi) if year_base else apply_rule(a, kpi, rule)
-                rows.append(
-                    {
-                        "kpi": name,
-                        "period": label,
-                        **dim_cols,
-                        "value": value,
-                        "base_period": base_label,
-                        "base_value": a,
-                        "rule": str(rule),
-                        "note": f"{base_label} actual {a:.6g}, {rule}",
-                    }
-                )
+        got, lacking = _plan_kpi(name, kpi, rule, base, plan_year)
+        rows += got
+        missing += lacking
     cols = ["kpi", "period", *by, "value", "base_period", "base_value", "rule", "note"]
     mcols = ["kpi", "period", *by, "base_period", "reason"]
     return TargetPlan(
@@ -391,8 +433,71 @@ def plan_targets(
     )
 
 
-def project_plan(
-    project: Project,
+# -------------------------------------------------------------------------------------------- on the tables
+
+
+def plan_kpis(catalog: Catalog, kpis: Iterable[str] | None = None, department: str | None = None) -> dict[str, Kpi]:
+    """The KPIs a plan covers: ``kpis``, else ``department``'s, else every KPI of the catalog."""
+    if kpis is not None:
+        return {n: catalog.get(n) for n in kpis}
+    if department is not None:
+        chosen = {k.name: k for k in catalog.by_department(department)}
+        if not chosen:
+            raise UnknownNameError("department", department, {k.department for k in catalog if k.department})
+        return chosen
+    return dict(catalog.kpis)
+
+
+@dataclass(frozen=True)
+class _PlanRequest:
+    """What :func:`evaluate_plan` was asked for, shared by its company-wide and its sliced part."""
+
+    tables: Tables
+    catalog: Catalog
+    year: str | int
+    grain: str
+    growth: float
+    points: float
+    rules: Mapping[str, PlanRule | float | str]
+    fiscal_year_start_month: int
+
+    def plan(self, names: Mapping[str, Kpi], dims: tuple[str, ...]) -> TargetPlan:
+        """Plan ``names`` by ``dims`` from last year, evaluated under TODAY's definitions (like for like)."""
+        fs = self.fiscal_year_start_month
+        starts = plan_periods(self.year, self.grain, fs)
+        base_start = add_periods(starts[0], self.grain, -PLAN_GRAINS[self.grain])
+        values = (
+            evaluate(
+                self.tables,
+                self.catalog,
+                list(names),
+                grain=self.grain,
+                by=dims,
+                start=base_start,
+                end=starts[0],
+                definitions="current",
+                fiscal_year_start_month=fs,
+            )
+            if names
+            else pd.DataFrame()
+        )
+        return plan_targets(
+            values,
+            names,
+            year=self.year,
+            grain=self.grain,
+            by=dims,
+            growth=self.growth,
+            points=self.points,
+            overrides={k: v for k, v in self.rules.items() if k in names},
+            fiscal_year_start_month=fs,
+        )
+
+
+def evaluate_plan(
+    tables: Tables,
+    catalog: Catalog,
+    trees: Mapping[str, DriverTree],
     year: str | int,
     *,
     grain: str = "quarter",
@@ -402,63 +507,29 @@ def project_plan(
     growth: float = DEFAULT_GROWTH,
     points: float = DEFAULT_POINTS,
     overrides: Mapping[str, PlanRule | float | str] | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> TargetPlan:
-    """Evaluate last year's actuals on ``project`` and propose ``year``'s targets (see :func:`plan_targets`).
+    """Evaluate last year's actuals on ``tables`` and propose ``year``'s targets (see :func:`plan_targets`).
 
     ``kpis`` or ``department`` narrow the plan (default: every KPI of the catalog). With ``by``, the plan holds
     the company-wide targets (dimension columns blank) and one per slice; KPIs that cannot be sliced by ``by``
-    get the company-wide targets only (listed in ``missing`` with the reason).
+    get the company-wide targets only (listed in ``missing`` with the reason). The consistency check runs
+    against the north star's tree among ``trees``.
     """
-    from revalign.analytics.scorecard import project_catalog
-    from revalign.kpis import evaluate
-
-    catalog = project_catalog(project)
-    fs = project.settings.fiscal_year_start_month
-    if kpis is not None:
-        chosen = {n: catalog.get(n) for n in kpis}
-    elif department is not None:
-        chosen = {k.name: k for k in catalog.by_department(department)}
-        if not chosen:
-            from revalign.errors import UnknownNameError
-
-            raise UnknownNameError("department", department, {k.department for k in catalog if k.department})
-    else:
-        chosen = dict(catalog.kpis)
+    chosen = plan_kpis(catalog, kpis, department)
     by = tuple(by)
-    starts = plan_periods(year, grain, fs)
-    base_start = add_periods(starts[0], grain, -PLAN_GRAINS[grain])
+    plan_periods(year, grain, fiscal_year_start_month)  # a wrong year or grain fails before anything runs
     rules = dict(overrides or {})
     unknown = sorted(set(rules) - set(chosen))
     if unknown:
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("KPI", unknown[0], chosen)
-
-    def one(names: dict[str, Any], dims: tuple[str, ...]) -> TargetPlan:
-        # last year under TODAY's definitions, so that targets compare like for like with the plan year
-        values = (
-            evaluate(project, list(names), grain=grain, by=dims, start=base_start, end=starts[0], definitions="current")
-            if names
-            else pd.DataFrame()
-        )
-        return plan_targets(
-            values,
-            names,
-            year=year,
-            grain=grain,
-            by=dims,
-            growth=growth,
-            points=points,
-            overrides={k: v for k, v in rules.items() if k in names},
-            fiscal_year_start_month=fs,
-        )
-
-    company = one(chosen, ())
-    checked = _consistency(project, catalog, company.targets)
+    request = _PlanRequest(tables, catalog, year, grain, growth, points, rules, fiscal_year_start_month)
+    company = request.plan(chosen, ())
+    checked = _consistency(trees, catalog, company.targets)
     if not by:
         return TargetPlan(company.year, grain, by, company.targets, company.missing, checked)
     sliceable = {n: k for n, k in chosen.items() if catalog.can_slice(n, by)}
-    sliced = one(sliceable, by)
+    sliced = request.plan(sliceable, by)
     unsliceable = [
         {"kpi": n, "reason": f"cannot be sliced by {', '.join(by)} (company-wide target only)"}
         for n in chosen
@@ -478,11 +549,9 @@ def project_plan(
     )
 
 
-def _consistency(project: Project, catalog: Any, targets: pd.DataFrame) -> pd.DataFrame:
+def _consistency(trees: Mapping[str, DriverTree], catalog: Catalog, targets: pd.DataFrame) -> pd.DataFrame:
     """:func:`plan_consistency` against the north star's driver tree (empty without one)."""
-    from revalign.analytics.decomposition import project_trees
-
-    tree = next((t for t in project_trees(project, catalog=catalog).values() if t.root == catalog.north_star), None)
+    tree = next((t for t in trees.values() if t.root == catalog.north_star), None)
     if tree is None:
         return pd.DataFrame(columns=CONSISTENCY_COLUMNS)
     return plan_consistency(targets, tree)
@@ -496,11 +565,12 @@ __all__ = [
     "TargetPlan",
     "apply_rule",
     "default_rule",
+    "evaluate_plan",
     "parse_overrides",
     "parse_rule",
     "phase",
     "plan_consistency",
+    "plan_kpis",
     "plan_periods",
     "plan_targets",
-    "project_plan",
 ]

@@ -35,20 +35,23 @@ is not split: its whole change goes to its residual row and its drivers' contrib
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
+from revalign.analytics.governance.scorecard import latest_period
+from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.trees import DriverTree, Formula, find_tree
-
-if TYPE_CHECKING:
-    from revalign.project import Project
+from revalign.kpis.query import evaluate
+from revalign.model.access import Tables
+from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 
 Method = Literal["shapley", "lmdi"]
+Kind = Literal["root", "driver", "residual"]
 MAX_INPUTS = 12
 """Largest number of inputs of one node for the Shapley split (2¹² = 4096 formula evaluations)."""
 
@@ -111,7 +114,7 @@ class Contribution:
     """
 
     kpi: str
-    kind: Literal["root", "driver", "residual"]
+    kind: Kind
     label: str
     department: str | None
     unit: str | None
@@ -192,8 +195,7 @@ class Decomposition:
         return f"{head}: " + ", ".join(parts) if parts else head
 
     def to_pandas(self) -> pd.DataFrame:
-        frame = pd.DataFrame([r.to_dict() for r in self.rows])
-        return frame
+        return pd.DataFrame([r.to_dict() for r in self.rows])
 
     def to_dict(self) -> dict[str, Any]:
         head = {k: v for k, v in asdict(self).items() if k != "rows"}
@@ -218,9 +220,22 @@ def _num(values: Mapping[str, float | None], kpi: str) -> float:
     return math.nan if value is None else float(value)
 
 
-def _meta(kpis: Mapping[str, Any] | None, kpi: str) -> tuple[str, str | None, str | None]:
+class KpiLike(Protocol):
+    """What a decomposition reads of a KPI: a catalog ``Kpi``, or any object with these attributes."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def department(self) -> str | None: ...
+    @property
+    def unit(self) -> str | None: ...
+
+
+def _meta(kpis: Mapping[str, KpiLike] | None, kpi: str) -> tuple[str, str | None, str | None]:
     info = (kpis or {}).get(kpi)
-    return (getattr(info, "label", None) or kpi, getattr(info, "department", None), getattr(info, "unit", None))
+    if info is None:
+        return kpi, None, None
+    return info.label or kpi, info.department, info.unit
 
 
 def _pct(change: float, base: float) -> float | None:
@@ -246,13 +261,116 @@ def _split(
     return shapley_contributions(formula, before, after), "shapley", ""
 
 
+class _Walk:
+    """One decomposition in progress: the tree, both periods' values (unmeasured nodes filled from their formula)
+    and the rows found so far, root first, depth first."""
+
+    def __init__(
+        self,
+        tree: DriverTree,
+        before: Mapping[str, float | None],
+        after: Mapping[str, float | None],
+        method: Method,
+        kpis: Mapping[str, KpiLike] | None,
+    ) -> None:
+        self.tree, self.method, self.kpis = tree, method, kpis
+        self.b: dict[str, float] = {k: _num(before, k) for k in tree.kpis}
+        self.a: dict[str, float] = {k: _num(after, k) for k in tree.kpis}
+        # Fill unmeasured intermediate nodes from their formula, deepest first (reverse depth-first order).
+        for kpi in reversed(tree.kpis):
+            if kpi in tree.formulas:
+                for vals in (self.b, self.a):
+                    if math.isnan(vals[kpi]):
+                        vals[kpi] = tree.formulas[kpi](vals)
+        self.root_from = self.b[tree.root]
+        self.rows: list[Contribution] = []
+
+    def add(
+        self,
+        kpi: str,
+        kind: Kind,
+        parent: str | None,
+        path: tuple[str, ...],
+        contribution: float,
+        *,
+        method: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Append the line of ``kpi`` (or of the residual under ``parent``) with its share of the root's change."""
+        label, department, unit = _meta(self.kpis, kpi)
+        if kind == "residual":
+            parent_label = _meta(self.kpis, parent or "")[0]
+            label = RESIDUAL_LABEL if parent == self.tree.root else f"{RESIDUAL_LABEL} in {parent_label}"
+            department, unit = None, None
+            v0 = v1 = change = math.nan
+        else:
+            v0, v1 = self.b[kpi], self.a[kpi]
+            change = v1 - v0
+        self.rows.append(
+            Contribution(
+                kpi=kpi,
+                kind=kind,
+                label=label,
+                department=department,
+                unit=unit,
+                parent=parent,
+                level=len(path) - 1,
+                path=path,
+                is_leaf=kind == "residual" or kpi not in self.tree.formulas,
+                value_from=None if math.isnan(v0) else v0,
+                value_to=None if math.isnan(v1) else v1,
+                change=None if math.isnan(change) else change,
+                pct_change=_pct(change, v0),
+                contribution=None if math.isnan(contribution) else contribution + 0.0,  # no "−0"
+                contribution_pct=_pct(contribution, self.root_from),
+                method=method,
+                note=note,
+            )
+        )
+
+    def walk(self, kpi: str, parent: str | None, path: tuple[str, ...], contribution: float) -> None:
+        """Add ``kpi``'s line and, for a formula node, share ``contribution`` among its inputs (recursively)."""
+        formula = self.tree.formulas.get(kpi)
+        if formula is None:
+            self.add(kpi, "driver", parent, path, contribution)
+            return
+        parts, used, note = _split(formula, self.b, self.a, self.method)
+        self.add(kpi, "driver", parent, path, contribution, method=used, note=note)
+        node_change = self.a[kpi] - self.b[kpi]
+        if math.isnan(contribution) or math.isnan(node_change):
+            scale = math.nan
+        else:  # Shapley and LMDI give exactly 0 to an input that did not move, so 0/0 never carries weight
+            scale = 0.0 if node_change == 0 else contribution / node_change
+        residual = node_change - (formula(self.a) - formula(self.b)) if used else node_change
+        for child in formula.inputs:
+            self.walk(child, kpi, (*path, child), parts[child] * scale)
+        self.add(kpi, "residual", kpi, (*path, f"residual:{kpi}"), residual * scale, method=used, note=note)
+
+    def root(self) -> tuple[float, float]:
+        """Split the root's change over its inputs; ``(measured change, the formula's change)``."""
+        tree, b, a = self.tree, self.b, self.a
+        root_formula = tree.formulas.get(tree.root)
+        if root_formula is None:
+            raise ValueError(f"tree {tree.name!r}: root {tree.root!r} has no formula")
+        root_change = a[tree.root] - b[tree.root]
+        parts, used, note = _split(root_formula, b, a, self.method)
+        self.add(tree.root, "root", None, (tree.root,), root_change, method=used, note=note)
+        formula_change = root_formula(a) - root_formula(b) if used else math.nan
+        for child in root_formula.inputs:
+            self.walk(child, tree.root, (tree.root, child), parts[child])
+        root_residual = root_change - formula_change if used else root_change
+        path = (tree.root, f"residual:{tree.root}")
+        self.add(tree.root, "residual", tree.root, path, root_residual, method=used, note=note)
+        return root_change, formula_change
+
+
 def decompose(
     tree: DriverTree,
     before: Mapping[str, float | None],
     after: Mapping[str, float | None],
     *,
     method: Method = "shapley",
-    kpis: Mapping[str, Any] | None = None,
+    kpis: Mapping[str, KpiLike] | None = None,
     period_from: str = "before",
     period_to: str = "after",
 ) -> Decomposition:
@@ -264,77 +382,10 @@ def decompose(
     """
     if method not in ("shapley", "lmdi"):
         raise ValueError(f"method must be 'shapley' or 'lmdi'; got {method!r}")
-    b: dict[str, float] = {k: _num(before, k) for k in tree.kpis}
-    a: dict[str, float] = {k: _num(after, k) for k in tree.kpis}
-    # Fill unmeasured intermediate nodes from their formula, deepest first (reverse depth-first order).
-    for kpi in reversed(tree.kpis):
-        if kpi in tree.formulas:
-            for vals in (b, a):
-                if math.isnan(vals[kpi]):
-                    vals[kpi] = tree.formulas[kpi](vals)
-    root_from, root_to = b[tree.root], a[tree.root]
-    root_change = root_to - root_from
-    rows: list[Contribution] = []
-
-    def add(kpi: str, kind: str, parent: str | None, path: tuple[str, ...], contribution: float, **extra: Any) -> None:
-        label, department, unit = _meta(kpis, kpi)
-        if kind == "residual":
-            label = RESIDUAL_LABEL if parent == tree.root else f"{RESIDUAL_LABEL} in {_meta(kpis, parent or '')[0]}"
-            department, unit = None, None
-            v0 = v1 = change = math.nan
-        else:
-            v0, v1 = b[kpi], a[kpi]
-            change = v1 - v0
-        rows.append(
-            Contribution(
-                kpi=kpi,
-                kind=kind,  # type: ignore[arg-type]
-                label=label,
-                department=department,
-                unit=unit,
-                parent=parent,
-                level=len(path) - 1,
-                path=path,
-                is_leaf=kind == "residual" or kpi not in tree.formulas,
-                value_from=None if math.isnan(v0) else v0,
-                value_to=None if math.isnan(v1) else v1,
-                change=None if math.isnan(change) else change,
-                pct_change=_pct(change, v0),
-                contribution=None if math.isnan(contribution) else contribution + 0.0,  # no "−0"
-                contribution_pct=_pct(contribution, root_from),
-                **extra,
-            )
-        )
-
-    def walk(kpi: str, parent: str | None, path: tuple[str, ...], contribution: float) -> None:
-        formula = tree.formulas.get(kpi)
-        if formula is None:
-            add(kpi, "driver", parent, path, contribution)
-            return
-        parts, used, note = _split(formula, b, a, method)
-        add(kpi, "driver", parent, path, contribution, method=used, note=note)
-        node_change = a[kpi] - b[kpi]
-        if math.isnan(contribution) or math.isnan(node_change):
-            scale = math.nan
-        else:  # Shapley and LMDI give exactly 0 to an input that did not move, so 0/0 never carries weight
-            scale = 0.0 if node_change == 0 else contribution / node_change
-        residual = node_change - (formula(a) - formula(b)) if used else node_change
-        for child in formula.inputs:
-            walk(child, kpi, (*path, child), parts[child] * scale)
-        add(kpi, "residual", kpi, (*path, f"residual:{kpi}"), residual * scale, method=used, note=note)
-
-    root_formula = tree.formulas.get(tree.root)
-    if root_formula is None:
-        raise ValueError(f"tree {tree.name!r}: root {tree.root!r} has no formula")
-    parts, used, note = _split(root_formula, b, a, method)
-    add(tree.root, "root", None, (tree.root,), root_change, method=used, note=note)
-    formula_change = root_formula(a) - root_formula(b) if used else math.nan
-    for child in root_formula.inputs:
-        walk(child, tree.root, (tree.root, child), parts[child])
-    root_residual = root_change - formula_change if used else root_change
-    add(tree.root, "residual", tree.root, (tree.root, f"residual:{tree.root}"), root_residual, method=used, note=note)
+    run = _Walk(tree, before, after, method, kpis)
+    root_change, formula_change = run.root()
     # Nested residuals are drivers' leaf lines too; the headline residual is the sum of all residual rows.
-    residual_total = math.fsum(r.contribution for r in rows if r.kind == "residual" and r.contribution is not None)
+    residuals = [r.contribution for r in run.rows if r.kind == "residual" and r.contribution is not None]
     label, _, unit = _meta(kpis, tree.root)
     return Decomposition(
         tree=tree.name,
@@ -343,38 +394,24 @@ def decompose(
         unit=unit,
         period_from=period_from,
         period_to=period_to,
-        value_from=root_from,
-        value_to=root_to,
+        value_from=run.root_from,
+        value_to=run.a[tree.root],
         change=root_change,
-        pct_change=_pct(root_change, root_from),
+        pct_change=_pct(root_change, run.root_from),
         formula_change=formula_change,
-        residual=residual_total,
+        residual=math.fsum(residuals),
         method=method,
-        rows=tuple(rows),
+        rows=tuple(run.rows),
     )
 
 
-# -------------------------------------------------------------------------------------------- on a project
+# -------------------------------------------------------------------------------------------- on the tables
 
 
-def project_trees(project: Project, *, catalog: Any = None) -> dict[str, DriverTree]:
-    """The default trees plus the project's own (``<project>/trees/`` and ``trees/`` in each catalog folder),
-    every name checked against the project's KPI catalog."""
-    from revalign.definitions.trees import load_trees
-
-    if catalog is None:
-        from revalign.analytics.scorecard import project_catalog
-
-        catalog = project_catalog(project)
-    folders = [project.folder / "trees"]
-    for extra in project.settings.catalog:
-        path = Path(extra) if Path(extra).is_absolute() else project.folder / extra
-        folders.append(path / "trees")
-    return load_trees(folders, known_kpis=list(catalog.kpis))
-
-
-def project_decomposition(
-    project: Project,
+def evaluate_decomposition(
+    tables: Tables,
+    catalog: Catalog,
+    trees: Mapping[str, DriverTree],
     root: str | None = None,
     *,
     start: str | None = None,
@@ -383,26 +420,19 @@ def project_decomposition(
     tree: str | None = None,
     method: Method = "shapley",
     where: str | None = None,
+    fiscal_year_start_month: int = 1,
 ) -> Decomposition:
     """Decompose the change of ``root`` (default: the catalog's north star) from period ``start`` to ``end``.
 
     ``start``/``end`` are period labels (``2025-Q1``); ``end`` defaults to the latest period in which the root has
-    a value and ``start`` to the period before ``end``. ``tree`` picks a driver tree by name; otherwise the first
-    tree whose root is ``root``. ``where`` filters every KPI of the tree (the KPI language, e.g.
+    a value and ``start`` to the period before ``end``. ``tree`` picks one of ``trees`` by name; otherwise the
+    first tree whose root is ``root``. ``where`` filters every KPI of the tree (the KPI language, e.g.
     ``"segment = 'enterprise'"``), to explain one slice's change.
     """
-    from revalign.analytics.scorecard import project_catalog
-    from revalign.kpis import evaluate
-    from revalign.model.calendar import add_periods, parse_period, period_label, period_start
-
-    catalog = project_catalog(project)
-    trees = project_trees(project, catalog=catalog)
     chosen = find_tree(trees, root=root or (None if tree else catalog.north_star), name=tree)
-    fs = project.settings.fiscal_year_start_month
+    fs = fiscal_year_start_month
     if end is None:
-        from revalign.analytics.scorecard import latest_period
-
-        end = latest_period(project, chosen.root, grain, where=where)
+        end = latest_period(tables, catalog, chosen.root, grain, where=where, fiscal_year_start_month=fs)
     if start is None:  # the period before ``end``
         start = period_label(add_periods(parse_period(end, fs).start, grain, -1), grain, fs)
     p0, p1 = parse_period(start, fs), parse_period(end, fs)
@@ -410,9 +440,11 @@ def project_decomposition(
         if p.grain != grain:
             raise ValueError(f"period {p.label!r} is a {p.grain}, but the grain asked for is {grain!r}")
     lo, hi = min(p0.start, p1.start), max(p0.end, p1.end)
-    values = evaluate(project, list(chosen.kpis), grain=grain, start=lo, end=hi, where=where)
+    values = evaluate(
+        tables, catalog, list(chosen.kpis), grain=grain, start=lo, end=hi, where=where, fiscal_year_start_month=fs
+    )
     starts = [period_start(pd.Timestamp(v).date(), grain, fs) for v in values["period_start"]]
-    picked = {p0.start: {}, p1.start: {}}
+    picked: dict[dt.date, dict[str, float | None]] = {p0.start: {}, p1.start: {}}
     for kpi, s, value in zip(values["kpi"], starts, values["value"], strict=True):
         if s in picked and value is not None and not pd.isna(value):
             picked[s][kpi] = float(value)

@@ -2,7 +2,9 @@
 
 One scorecard per department (its KPIs plus the north star, so nobody reads their own card without it) and one
 joint scorecard (every KPI). The page, the JSON API and ``revalign scorecard`` all call :func:`build_scorecard`
-(pure: KPI values in, rows out) through :func:`project_scorecard` (evaluates the KPIs on the project's engine).
+(pure: KPI values in, rows out) through :func:`evaluate_scorecard` (evaluates the KPIs on the canonical tables),
+which ``Project.scorecard`` calls with the project's tables, catalog and targets. :class:`Scorecard` here is a
+*result* (a period's rows), not the catalog's scorecard template of ``definitions/kpis/spec.py``.
 
 **Status** (:class:`StatusRule`, defaults documented in ``docs/driver_tree.md``). With ``gap = (actual −
 target) / |target|``:
@@ -17,8 +19,9 @@ target_is_best      |gap| ≤ 5 %                            |gap| ≤ 15 %
 
 A target of 0 has no relative gap: green when the actual is on the right side (or equal), red otherwise.
 ``no_target`` when the KPI has no target for the period (and slice), ``no_data`` when it has no value.
-Targets come from the project (``targets.csv``, ``targets.yaml``, ``targets:`` in ``revalign.yaml``) before the
-catalog; :mod:`revalign.analytics.targets` has the lookup rules and ``row.target_source`` says which one won.
+Targets come from the project (``targets.csv``, ``targets.yaml``, ``targets:`` in ``revalign.yaml``; passed in as a
+``TargetBook``) before the catalog; :mod:`revalign.analytics.targets` has the lookup rules and
+``row.target_source`` says which one won.
 **Attainment** is ``actual / target`` for higher-is-better, ``target / actual`` for lower-is-better and
 ``1 − |gap|`` for target-is-best, so 1.0 (100 %) always means "on target" and more is better.
 
@@ -34,16 +37,28 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from revalign.analytics.targets import TargetBook, check_project_targets, target_for
+from revalign.analytics.targets import TargetBook, TargetIssue, target_for
+from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.kpis.spec import Kpi
+from revalign.errors import DataError, UnknownNameError
+from revalign.kpis.query import evaluate
+from revalign.model.access import Tables
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
+from revalign.model.tables import DEPARTMENTS
 
-if TYPE_CHECKING:
-    from revalign.project import Project
+JOINT = "joint"
+"""The shared scorecard: every KPI, tied to the north star (``department=None`` in the functions here)."""
+SCORECARD_DEPARTMENTS: tuple[str, ...] = (
+    JOINT,
+    *(d for d in DEPARTMENTS if d in ("marketing", "sales", "revops", "customer_success")),
+)
+"""Whose scorecard a reader can ask for: the joint one and the four revenue departments of
+:data:`revalign.model.tables.DEPARTMENTS` (finance and executive own no scorecard of their own)."""
 
 Status = Literal["green", "amber", "red", "no_target", "no_data"]
 STATUS_ORDER: dict[str, int] = {"red": 0, "amber": 1, "green": 2, "no_target": 3, "no_data": 4}
@@ -87,6 +102,7 @@ def status_of(
         better_or_equal = actual * _sign(direction) >= 0
         return ("green" if better_or_equal else "red"), None, None
     gap = (actual - target) / abs(target)
+    attainment: float | None
     if direction == "higher_is_better":
         status: Status = "green" if gap >= 0 else "amber" if gap >= -rule.amber_band else "red"
         attainment = actual / target
@@ -217,8 +233,6 @@ class Scorecard:
         for r in self.rows:
             if r.kpi == kpi and all(r.dims.get(k) == v for k, v in dims.items()):
                 return r
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("scorecard KPI", kpi, {r.kpi for r in self.rows})
 
     def department_status(self) -> dict[str, Status]:
@@ -277,9 +291,113 @@ def _value(x: Any) -> float | None:
     return None if x is None or _isnan(x) else float(x)
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The periods a scorecard reads: the trend window ending at the scorecard's period (oldest first)."""
+
+    starts: list[dt.date]
+    labels: list[str]
+
+
+def _window(period: str, grain: str, trend_periods: int, fiscal_year_start_month: int) -> _Window:
+    current = parse_period(period, fiscal_year_start_month)
+    if current.grain != grain:
+        raise ValueError(f"period {period!r} is a {current.grain}, but the grain asked for is {grain!r}")
+    starts = [add_periods(current.start, grain, -i) for i in range(max(trend_periods, 2) - 1, -1, -1)]
+    return _Window(starts, [period_label(s, grain, fiscal_year_start_month) for s in starts])
+
+
+Lookup = dict[tuple[str, tuple[str, ...], dt.date], float | None]
+
+
+def _lookup(
+    values: pd.DataFrame, by: tuple[str, ...], grain: str, fiscal_year_start_month: int, window: _Window
+) -> tuple[Lookup, dict[str, list[tuple[str, ...]]]]:
+    """Values by (KPI, slice, period start), and the slices each KPI has in the window (in order of appearance)."""
+    frame = values.copy()
+    if frame.empty:
+        frame = pd.DataFrame(columns=["kpi", "period_start", *by, "value"])
+    missing = [c for c in ("kpi", "period_start", "value", *by) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"values lack column(s) {', '.join(missing)}; expected kpi, period_start, {by}, value")
+    frame["start_"] = [
+        period_start(pd.Timestamp(v).date(), grain, fiscal_year_start_month) if not _isnan(v) else None
+        for v in frame["period_start"]
+    ]
+    lookup: Lookup = {}
+    slices: dict[str, list[tuple[str, ...]]] = {}
+    for rec in frame.to_dict(orient="records"):
+        key_dims = tuple("" if _isnan(rec[d]) else str(rec[d]) for d in by)
+        lookup[(rec["kpi"], key_dims, rec["start_"])] = _value(rec["value"])
+        if rec["start_"] in window.starts:
+            slices.setdefault(rec["kpi"], [])
+            if key_dims not in slices[rec["kpi"]]:
+                slices[rec["kpi"]].append(key_dims)
+    return lookup, slices
+
+
+@dataclass(frozen=True)
+class _CardSpec:
+    """Everything one row of a scorecard is judged with (shared by every row of the card)."""
+
+    grain: str
+    by: tuple[str, ...]
+    north_star: str | None
+    trend_periods: int
+    fiscal_year_start_month: int
+    rule: StatusRule
+    targets: TargetBook | None
+    window: _Window
+
+
+def _row(name: str, kpi: Kpi, dims: dict[str, str], series: list[float | None], spec: _CardSpec) -> ScorecardRow:
+    """One KPI (one slice) on the card: actual and target, status, movement and trend."""
+    actual, previous = series[-1], series[-2]
+    labels, n = spec.window.labels, spec.trend_periods
+    found = target_for(
+        kpi,
+        spec.grain,
+        spec.window.starts[-1],
+        dims,
+        book=spec.targets,
+        fiscal_year_start_month=spec.fiscal_year_start_month,
+        name=name,
+    )
+    target = found.value if found is not None else None
+    status, attainment, gap = status_of(actual, target, kpi.direction, spec.rule)
+    change = actual - previous if actual is not None and previous is not None else None
+    return ScorecardRow(
+        kpi=name,
+        label=kpi.label or name,
+        department=kpi.department,
+        owner=kpi.owner,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        timing=kpi.timing,
+        parent=kpi.parent,
+        is_north_star=name == spec.north_star,
+        dims=dims,
+        period=labels[-1],
+        actual=actual,
+        target=target,
+        target_source=found.where if found is not None else None,
+        attainment=attainment,
+        gap=gap,
+        status=status,
+        previous_period=labels[-2],
+        previous=previous,
+        change=change,
+        pct_change=change / abs(previous) if change is not None and previous else None,
+        movement=movement_of(previous, actual, kpi.direction, target, spec.rule),
+        trend=tuple(series[-n:]) if n >= 1 else (),
+        trend_periods=tuple(labels[-n:]) if n >= 1 else (),
+        trend_direction=trend_of(series[-n:], kpi.direction, target, spec.rule),
+    )
+
+
 def build_scorecard(
     values: pd.DataFrame,
-    kpis: Mapping[str, Any],
+    kpis: Mapping[str, Kpi],
     *,
     period: str,
     grain: str = "quarter",
@@ -300,83 +418,22 @@ def build_scorecard(
     catalog's for the same KPI, period and slice; see :func:`revalign.analytics.targets.target_for`).
     """
     by = tuple(by)
-    current = parse_period(period, fiscal_year_start_month)
-    if current.grain != grain:
-        raise ValueError(f"period {period!r} is a {current.grain}, but the grain asked for is {grain!r}")
+    window = _window(period, grain, trend_periods, fiscal_year_start_month)
     if north_star is None:
-        north_star = next((k for k, v in kpis.items() if getattr(v, "north_star", False)), None)
-    starts = [add_periods(current.start, grain, -i) for i in range(max(trend_periods, 2) - 1, -1, -1)]
-    labels = [period_label(s, grain, fiscal_year_start_month) for s in starts]
-    frame = values.copy()
-    if frame.empty:
-        frame = pd.DataFrame(columns=["kpi", "period_start", *by, "value"])
-    missing = [c for c in ("kpi", "period_start", "value", *by) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"values lack column(s) {', '.join(missing)}; expected kpi, period_start, {by}, value")
-    frame["start_"] = [
-        period_start(pd.Timestamp(v).date(), grain, fiscal_year_start_month) if not _isnan(v) else None
-        for v in frame["period_start"]
-    ]
-    lookup: dict[tuple[str, tuple[str, ...], dt.date], float | None] = {}
-    slices: dict[str, list[tuple[str, ...]]] = {}
-    for rec in frame.to_dict(orient="records"):
-        key_dims = tuple("" if _isnan(rec[d]) else str(rec[d]) for d in by)
-        lookup[(rec["kpi"], key_dims, rec["start_"])] = _value(rec["value"])
-        if rec["start_"] in starts:
-            slices.setdefault(rec["kpi"], [])
-            if key_dims not in slices[rec["kpi"]]:
-                slices[rec["kpi"]].append(key_dims)
-
-    names = [k for k, v in kpis.items() if department is None or getattr(v, "department", None) == department]
+        north_star = next((k for k, v in kpis.items() if v.north_star), None)
+    lookup, slices = _lookup(values, by, grain, fiscal_year_start_month, window)
+    spec = _CardSpec(grain, by, north_star, trend_periods, fiscal_year_start_month, rule, targets, window)
+    names = [k for k, v in kpis.items() if department is None or v.department == department]
     if north_star and north_star in kpis and north_star not in names:
         names.insert(0, north_star)
     rows: list[ScorecardRow] = []
     for name in names:
-        kpi = kpis[name]
-        direction = getattr(kpi, "direction", None)
         for key_dims in sorted(slices.get(name) or [tuple("" for _ in by)] if by else [()]):
-            dims = dict(zip(by, key_dims, strict=True))
-            series = [lookup.get((name, key_dims, s)) for s in starts]
-            actual, previous = series[-1], series[-2]
-            found = target_for(
-                kpi, grain, starts[-1], dims, book=targets, fiscal_year_start_month=fiscal_year_start_month, name=name
-            )
-            target = found.value if found is not None else None
-            status, attainment, gap = status_of(actual, target, direction, rule)
-            change = actual - previous if actual is not None and previous is not None else None
-            pct = change / abs(previous) if change is not None and previous else None
-            rows.append(
-                ScorecardRow(
-                    kpi=name,
-                    label=getattr(kpi, "label", None) or name,
-                    department=getattr(kpi, "department", None),
-                    owner=getattr(kpi, "owner", None),
-                    unit=getattr(kpi, "unit", None),
-                    direction=direction,
-                    timing=getattr(kpi, "timing", None),
-                    parent=getattr(kpi, "parent", None),
-                    is_north_star=name == north_star,
-                    dims=dims,
-                    period=labels[-1],
-                    actual=actual,
-                    target=target,
-                    target_source=found.where if found is not None else None,
-                    attainment=attainment,
-                    gap=gap,
-                    status=status,
-                    previous_period=labels[-2],
-                    previous=previous,
-                    change=change,
-                    pct_change=pct,
-                    movement=movement_of(previous, actual, direction, target, rule),
-                    trend=tuple(series[-trend_periods:]) if trend_periods >= 1 else (),
-                    trend_periods=tuple(labels[-trend_periods:]) if trend_periods >= 1 else (),
-                    trend_direction=trend_of(series[-trend_periods:], direction, target, rule),
-                )
-            )
+            series = [lookup.get((name, key_dims, s)) for s in window.starts]
+            rows.append(_row(name, kpis[name], dict(zip(by, key_dims, strict=True)), series, spec))
     rows.sort(key=lambda r: (not r.is_north_star, r.department or "~", r.kpi, tuple(r.dims.values())))
     return Scorecard(
-        period=labels[-1],
+        period=window.labels[-1],
         grain=grain,
         department=department,
         north_star=north_star,
@@ -386,11 +443,13 @@ def build_scorecard(
     )
 
 
-# -------------------------------------------------------------------------------------------- on a project
+# -------------------------------------------------------------------------------------------- on the tables
 
 
-def project_scorecard(
-    project: Project,
+def evaluate_scorecard(
+    tables: Tables,
+    catalog: Catalog,
+    targets: TargetBook | None = None,
     department: str | None = None,
     *,
     period: str | None = None,
@@ -399,27 +458,27 @@ def project_scorecard(
     trend_periods: int = 4,
     kpis: Iterable[str] | None = None,
     rule: StatusRule = DEFAULT_RULE,
+    target_issues: Iterable[TargetIssue] = (),
+    fiscal_year_start_month: int = 1,
 ) -> Scorecard:
-    """Evaluate the catalog's KPIs on ``project`` and build the scorecard for ``period``.
+    """Evaluate the catalog's KPIs on ``tables`` and build the scorecard for ``period``.
 
-    Without ``period``: the latest period in which the north star has a value. A broken row in the project's
-    target files is left out and named in ``Scorecard.notices`` (file, row or line, rule): one typo in
-    ``targets.csv`` must not take every scorecard down. ``revalign targets check`` still fails on it, and
-    :func:`revalign.analytics.targets.project_targets` still raises for callers who want all or nothing.
+    Without ``period``: the latest period in which the north star has a value. ``targets`` are the project's
+    targets as read, and ``target_issues`` what was found wrong in them: a broken row is left out of
+    ``targets`` by the reader and named here in ``Scorecard.notices`` (file, row or line, rule), because one
+    typo in ``targets.csv`` must not take every scorecard down (``revalign targets check`` still fails on it).
     """
-    from revalign.kpis import evaluate
-
-    catalog = project_catalog(project)
-    fs = project.settings.fiscal_year_start_month
-    chosen = _select_kpis(catalog, department, kpis)
+    fs = fiscal_year_start_month
+    chosen = select_kpis(catalog, department, kpis)
     by = tuple(by)
     if period is None:
-        period = latest_period(project, catalog.north_star, grain)
+        period = latest_period(tables, catalog, catalog.north_star, grain, fiscal_year_start_month=fs)
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
-    book, issues = check_project_targets(project, catalog)
-    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in issues if i.level == "error"]
-    values = evaluate(project, list(chosen), grain=grain, by=by, start=start, end=current.end)
+    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in target_issues if i.level == "error"]
+    values = evaluate(
+        tables, catalog, list(chosen), grain=grain, by=by, start=start, end=current.end, fiscal_year_start_month=fs
+    )
     card = build_scorecard(
         values,
         chosen,
@@ -431,53 +490,38 @@ def project_scorecard(
         trend_periods=trend_periods,
         fiscal_year_start_month=fs,
         rule=rule,
-        targets=book,
+        targets=targets,
     )
     return replace(card, notices=(*card.notices, *ignored)) if ignored else card
 
 
-def project_catalog(project: Project) -> Any:
-    """The project's catalog: ``project.catalog`` when the project provides it, else the default catalog plus the
-    folders listed under ``catalog:`` in ``revalign.yaml``."""
-    catalog = getattr(project, "catalog", None)
-    if callable(catalog):
-        catalog = catalog()
-    if catalog is not None:
-        return catalog
-    from revalign.kpis import project_catalog as catalog_of
-
-    return catalog_of(project)
-
-
-def _catalog_kpis(catalog: Any) -> dict[str, Any]:
-    names = catalog.names() if hasattr(catalog, "names") else list(catalog.kpis)
-    return {n: catalog.get(n) for n in names}
-
-
-def _select_kpis(catalog: Any, department: str | None, kpis: Iterable[str] | None) -> dict[str, Any]:
-    everything = _catalog_kpis(catalog)
+def select_kpis(catalog: Catalog, department: str | None, kpis: Iterable[str] | None = None) -> dict[str, Kpi]:
+    """The KPIs on a card: ``kpis`` when given, else the department's and the north star (every KPI for joint)."""
     if kpis is not None:
         return {n: catalog.get(n) for n in kpis}
+    everything = dict(catalog.kpis)
     if department is None:
         return everything
-    known = {getattr(k, "department", None) for k in everything.values()}
+    known = {k.department for k in everything.values()}
     if department not in known:
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("department", department, {d for d in known if d})
-    return {n: k for n, k in everything.items() if k.department == department or getattr(k, "north_star", False)}
+    return {n: k for n, k in everything.items() if k.department == department or k.north_star}
 
 
-def latest_period(project: Project, kpi: str, grain: str, *, where: str | None = None) -> str:
+def latest_period(
+    tables: Tables,
+    catalog: Catalog,
+    kpi: str,
+    grain: str,
+    *,
+    where: str | None = None,
+    fiscal_year_start_month: int = 1,
+) -> str:
     """The label of the latest period in which ``kpi`` has a value (the default scorecard period)."""
-    from revalign.kpis import evaluate
-
-    fs = project.settings.fiscal_year_start_month
-    frame = evaluate(project, [kpi], grain=grain, where=where)
+    fs = fiscal_year_start_month
+    frame = evaluate(tables, catalog, [kpi], grain=grain, where=where, fiscal_year_start_month=fs)
     frame = frame[frame["value"].notna()]
     if frame.empty:
-        from revalign.errors import DataError
-
         raise DataError(f"{kpi} has no value in any {grain}; load data first (revalign ingest) or pass --period")
     last = pd.Timestamp(frame["period_start"].max()).date()
     return period_label(period_start(last, grain, fs), grain, fs)

@@ -14,21 +14,23 @@ Three findings, each naming the KPIs, departments, period and values involved:
 
 The tree edges are the catalog's ``parent`` links plus, optionally, the edges of a driver tree, so that a
 formula driver (say ``new_leads`` under ``new_revenue``) is checked even if its catalog parent differs.
-The checks read a joint :class:`~revalign.analytics.scorecard.Scorecard`; they compute nothing new.
+The checks read a joint :class:`~revalign.analytics.governance.scorecard.Scorecard`; they compute nothing new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import pandas as pd
 
-from revalign.analytics.scorecard import Scorecard, ScorecardRow
-
-if TYPE_CHECKING:
-    from revalign.project import Project
+from revalign.analytics.governance.scorecard import Scorecard, ScorecardRow, evaluate_scorecard
+from revalign.analytics.targets import TargetBook, TargetIssue
+from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.trees import DriverTree, find_tree
+from revalign.errors import UnknownNameError
+from revalign.model.access import Tables
 
 Kind = Literal["department_green_north_star_off", "driver_improving_parent_worsening", "on_target_parent_off_target"]
 OFF_TARGET = ("amber", "red")
@@ -202,47 +204,68 @@ def alignment_findings(card: Scorecard, edges: Iterable[tuple[str, str]] = ()) -
     return Alignment(card.period, card.grain, card.north_star, tuple(findings))
 
 
-def project_alignment(
-    project: Project,
+def alignment_edges(
+    catalog: Catalog, trees: Mapping[str, DriverTree], tree: str | None = None
+) -> list[tuple[str, str]]:
+    """``(child, parent)`` pairs to check: the catalog's parent links plus the formula edges of ``tree`` (default:
+    the north star's driver tree, if there is one; otherwise the catalog's links alone)."""
+    edges = list(catalog.tree_edges())
+    if tree is not None:
+        edges += find_tree(trees, name=tree).edges()
+    else:
+        edges += next((t.edges() for t in trees.values() if t.root == catalog.north_star), [])
+    return edges
+
+
+def evaluate_alignment(
+    tables: Tables,
+    catalog: Catalog,
+    trees: Mapping[str, DriverTree],
+    targets: TargetBook | None = None,
     *,
     period: str | None = None,
     grain: str = "quarter",
     department: str | None = None,
     tree: str | None = None,
     card: Scorecard | None = None,
+    target_issues: Iterable[TargetIssue] = (),
+    fiscal_year_start_month: int = 1,
 ) -> Alignment:
-    """Run the alignment check on the project's scorecard for ``period`` (default: the latest).
+    """Run the alignment check on the scorecard for ``period`` (default: the latest) over ``tables``.
 
-    Edges are the catalog's parent links plus the north-star driver tree's formula edges (or those of ``tree``).
-    Without ``department`` the check runs on the joint scorecard (pass ``card`` to reuse one already built for
-    the same period). With ``department`` it evaluates only what the department's findings can name — its KPIs,
-    their parents and children, and the north star — and keeps the findings that involve the department.
+    Edges come from :func:`alignment_edges`. Without ``department`` the check runs on the joint scorecard (pass
+    ``card`` to reuse one already built for the same period). With ``department`` it evaluates only what the
+    department's findings can name — its KPIs, their parents and children, and the north star — and keeps the
+    findings that involve the department. ``targets``, ``target_issues`` are as for
+    :func:`~revalign.analytics.governance.scorecard.evaluate_scorecard`.
     """
-    from revalign.analytics.decomposition import project_trees
-    from revalign.analytics.scorecard import project_catalog, project_scorecard
-    from revalign.definitions.trees import find_tree
+    edges = alignment_edges(catalog, trees, tree)
+    issues = tuple(target_issues)
 
-    catalog = project_catalog(project)
-    edges = list(catalog.tree_edges())
-    trees = project_trees(project, catalog=catalog)
-    if tree is not None:
-        edges += find_tree(trees, name=tree).edges()
-    else:  # the north star's tree, if there is one; otherwise the catalog's links alone
-        edges += next((t.edges() for t in trees.values() if t.root == catalog.north_star), [])
+    def card_of(kpis: list[str] | None) -> Scorecard:
+        return evaluate_scorecard(
+            tables,
+            catalog,
+            targets,
+            period=period,
+            grain=grain,
+            kpis=kpis,
+            target_issues=issues,
+            fiscal_year_start_month=fiscal_year_start_month,
+        )
+
     if department is None:
         if card is None or card.department is not None or card.by:
-            card = project_scorecard(project, period=period, grain=grain)
+            card = card_of(None)
         return alignment_findings(card, edges)
     own = {k.name for k in catalog.kpis.values() if k.department == department}
     if not own:
-        from revalign.errors import UnknownNameError
-
         known = {k.department for k in catalog.kpis.values() if k.department}
         raise UnknownNameError("department", department, known)
     near = own | {catalog.north_star}
     near |= {p for c, p in edges if c in own} | {c for c, p in edges if p in own}
     names = [n for n in catalog.kpis if n in near]
-    card = project_scorecard(project, period=period, grain=grain, kpis=names)
+    card = card_of(names)
     found = alignment_findings(card, edges).involving(department)
     # another department's roll-up on this partial card is incomplete: keep (a) findings for this department only
     kept = tuple(
