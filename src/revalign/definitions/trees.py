@@ -6,7 +6,7 @@ each node of the tree is a KPI with a formula over other KPIs, such as::
     new_revenue = new_leads * lead_to_opportunity_rate * win_rate * average_deal_size
 
 so that a change of the north star between two periods can be attributed exactly to the drivers
-(:mod:`revalign.analytics.decomposition`). Trees are data, not code: the defaults live in
+(:mod:`revalign.analytics.governance.decomposition`). Trees are data, not code: the defaults live in
 ``catalog/trees/*.yaml`` and a project adds its own in ``<project>/trees/*.yaml`` (or in a ``trees/`` folder of
 any catalog folder listed in ``revalign.yaml``); a project tree with the same ``name`` replaces the default.
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from revalign.analytics.scorecard import Scorecard
+from revalign.analytics.governance.scorecard import Scorecard
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, departments_frame

@@ -16,7 +16,6 @@ from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.roles import can_see_pay_data, sees_all_records
 from revalign.interfaces.server.state import UserRecord
-from revalign.model.access import Tables
 from revalign.model.tables import TABLES
 from revalign.project import Project
 
@@ -85,7 +84,7 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
     if owner is not None and RECORD_TABLES[query.table].owner is None:
         raise BadRequest(f"{query.table} has no owner column.", loc=("query", "owner_id"), rule="not_applicable")
     report = Report(page="records", title=f"{query.table.capitalize()} behind the number")
-    tables = Tables(project.engine)
+    tables = project.tables
     if not tables.has(query.table):
         report.available = False
         report.notices.append(f"No {query.table} were loaded in this project yet.")

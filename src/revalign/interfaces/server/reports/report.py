@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from revalign.analytics.governance.scorecard import SCORECARD_DEPARTMENTS
 from revalign.analytics.records import RECORD_TABLES, kpi_table
 from revalign.errors import RevalignError
 from revalign.interfaces.server.errors import NotAvailable
@@ -25,10 +26,8 @@ from revalign.project import Project
 DepartmentName = Literal["joint", "marketing", "sales", "revops", "customer_success"]
 """Whose scorecard a page can show; ``joint`` is the shared one tied to the north star (OpenAPI's enum)."""
 
-SCORECARD_DEPARTMENTS: tuple[str, ...] = get_args(DepartmentName)
-"""The same names in display order, for the page's department picker."""
-# lead: replace with SCORECARD_DEPARTMENTS from revalign.analytics.governance.scorecard (keep the Literal for
-# OpenAPI and assert both list the same names)
+if get_args(DepartmentName) != SCORECARD_DEPARTMENTS:  # the OpenAPI enum must list the library's departments
+    raise AssertionError(f"DepartmentName {get_args(DepartmentName)} != {SCORECARD_DEPARTMENTS}")
 
 
 @dataclass

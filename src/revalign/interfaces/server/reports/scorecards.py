@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from revalign.analytics.scorecard import Scorecard
+from revalign.analytics.governance.scorecard import Scorecard
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, departments_frame, records_link, require_data
