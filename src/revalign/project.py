@@ -262,7 +262,7 @@ class Project:
         by: tuple[str, ...] = (),
         start: DateLike = None,
         end: DateLike = None,
-        filters: dict[str, object] | None = None,
+        filters: Mapping[str, object] | None = None,
         as_of: DateLike = None,
     ) -> FunnelResult:
         """A funnel (name or ``FunnelSpec``) in ``cohort`` or ``period`` mode."""

@@ -18,7 +18,7 @@ Rates are computed afterwards from the counts: ``converted ≤ entered`` by cons
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -284,7 +284,7 @@ def _query(
     grain: str | None,
     by: tuple[str, ...],
     window: tuple[object, object],
-    filters: dict[str, object] | None,
+    filters: Mapping[str, object] | None,
     as_of: object,
 ) -> _Query:
     """Check the options and resolve them: ``as_of`` defaults to the latest ledger event, filters to lists."""
@@ -313,7 +313,7 @@ def funnel(
     by: tuple[str, ...] | list[str] = (),
     start: object = None,
     end: object = None,
-    filters: dict[str, object] | None = None,
+    filters: Mapping[str, object] | None = None,
     as_of: object = None,
     funnels: dict[str, FunnelSpec] | None = None,
 ) -> FunnelResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -22,9 +22,10 @@ def channels(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Channel productivity: spend, traffic, leads, cost per lead/MQL, SQLs, pipeline, wins, revenue, CAC, ROMI."""
+    mode = cast(Literal["sourced", "influenced"], attribution)  # Typer gives a str; the analytic rejects others
     proj = open_project(project)
     try:
-        frame = proj.channels(by=tuple(by or ("channel",)), attribution=attribution, start=start, end=end)
+        frame = proj.channels(by=tuple(by or ("channel",)), attribution=mode, start=start, end=end)
     finally:
         proj.close()
     emit(frame, as_json=as_json, title=f"Channel productivity ({attribution})")

@@ -8,7 +8,7 @@ Every table takes ``--json``. Numbers come from the library (``Project.funnel`` 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -61,7 +61,8 @@ def funnel(
             velocity = pipeline_velocity(proj.tables, by=by_t, start=start, end=end)
             emit(velocity, as_json=as_json, title="Pipeline velocity")
         else:
-            result = proj.funnel(name, mode=mode, grain=g, by=by_t, start=start, end=end)
+            chosen = cast(Literal["cohort", "period"], mode)  # Typer gives a str; the funnel rejects other modes
+            result = proj.funnel(name, mode=chosen, grain=g, by=by_t, start=start, end=end)
             if as_json:
                 print_json(result.to_dict())
             else:

@@ -8,11 +8,12 @@ with each driver's values and contribution, and the contribution table; ``--json
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast, get_args
 
 import typer
 from rich.tree import Tree
 
+from revalign.analytics.governance.decomposition import Method
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
@@ -56,11 +57,12 @@ def tree_command(
         else:
             print_table(rows, title="Driver trees")
         return
-    if method not in ("shapley", "lmdi"):
+    if method not in get_args(Method):
         usage_error("--method must be shapley or lmdi")
+    chosen = cast(Method, method)  # checked just above; Typer options are plain strings
     try:
         with values_checked():
-            result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=method, where=where)
+            result = proj.decompose(root, start=start, end=end, grain=grain, tree=tree, method=chosen, where=where)
     finally:
         proj.close()
     if as_json:

@@ -66,7 +66,8 @@ async def current_user(request: Request, store: StoreDep) -> UserRecord:
         if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
-            sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
+            field = (await request.form()).get("csrf_token")  # a str, or an UploadFile from a hostile form
+            sent = field if isinstance(field, str) else None
         if not security.same_token(sent if isinstance(sent, str) else None, record.csrf_token):
             raise PermissionDenied("The form's CSRF token is missing or stale. Reload the page and try again.")
     return record.user
