@@ -1,7 +1,8 @@
 """Cumulative KPIs: all-time, grain-to-date and trailing-window totals of an input KPI (MetricFlow's ``cumulative``).
 
-Kept apart from :mod:`revalign.kpis.compile` because windowing is its own concern and only needs the compiler to
-evaluate the input KPI. The semantics follow MetricFlow's, so a catalog exported to dbt means the same thing:
+Kept apart from :mod:`revalign.kpis.compile` because windowing is its own concern and only needs a way to
+evaluate the input KPI (passed in, so this module does not import the compiler). The semantics follow
+MetricFlow's, so a catalog exported to dbt means the same thing:
 
 - The total is defined per DAY ``d`` (MetricFlow's default granularity): the sum of the input over the days in
   ``(d - window, d]`` (a trailing ``window`` such as ``90 days`` or ``12 months``), over ``[start of d's
@@ -24,45 +25,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import ibis
 import ibis.expr.types as ir
 
-from revalign.definitions.kpis.spec import PERIOD_AGGS, Kpi
+from revalign.definitions.kpis.spec import PERIOD_AGGS, Kpi, MetricInput
 from revalign.errors import CatalogError
+from revalign.kpis.request import Request
+from revalign.kpis.windows import MONTHS, shift, window_of
 from revalign.model import calendar
 
-if TYPE_CHECKING:
-    from revalign.kpis.compile import Compiler, Request
-
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-
-
-def window_of(kpi: Kpi) -> tuple[int, str] | None:
-    """The KPI's trailing window as (n, unit), or None; a readable CatalogError when it cannot be used."""
-    from revalign.kpis.compile import parse_window  # compile imports this module: import late
-
-    if not kpi.window:
-        return None
-    if kpi.grain_to_date:
-        raise CatalogError(f"KPI {kpi.name!r}: a cumulative KPI takes window or grain_to_date, not both")
-    try:
-        n, unit = parse_window(kpi.window)
-    except ValueError as exc:
-        raise CatalogError(f"KPI {kpi.name!r}: {exc}") from None
-    if n < 1:
-        raise CatalogError(f"KPI {kpi.name!r}: window {kpi.window!r} must be at least one {unit}")
-    return n, unit
-
-
-def shift(value: ir.Value, n: int, unit: str) -> ir.DateValue:
-    """``value`` moved by ``n`` units (negative: back); months clamp to the month's last day, as SQL dateadd."""
-    if unit in ("day", "week"):
-        moved = value + ibis.interval(days=n * (7 if unit == "week" else 1))
-    else:
-        moved = value + ibis.interval(months=n * _MONTHS[unit])
-    return moved.cast("date")
+InputReader = Callable[[MetricInput, Request, str | None], ir.Table]
+"""Evaluates an input KPI under a request and an extra filter (the compiler's, with offsets applied)."""
 
 
 def lookback(
@@ -74,13 +49,13 @@ def lookback(
         if unit in ("day", "week"):
             return day - dt.timedelta(days=n * (7 if unit == "week" else 1))
         # the first of the month n months back is never later than day - n months (which clamps)
-        return calendar.add_periods(day.replace(day=1), "month", -n * _MONTHS[unit])
+        return calendar.add_periods(day.replace(day=1), "month", -n * MONTHS[unit])
     if grain_to_date:
         return calendar.period_start(day, grain_to_date, fiscal_start)
     return None
 
 
-def cumulative_table(compiler: Compiler, kpi: Kpi, req: Request, extra: str | None) -> ir.Table:
+def cumulative_table(kpi: Kpi, req: Request, extra: str | None, read_input: InputReader) -> ir.Table:
     """(period_start, <by…>, value): the daily total of ``kpi.input_metric`` aggregated to ``req.grain``."""
     if kpi.input_metric is None:
         raise CatalogError(f"KPI {kpi.name!r}: cumulative needs input_metric")
@@ -101,7 +76,7 @@ def cumulative_table(compiler: Compiler, kpi: Kpi, req: Request, extra: str | No
     daily_req = dataclasses.replace(
         req, grain="day", start=lookback(first, window, kpi.grain_to_date, fs) if first else None, end=None
     )
-    base = compiler._input(kpi.input_metric, daily_req, extra)
+    base = read_input(kpi.input_metric, daily_req, extra)
     keys = [f"__k{i}" for i in range(len(req.by))]
     x = base.select(
         __x=base.period_start.cast("date"), __v=base.value, **{k: base[d] for k, d in zip(keys, req.by, strict=True)}

@@ -1,116 +1,22 @@
-"""User-written filters and expressions, parsed with sqlglot into Ibis, through a whitelist.
+"""User-written filters and expressions rebuilt as Ibis expressions, node by node, through the whitelist.
 
-MetricFlow pastes ``filter`` and ``expr`` into SQL. revalign parses them instead and rebuilds them as Ibis
-expressions, allowing only: column references (plain names or ``{{ Dimension('entity__dimension') }}``),
-literals, arithmetic, comparisons, ``and``/``or``/``not``, ``in``, ``between``, ``is [not] null``, ``case when``
-and a few named functions. Nothing user-written reaches a database as text, so the same KPI runs on every
-engine and a catalog cannot inject SQL.
+The text is parsed and checked on the definitions side (:mod:`revalign.definitions.kpis.expressions`); here each
+whitelisted node becomes the Ibis operation that means the same on every engine (a division by zero gives
+NULL everywhere), so nothing user-written reaches a database as text.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import sqlglot
 from sqlglot import exp
 
-TEMPLATE = re.compile(
-    r"\{\{\s*(Dimension|TimeDimension|Entity|Metric)\(\s*['\"]([A-Za-z_][\w]*)['\"]\s*(?:,\s*['\"]?(\w+)['\"]?\s*)?\)"
-    r"(?:\.grain\(\s*['\"](\w+)['\"]\s*\))?\s*\}\}"
-)
-FUNCTIONS = ("coalesce", "abs", "greatest", "least", "days_between", "hours_between", "nullif", "lower", "upper")
-"""Named functions allowed in expressions (everything else is rejected at validation time)."""
+from revalign.definitions.kpis.expressions import ExpressionError, parse
 
 Resolver = Callable[[str], ir.Value]
-
-
-class ExpressionError(ValueError):
-    """An expression uses something outside the whitelist, or cannot be parsed."""
-
-
-def render_templates(text: str) -> str:
-    """Replace ``{{ Dimension('lead__source') }}`` (and TimeDimension/Entity/Metric) by the plain name."""
-    return TEMPLATE.sub(lambda m: m.group(2), text)
-
-
-def parse(text: str) -> exp.Expression:
-    """Parse ``text`` (templates allowed) into a sqlglot tree, checking it against the whitelist."""
-    try:
-        tree = sqlglot.parse_one(render_templates(text))
-    except sqlglot.errors.ParseError as exc:
-        raise ExpressionError(f"cannot parse {text!r}: {str(exc).splitlines()[0]}") from None
-    _check(tree, text)
-    return tree
-
-
-_ALLOWED = (
-    exp.Column,
-    exp.Identifier,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.Paren,
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Div,
-    exp.Mod,
-    exp.Neg,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.In,
-    exp.Is,
-    exp.Between,
-    exp.Case,
-    exp.If,
-    exp.Coalesce,
-    exp.Abs,
-    exp.Greatest,
-    exp.Least,
-    exp.Nullif,
-    exp.Lower,
-    exp.Upper,
-    exp.Anonymous,
-    exp.Like,
-)
-
-
-def _check(tree: exp.Expression, text: str) -> None:
-    for node in tree.walk():
-        if not isinstance(node, _ALLOWED):
-            raise ExpressionError(
-                f"{type(node).__name__} is not allowed in {text!r}. Allowed: column names, literals, + - * / %, "
-                f"comparisons, and/or/not, in, between, is null, case when, and the functions {', '.join(FUNCTIONS)}."
-            )
-        if isinstance(node, exp.Anonymous) and str(node.this).lower() not in FUNCTIONS:
-            raise ExpressionError(
-                f"function {node.this!r} is not allowed in {text!r}. Allowed: {', '.join(FUNCTIONS)}."
-            )
-        if isinstance(node, exp.Column) and node.table:
-            raise ExpressionError(
-                f"qualified column {node.sql()!r} in {text!r}: write entity__dimension (e.g. lead__segment) instead."
-            )
-
-
-def references(text: str) -> list[str]:
-    """Column/dimension names used by an expression, in order of appearance (for validation)."""
-    tree = parse(text)
-    seen: list[str] = []
-    for col in tree.find_all(exp.Column):
-        if col.name not in seen:
-            seen.append(col.name)
-    return seen
 
 
 def _literal(node: exp.Literal) -> Any:
@@ -127,85 +33,92 @@ def _safe_div(a: ir.Value, b: ir.Value) -> ir.Value:
     return a.cast("float64") / b
 
 
+_BINARY: dict[type[exp.Expression], Callable[[Any, Any], Any]] = {
+    exp.Add: lambda a, b: a + b,
+    exp.Sub: lambda a, b: a - b,
+    exp.Mul: lambda a, b: a * b,
+    exp.Div: _safe_div,
+    exp.Mod: lambda a, b: a % b,
+    exp.EQ: lambda a, b: a == b,
+    exp.NEQ: lambda a, b: a != b,
+    exp.GT: lambda a, b: a > b,
+    exp.GTE: lambda a, b: a >= b,
+    exp.LT: lambda a, b: a < b,
+    exp.LTE: lambda a, b: a <= b,
+    exp.And: lambda a, b: a & b,
+    exp.Or: lambda a, b: a | b,
+    exp.Like: lambda a, b: a.like(b),
+}
+"""Binary operators, matched on the exact node type (Python values are wrapped as Ibis literals first)."""
+
+Translate = Callable[[exp.Expression], Any]
+
+
+def _not(go: Translate, node: exp.Expression) -> Any:
+    if isinstance(node.this, exp.Is):
+        return go(node.this.this).notnull()
+    return ~go(node.this)
+
+
+def _case(go: Translate, node: exp.Expression) -> Any:
+    return ibis.cases(
+        *[(go(i.this), go(i.args["true"])) for i in node.args["ifs"]],
+        else_=go(node.args["default"]) if node.args.get("default") else None,
+    )
+
+
+def _function(go: Translate, node: exp.Expression) -> Any:
+    """revalign's own functions (``days_between``, ``hours_between``); any other name cannot be translated."""
+    name = str(node.this).lower()
+    args = [go(e) for e in node.expressions]
+    if name not in ("days_between", "hours_between"):
+        raise ExpressionError(f"cannot translate {node.sql()!r}")
+    if len(args) != 2:
+        raise ExpressionError(f"{name}(start, end) takes two arguments")
+    start, end = args
+    if name == "days_between":  # whole calendar days, like a date difference in a spreadsheet
+        return (_epoch(as_date(end)) - _epoch(as_date(start))) / 86400
+    return (_epoch(end) - _epoch(start)) / 3600
+
+
+_RULES: tuple[tuple[type[exp.Expression], Callable[[Translate, Any], Any]], ...] = (
+    (exp.Paren, lambda go, n: go(n.this)),
+    (exp.Literal, lambda go, n: ibis.literal(_literal(n))),
+    (exp.Boolean, lambda go, n: ibis.literal(bool(n.this))),
+    (exp.Null, lambda go, n: ibis.null()),
+    (exp.Neg, lambda go, n: -go(n.this)),
+    (exp.Not, _not),
+    (exp.Is, lambda go, n: go(n.this).isnull()),
+    (exp.In, lambda go, n: go(n.this).isin([go(e) for e in n.expressions])),
+    (exp.Between, lambda go, n: go(n.this).between(go(n.args["low"]), go(n.args["high"]))),
+    (exp.Case, _case),
+    (exp.If, lambda go, n: ibis.ifelse(go(n.this), go(n.args["true"]), go(n.args.get("false") or exp.Null()))),
+    (exp.Coalesce, lambda go, n: ibis.coalesce(go(n.this), *[go(e) for e in n.expressions])),
+    (exp.Abs, lambda go, n: go(n.this).abs()),
+    (exp.Greatest, lambda go, n: ibis.greatest(go(n.this), *[go(e) for e in n.expressions])),
+    (exp.Least, lambda go, n: ibis.least(go(n.this), *[go(e) for e in n.expressions])),
+    (exp.Nullif, lambda go, n: go(n.this).nullif(go(n.expression))),
+    (exp.Lower, lambda go, n: go(n.this).lower()),
+    (exp.Upper, lambda go, n: go(n.this).upper()),
+    (exp.Anonymous, _function),
+)
+"""Every other whitelisted node, checked in order (``isinstance``): node → Ibis expression."""
+
+
 def to_ibis(tree: exp.Expression | str, resolve: Resolver) -> ir.Value:
     """Build the Ibis expression for a parsed (or raw) expression; ``resolve`` maps names to Ibis values."""
     if isinstance(tree, str):
         tree = parse(tree)
 
     def go(node: exp.Expression) -> Any:
-        if isinstance(node, exp.Paren):
-            return go(node.this)
         if isinstance(node, exp.Column):
             return resolve(node.name)
-        if isinstance(node, exp.Literal):
-            return ibis.literal(_literal(node))
-        if isinstance(node, exp.Boolean):
-            return ibis.literal(bool(node.this))
-        if isinstance(node, exp.Null):
-            return ibis.null()
-        if isinstance(node, exp.Neg):
-            return -go(node.this)
-        if isinstance(node, exp.Not):
-            if isinstance(node.this, exp.Is):
-                return go(node.this.this).notnull()
-            return ~go(node.this)
-        if isinstance(node, exp.Is):
-            return go(node.this).isnull()
-        binary: dict[type, Callable[[Any, Any], Any]] = {
-            exp.Add: lambda a, b: a + b,
-            exp.Sub: lambda a, b: a - b,
-            exp.Mul: lambda a, b: a * b,
-            exp.Div: _safe_div,
-            exp.Mod: lambda a, b: a % b,
-            exp.EQ: lambda a, b: a == b,
-            exp.NEQ: lambda a, b: a != b,
-            exp.GT: lambda a, b: a > b,
-            exp.GTE: lambda a, b: a >= b,
-            exp.LT: lambda a, b: a < b,
-            exp.LTE: lambda a, b: a <= b,
-            exp.And: lambda a, b: a & b,
-            exp.Or: lambda a, b: a | b,
-            exp.Like: lambda a, b: a.like(b),
-        }
-        for cls, fn in binary.items():
-            if type(node) is cls:
-                return fn(_wrap(go(node.this)), _wrap(go(node.expression)))
-        if isinstance(node, exp.In):
-            return go(node.this).isin([go(e) for e in node.expressions])
-        if isinstance(node, exp.Between):
-            return go(node.this).between(go(node.args["low"]), go(node.args["high"]))
-        if isinstance(node, exp.Case):
-            case = ibis.cases(
-                *[(go(i.this), go(i.args["true"])) for i in node.args["ifs"]],
-                else_=go(node.args["default"]) if node.args.get("default") else None,
-            )
-            return case
-        if isinstance(node, exp.If):
-            return ibis.ifelse(go(node.this), go(node.args["true"]), go(node.args.get("false") or exp.Null()))
-        if isinstance(node, exp.Coalesce):
-            return ibis.coalesce(go(node.this), *[go(e) for e in node.expressions])
-        if isinstance(node, exp.Abs):
-            return go(node.this).abs()
-        if isinstance(node, exp.Greatest):
-            return ibis.greatest(go(node.this), *[go(e) for e in node.expressions])
-        if isinstance(node, exp.Least):
-            return ibis.least(go(node.this), *[go(e) for e in node.expressions])
-        if isinstance(node, exp.Nullif):
-            return go(node.this).nullif(go(node.expression))
-        if isinstance(node, exp.Lower):
-            return go(node.this).lower()
-        if isinstance(node, exp.Upper):
-            return go(node.this).upper()
-        if isinstance(node, exp.Anonymous):
-            name = str(node.this).lower()
-            args = [go(e) for e in node.expressions]
-            if name in ("days_between", "hours_between"):
-                if len(args) != 2:
-                    raise ExpressionError(f"{name}(start, end) takes two arguments")
-                start, end = args
-                if name == "days_between":  # whole calendar days, like a date difference in a spreadsheet
-                    return (_epoch(_as_date(end)) - _epoch(_as_date(start))) / 86400
-                return (_epoch(end) - _epoch(start)) / 3600
+        binary = _BINARY.get(type(node))
+        if binary is not None:
+            return binary(_wrap(go(node.this)), _wrap(go(node.expression)))
+        for cls, rule in _RULES:
+            if isinstance(node, cls):
+                return rule(go, node)
         raise ExpressionError(f"cannot translate {node.sql()!r}")
 
     return go(tree)
@@ -215,7 +128,8 @@ def _wrap(value: Any) -> Any:
     return ibis.literal(value) if isinstance(value, bool | int | float | str) else value
 
 
-def _as_date(v: ir.Value) -> ir.Value:
+def as_date(v: ir.Value) -> ir.Value:
+    """A timestamp's date (a date stays as it is)."""
     return v.date() if v.type().is_timestamp() else v
 
 

@@ -13,6 +13,9 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 
+from revalign.model.access import unbound_table
+from revalign.model.tables import TABLES
+
 TableProvider = Callable[[str], ir.Table]
 EPSILON = 0.005
 """MRR below half a cent counts as zero (sums of float lines leave tiny residues)."""
@@ -76,3 +79,13 @@ VIEWS: dict[str, Callable[[TableProvider], ir.Table]] = {
     "mrr_movements": mrr_movements,
 }
 """Views by name; semantic models may name them in ``table:``."""
+
+
+def table_columns(name: str) -> set[str] | None:
+    """Columns of a canonical table or a view (a view compiled over unbound tables: no data is touched);
+    None for a name that is neither."""
+    if name in TABLES:
+        return set(TABLES[name].column_names)
+    if name in VIEWS:
+        return set(VIEWS[name](unbound_table).columns)
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from revalign.definitions.kpis.issues import Issue, Level
 from revalign.definitions.kpis.loader import DEFAULT_CATALOG_DIR, RawCatalog, load_raw
+from revalign.definitions.kpis.semantic_graph import SemanticGraph
 from revalign.definitions.kpis.spec import Kpi, Person, Scorecard, SemanticModel
 from revalign.errors import CatalogError, UnknownNameError
 
@@ -119,15 +120,11 @@ class Catalog:
 
     def dimensions_of(self, name: str) -> list[str]:
         """Categorical dimensions ``name`` can be sliced by (every semantic model it reads reaches them)."""
-        from revalign.definitions.kpis.rules.references import _unbound
-        from revalign.kpis.compile import Compiler
-
-        return Compiler(self, _unbound).dimensions_of(self.get(name))
+        return SemanticGraph(self.semantic_models, self.kpis).dimensions_of(self.get(name))
 
     def can_slice(self, name: str, dims: Iterable[str]) -> bool:
         """Whether every dimension in ``dims`` is reachable from KPI ``name``."""
-        reachable = set(self.dimensions_of(name))
-        return all(d in reachable for d in dims)
+        return SemanticGraph(self.semantic_models, self.kpis).can_slice(self.get(name), dims)
 
     def by_department(self, department: str) -> list[Kpi]:
         return [k for k in self.kpis.values() if k.department == department]

@@ -5,27 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import ibis
-
+from revalign.definitions.kpis import expressions as filters
 from revalign.definitions.kpis.issues import Issue
 from revalign.definitions.kpis.rules.base import Rule
+from revalign.definitions.kpis.semantic_graph import SemanticGraph
 from revalign.errors import UnknownNameError
-from revalign.kpis import filters
 from revalign.model.tables import TABLES
-from revalign.model.views import VIEWS
-
-
-def _unbound(name: str) -> ibis.Table:
-    return ibis.table(TABLES[name].schema, name=name)
-
-
-def table_columns(name: str) -> set[str] | None:
-    """Columns of a canonical table or a view (compiled over unbound tables: no data is touched)."""
-    if name in TABLES:
-        return set(TABLES[name].column_names)
-    if name in VIEWS:
-        return set(VIEWS[name](_unbound).columns)
-    return None
+from revalign.model.views import VIEWS, table_columns
 
 
 class SemanticModelRule(Rule):
@@ -71,9 +57,7 @@ class KpiReferenceRule(Rule):
     name = "references"
 
     def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
-        from revalign.kpis.compile import Compiler
-
-        compiler = Compiler(catalog, _unbound)
+        graph = SemanticGraph(catalog.semantic_models, catalog.kpis)
         for kpi in catalog.kpis.values():
             for inp in kpi.inputs:
                 if inp.name not in catalog.kpis:
@@ -116,11 +100,11 @@ class KpiReferenceRule(Rule):
                 )
             for key, name in names:
                 try:
-                    found = compiler.resolve(sm, name)
+                    found = graph.route(sm, name)
                 except Exception:  # a broken neighbouring model: reported by its own rule
                     found = None
                 if found is None:
-                    reach = ", ".join(compiler._reachable(sm)[:25])
+                    reach = ", ".join(graph.reachable(sm)[:25])
                     yield self.issue(
                         kpi,
                         f"{key}: unknown column or dimension {name!r} for semantic model {sm.name!r} "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from revalign.definitions.kpis import expressions as filters
 from revalign.definitions.kpis.issues import Issue
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, PERIOD_AGGS, Kpi
-from revalign.kpis import filters
+from revalign.definitions.kpis.windows import parse_window
 from revalign.model.calendar import GRAINS
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -51,8 +52,6 @@ class TypeKeysRule(Rule):
     name = "type_keys"
 
     def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
-        from revalign.kpis.compile import parse_window
-
         for kpi in catalog.kpis.values():
             if kpi.type not in KPI_TYPES:
                 yield self.issue(
