@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import ibis
 
-from revalign.definitions.kpis.issues import Issue
+from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.rules.base import Rule
+from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import UnknownNameError
 from revalign.kpis import filters
 from revalign.model.tables import TABLES
 from revalign.model.views import VIEWS
+
+if TYPE_CHECKING:
+    from revalign.definitions.kpis.catalog import Catalog
 
 
 def _unbound(name: str) -> ibis.Table:
@@ -33,7 +38,7 @@ class SemanticModelRule(Rule):
 
     name = "semantic_models"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for sm in catalog.semantic_models.values():
             cols = table_columns(sm.table)
             if cols is None:
@@ -70,7 +75,7 @@ class KpiReferenceRule(Rule):
 
     name = "references"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         from revalign.kpis.compile import Compiler
 
         compiler = Compiler(catalog, _unbound)
@@ -130,7 +135,7 @@ class KpiReferenceRule(Rule):
                     )
 
 
-def _input_key(kpi, name: str) -> str:  # type: ignore[no-untyped-def]
+def _input_key(kpi: Kpi, name: str) -> str:
     for key in ("numerator", "denominator", "input_metric", "base_metric", "conversion_metric"):
         inp = getattr(kpi, key)
         if inp is not None and inp.name == name:
@@ -143,7 +148,7 @@ class ConversionEntityRule(Rule):
 
     name = "conversion_entity"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "conversion" or not kpi.entity:
                 continue
@@ -168,7 +173,7 @@ class ScorecardRule(Rule):
 
     name = "scorecards"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for card in catalog.scorecards.values():
             for section in card.sections:
                 for name in section.kpis:
