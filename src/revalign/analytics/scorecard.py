@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from revalign.analytics.targets import TargetBook, check_project_targets, target_for
+from revalign.definitions.issues import errors
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 
 if TYPE_CHECKING:
@@ -417,8 +418,14 @@ def project_scorecard(
         period = latest_period(project, catalog.north_star, grain)
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
-    book, issues = check_project_targets(project, catalog)
-    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in issues if i.level == "error"]
+    book, issues = check_project_targets(
+        project.folder,
+        catalog,
+        fiscal_year_start_month=fs,
+        inline=project.settings.targets,
+        target_files=project.settings.target_files,
+    )
+    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in errors(issues)]
     values = evaluate(project, list(chosen), grain=grain, by=by, start=start, end=current.end)
     card = build_scorecard(
         values,

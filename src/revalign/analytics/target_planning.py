@@ -103,7 +103,7 @@ def parse_rule(text: str | float | PlanRule) -> PlanRule:
     method = method.strip().lower()
     if method == "hold" or raw.lower() == "hold":
         return PlanRule("hold", 0.0)
-    from revalign.analytics.targets import parse_number
+    from revalign.definitions.targets import parse_number
 
     try:
         value = parse_number(amount)
@@ -335,7 +335,7 @@ def plan_targets(
         slices = sorted({d for (k, _), per in base.items() if k == name for d in per}) or ([()] if not by else [])
         year_base = None
         if rule.method == "total":
-            from revalign.analytics.targets import is_additive
+            from revalign.definitions.targets import is_additive
 
             if not is_additive(kpi):
                 raise ValueError(

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
-from revalign.analytics.targets import targets_fingerprint
+from revalign.definitions.target_files import targets_fingerprint
 from revalign.interfaces.server import errors
 from revalign.interfaces.server.cache import ResultCache
 from revalign.interfaces.server.config import ServerSettings
@@ -45,7 +45,9 @@ def unique_id(route: APIRoute) -> str:
 
 def project_version(project: Project) -> tuple[str, str]:
     """What every cached report depends on besides its own parameters: the loaded data and the targets."""
-    return data_version(project.engine), targets_fingerprint(project)
+    return data_version(project.engine), targets_fingerprint(
+        project.folder, inline=project.settings.targets, target_files=project.settings.target_files
+    )
 
 
 def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:
