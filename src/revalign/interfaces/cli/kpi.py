@@ -133,29 +133,3 @@ def export(
     written = export_metricflow(open_project(project).catalog, out, dialect=dialect)
     for path in written:
         print(path)
-
-
-def catalog_section(project):  # type: ignore[no-untyped-def]
-    """`revalign check` section: every catalog issue with its level, file, line, KPI and rule."""
-    from revalign.interfaces.cli.check import Section
-
-    issues = project.catalog.validate()
-    frame = pd.DataFrame([i.as_dict() for i in issues], columns=["level", "file", "line", "kpi", "rule", "message"])
-    return Section(
-        "catalog",
-        "KPI catalog issues (level, file:line, KPI, rule)",
-        len(issues),
-        frame,
-        hint="Fix the YAML at the file and line shown; the rules are described in docs/kpis.md.",
-        details=frame.to_dict(orient="records"),
-    )
-
-
-def _register_check() -> None:
-    from revalign.interfaces.cli.check import CHECKS
-
-    if catalog_section not in CHECKS:
-        CHECKS.append(catalog_section)
-
-
-_register_check()
