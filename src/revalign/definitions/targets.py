@@ -101,15 +101,17 @@ class TargetEntry:
         }
 
 
-def is_additive(kpi: Kpi) -> bool:
+def is_additive(kpi: Kpi | Any) -> bool:
     """Whether ``kpi`` sums over slices and periods (a count or a sum): then a company target is not a slice target.
 
-    Unknown shapes (no ``type``) count as additive, the safe side: no borrowed target.
+    Unknown shapes (no ``type``: a KPI-like object built by hand, as scorecard callers and tests do) count as
+    additive, the safe side: no borrowed target.
     """
-    if kpi.type is None or kpi.type == "cumulative":
+    kind = getattr(kpi, "type", None)
+    if kind is None or kind == "cumulative":
         return True
-    if kpi.type in ("simple", "snapshot"):
-        return kpi.agg in ADDITIVE_TARGET_AGGS
+    if kind in ("simple", "snapshot"):
+        return getattr(kpi, "agg", None) in ADDITIVE_TARGET_AGGS
     return False
 
 
