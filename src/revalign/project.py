@@ -48,9 +48,10 @@ from revalign.analytics.governance.scorecard import (
 )
 from revalign.analytics.handoff import handoff
 from revalign.analytics.pipeline import pipeline_summary
-from revalign.analytics.targets import TargetBook, TargetIssue, check_project_targets
+from revalign.analytics.targets import TargetBook, check_project_targets, project_targets
 from revalign.definitions.funnels.loader import default_funnels, load_funnels
 from revalign.definitions.funnels.spec import FunnelSpec
+from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog, catalog_for
 from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
@@ -127,9 +128,27 @@ class Project:
         own = self.folder / "funnels.yaml"
         return {**default_funnels(), **(load_funnels(own) if own.exists() else {})}
 
-    def checked_targets(self) -> tuple[TargetBook, list[TargetIssue]]:
+    def checked_targets(self) -> tuple[TargetBook, list[Issue]]:
         """The project's targets and every problem found in them (nothing raised: a broken row is left out)."""
-        return check_project_targets(self, self.catalog)
+        s = self.settings
+        return check_project_targets(
+            self.folder,
+            self.catalog,
+            fiscal_year_start_month=s.fiscal_year_start_month,
+            inline=s.targets,
+            target_files=s.target_files,
+        )
+
+    def targets(self) -> TargetBook:
+        """The project's targets; :class:`~revalign.definitions.targets.TargetsError` listing every error if any."""
+        s = self.settings
+        return project_targets(
+            self.folder,
+            self.catalog,
+            fiscal_year_start_month=s.fiscal_year_start_month,
+            inline=s.targets,
+            target_files=s.target_files,
+        )
 
     # -- KPIs -----------------------------------------------------------------------------------------------------
     def kpi(self, *names: str) -> KpiQuery:

@@ -18,21 +18,35 @@ from hypothesis import strategies as st
 from revalign.analytics.governance.scorecard import build_scorecard
 from revalign.analytics.targets import (
     TargetBook,
-    TargetEntry,
-    TargetsError,
-    parse_number,
+    check_project_targets,
     project_targets,
-    read_targets_csv,
-    read_targets_yaml,
     target_for,
-    targets_fingerprint,
     targets_in_force,
     write_targets,
 )
+from revalign.definitions.issues import Level
+from revalign.definitions.target_files import read_targets_csv, read_targets_yaml, targets_fingerprint
+from revalign.definitions.targets import TargetEntry, TargetsError, parse_number
 from revalign.kpis import default_catalog
 from revalign.project import Project
 
 Q2 = dt.date(2025, 4, 1)
+
+
+def settings_of(project: Project) -> dict:
+    """What the target functions read from revalign.yaml, as the Project façade passes it."""
+    s = project.settings
+    return {"fiscal_year_start_month": s.fiscal_year_start_month, "inline": s.targets, "target_files": s.target_files}
+
+
+def targets_of(project: Project) -> TargetBook:
+    return project_targets(project.folder, project.catalog, **settings_of(project))
+
+
+def fingerprint_of(project: Project) -> str:
+    return targets_fingerprint(
+        project.folder, inline=project.settings.targets, target_files=project.settings.target_files
+    )
 
 
 def T(period: str, value: float, **dims: str) -> NS:
@@ -303,12 +317,12 @@ def test_project_targets_from_settings_and_files_with_override_of_the_catalog(tm
     )
     (tmp_path / "targets.csv").write_text("kpi,period,value\nnew_revenue,2026-Q1,1500000\n", encoding="utf-8")
     project = Project(tmp_path)
-    book = project_targets(project)
+    book = targets_of(project)
     assert {(e.kpi, e.value, e.where) for e in book.entries} == {
         ("new_leads", 700.0, "revalign.yaml:5"),
         ("new_revenue", 1_500_000.0, "targets.csv row 1"),
     }
-    listed = targets_in_force(project, kpis=["new_revenue"])
+    listed = targets_in_force(book, project.catalog, kpis=["new_revenue"])
     catalog_rows = listed[listed["source"] == "catalog"]
     # the project's 2026-Q1 company-wide revenue target overrides the catalog's one for the same quarter (if the
     # catalog has one); every other catalog target of new_revenue stays in force
@@ -318,11 +332,11 @@ def test_project_targets_from_settings_and_files_with_override_of_the_catalog(tm
     assert listed[listed["source"] == "project"][["period", "value", "in_force"]].values.tolist() == [
         ["2026-Q1", 1_500_000.0, True]
     ]
-    before = targets_fingerprint(project)
+    before = fingerprint_of(project)
     (tmp_path / "targets.csv").write_text("kpi,period,value\nnew_revenue,2026-Q1,1500000\nnew_leads,2026-Q1,9\n")
-    assert targets_fingerprint(Project(tmp_path)) != before  # an edited plan changes the cache key
+    assert fingerprint_of(Project(tmp_path)) != before  # an edited plan changes the cache key
     with pytest.raises(TargetsError) as err:
-        project_targets(Project(tmp_path))  # the same target in revalign.yaml and targets.csv
+        targets_of(Project(tmp_path))  # the same target in revalign.yaml and targets.csv
     assert err.value.issues[0].rule == "duplicate" and "revalign.yaml:5" in str(err.value)
     assert (err.value.file, err.value.row, err.value.rule) == ("targets.csv", 2, "duplicate")
 
@@ -332,7 +346,7 @@ def test_target_files_setting_and_missing_file(tmp_path):
     (tmp_path / "plans" / "fy.yaml").write_text("targets:\n  new_leads: {2025: 100}\n", encoding="utf-8")
     (tmp_path / "revalign.yaml").write_text("target_files: [plans/fy.yaml, plans/gone.csv]\n", encoding="utf-8")
     with pytest.raises(TargetsError) as err:
-        project_targets(Project(tmp_path))
+        targets_of(Project(tmp_path))
     assert [(i.file, i.rule) for i in err.value.issues] == [("plans/gone.csv", "file")]
 
 
@@ -403,14 +417,12 @@ def test_rollup_warning_when_slices_do_not_add_up(tmp_path):
         encoding="utf-8",
     )
     project = Project(tmp_path)
-    book = project_targets(project)  # warnings do not stop a scorecard
+    book = targets_of(project)  # warnings do not stop a scorecard
     assert len(book) == 11
-    from revalign.analytics.targets import check_project_targets
-
-    _, issues = check_project_targets(project)
+    _, issues = check_project_targets(project.folder, project.catalog, **settings_of(project))
     assert [(i.level, i.rule, i.kpi) for i in issues] == [
-        ("warning", "rollup", "customers_churned"),
-        ("warning", "rollup", "new_revenue"),
+        (Level.WARNING, "rollup", "customers_churned"),
+        (Level.WARNING, "rollup", "new_revenue"),
     ]
     assert "add up to 13, above the company target 10 at targets.yaml:10" in issues[0].message
     assert "add up to 900,000, below the company target 1,000,000 at targets.yaml:3" in issues[1].message
@@ -426,7 +438,7 @@ def test_a_broken_target_row_is_named_on_the_scorecard_and_the_others_still_appl
         "kpi,period,value\nopportunities_created,2025-Q1,4\nopportunities_created,2025-QX,9\n", encoding="utf-8"
     )
     with pytest.raises(TargetsError):
-        project_targets(project)  # strict callers (revalign targets check) still fail
+        targets_of(project)  # strict callers (revalign targets check) still fail
     card = project.scorecard("sales", period="2025-Q1", grain="quarter", kpis=["opportunities_created"])
     row = card.row("opportunities_created")
     # fixture: all five opportunities are created in 2025-Q1 → actual 5 against the good row's target 4

@@ -29,7 +29,10 @@ from typing import Any
 
 import yaml
 
-from revalign.errors import CatalogError, FileContext, UnknownNameError
+from revalign.definitions.issues import Issue, Level, sort_issues
+from revalign.definitions.validate import Rule, run_rules
+from revalign.definitions.yamlfile import LineDict, LineList, error_line, node_line, parse_yaml
+from revalign.errors import CatalogError, UnknownNameError
 
 TREES_DIR = Path(__file__).parent / "kpis" / "default" / "trees"
 """The default driver trees shipped with revalign."""
@@ -54,26 +57,6 @@ _FORBIDDEN: dict[type[ast.AST], str] = {
     ast.Lambda: "a lambda",
     ast.Constant: "a literal that is not a number",
 }
-
-
-@dataclass(frozen=True)
-class TreeIssue:
-    """One problem in a driver-tree file: where it is, which rule it breaks, and what to do."""
-
-    file: str | None
-    line: int | None
-    tree: str | None
-    node: str | None
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        where = str(FileContext(self.file, self.line))
-        what = f"tree {self.tree!r}" + (f", node {self.node!r}" if self.node else "") if self.tree else ""
-        return f"{where}: {what + ': ' if what else ''}{self.message} (rule {self.rule})"
-
-    def as_dict(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in ("file", "line", "tree", "node", "rule", "message")}
 
 
 class FormulaError(ValueError):
@@ -144,8 +127,8 @@ def _compile(node: ast.AST, names: list[str]) -> Callable[[Mapping[str, float]],
         left, right, op = _compile(node.left, names), _compile(node.right, names), _BINARY[type(node.op)]
         return lambda v: op(left(v), right(v))
     shown = ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__
-    op = getattr(node, "op", None)
-    kind = _FORBIDDEN.get(type(op), _FORBIDDEN.get(type(node), f"a {type(op or node).__name__} node"))
+    culprit: ast.AST = node.op if isinstance(node, ast.BinOp | ast.UnaryOp | ast.BoolOp) else node
+    kind = _FORBIDDEN.get(type(culprit), _FORBIDDEN.get(type(node), f"a {type(culprit).__name__} node"))
     raise FormulaError(
         f"{shown!r} is not allowed ({kind}); formulas may only use KPI names, numbers, parentheses and + - * /",
         "formula_whitelist",
@@ -227,147 +210,202 @@ class DriverTree:
 
 # ---------------------------------------------------------------------------------------------- loading
 
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
+_KEYS = ("name", "label", "description", "root", "nodes")
 
 
-def _mapping_get(node: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return k, v
-    return None
+def _issue(file: str | None, line: int | None, rule: str, message: str, tree: str | None = None) -> Issue:
+    return Issue(Level.ERROR, message, file=file, line=line, subject=tree, rule=rule, kind="tree")
 
 
-def _read_tree(text: str, file: str | None, issues: list[TreeIssue]) -> DriverTree | None:
-    """Parse one tree document, appending every problem to ``issues``; ``None`` if it cannot be built."""
-
-    def issue(line: int | None, rule: str, message: str, tree: str | None = None, node: str | None = None) -> None:
-        issues.append(TreeIssue(file, line, tree, node, rule, message))
-
-    try:
-        doc = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        issue(mark.line + 1 if mark else None, "yaml", f"not valid YAML: {exc}")
-        return None
-    if doc is None:
-        issue(1, "structure", "the file is empty; expected a top-level 'tree:' mapping")
-        return None
-    top = _mapping_get(doc, "tree") if isinstance(doc, yaml.MappingNode) else None
-    if top is None or not isinstance(top[1], yaml.MappingNode):
-        issue(_line(doc), "structure", "expected a top-level 'tree:' mapping with name, root and nodes")
-        return None
-    body = top[1]
-    known_keys = {"name", "label", "description", "root", "nodes"}
-    for k, _ in body.value:
-        if k.value not in known_keys:
-            issue(_line(k), "unknown_key", f"unknown key {k.value!r}; allowed keys: {', '.join(sorted(known_keys))}")
-    scalars: dict[str, str] = {}
+def _scalars(body: LineDict, file: str | None, issues: list[Issue]) -> dict[str, str]:
+    """The tree's name, label, description and root (each a non-empty string)."""
+    out: dict[str, str] = {}
     for key in ("name", "label", "description", "root"):
-        found = _mapping_get(body, key)
-        if found is None:
+        if key not in body:
             if key in ("name", "root"):
-                issue(_line(body), "required", f"missing required key {key!r}")
+                issues.append(_issue(file, body.line, "required", f"missing required key {key!r}"))
             continue
-        if not isinstance(found[1], yaml.ScalarNode) or not str(found[1].value).strip():
-            issue(_line(found[1]), "structure", f"{key!r} must be a non-empty string")
+        value = body[key]
+        if isinstance(value, LineDict | LineList) or value is None or not str(value).strip():
+            issues.append(_issue(file, body.value_lines.get(key), "structure", f"{key!r} must be a non-empty string"))
             continue
-        scalars[key] = str(found[1].value).strip()
-    name = scalars.get("name")
-    nodes = _mapping_get(body, "nodes")
-    if nodes is None or not isinstance(nodes[1], yaml.MappingNode) or not nodes[1].value:
-        issue(_line(body), "required", "missing 'nodes': a mapping of KPI name → formula", name)
-        return None
+        out[key] = str(value).strip()
+    return out
+
+
+def _formulas(nodes: LineDict, file: str | None, name: str | None, issues: list[Issue]) -> dict[str, Formula]:
+    """Each node's formula, parsed; duplicates, non-strings and forbidden formulas become issues."""
+    for again, at in nodes.duplicates:
+        issues.append(_issue(file, at, "duplicate", f"node {again!r} is defined twice", name))
     formulas: dict[str, Formula] = {}
-    lines: dict[str, int] = {}
-    for k, v in nodes[1].value:
-        kpi = str(k.value)
-        if kpi in formulas or kpi in lines:
-            issue(_line(k), "duplicate", f"node {kpi!r} is defined twice", name, kpi)
-            continue
-        lines[kpi] = _line(k)
-        if not isinstance(v, yaml.ScalarNode):
-            issue(_line(v), "formula_syntax", "a node's value must be a formula string", name, kpi)
+    for key, value in nodes.items():
+        kpi, line = str(key), nodes.value_lines.get(str(key))
+        if isinstance(value, LineDict | LineList):
+            issues.append(_issue(file, line, "formula_syntax", "a node's value must be a formula string", name))
             continue
         try:
-            formulas[kpi] = parse_formula(str(v.value))
+            formulas[kpi] = parse_formula(str(value))
         except FormulaError as exc:
-            issue(_line(v), exc.rule, str(exc), name, kpi)
+            issues.append(_issue(file, line, exc.rule, str(exc), name))
+    return formulas
+
+
+def _read_tree(text: str, file: str | None, issues: list[Issue]) -> DriverTree | None:
+    """Parse one tree document, appending every problem to ``issues``; ``None`` if it cannot be built."""
+    try:
+        doc = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        issues.append(_issue(file, error_line(exc), "yaml", f"not valid YAML: {exc}"))
+        return None
+    if doc is None:
+        issues.append(_issue(file, 1, "structure", "the file is empty; expected a top-level 'tree:' mapping"))
+        return None
+    body = doc.get("tree") if isinstance(doc, LineDict) else None
+    if not isinstance(body, LineDict):
+        line = node_line(doc, 1)
+        issues.append(_issue(file, line, "structure", "expected a top-level 'tree:' mapping with name, root and nodes"))
+        return None
+    for key in body:
+        if key not in _KEYS:
+            message = f"unknown key {key!r}; allowed keys: {', '.join(sorted(_KEYS))}"
+            issues.append(_issue(file, body.key_lines.get(str(key)), "unknown_key", message))
+    scalars = _scalars(body, file, issues)
+    name = scalars.get("name")
+    nodes = body.get("nodes")
+    if not isinstance(nodes, LineDict) or not nodes:
+        issues.append(_issue(file, body.line, "required", "missing 'nodes': a mapping of KPI name → formula", name))
+        return None
+    formulas = _formulas(nodes, file, name, issues)
     if name is None or "root" not in scalars:
         return None
-    tree = DriverTree(
+    return DriverTree(
         name=name,
         root=scalars["root"],
         formulas=formulas,
         label=scalars.get("label", ""),
         description=scalars.get("description", ""),
         source=file,
-        lines=lines,
+        lines={str(k): line for k, line in nodes.key_lines.items()},
     )
-    return tree
 
 
-def validate_tree(tree: DriverTree, known_kpis: Iterable[str] | None = None) -> list[TreeIssue]:
-    """Every structural problem of ``tree``: root without formula, unknown KPIs, cycles, unreachable nodes."""
-    issues: list[TreeIssue] = []
-    file = tree.source
+# ---------------------------------------------------------------------------------------------- rules
 
-    def issue(kpi: str | None, rule: str, message: str) -> None:
+
+class _TreeRule(Rule[DriverTree]):
+    """A rule over one built tree; :meth:`issue` places a finding at the line of a node."""
+
+    def issue(self, tree: DriverTree, kpi: str | None, message: str) -> Issue:
         line = tree.lines.get(kpi) if kpi else None
-        issues.append(TreeIssue(file, line, tree.name, kpi, rule, message))
+        return _issue(tree.source, line, self.name, message, tree.name)
 
-    if tree.root not in tree.formulas and tree.root not in tree.lines:
-        issue(None, "root", f"root {tree.root!r} has no formula under 'nodes'; add '{tree.root}: <formula>'")
-    known = set(known_kpis) if known_kpis is not None else None
-    if known is not None:
-        mentioned = [tree.root, *tree.lines]
-        for formula in tree.formulas.values():
+
+class RootRule(_TreeRule):
+    """The root has a formula under ``nodes``."""
+
+    name = "root"
+
+    def check(self, subject: DriverTree) -> list[Issue]:
+        root = subject.root
+        if root in subject.formulas or root in subject.lines:
+            return []
+        return [self.issue(subject, None, f"root {root!r} has no formula under 'nodes'; add '{root}: <formula>'")]
+
+
+class KnownKpiRule(_TreeRule):
+    """Every KPI a tree names is in the catalog (close names suggested)."""
+
+    name = "unknown_kpi"
+
+    def __init__(self, known_kpis: Iterable[str]) -> None:
+        self.known = set(known_kpis)
+
+    def check(self, subject: DriverTree) -> list[Issue]:
+        mentioned = [subject.root, *subject.lines]
+        for formula in subject.formulas.values():
             mentioned.extend(formula.inputs)
+        out = []
         for kpi in dict.fromkeys(mentioned):
-            if kpi not in known:
-                where = next((k for k, f in tree.formulas.items() if kpi in f.inputs), kpi)
-                exc = UnknownNameError("KPI", kpi, known)
-                issue(where, "unknown_kpi", f"{exc} Add it to the KPI catalog or fix the name.")
-    # cycles: depth-first search with colours
-    state: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
-
-    def visit(kpi: str, path: list[str]) -> None:
-        state[kpi] = 1
-        for child in tree.children(kpi):
-            if state.get(child) == 1:
-                cycle = [*path[path.index(child) :], child]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    issue(kpi, "cycle", "formulas form a cycle: " + " → ".join(cycle))
-            elif state.get(child) is None:
-                visit(child, [*path, child])
-        state[kpi] = 2
-
-    for start in [tree.root, *tree.formulas]:
-        if state.get(start) is None:
-            visit(start, [start])
-    reachable = set(tree.kpis)
-    for kpi in tree.formulas:
-        if kpi not in reachable:
-            issue(kpi, "unreachable", f"node {kpi!r} is not a driver of root {tree.root!r}; use it in a formula")
-    return issues
+            if kpi not in self.known:
+                where = next((k for k, f in subject.formulas.items() if kpi in f.inputs), kpi)
+                exc = UnknownNameError("KPI", kpi, self.known)
+                out.append(self.issue(subject, where, f"{exc} Add it to the KPI catalog or fix the name."))
+        return out
 
 
-def _raise(issues: list[TreeIssue]) -> None:
+class CycleRule(_TreeRule):
+    """Formulas do not form a cycle (each cycle reported once, where it closes)."""
+
+    name = "cycle"
+
+    def check(self, subject: DriverTree) -> list[Issue]:
+        state: dict[str, int] = {}  # depth-first search with colours: 1 on the path, 2 done
+        reported: set[frozenset[str]] = set()
+        out: list[Issue] = []
+
+        def visit(kpi: str, path: list[str]) -> None:
+            state[kpi] = 1
+            for child in subject.children(kpi):
+                if state.get(child) == 1:
+                    cycle = [*path[path.index(child) :], child]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        out.append(self.issue(subject, kpi, "formulas form a cycle: " + " → ".join(cycle)))
+                elif state.get(child) is None:
+                    visit(child, [*path, child])
+            state[kpi] = 2
+
+        for start in [subject.root, *subject.formulas]:
+            if state.get(start) is None:
+                visit(start, [start])
+        return out
+
+
+class ReachableRule(_TreeRule):
+    """Every node with a formula is a driver of the root."""
+
+    name = "unreachable"
+
+    def check(self, subject: DriverTree) -> list[Issue]:
+        reachable = set(subject.kpis)
+        return [
+            self.issue(subject, kpi, f"node {kpi!r} is not a driver of root {subject.root!r}; use it in a formula")
+            for kpi in subject.formulas
+            if kpi not in reachable
+        ]
+
+
+def tree_rules(known_kpis: Iterable[str] | None = None) -> list[Rule[DriverTree]]:
+    """The rules a driver tree is checked with (the KPI names only when the catalog is known)."""
+    known: list[Rule[DriverTree]] = [] if known_kpis is None else [KnownKpiRule(known_kpis)]
+    return [RootRule(), *known, CycleRule(), ReachableRule()]
+
+
+def validate_tree(tree: DriverTree, known_kpis: Iterable[str] | None = None) -> list[Issue]:
+    """Every structural problem of ``tree``: root without formula, unknown KPIs, cycles, unreachable nodes."""
+    return run_rules(tree, tree_rules(known_kpis))
+
+
+def _raise(issues: list[Issue]) -> None:
     if issues:
         listing = "\n".join(f"  - {i}" for i in issues)
         raise CatalogError(f"{len(issues)} problem(s) in driver trees:\n{listing}", issues)
 
 
+def check_tree_text(
+    text: str, *, file: str | None = None, known_kpis: Iterable[str] | None = None
+) -> tuple[DriverTree | None, list[Issue]]:
+    """One tree from YAML text and every problem in it (reading and rules), nothing raised."""
+    found: list[Issue] = []
+    tree = _read_tree(text, file, found)
+    if tree is None:
+        return None, sort_issues(found)
+    return tree, run_rules(tree, tree_rules(known_kpis), found=found)
+
+
 def parse_tree(text: str, *, file: str | None = None, known_kpis: Iterable[str] | None = None) -> DriverTree:
     """Build and validate one tree from YAML text; raises :class:`CatalogError` listing every issue."""
-    issues: list[TreeIssue] = []
-    tree = _read_tree(text, file, issues)
-    if tree is not None:
-        issues.extend(validate_tree(tree, known_kpis))
+    tree, issues = check_tree_text(text, file=file, known_kpis=known_kpis)
     _raise(issues)
     assert tree is not None
     return tree
@@ -383,6 +421,30 @@ def tree_files(folders: Iterable[str | Path] = (), *, include_defaults: bool = T
     return out
 
 
+def project_tree_folders(folder: Path, catalog_paths: Iterable[str | Path] = ()) -> list[Path]:
+    """Where a project keeps its trees: ``<project>/trees/`` and ``trees/`` in each catalog folder of revalign.yaml."""
+    folders = [folder / "trees"]
+    for extra in catalog_paths:
+        path = Path(extra) if Path(extra).is_absolute() else folder / extra
+        folders.append(path / "trees")
+    return folders
+
+
+def check_trees(
+    folders: Iterable[str | Path] = (), *, known_kpis: Iterable[str] | None = None, include_defaults: bool = True
+) -> tuple[dict[str, DriverTree], list[Issue]]:
+    """The usable trees (by name; a later tree replaces an earlier of the same name) and every issue of every file."""
+    known = list(known_kpis) if known_kpis is not None else None
+    issues: list[Issue] = []
+    trees: dict[str, DriverTree] = {}
+    for path in tree_files(folders, include_defaults=include_defaults):
+        tree, found = check_tree_text(path.read_text(encoding="utf-8"), file=str(path), known_kpis=known)
+        issues.extend(found)
+        if tree is not None and not found:
+            trees[tree.name] = tree
+    return trees, sort_issues(issues)
+
+
 def load_trees(
     folders: Iterable[str | Path] = (), *, known_kpis: Iterable[str] | None = None, include_defaults: bool = True
 ) -> dict[str, DriverTree]:
@@ -390,17 +452,7 @@ def load_trees(
 
     Every file is read and validated before anything is raised, so one :class:`CatalogError` lists all issues.
     """
-    known = list(known_kpis) if known_kpis is not None else None
-    issues: list[TreeIssue] = []
-    trees: dict[str, DriverTree] = {}
-    for path in tree_files(folders, include_defaults=include_defaults):
-        found: list[TreeIssue] = []
-        tree = _read_tree(path.read_text(encoding="utf-8"), str(path), found)
-        if tree is not None:
-            found.extend(validate_tree(tree, known))
-        issues.extend(found)
-        if tree is not None and not found:
-            trees[tree.name] = tree
+    trees, issues = check_trees(folders, known_kpis=known_kpis, include_defaults=include_defaults)
     _raise(issues)
     return trees
 

@@ -8,8 +8,8 @@ evaluate(project.tables, project.catalog, ["win_rate", "new_revenue"], grain="qu
 
 from __future__ import annotations
 
+from revalign.definitions.issues import Issue, Level
 from revalign.definitions.kpis.catalog import Catalog, default_catalog, load_catalog
-from revalign.definitions.kpis.issues import Issue, Level
 from revalign.definitions.kpis.spec import STANDARD_DIMENSIONS, Kpi, MetricInput, Revision, SemanticModel, Target
 from revalign.kpis.query import KpiQuery, QueryOptions, evaluate, kpi_rows, query
 

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 
 from revalign.definitions.kpis import expressions
 from revalign.definitions.kpis.catalog import Catalog
-from revalign.definitions.kpis.spec import ADDITIVE_AGGS, Kpi, MetricInput, SemanticModel
+from revalign.definitions.kpis.spec import REAGGREGABLE_AGGS, Kpi, MetricInput, SemanticModel
 from revalign.definitions.kpis.windows import parse_window
 from revalign.errors import CatalogError
 from revalign.kpis import filters
@@ -148,7 +148,7 @@ class Compiler:
             agg = kpi.agg
             if kpi.measure:
                 agg = next((m.agg for m in self.model(kpi.semantic_model or "").measures if m.name == kpi.measure), agg)
-            return (agg or "count") in (*ADDITIVE_AGGS, "count_distinct")
+            return (agg or "count") in (*REAGGREGABLE_AGGS, "count_distinct")
         if kpi.type == "cumulative":
             return True
         return kpi.type == "conversion" and kpi.calculation == "conversions"

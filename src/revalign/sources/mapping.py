@@ -35,6 +35,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from revalign.definitions.issues import Issue, Level
+from revalign.definitions.yamlfile import line_of, read_yaml
 from revalign.errors import ConfigError, FileContext, UnknownNameError
 from revalign.model.tables import CANONICAL_TABLES, canonical_table
 
@@ -276,51 +278,32 @@ def mapping_path(name_or_path: str | Path) -> Path:
 def load_mapping(name_or_path: str | Path) -> Mapping:
     """Read and validate a mapping; every problem is reported with file and line."""
     path = mapping_path(name_or_path)
-    text = path.read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ConfigError(f"{path}: the mapping is empty; it needs at least name and targets.")
-        lines: dict[tuple[Any, ...], int] = {}
-        data = _to_python(node, (), lines, loader)
+        data = read_yaml(path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
+    if data is None:
+        raise ConfigError(f"{path}: the mapping is empty; it needs at least name and targets.")
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            line = _nearest_line(loc, lines)
-            where = FileContext(str(path), line)
-            dotted = ".".join(str(p) for p in loc if p != "from_") or "(top level)"
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {dotted}: {msg}")
+        problems = [str(_issue(path, data, err["loc"], err["msg"])) for err in exc.errors()]
         raise ConfigError(f"Mapping {path} is invalid:\n  " + "\n  ".join(problems)) from exc
     return mapping.model_copy(update={"source": FileContext(str(path))})
 
 
-def _to_python(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], loader: Any) -> Any:
-    """Plain Python data from a YAML node, recording the 1-based line of every key and item."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            out[key] = _to_python(value_node, (*path, key), lines, loader)
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
-
-
-def _nearest_line(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+def _issue(path: Path, data: Any, loc: tuple[Any, ...], msg: str) -> Issue:
+    """A pydantic error as an issue at the line of its location (``from_`` is written ``from`` in the file)."""
+    dotted = ".".join(str(p) for p in loc if p != "from_") or "(top level)"
     loc = tuple("from" if p == "from_" else p for p in loc)
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in lines:
-            return lines[loc[:n]]
-    return None
+    name = data.get("name") if isinstance(data, dict) else None
+    return Issue(
+        Level.ERROR,
+        msg.removeprefix("Value error, "),
+        file=str(path),
+        line=line_of(data, loc),
+        subject=str(name) if name is not None else None,
+        rule="schema",
+        kind="mapping",
+        path=dotted,
+    )

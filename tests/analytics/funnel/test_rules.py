@@ -252,8 +252,8 @@ def test_loader_reports_every_problem_with_file_and_line():
         parse_funnels(text, "my_funnels.yaml")
     issues = info.value.issues
     assert len(issues) == 2
-    assert any(i.startswith("my_funnels.yaml:7: bad.order") for i in issues)
-    assert any(i.startswith("my_funnels.yaml:13: bad.steps.1.within") and "30d" in i for i in issues)
+    assert any(str(i).startswith("my_funnels.yaml:7: bad.order") for i in issues)
+    assert any(str(i).startswith("my_funnels.yaml:13: bad.steps.1.within") and "30d" in str(i) for i in issues)
 
 
 def test_unknown_funnel_name_suggests(duckdb_engine):

@@ -26,7 +26,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from revalign.analytics.governance.scorecard import Scorecard, ScorecardRow, evaluate_scorecard
-from revalign.analytics.targets import TargetBook, TargetIssue
+from revalign.analytics.targets import TargetBook
+from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.trees import DriverTree, find_tree
 from revalign.errors import UnknownNameError
@@ -228,7 +229,7 @@ def evaluate_alignment(
     department: str | None = None,
     tree: str | None = None,
     card: Scorecard | None = None,
-    target_issues: Iterable[TargetIssue] = (),
+    target_issues: Iterable[Issue] = (),
     fiscal_year_start_month: int = 1,
 ) -> Alignment:
     """Run the alignment check on the scorecard for ``period`` (default: the latest) over ``tables``.

@@ -53,9 +53,10 @@ from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 
-from revalign.analytics.targets import is_additive, parse_number, write_targets
+from revalign.analytics.targets import write_targets
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
+from revalign.definitions.targets import is_additive, parse_number
 from revalign.definitions.trees import DriverTree, Formula
 from revalign.errors import UnknownNameError
 from revalign.kpis.query import evaluate

@@ -42,7 +42,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from revalign.analytics.targets import TargetBook, TargetIssue, target_for
+from revalign.analytics.targets import TargetBook, target_for
+from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import DataError, UnknownNameError
@@ -458,7 +459,7 @@ def evaluate_scorecard(
     trend_periods: int = 4,
     kpis: Iterable[str] | None = None,
     rule: StatusRule = DEFAULT_RULE,
-    target_issues: Iterable[TargetIssue] = (),
+    target_issues: Iterable[Issue] = (),
     fiscal_year_start_month: int = 1,
 ) -> Scorecard:
     """Evaluate the catalog's KPIs on ``tables`` and build the scorecard for ``period``.
@@ -475,7 +476,7 @@ def evaluate_scorecard(
         period = latest_period(tables, catalog, catalog.north_star, grain, fiscal_year_start_month=fs)
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
-    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in target_issues if i.level == "error"]
+    ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in errors(list(target_issues))]
     values = evaluate(
         tables, catalog, list(chosen), grain=grain, by=by, start=start, end=current.end, fiscal_year_start_month=fs
     )

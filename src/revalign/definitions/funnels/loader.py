@@ -1,75 +1,70 @@
 """Funnel YAML → :class:`FunnelSpec`, with every problem reported at once with its file and line.
 
 The file holds a top-level ``funnels:`` mapping of name → definition. Validation errors from pydantic carry a
-path (``steps → 2 → within``); the loader walks the YAML node tree along that path to find the line, so a user
-reads ``funnels.yaml:31: lead_to_customer.steps.2.within: a duration must be like '30d' …``.
+path (``steps → 2 → within``); :func:`~revalign.definitions.yamlfile.line_of` follows that path to the line, so a
+user reads ``funnels.yaml:31: lead_to_customer.steps.2.within: a duration must be like '30d' …``.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from revalign.definitions.funnels.spec import FunnelSpec
-from revalign.errors import CatalogError, FileContext, UnknownNameError
+from revalign.definitions.issues import Issue, Level, sort_issues
+from revalign.definitions.yamlfile import LineDict, error_line, line_of, parse_yaml
+from revalign.errors import CatalogError, UnknownNameError
 
 DEFAULT_FILE = "funnels.yaml"
 
 
-def _node_at(node: yaml.Node, path: tuple[Any, ...]) -> yaml.Node:
-    """The deepest YAML node along ``path`` (mapping keys and sequence indexes)."""
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node = nxt
-    return node
+def _issue(
+    file: str,
+    line: int | None,
+    message: str,
+    *,
+    rule: str = "schema",
+    funnel: str | None = None,
+    path: str | None = None,
+) -> Issue:
+    return Issue(Level.ERROR, message, file=file, line=line, subject=funnel, rule=rule, kind="funnel", path=path)
 
 
-def _line(root: yaml.Node | None, path: tuple[Any, ...]) -> int | None:
-    return None if root is None else _node_at(root, path).start_mark.line + 1
-
-
-def parse_funnels(text: str, file: str = "<string>") -> dict[str, FunnelSpec]:
-    """Parse and validate funnel YAML; raises :class:`CatalogError` listing every issue with file:line."""
+def check_funnels(text: str, file: str = "<string>") -> tuple[dict[str, FunnelSpec], list[Issue]]:
+    """The valid funnels of funnel YAML and every problem found, each with file and line (nothing raised)."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = FileContext(file, mark.line + 1 if mark is not None else None)
-        raise CatalogError(f"{where}: not valid YAML: {exc}", [f"{where}: not valid YAML"]) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("funnels"), dict):
-        where = FileContext(file, 1)
-        raise CatalogError(
-            f"{where}: a funnel file must have a top-level 'funnels:' mapping of name → definition.",
-            [f"{where}: missing 'funnels:'"],
-        )
-    issues: list[str] = []
+        return {}, [_issue(file, error_line(exc), f"not valid YAML: {exc}", rule="yaml")]
+    if not isinstance(data, LineDict) or not isinstance(data.get("funnels"), LineDict):
+        message = "a funnel file must have a top-level 'funnels:' mapping of name → definition."
+        return {}, [_issue(file, 1, message, rule="structure")]
+    issues: list[Issue] = []
     specs: dict[str, FunnelSpec] = {}
     for name, body in data["funnels"].items():
         if not isinstance(body, dict):
-            issues.append(f"{FileContext(file, _line(root, ('funnels', name)))}: funnel {name!r} must be a mapping")
+            line = line_of(data, ("funnels", name))
+            issues.append(_issue(file, line, f"funnel {name!r} must be a mapping", funnel=str(name)))
             continue
         try:
             specs[str(name)] = FunnelSpec.model_validate({"name": str(name), **body})
         except ValidationError as exc:
             for err in exc.errors():
                 loc = tuple(err["loc"])
-                line = _line(root, ("funnels", name, *loc))
                 dotted = ".".join(str(p) for p in (name, *loc))
-                issues.append(f"{FileContext(file, line)}: {dotted}: {err['msg']}")
+                line = line_of(data, ("funnels", name, *loc))
+                issues.append(_issue(file, line, err["msg"], funnel=str(name), path=dotted))
+    return specs, sort_issues(issues)
+
+
+def parse_funnels(text: str, file: str = "<string>") -> dict[str, FunnelSpec]:
+    """Parse and validate funnel YAML; raises :class:`CatalogError` listing every issue with file:line."""
+    specs, issues = check_funnels(text, file)
     if issues:
-        raise CatalogError(f"{len(issues)} problem(s) in {file}:\n  " + "\n  ".join(issues), issues)
+        raise CatalogError(f"{len(issues)} problem(s) in {file}:\n  " + "\n  ".join(map(str, issues)), issues)
     return specs
 
 

@@ -167,7 +167,7 @@ class FunnelSpec(BaseModel):
     def maturity_window(self) -> timedelta:
         if self.maturity is not None:
             return self.maturity
-        windows = [s.within for s in self.steps[1:]]
-        if all(w is not None for w in windows):
-            return sum(windows, timedelta())  # type: ignore[arg-type]
+        windows = [s.within for s in self.steps[1:] if s.within is not None]
+        if len(windows) == len(self.steps) - 1:
+            return sum(windows, timedelta())
         return timedelta(days=180)

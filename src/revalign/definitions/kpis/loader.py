@@ -1,8 +1,8 @@
 """Read catalog YAML into spec objects, remembering the file and line of every node.
 
-A ``SafeLoader`` subclass returns mappings as :class:`LineDict` (a dict that knows its line), so that after
-pydantic has validated a node we can attach ``FileContext(file, line)`` to it, and a pydantic error can be
-reported at the line of the offending key rather than "somewhere in sales.yaml".
+Files are read by :mod:`revalign.definitions.yamlfile`, whose mappings know their lines, so that after pydantic
+has validated a node we can attach ``FileContext(file, line)`` to it, and a pydantic error can be reported at the
+line of the offending key rather than "somewhere in sales.yaml".
 """
 
 from __future__ import annotations
@@ -14,40 +14,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.issues import Issue, Level
 from revalign.definitions.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
-from revalign.errors import FileContext
+from revalign.definitions.yamlfile import LineDict, error_line, line_of, read_yaml
+from revalign.errors import ConfigError, FileContext
 
 DEFAULT_CATALOG_DIR = Path(__file__).resolve().parent / "default"
 DEPRECATED_KEYS = {"type_params": "2027-01-01"}
 """Legacy MetricFlow keys still accepted, with the date after which they become errors."""
-
-
-class LineDict(dict):
-    """A mapping read from YAML, with the 1-based line of its first key (and of each key)."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class LineLoader(yaml.SafeLoader):
-    """SafeLoader that records line numbers on every mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
-        mapping = LineDict(super().construct_mapping(node, deep=True))
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-        }
-        return mapping
-
-
-LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, LineLoader.construct_mapping)
-
-
-def read_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=LineLoader)
 
 
 def _attach(model: Any, raw: Any, file: str) -> None:
@@ -64,22 +38,6 @@ def _attach(model: Any, raw: Any, file: str) -> None:
             _attach(m, r, file)
 
 
-def _line_of(raw: Any, loc: Iterable[Any]) -> int | None:
-    """The line of the deepest YAML node on a pydantic error location."""
-    line = getattr(raw, "line", None)
-    node = raw
-    for part in loc:
-        if isinstance(node, LineDict) and isinstance(part, str):
-            line = node.key_lines.get(part, line)
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            break
-        line = getattr(node, "line", line)
-    return line
-
-
 class RawCatalog:
     """Everything read from a set of files, before cross-checks: nodes plus the problems met while reading."""
 
@@ -90,6 +48,16 @@ class RawCatalog:
         self.scorecards: list[Scorecard] = []
         self.issues: list[Issue] = []
         self.files: list[str] = []
+
+    def add(self, kind: str, node: Node) -> None:
+        """File ``node`` under its section (``kpis``, ``semantic_models``, ``people`` or ``scorecards``)."""
+        sections: dict[str, list[Any]] = {
+            "kpis": self.kpis,
+            "semantic_models": self.semantic_models,
+            "people": self.people,
+            "scorecards": self.scorecards,
+        }
+        sections[kind].append(node)
 
 
 _SECTIONS: dict[str, type[Node]] = {
@@ -108,8 +76,11 @@ def _legacy(raw: Any, file: str, kind: str) -> tuple[Any, list[Issue]]:
         return raw, issues
     for key, removal in DEPRECATED_KEYS.items():
         if isinstance(raw.get(key), dict):
-            flat = LineDict({k: v for k, v in raw.items() if k != key} | dict(raw[key]))
-            flat.line, flat.key_lines = raw.line, {**getattr(raw[key], "key_lines", {}), **raw.key_lines}
+            inner = raw[key]
+            flat = raw.with_items({k: v for k, v in raw.items() if k != key} | dict(inner))
+            if isinstance(inner, LineDict):
+                flat.key_lines = {**inner.key_lines, **raw.key_lines}
+                flat.value_lines = {**inner.value_lines, **raw.value_lines}
             issues.append(
                 Issue(
                     Level.FUTURE_ERROR,
@@ -117,7 +88,7 @@ def _legacy(raw: Any, file: str, kind: str) -> tuple[Any, list[Issue]]:
                     f"It becomes an error on {removal}.",
                     file=file,
                     line=raw.key_lines.get(key, raw.line),
-                    kpi=str(raw.get("name", "?")),
+                    subject=str(raw.get("name", "?")),
                     rule="deprecated_keys",
                     removal_date=removal,
                 )
@@ -133,59 +104,56 @@ def load_file(path: Path, into: RawCatalog, *, root: Path | None = None) -> None
     try:
         data = read_yaml(path)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        into.issues.append(
-            Issue(Level.ERROR, f"not valid YAML: {exc}", file=file, line=mark.line + 1 if mark else None, rule="yaml")
-        )
+        into.issues.append(Issue(Level.ERROR, f"not valid YAML: {exc}", file=file, line=error_line(exc), rule="yaml"))
         return
     if data is None:
         return
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         into.issues.append(Issue(Level.ERROR, "a catalog file must be a mapping of sections", file=file, line=1))
         return
-    pack = path.stem
     for section, items in data.items():
-        cls = _SECTIONS.get(section)
-        if cls is None:
+        if section not in _SECTIONS:
             into.issues.append(
                 Issue(
                     Level.ERROR,
                     f"unknown section {section!r}; allowed: {', '.join(sorted(_SECTIONS))}",
                     file=file,
-                    line=data.key_lines.get(section),
+                    line=data.key_lines.get(str(section)),
                     rule="yaml",
                 )
             )
             continue
-        if not isinstance(items, list):
-            items = [items]
-        kind = "kpis" if section == "metrics" else section
-        for raw in items:
-            raw, legacy_issues = _legacy(raw, file, kind)
-            into.issues.extend(legacy_issues)
-            if kind == "kpis" and isinstance(raw, dict) and "pack" not in raw:
-                raw_line, raw_keys = raw.line, raw.key_lines
-                raw = LineDict(raw | {"pack": pack})
-                raw.line, raw.key_lines = raw_line, raw_keys
-            try:
-                node = cls.model_validate(raw)
-            except ValidationError as exc:
-                name = raw.get("name") or raw.get("id") if isinstance(raw, dict) else None
-                for err in exc.errors():
-                    loc = ".".join(str(p) for p in err["loc"])
-                    into.issues.append(
-                        Issue(
-                            Level.ERROR,
-                            f"{loc}: {err['msg']}",
-                            file=file,
-                            line=_line_of(raw, err["loc"]),
-                            kpi=str(name) if name and kind == "kpis" else None,
-                            rule="schema",
-                        )
+        _load_section(section, items if isinstance(items, list) else [items], into, file=file, pack=path.stem)
+
+
+def _load_section(section: str, items: list[Any], into: RawCatalog, *, file: str, pack: str) -> None:
+    """Validate each node of one section; a node pydantic refuses becomes one ERROR per problem, at its line."""
+    cls = _SECTIONS[section]
+    kind = "kpis" if section == "metrics" else section
+    for item in items:
+        raw, legacy_issues = _legacy(item, file, kind)
+        into.issues.extend(legacy_issues)
+        if kind == "kpis" and isinstance(raw, LineDict) and "pack" not in raw:
+            raw = raw.with_items(raw | {"pack": pack})
+        try:
+            node = cls.model_validate(raw)
+        except ValidationError as exc:
+            name = raw.get("name") or raw.get("id") if isinstance(raw, dict) else None
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                into.issues.append(
+                    Issue(
+                        Level.ERROR,
+                        f"{loc}: {err['msg']}",
+                        file=file,
+                        line=line_of(raw, err["loc"]),
+                        subject=str(name) if name and kind == "kpis" else None,
+                        rule="schema",
                     )
-                continue
-            _attach(node, raw, file)
-            getattr(into, kind).append(node)
+                )
+            continue
+        _attach(node, raw, file)
+        into.add(kind, node)
 
 
 def iter_yaml(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
@@ -199,8 +167,6 @@ def iter_yaml(paths: Iterable[str | Path]) -> list[tuple[Path, Path]]:
         elif p.exists():
             out.append((p, p.parent))
         else:
-            from revalign.errors import ConfigError
-
             raise ConfigError(f"catalog path {p} does not exist; fix `catalog:` in revalign.yaml.")
     return out
 

@@ -22,7 +22,14 @@ DIRECTIONS = ("higher_is_better", "lower_is_better", "target_is_best")
 TIMINGS = ("leading", "lagging")
 UNITS = ("count", "currency", "percent", "ratio", "days", "hours", "months", "currency_per_day", "score", "people")
 PROPORTION_UNITS = ("percent",)
-ADDITIVE_AGGS = ("sum", "count", "sum_boolean")
+REAGGREGABLE_AGGS = ("sum", "count", "sum_boolean")
+"""Aggregates that can be re-aggregated: values over days or sub-windows add up to the value over the whole window,
+so a cumulative KPI may sum them. ``count_distinct`` is not among them (a lead seen on two days is one lead)."""
+ADDITIVE_TARGET_AGGS = ("sum", "count", "count_distinct", "sum_boolean")
+"""Aggregates that make a KPI's *target* additive: the KPI is a total (a count or a sum) over its slices and periods,
+so a company-wide target is not also each slice's target, slice targets should add up to the company target, and
+a yearly total can be phased over quarters. ``count_distinct`` belongs here (each record sits in one slice) but
+not in :data:`REAGGREGABLE_AGGS`."""
 PERIOD_AGGS = ("first", "last", "average")
 """How a cumulative KPI's daily values become one value per coarser period (MetricFlow's ``period_agg``)."""
 STANDARD_DIMENSIONS = ("channel", "campaign", "segment", "region", "team", "owner")
@@ -300,11 +307,12 @@ class Scorecard(Node):
 
 
 __all__ = [
-    "ADDITIVE_AGGS",
+    "ADDITIVE_TARGET_AGGS",
     "AGGS",
     "DIRECTIONS",
     "KPI_TYPES",
     "PERIOD_AGGS",
+    "REAGGREGABLE_AGGS",
     "STANDARD_DIMENSIONS",
     "TIMINGS",
     "UNITS",

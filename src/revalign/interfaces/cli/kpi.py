@@ -16,11 +16,10 @@ import typer
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.check import CHECKS, Section
 from revalign.interfaces.cli.render import emit, print_json
 from revalign.kpis import evaluate
 from revalign.kpis.export import FORMATS, export_metricflow
-from revalign.project import Project, open_project
+from revalign.project import open_project
 
 kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate, explain and export KPIs.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
@@ -134,25 +133,3 @@ def export(
     written = export_metricflow(open_project(project).catalog, out, dialect=dialect)
     for path in written:
         print(path)
-
-
-def catalog_section(project: Project) -> Section:
-    """`revalign check` section: every catalog issue with its level, file, line, KPI and rule."""
-    issues = project.catalog.validate()
-    frame = pd.DataFrame([i.as_dict() for i in issues], columns=["level", "file", "line", "kpi", "rule", "message"])
-    return Section(
-        "catalog",
-        "KPI catalog issues (level, file:line, KPI, rule)",
-        len(issues),
-        frame,
-        hint="Fix the YAML at the file and line shown; the rules are described in docs/kpis.md.",
-        details=frame.to_dict(orient="records"),
-    )
-
-
-def _register_check() -> None:
-    if catalog_section not in CHECKS:
-        CHECKS.append(catalog_section)
-
-
-_register_check()

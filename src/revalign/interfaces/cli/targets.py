@@ -17,12 +17,13 @@ import pandas as pd
 import typer
 
 from revalign.analytics.governance.planning import parse_overrides
-from revalign.analytics.targets import check_project_targets, project_target_files, targets_in_force
+from revalign.analytics.targets import targets_in_force
+from revalign.definitions.issues import errors
+from revalign.definitions.target_files import project_target_files
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
-from revalign.interfaces.cli.check import CHECKS, Section
 from revalign.interfaces.cli.render import console, emit, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
-from revalign.project import Project, open_project
+from revalign.project import open_project
 
 targets_app = typer.Typer(
     help="Targets: plan them from last year's actuals, list them, check them.", no_args_is_help=True
@@ -105,7 +106,8 @@ def list_(
         usage_error(f"--source must be project, catalog or all; got {source!r}")
     proj = open_project(project)
     try:
-        frame = targets_in_force(proj, kpis=kpi)
+        book = proj.targets()
+        frame = targets_in_force(book, proj.catalog, kpis=kpi)
     finally:
         proj.close()
     if source != "all":
@@ -118,17 +120,18 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Validate the project's targets: KPI, period, slice, value and range, with file and line or row (exit 1)."""
     proj = open_project(project)
     try:
-        book, issues = check_project_targets(proj)
+        settings = proj.settings
+        book, issues = proj.checked_targets()
         files = ["revalign.yaml"] if proj.settings.targets else []
         files += [str(p.relative_to(proj.folder)) if p.is_relative_to(proj.folder) else str(p)
-                  for p in project_target_files(proj)]  # fmt: skip
+                  for p in project_target_files(proj.folder, settings.target_files)]  # fmt: skip
     finally:
         proj.close()
     if as_json:
-        ok = not [i for i in issues if i.level == "error"]
+        ok = not errors(issues)
         print_json({"ok": ok, "targets": len(book), "files": files, "issues": [i.to_dict() for i in issues]})
     elif issues:
-        print_table(pd.DataFrame([{"level": i.level, "where": i.where, "kpi": i.kpi, "rule": i.rule,
+        print_table(pd.DataFrame([{"level": i.level.name, "where": i.where, "kpi": i.kpi, "rule": i.rule,
                                    "message": i.message} for i in issues]),
                     title=f"{len(issues)} problem(s) in the targets")  # fmt: skip
     else:
@@ -136,28 +139,3 @@ def check(project: ProjectOpt = Path("."), as_json: JsonOpt = False) -> None:
         console.print(f"[green]OK[/]: {len(book)} project targets ({where}).", highlight=False)
     if issues:
         raise typer.Exit(EXIT_FINDINGS)
-
-
-def targets_section(project: Project) -> Section:
-    """`revalign check` section: every problem in the project's targets (file, line or row, column, KPI, rule)."""
-    _, issues = check_project_targets(project)
-    frame = pd.DataFrame(
-        [{"level": i.level, "where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
-        columns=["level", "where", "kpi", "rule", "message"],
-    )
-    return Section(
-        "targets",
-        "Target problems (file and line or row, KPI, rule)",
-        len(issues),
-        frame,
-        hint="Fix the target file at the place shown; the rules are described in docs/targets.md.",
-        details=[i.to_dict() for i in issues],
-    )
-
-
-def _register_check() -> None:
-    if targets_section not in CHECKS:
-        CHECKS.append(targets_section)
-
-
-_register_check()

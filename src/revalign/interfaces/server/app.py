@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
-from revalign.analytics.targets import targets_fingerprint
+from revalign.definitions.target_files import targets_fingerprint
 from revalign.interfaces.server import errors
 from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
@@ -46,7 +46,9 @@ def unique_id(route: APIRoute) -> str:
 
 def project_version(project: Project) -> tuple[str, str]:
     """What every cached report depends on besides its own parameters: the loaded data and the targets."""
-    return project.tables.data_version(), targets_fingerprint(project)
+    return project.tables.data_version(), targets_fingerprint(
+        project.folder, inline=project.settings.targets, target_files=project.settings.target_files
+    )
 
 
 def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.issues import Issue, Level
 from revalign.definitions.kpis.spec import Node
+from revalign.definitions.validate import Rule as DefinitionRule
 
 if TYPE_CHECKING:
     from revalign.definitions.kpis.catalog import Catalog
 
 
-class Rule:
+class Rule(DefinitionRule["Catalog"]):
     """Subclasses set ``name`` and implement :meth:`issues`; :meth:`check` collects them as a list."""
 
     name = "rule"
 
-    def check(self, catalog: Catalog) -> list[Issue]:
-        return list(self.issues(catalog))
+    def check(self, subject: Catalog) -> list[Issue]:
+        return list(self.issues(subject))
 
     def issues(self, catalog: Catalog) -> Iterator[Issue]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -26,5 +27,5 @@ class Rule:
     def issue(
         self, node: Node, message: str, *, key: str | None = None, kpi: str | None = None, level: Level = Level.ERROR
     ) -> Issue:
-        """An issue located at ``node`` (at the line of ``key`` when given)."""
-        return Issue(level, message, file=node.ctx.file, line=node.line_of(key), kpi=kpi, rule=self.name)
+        """An issue located at ``node`` (at the line of ``key`` when given), about KPI ``kpi`` when given."""
+        return Issue(level, message, file=node.ctx.file, line=node.line_of(key), subject=kpi, rule=self.name)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from revalign.definitions.kpis.issues import Issue, Level
+from revalign.definitions.issues import Issue, Level
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.spec import DIRECTIONS, TIMINGS, UNITS, Kpi
 from revalign.model import calendar
 from revalign.model.tables import DEPARTMENTS
+
+if TYPE_CHECKING:
+    from revalign.definitions.kpis.catalog import Catalog
 
 
 class GovernanceKeysRule(Rule):
@@ -16,7 +20,7 @@ class GovernanceKeysRule(Rule):
 
     name = "governance"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         allowed = {"direction": DIRECTIONS, "timing": TIMINGS, "unit": UNITS, "department": DEPARTMENTS}
         for kpi in catalog.kpis.values():
             for key, values in allowed.items():
@@ -45,7 +49,7 @@ class UnitCompatibilityRule(Rule):
 
     name = "units"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "ratio" or kpi.numerator is None or kpi.denominator is None:
                 continue
@@ -75,7 +79,7 @@ class NorthStarTreeRule(Rule):
 
     name = "north_star_tree"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         stars = [k for k in catalog.kpis.values() if k.north_star]
         if len(stars) != 1:
             where = stars[1] if len(stars) > 1 else next(iter(catalog.kpis.values()), None)
@@ -119,7 +123,7 @@ class InputCycleRule(Rule):
 
     name = "input_cycles"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         reported: set[frozenset[str]] = set()
         for kpi in catalog.kpis.values():
             path = self._cycle(catalog, kpi.name, [kpi.name])
@@ -127,7 +131,7 @@ class InputCycleRule(Rule):
                 reported.add(frozenset(path))
                 yield self.issue(kpi, f"reference cycle: {' → '.join(path)}", kpi=kpi.name)
 
-    def _cycle(self, catalog, name: str, path: list[str]) -> list[str] | None:  # type: ignore[no-untyped-def]
+    def _cycle(self, catalog: Catalog, name: str, path: list[str]) -> list[str] | None:
         kpi = catalog.kpis.get(name)
         for inp in kpi.inputs if kpi else []:
             if inp.name == path[0]:
@@ -144,7 +148,7 @@ class TargetRule(Rule):
 
     name = "targets"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             lo, hi = kpi.value_range
             for target in kpi.targets:
@@ -175,7 +179,7 @@ class RevisionRule(Rule):
         "percentile", "agg_time_dimension", "calculation", "constant_properties",
     )  # fmt: skip
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             last = None
             for rev in kpi.revisions:

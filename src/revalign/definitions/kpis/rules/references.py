@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from revalign.definitions.issues import Issue
 from revalign.definitions.kpis import expressions as filters
-from revalign.definitions.kpis.issues import Issue
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.semantic_graph import SemanticGraph
+from revalign.definitions.kpis.spec import Kpi, SemanticModel
 from revalign.errors import UnknownNameError
 from revalign.model.tables import TABLES
 from revalign.model.views import VIEWS, table_columns
+
+if TYPE_CHECKING:
+    from revalign.definitions.kpis.catalog import Catalog
 
 
 class SemanticModelRule(Rule):
@@ -19,7 +24,7 @@ class SemanticModelRule(Rule):
 
     name = "semantic_models"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for sm in catalog.semantic_models.values():
             cols = table_columns(sm.table)
             if cols is None:
@@ -56,27 +61,10 @@ class KpiReferenceRule(Rule):
 
     name = "references"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         graph = SemanticGraph(catalog.semantic_models, catalog.kpis)
         for kpi in catalog.kpis.values():
-            for inp in kpi.inputs:
-                if inp.name not in catalog.kpis:
-                    err = UnknownNameError("KPI", inp.name, catalog.kpis)
-                    yield self.issue(kpi, f"input {err}", key=_input_key(kpi, inp.name), kpi=kpi.name)
-            if kpi.type == "derived":
-                known = {i.ref for i in kpi.input_metrics}
-                try:
-                    used = filters.references(kpi.expr or "")
-                except filters.ExpressionError:
-                    used = []
-                for ref in used:
-                    if ref not in known:
-                        yield self.issue(
-                            kpi,
-                            f"expr uses {ref!r}, which is not one of its input_metrics ({', '.join(sorted(known))})",
-                            key="expr",
-                            kpi=kpi.name,
-                        )
+            yield from self._inputs(catalog, kpi)
             if not kpi.semantic_model:
                 continue
             sm = catalog.semantic_models.get(kpi.semantic_model)
@@ -84,37 +72,61 @@ class KpiReferenceRule(Rule):
                 err = UnknownNameError("semantic model", kpi.semantic_model, catalog.semantic_models)
                 yield self.issue(kpi, str(err), key="semantic_model", kpi=kpi.name)
                 continue
-            if table_columns(sm.table) is None:
-                continue
-            names: list[tuple[str, str]] = []
-            for key in ("filter", "expr"):
-                text = getattr(kpi, key)
-                if text:
-                    with contextlib.suppress(filters.ExpressionError):
-                        names += [(key, r) for r in filters.references(text)]
-            if kpi.agg_time_dimension:
-                names.append(("agg_time_dimension", kpi.agg_time_dimension))
-            elif kpi.type != "snapshot" and not sm.agg_time_dimension:
+            if table_columns(sm.table) is not None:
+                yield from self._names(graph, kpi, sm)
+
+    def _inputs(self, catalog: Catalog, kpi: Kpi) -> Iterator[Issue]:
+        """Input KPIs exist, and a derived KPI's expr uses only its declared inputs."""
+        for inp in kpi.inputs:
+            if inp.name not in catalog.kpis:
+                err = UnknownNameError("KPI", inp.name, catalog.kpis)
+                yield self.issue(kpi, f"input {err}", key=_input_key(kpi, inp.name), kpi=kpi.name)
+        if kpi.type != "derived":
+            return
+        known = {i.ref for i in kpi.input_metrics}
+        try:
+            used = filters.references(kpi.expr or "")
+        except filters.ExpressionError:
+            used = []
+        for ref in used:
+            if ref not in known:
                 yield self.issue(
-                    kpi, f"semantic model {sm.name!r} has no agg_time_dimension; set one on the KPI", kpi=kpi.name
+                    kpi,
+                    f"expr uses {ref!r}, which is not one of its input_metrics ({', '.join(sorted(known))})",
+                    key="expr",
+                    kpi=kpi.name,
                 )
-            for key, name in names:
-                try:
-                    found = graph.route(sm, name)
-                except Exception:  # a broken neighbouring model: reported by its own rule
-                    found = None
-                if found is None:
-                    reach = ", ".join(graph.reachable(sm)[:25])
-                    yield self.issue(
-                        kpi,
-                        f"{key}: unknown column or dimension {name!r} for semantic model {sm.name!r} "
-                        f"(reachable dimensions: {reach}; raw columns of {sm.table!r} are allowed too)",
-                        key=key,
-                        kpi=kpi.name,
-                    )
+
+    def _names(self, graph: SemanticGraph, kpi: Kpi, sm: SemanticModel) -> Iterator[Issue]:
+        """Every name in the KPI's filter, expr and time dimension resolves from its semantic model."""
+        names: list[tuple[str, str]] = []
+        for key, text in (("filter", kpi.filter), ("expr", kpi.expr)):
+            if text:
+                with contextlib.suppress(filters.ExpressionError):
+                    names += [(key, r) for r in filters.references(text)]
+        if kpi.agg_time_dimension:
+            names.append(("agg_time_dimension", kpi.agg_time_dimension))
+        elif kpi.type != "snapshot" and not sm.agg_time_dimension:
+            yield self.issue(
+                kpi, f"semantic model {sm.name!r} has no agg_time_dimension; set one on the KPI", kpi=kpi.name
+            )
+        for key, name in names:
+            try:
+                found = graph.route(sm, name)
+            except Exception:  # a broken neighbouring model: reported by its own rule
+                found = None
+            if found is None:
+                reach = ", ".join(graph.reachable(sm)[:25])
+                yield self.issue(
+                    kpi,
+                    f"{key}: unknown column or dimension {name!r} for semantic model {sm.name!r} "
+                    f"(reachable dimensions: {reach}; raw columns of {sm.table!r} are allowed too)",
+                    key=key,
+                    kpi=kpi.name,
+                )
 
 
-def _input_key(kpi, name: str) -> str:  # type: ignore[no-untyped-def]
+def _input_key(kpi: Kpi, name: str) -> str:
     for key in ("numerator", "denominator", "input_metric", "base_metric", "conversion_metric"):
         inp = getattr(kpi, key)
         if inp is not None and inp.name == name:
@@ -127,7 +139,7 @@ class ConversionEntityRule(Rule):
 
     name = "conversion_entity"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "conversion" or not kpi.entity:
                 continue
@@ -152,7 +164,7 @@ class ScorecardRule(Rule):
 
     name = "scorecards"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for card in catalog.scorecards.values():
             for section in card.sections:
                 for name in section.kpis:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from revalign.definitions.issues import Issue
 from revalign.definitions.kpis import expressions as filters
-from revalign.definitions.kpis.issues import Issue
 from revalign.definitions.kpis.rules.base import Rule
-from revalign.definitions.kpis.spec import ADDITIVE_AGGS, AGGS, KPI_TYPES, PERIOD_AGGS, Kpi
+from revalign.definitions.kpis.spec import AGGS, KPI_TYPES, PERIOD_AGGS, REAGGREGABLE_AGGS, Kpi
 from revalign.definitions.kpis.windows import parse_window
 from revalign.model.calendar import GRAINS
+
+if TYPE_CHECKING:
+    from revalign.definitions.kpis.catalog import Catalog
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 REQUIRED = {
@@ -29,7 +33,7 @@ class UniqueNamesRule(Rule):
 
     name = "unique_names"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         seen: dict[str, str | None] = {}
         for kind, item in catalog.duplicates:
             key = getattr(item, "name", getattr(item, "id", "?"))
@@ -51,7 +55,7 @@ class TypeKeysRule(Rule):
 
     name = "type_keys"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type not in KPI_TYPES:
                 yield self.issue(
@@ -129,12 +133,12 @@ class CumulativeInputRule(Rule):
 
     name = "cumulative_input"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "cumulative" or kpi.input_metric is None:
                 continue
             inner = catalog.kpis.get(kpi.input_metric.name)
-            if inner is not None and not (inner.type == "simple" and (inner.agg or "count") in ADDITIVE_AGGS):
+            if inner is not None and not (inner.type == "simple" and (inner.agg or "count") in REAGGREGABLE_AGGS):
                 yield self.issue(
                     kpi,
                     f"cumulative input {inner.name!r} is not a sum or count ({inner.type}, agg {inner.agg}); "
@@ -149,7 +153,7 @@ class ExpressionRule(Rule):
 
     name = "expressions"
 
-    def issues(self, catalog) -> Iterator[Issue]:  # type: ignore[no-untyped-def]
+    def issues(self, catalog: Catalog) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             for key, text in _texts(kpi):
                 try:
@@ -157,12 +161,13 @@ class ExpressionRule(Rule):
                 except filters.ExpressionError as exc:
                     yield self.issue(kpi, f"{key}: {exc}", key=key.split(".")[0], kpi=kpi.name)
         for sm in catalog.semantic_models.values():
-            for key, text in [("where", sm.where)] + [(f"dimension {d.name}", d.expr) for d in sm.dimensions]:
-                if text:
+            texts: list[tuple[str, str | None]] = [("where", sm.where)]
+            for label, expr in texts + [(f"dimension {d.name}", d.expr) for d in sm.dimensions]:
+                if expr:
                     try:
-                        filters.parse(text)
+                        filters.parse(expr)
                     except filters.ExpressionError as exc:
-                        yield self.issue(sm, f"semantic model {sm.name!r} {key}: {exc}", key="where")
+                        yield self.issue(sm, f"semantic model {sm.name!r} {label}: {exc}", key="where")
 
 
 def _texts(kpi: Kpi) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from revalign.interfaces.server.api import (
     attribution,
     auth,
     channels,
+    checks,
     funnel,
     health,
     kpis,
@@ -19,7 +20,7 @@ from revalign.interfaces.server.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for _module in (health, auth, admin, views, kpis, overview, scorecards, funnel, channels, attribution, records):
+for _module in (health, auth, admin, checks, views, kpis, overview, scorecards, funnel, channels, attribution, records):
     router.include_router(_module.router)
 
 __all__ = ["router"]
