@@ -5,50 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from revalign.definitions.issues import Issue, Level
-from revalign.definitions.kpis.loader import DEFAULT_CATALOG_DIR, RawCatalog, load_raw
+from revalign.definitions.kpis.contents import CatalogContents
+from revalign.definitions.kpis.loader import DEFAULT_CATALOG_DIR, load_raw
 from revalign.definitions.kpis.semantic_graph import SemanticGraph
-from revalign.definitions.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
+from revalign.definitions.kpis.spec import Kpi, Scorecard, SemanticModel
+from revalign.definitions.kpis.validate import validate
 from revalign.errors import CatalogError, UnknownNameError
 
 
-class Catalog:
+class Catalog(CatalogContents):
     """Every KPI definition a project knows, with the driver tree that ties them to the north star.
 
     Build one with :func:`load_catalog` or :func:`default_catalog`; ``validate()`` returns every issue,
     ``check()`` raises :class:`CatalogError` when any is an ERROR.
     """
-
-    def __init__(self, raw: RawCatalog) -> None:
-        self.load_issues: list[Issue] = list(raw.issues)
-        self.files = list(raw.files)
-        self.semantic_models: dict[str, SemanticModel] = {}
-        self.kpis: dict[str, Kpi] = {}
-        self.people: dict[str, Person] = {}
-        self.scorecards: dict[str, Scorecard] = {}
-        self.duplicates: list[tuple[str, Node]] = []
-        for kind, items, key in (
-            ("semantic model", raw.semantic_models, "name"),
-            ("KPI", raw.kpis, "name"),
-            ("person", raw.people, "id"),
-            ("scorecard", raw.scorecards, "name"),
-        ):
-            sections: dict[str, dict[str, Any]] = {
-                "semantic model": self.semantic_models,
-                "KPI": self.kpis,
-                "person": self.people,
-                "scorecard": self.scorecards,
-            }
-            target = sections[kind]
-            for item in items:
-                name = getattr(item, key)
-                if name in target:
-                    # later files override earlier ones on purpose (project extras), but the same file
-                    # defining a name twice is a mistake the duplicate-name rule reports
-                    self.duplicates.append((kind, item))
-                target[name] = item
 
     def __repr__(self) -> str:
         return f"<Catalog {len(self.kpis)} KPIs, {len(self.semantic_models)} semantic models>"
@@ -134,10 +106,6 @@ class Catalog:
     # -- validation ---------------------------------------------------------------------------------------------
     def validate(self) -> list[Issue]:
         """Every problem in the catalog (load problems first, then each rule's findings)."""
-        # late: the rules import revalign.kpis.filters, whose package imports this module (revalign.kpis.query);
-        # the cycle goes when filters (owned by the kpis rewrite) no longer sits behind revalign.kpis/__init__
-        from revalign.definitions.kpis.validate import validate
-
         return validate(self)
 
     def check(self) -> Catalog:

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from revalign.definitions.issues import Issue, Level
+from revalign.definitions.kpis.contents import CatalogContents
 from revalign.definitions.kpis.spec import Node
 from revalign.definitions.validate import Rule as DefinitionRule
 
-if TYPE_CHECKING:
-    from revalign.definitions.kpis.catalog import Catalog
 
-
-class Rule(DefinitionRule["Catalog"]):
+class Rule(DefinitionRule[CatalogContents]):
     """Subclasses set ``name`` and implement :meth:`issues`; :meth:`check` collects them as a list."""
 
     name = "rule"
 
-    def check(self, subject: Catalog) -> list[Issue]:
+    def check(self, subject: CatalogContents) -> list[Issue]:
         return list(self.issues(subject))
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:  # pragma: no cover - abstract
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def issue(

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from revalign.definitions.issues import Issue, Level
+from revalign.definitions.kpis.contents import CatalogContents
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.spec import DIRECTIONS, TIMINGS, UNITS, Kpi
 from revalign.model import calendar
 from revalign.model.tables import DEPARTMENTS
-
-if TYPE_CHECKING:
-    from revalign.definitions.kpis.catalog import Catalog
 
 
 class GovernanceKeysRule(Rule):
@@ -20,7 +17,7 @@ class GovernanceKeysRule(Rule):
 
     name = "governance"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         allowed = {"direction": DIRECTIONS, "timing": TIMINGS, "unit": UNITS, "department": DEPARTMENTS}
         for kpi in catalog.kpis.values():
             for key, values in allowed.items():
@@ -49,7 +46,7 @@ class UnitCompatibilityRule(Rule):
 
     name = "units"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "ratio" or kpi.numerator is None or kpi.denominator is None:
                 continue
@@ -79,7 +76,7 @@ class NorthStarTreeRule(Rule):
 
     name = "north_star_tree"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         stars = [k for k in catalog.kpis.values() if k.north_star]
         if len(stars) != 1:
             where = stars[1] if len(stars) > 1 else next(iter(catalog.kpis.values()), None)
@@ -123,7 +120,7 @@ class InputCycleRule(Rule):
 
     name = "input_cycles"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         reported: set[frozenset[str]] = set()
         for kpi in catalog.kpis.values():
             path = self._cycle(catalog, kpi.name, [kpi.name])
@@ -131,7 +128,7 @@ class InputCycleRule(Rule):
                 reported.add(frozenset(path))
                 yield self.issue(kpi, f"reference cycle: {' → '.join(path)}", kpi=kpi.name)
 
-    def _cycle(self, catalog: Catalog, name: str, path: list[str]) -> list[str] | None:
+    def _cycle(self, catalog: CatalogContents, name: str, path: list[str]) -> list[str] | None:
         kpi = catalog.kpis.get(name)
         for inp in kpi.inputs if kpi else []:
             if inp.name == path[0]:
@@ -148,7 +145,7 @@ class TargetRule(Rule):
 
     name = "targets"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             lo, hi = kpi.value_range
             for target in kpi.targets:
@@ -179,7 +176,7 @@ class RevisionRule(Rule):
         "percentile", "agg_time_dimension", "calculation", "constant_properties",
     )  # fmt: skip
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             last = None
             for rev in kpi.revisions:

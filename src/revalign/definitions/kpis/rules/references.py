@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis import expressions as filters
+from revalign.definitions.kpis.contents import CatalogContents
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.semantic_graph import SemanticGraph
 from revalign.definitions.kpis.spec import Kpi, SemanticModel
@@ -15,16 +15,13 @@ from revalign.errors import UnknownNameError
 from revalign.model.tables import TABLES
 from revalign.model.views import VIEWS, table_columns
 
-if TYPE_CHECKING:
-    from revalign.definitions.kpis.catalog import Catalog
-
 
 class SemanticModelRule(Rule):
     """Each semantic model names a known table, and its entities, dimensions and filters use its columns."""
 
     name = "semantic_models"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for sm in catalog.semantic_models.values():
             cols = table_columns(sm.table)
             if cols is None:
@@ -61,7 +58,7 @@ class KpiReferenceRule(Rule):
 
     name = "references"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         graph = SemanticGraph(catalog.semantic_models, catalog.kpis)
         for kpi in catalog.kpis.values():
             yield from self._inputs(catalog, kpi)
@@ -75,7 +72,7 @@ class KpiReferenceRule(Rule):
             if table_columns(sm.table) is not None:
                 yield from self._names(graph, kpi, sm)
 
-    def _inputs(self, catalog: Catalog, kpi: Kpi) -> Iterator[Issue]:
+    def _inputs(self, catalog: CatalogContents, kpi: Kpi) -> Iterator[Issue]:
         """Input KPIs exist, and a derived KPI's expr uses only its declared inputs."""
         for inp in kpi.inputs:
             if inp.name not in catalog.kpis:
@@ -139,7 +136,7 @@ class ConversionEntityRule(Rule):
 
     name = "conversion_entity"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "conversion" or not kpi.entity:
                 continue
@@ -164,7 +161,7 @@ class ScorecardRule(Rule):
 
     name = "scorecards"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for card in catalog.scorecards.values():
             for section in card.sections:
                 for name in section.kpis:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis import expressions as filters
+from revalign.definitions.kpis.contents import CatalogContents
 from revalign.definitions.kpis.rules.base import Rule
 from revalign.definitions.kpis.spec import AGGS, KPI_TYPES, PERIOD_AGGS, REAGGREGABLE_AGGS, Kpi
 from revalign.definitions.kpis.windows import parse_window
 from revalign.model.calendar import GRAINS
-
-if TYPE_CHECKING:
-    from revalign.definitions.kpis.catalog import Catalog
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 REQUIRED = {
@@ -33,7 +30,7 @@ class UniqueNamesRule(Rule):
 
     name = "unique_names"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         seen: dict[str, str | None] = {}
         for kind, item in catalog.duplicates:
             key = getattr(item, "name", getattr(item, "id", "?"))
@@ -55,7 +52,7 @@ class TypeKeysRule(Rule):
 
     name = "type_keys"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type not in KPI_TYPES:
                 yield self.issue(
@@ -133,7 +130,7 @@ class CumulativeInputRule(Rule):
 
     name = "cumulative_input"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             if kpi.type != "cumulative" or kpi.input_metric is None:
                 continue
@@ -153,7 +150,7 @@ class ExpressionRule(Rule):
 
     name = "expressions"
 
-    def issues(self, catalog: Catalog) -> Iterator[Issue]:
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
         for kpi in catalog.kpis.values():
             for key, text in _texts(kpi):
                 try:
