@@ -2,7 +2,8 @@
 
 ``engine`` runs a test body on DuckDB always, and on a real PostgreSQL server and a real local Spark session
 (marked ``postgres`` / ``spark``, so ``-m "not spark"`` skips the slow one). Each test gets an empty namespace:
-a fresh in-memory DuckDB, a fresh Postgres database, a fresh Spark database.
+a fresh in-memory DuckDB, a fresh Postgres database, a fresh Spark database. ``module_engine`` is the same over a
+whole module, for tests that read one data set loaded once per engine (the KPI cases and oracles).
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def make_engine(kind: str, request: pytest.FixtureRequest) -> Engine:
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """The same test body on DuckDB, PostgreSQL and Spark."""
+    eng = make_engine(request.param, request)
+    yield eng
+    if request.param != "spark":
+        eng.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def module_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """``engine`` shared by a module's tests, so a data set is loaded once per engine rather than once per test.
+
+    Loading costs seconds on Postgres and Spark, reading a loaded table little. On Spark the namespace is the
+    shared session's current database, which ``engine`` switches for each test: a module that uses this fixture
+    must not also use ``engine`` (a function-scoped fixture, so no other module's tests run in between).
+    """
     eng = make_engine(request.param, request)
     yield eng
     if request.param != "spark":

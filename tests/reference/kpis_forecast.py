@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.reference.kpis import Tables, by_month, combine, div, kpi, ratio, ref
+from tests.reference.monthly import by_month, combine, div, ratio
+from tests.reference.registry import Tables, kpi, ref
 
 
 def opening_calls(t: Tables, category: str = "commit", grain: str = "month") -> pd.DataFrame:

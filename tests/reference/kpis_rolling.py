@@ -15,7 +15,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from tests.reference.kpis import MARKETING, Tables, kpi, lifecycle, movements, opps
+from tests.reference.monthly import MARKETING, lifecycle, movements, opps
+from tests.reference.registry import Tables, kpi
 
 
 def daily(df: pd.DataFrame, time: str, value: str | None = None) -> pd.Series:
