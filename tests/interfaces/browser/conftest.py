@@ -29,6 +29,8 @@ ARGS = [
 ]
 PASSWORD = "browser-pass-1"
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+"""Where ``REVALIGN_UPDATE_SCREENSHOTS=1`` writes the screenshots; otherwise they go to a temporary folder, so
+``make test`` leaves the working tree as it found it."""
 LAPTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
 

@@ -1,8 +1,10 @@
 """A person's path through the dashboard in a real browser: log in, every page, filters, drill-down, CSV
-export, log out; and the access rules a rep runs into. Screenshots of each page land in docs/screenshots/."""
+export, log out; and the access rules a rep runs into. Screenshots of each page land in docs/screenshots/ when
+REVALIGN_UPDATE_SCREENSHOTS=1 (a temporary folder otherwise)."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import httpx
@@ -32,8 +34,9 @@ def test_anonymous_visitor_is_sent_to_login(new_page):
     assert page.locator("#username").is_visible()
 
 
-def test_every_page_opens_at_laptop_and_phone_width(new_page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_every_page_opens_at_laptop_and_phone_width(new_page, tmp_path):
+    shots = SCREENSHOTS if os.environ.get("REVALIGN_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     page = new_page(LAPTOP)
     log_in(page, "leader")
     for name, path in PAGES.items():
@@ -47,10 +50,10 @@ def test_every_page_opens_at_laptop_and_phone_width(new_page):
         for chart in page.locator("figure.chart").all():
             assert chart.get_attribute("data-rendered") == "1", f"{name}: chart not drawn"
         page.set_viewport_size(LAPTOP)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-laptop.png"), full_page=False)
+        page.screenshot(path=str(shots / f"{name}-laptop.png"), full_page=False)
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(400)  # let Plotly's responsive relayout run
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=False)
+        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=False)
         page.set_viewport_size(LAPTOP)
 
 
