@@ -63,3 +63,11 @@ def test_mypy_finds_no_type_errors_in_src():
     check = [sys.executable, "-m", "mypy", "--cache-dir", "/dev/null"]
     result = subprocess.run(check, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_ruff_finds_nothing():
+    """ruff's rules (imports, bugbear, pyupgrade, McCabe complexity ≤ 15 …) and its formatter hold on the tree."""
+    for check in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        command = [sys.executable, "-m", "ruff", *check, "src", "tests", "bench"]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

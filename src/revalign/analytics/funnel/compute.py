@@ -30,11 +30,11 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.analytics.funnel.entities import dimension_lookup, keyed
-from revalign.analytics.funnel.frames import records
 from revalign.analytics.funnel.periods import QUANTILES, as_timestamp, bucket, in_range, quantile_names, seconds
 from revalign.definitions.funnels.loader import resolve_funnel
 from revalign.definitions.funnels.spec import GRAINS, FunnelSpec
 from revalign.errors import ConfigError
+from revalign.jsonsafe import records
 from revalign.model.access import Tables
 
 _TS = dt.Timestamp(nullable=True)

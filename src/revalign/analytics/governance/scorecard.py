@@ -34,7 +34,6 @@ period.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
@@ -47,6 +46,7 @@ from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import DataError, UnknownNameError
+from revalign.jsonsafe import jsonable
 from revalign.kpis.query import evaluate
 from revalign.model.access import Tables
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
@@ -272,20 +272,9 @@ class Scorecard:
             "by": list(self.by),
             "rule": asdict(self.rule),
             "department_status": self.department_status(),
-            "rows": [_jsonable(r.to_dict()) for r in self.rows],
+            "rows": [jsonable(r.to_dict()) for r in self.rows],
             "notices": list(self.notices),
         }
-
-
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    def fix(v: Any) -> Any:
-        if isinstance(v, float) and math.isnan(v):
-            return None
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        return v
-
-    return {k: fix(v) for k, v in d.items()}
 
 
 def _value(x: Any) -> float | None:

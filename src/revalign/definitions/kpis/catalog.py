@@ -10,7 +10,7 @@ from revalign.definitions.issues import Issue, Level
 from revalign.definitions.kpis.contents import CatalogContents
 from revalign.definitions.kpis.loader import DEFAULT_CATALOG_DIR, load_raw
 from revalign.definitions.kpis.semantic_graph import SemanticGraph
-from revalign.definitions.kpis.spec import Kpi, Scorecard, SemanticModel
+from revalign.definitions.kpis.spec import Kpi, ScorecardTemplate, SemanticModel
 from revalign.definitions.kpis.validate import validate
 from revalign.errors import CatalogError, UnknownNameError
 
@@ -45,7 +45,7 @@ class Catalog(CatalogContents):
         except KeyError:
             raise UnknownNameError("semantic model", name, self.semantic_models) from None
 
-    def scorecard(self, name: str) -> Scorecard:
+    def scorecard(self, name: str) -> ScorecardTemplate:
         try:
             return self.scorecards[name]
         except KeyError:

@@ -10,7 +10,7 @@ from typing import Any
 
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.loader import RawCatalog
-from revalign.definitions.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
+from revalign.definitions.kpis.spec import Kpi, Node, Person, ScorecardTemplate, SemanticModel
 
 
 class CatalogContents:
@@ -22,7 +22,7 @@ class CatalogContents:
         self.semantic_models: dict[str, SemanticModel] = {}
         self.kpis: dict[str, Kpi] = {}
         self.people: dict[str, Person] = {}
-        self.scorecards: dict[str, Scorecard] = {}
+        self.scorecards: dict[str, ScorecardTemplate] = {}
         self.duplicates: list[tuple[str, Node]] = []
         for kind, items, key in (
             ("semantic model", raw.semantic_models, "name"),

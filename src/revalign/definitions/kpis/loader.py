@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from revalign.definitions.issues import Issue, Level
-from revalign.definitions.kpis.spec import Kpi, Node, Person, Scorecard, SemanticModel
+from revalign.definitions.kpis.spec import Kpi, Node, Person, ScorecardTemplate, SemanticModel
 from revalign.definitions.yamlfile import LineDict, error_line, line_of, read_yaml
 from revalign.errors import ConfigError, FileContext
 
@@ -45,7 +45,7 @@ class RawCatalog:
         self.semantic_models: list[SemanticModel] = []
         self.kpis: list[Kpi] = []
         self.people: list[Person] = []
-        self.scorecards: list[Scorecard] = []
+        self.scorecards: list[ScorecardTemplate] = []
         self.issues: list[Issue] = []
         self.files: list[str] = []
 
@@ -65,7 +65,7 @@ _SECTIONS: dict[str, type[Node]] = {
     "kpis": Kpi,
     "metrics": Kpi,  # MetricFlow's name for them
     "people": Person,
-    "scorecards": Scorecard,
+    "scorecards": ScorecardTemplate,
 }
 
 

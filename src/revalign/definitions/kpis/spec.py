@@ -297,8 +297,11 @@ class ScorecardSection(Node):
     kpis: list[str] = Field(default_factory=list)
 
 
-class Scorecard(Node):
-    """A configurable scorecard template: sections of KPIs (e.g. IDC's Customer Creation Scorecard)."""
+class ScorecardTemplate(Node):
+    """A configurable scorecard template: sections of KPIs (e.g. IDC's Customer Creation Scorecard).
+
+    Not to be confused with the analytic result, :class:`revalign.analytics.governance.scorecard.Scorecard`.
+    """
 
     name: str
     label: str = ""
@@ -323,8 +326,8 @@ __all__ = [
     "MetricInput",
     "Person",
     "Revision",
-    "Scorecard",
     "ScorecardSection",
+    "ScorecardTemplate",
     "SemanticModel",
     "Target",
 ]

@@ -10,7 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from revalign.interfaces.jsonsafe import jsonable, records
+from revalign.jsonsafe import jsonable, records
 
 console = Console()
 err_console = Console(stderr=True)

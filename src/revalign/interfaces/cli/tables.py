@@ -9,7 +9,7 @@ import typer
 
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import emit, print_json
-from revalign.interfaces.jsonsafe import records
+from revalign.jsonsafe import records
 from revalign.project import open_project
 from revalign.sources import load_history, table_counts
 

@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 from fastapi.responses import Response
 
-from revalign.interfaces.jsonsafe import jsonable, records
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ColumnPublic, ReportPublic, TablePublic
+from revalign.jsonsafe import jsonable, records
 
 
 def table_public(name: str, title: str, frame: pd.DataFrame) -> TablePublic:
