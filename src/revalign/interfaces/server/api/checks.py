@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
@@ -18,7 +17,7 @@ from revalign.checks import Section, needs_attention, project_checks
 from revalign.interfaces.server.deps import ProjectDep, RequireRole
 from revalign.interfaces.server.roles import Role
 from revalign.interfaces.server.schemas import ERROR_RESPONSES
-from revalign.interfaces.server.tabular import jsonable
+from revalign.jsonsafe import records
 
 CHECK_ROLES = (Role.ADMIN, Role.REVOPS)
 """Who may list the checks: those who fix definitions and data (see the module docstring)."""
@@ -49,18 +48,14 @@ class ChecksPublic(BaseModel):
     sections: list[CheckSectionPublic]
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
 def section_public(section: Section) -> CheckSectionPublic:
     return CheckSectionPublic(
         name=section.name,
         title=section.title,
         problems=section.problems,
         hint=section.hint,
-        summary=_records(section.frame),
-        rows=_records(section.rows),
+        summary=records(section.frame),
+        rows=records(section.rows),
     )
 
 
