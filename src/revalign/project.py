@@ -13,20 +13,12 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
-from revalign.analytics.attribution import (
-    AttributionSettings,
-    FrozenCredit,
-    attribution_comparison,
-    attribution_settings,
-    freeze_period,
-    model_of_record,
-)
 from revalign.analytics.channels import channel_productivity
 from revalign.analytics.funnel import FunnelResult, funnel
 from revalign.analytics.funnel.timing import stage_velocity
@@ -59,6 +51,9 @@ from revalign.errors import ConfigError
 from revalign.kpis.query import KpiQuery
 from revalign.model.access import Tables
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
+
+if TYPE_CHECKING:  # the annotation only; the package is imported where used (see the attribution methods)
+    from revalign.analytics.attribution import AttributionSettings
 
 DateLike = dt.date | dt.datetime | str | None
 """A period bound the flow analytics accept: a date, a datetime, an ISO string, or ``None`` (open)."""
@@ -331,9 +326,13 @@ class Project:
         return channel_productivity(self.tables, by=by, attribution=attribution, start=start, end=end)
 
     # -- attribution: revalign.analytics.attribution ---------------------------------------------------------------
+    # Imported where used, on purpose: attribution loads scikit-learn and SciPy (about 70 MiB and 1.2 s), which
+    # every other use of a project (a KPI query, the CLI, a scorecard) should not pay for. No cycle is involved.
     @property
     def attribution_settings(self) -> AttributionSettings:
         """``extra.attribution`` of revalign.yaml: models of record and custom rule models (read on each call)."""
+        from revalign.analytics.attribution import attribution_settings
+
         return attribution_settings(self.settings.extra.get("attribution"), self.folder)
 
     def attribution(
@@ -350,6 +349,8 @@ class Project:
 
         Periods frozen with :meth:`freeze_attribution` are read back instead of recomputed.
         """
+        from revalign.analytics.attribution import FrozenCredit, attribution_comparison
+
         return attribution_comparison(
             self.tables,
             conversion=conversion,
@@ -364,6 +365,8 @@ class Project:
 
     def attribution_model_of_record(self, use: str) -> str:
         """The model declared for ``use`` (budget, compensation, board) in ``extra.attribution``."""
+        from revalign.analytics.attribution import model_of_record
+
         return model_of_record(self.attribution_settings, use)
 
     def freeze_attribution(
@@ -378,6 +381,8 @@ class Project:
         models: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Freeze every model's credit for a closed period (later runs reuse it instead of recomputing)."""
+        from revalign.analytics.attribution import FrozenCredit, freeze_period
+
         return freeze_period(
             self.tables,
             frozen=FrozenCredit(self.engine),
