@@ -1,6 +1,6 @@
 """Funnels as first-class objects: YAML definitions over the ledger, cohort and period modes, timings.
 
-``funnel(project_or_engine, "lead_to_customer", mode="cohort", grain="month", by=("channel",))`` returns a
+``funnel(tables, "lead_to_customer", mode="cohort", grain="month", by=("channel",))`` returns a
 :class:`FunnelResult`; ``stage_velocity`` and ``sales_cycle`` time opportunity stages. Rules (order,
 windows, one count per entity, recycled leads, re-opened deals) are documented on :class:`FunnelSpec` and in
 ``docs/funnels.md``.
