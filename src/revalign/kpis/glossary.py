@@ -6,7 +6,9 @@ docs/kpis.md between the glossary markers and compares.
 
 from __future__ import annotations
 
-from revalign.definitions.kpis.catalog import Catalog
+from pathlib import Path
+
+from revalign.definitions.kpis.catalog import Catalog, default_catalog
 from revalign.definitions.kpis.spec import Kpi, MetricInput
 from revalign.model.tables import DEPARTMENTS
 
@@ -83,10 +85,6 @@ def update(text: str, catalog: Catalog) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from pathlib import Path
-
-    from revalign.definitions.kpis.catalog import default_catalog
-
     doc = Path(__file__).resolve().parents[3] / "docs" / "kpis.md"
     doc.write_text(update(doc.read_text(encoding="utf-8"), default_catalog()), encoding="utf-8")
     print(f"wrote {doc}")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from revalign.errors import UnknownNameError
+
 GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 """Supported grains, finest first. Weeks start on Monday (ISO)."""
 
@@ -23,8 +25,6 @@ GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 def check_grain(grain: str) -> str:
     """``grain`` if it is a known grain, else a ValueError naming the allowed ones."""
     if grain not in GRAINS:
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("grain", grain, GRAINS)
     return grain
 

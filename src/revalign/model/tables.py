@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.datatypes as dt
 
+from revalign.errors import UnknownNameError
+
 
 @dataclass(frozen=True)
 class Column:
@@ -70,8 +72,6 @@ class Table:
         for c in self.columns:
             if c.name == name:
                 return c
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError(f"column of {self.name}", name, self.column_names)
 
 
@@ -487,6 +487,4 @@ def canonical_table(name: str) -> Table:
     try:
         return TABLES[name]
     except KeyError:
-        from revalign.errors import UnknownNameError
-
         raise UnknownNameError("canonical table", name, TABLES) from None
