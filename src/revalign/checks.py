@@ -18,17 +18,15 @@ section         what it lists                                          read from
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from revalign.definitions.funnels.loader import check_funnels
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog
-from revalign.definitions.target_files import read_project_targets
 from revalign.definitions.trees import check_trees, project_tree_folders
 from revalign.engine import Engine
 from revalign.project import Project
@@ -101,18 +99,12 @@ def funnel_check(path: Path, *, display: str | None = None) -> Section:
     )
 
 
-def target_check(
-    folder: Path,
-    catalog: Catalog,
-    *,
-    fiscal_year_start_month: int = 1,
-    inline: Mapping[str, Any] | None = None,
-    target_files: Sequence[str] | None = None,
-) -> Section:
-    """Every problem in a project's targets (file, line or row, column, KPI, rule), warnings included."""
-    _, issues = read_project_targets(
-        folder, catalog, fiscal_year_start_month=fiscal_year_start_month, inline=inline, target_files=target_files
-    )
+def target_check(issues: Sequence[Issue]) -> Section:
+    """Every problem found in a project's targets (file, line or row, column, KPI, rule), warnings included.
+
+    ``issues`` come from reading the targets (``Project.checked_targets()`` or
+    :func:`revalign.definitions.target_files.read_project_targets`).
+    """
     summary = pd.DataFrame(
         [{"level": i.level.name, "where": i.where, "kpi": i.kpi, "rule": i.rule, "message": i.message} for i in issues],
         columns=["level", "where", "kpi", "rule", "message"],
@@ -164,14 +156,7 @@ def _funnel_section(project: Project, include_resolved: bool) -> Section:
 
 
 def _target_section(project: Project, include_resolved: bool) -> Section:
-    settings = project.settings
-    return target_check(
-        project.folder,
-        project.catalog,
-        fiscal_year_start_month=settings.fiscal_year_start_month,
-        inline=settings.targets,
-        target_files=settings.target_files,
-    )
+    return target_check(project.checked_targets()[1])
 
 
 def _quarantine_section(project: Project, include_resolved: bool) -> Section:

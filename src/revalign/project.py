@@ -40,11 +40,12 @@ from revalign.analytics.governance.scorecard import (
 )
 from revalign.analytics.handoff import handoff
 from revalign.analytics.pipeline import pipeline_summary
-from revalign.analytics.targets import TargetBook, check_project_targets, project_targets
+from revalign.analytics.targets import TargetBook, check_project_targets
 from revalign.definitions.funnels.loader import default_funnels, load_funnels
 from revalign.definitions.funnels.spec import FunnelSpec
-from revalign.definitions.issues import Issue
+from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog, catalog_for
+from revalign.definitions.targets import TargetsError
 from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
 from revalign.errors import ConfigError
@@ -136,14 +137,10 @@ class Project:
 
     def targets(self) -> TargetBook:
         """The project's targets; :class:`~revalign.definitions.targets.TargetsError` listing every error if any."""
-        s = self.settings
-        return project_targets(
-            self.folder,
-            self.catalog,
-            fiscal_year_start_month=s.fiscal_year_start_month,
-            inline=s.targets,
-            target_files=s.target_files,
-        )
+        book, issues = self.checked_targets()
+        if errors(issues):
+            raise TargetsError(errors(issues))
+        return book
 
     # -- KPIs -----------------------------------------------------------------------------------------------------
     def kpi(self, *names: str) -> KpiQuery:
