@@ -27,11 +27,11 @@ from revalign.definitions.kpis.catalog import Catalog
 from revalign.engine import Engine
 from revalign.errors import UnknownNameError
 from revalign.kpis import batch
-from revalign.kpis.asof import TableProvider, as_of_tables
 from revalign.kpis.cache import RESULTS, definition_hash
 from revalign.kpis.compile import Compiler, Request
 from revalign.model import calendar
 from revalign.model.access import Tables, unbound_table
+from revalign.model.ledger import TableProvider, as_of_tables
 
 COMPARISONS = ("previous_period", "previous_year")
 DEFINITIONS = ("historical", "current")

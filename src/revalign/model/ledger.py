@@ -1,4 +1,4 @@
-"""As-of evaluation: canonical tables as revalign knew them on a past date, rebuilt from the ledger.
+"""② Canonical tables as revalign knew them on a past date, rebuilt from the ledger (field history, as-of).
 
 The CRM only keeps the current value of a field; the ledger keeps every change with the time it happened
 (``occurred_at``) and the time revalign learned it (``recorded_at``). A field's value as known at ``as_of`` is:
