@@ -2,7 +2,7 @@
 
 A drill-down lists rows; it aggregates nothing. When the request names a KPI whose semantic model reads the
 table, the rows are the ones that KPI counted (its own filters applied, see
-:meth:`revalign.kpis.compile.Compiler.rows`) in the period it put them in, so the list behind "won revenue,
+:func:`revalign.kpis.query.kpi_rows`) in the period it put them in, so the list behind "won revenue,
 2025-Q1" holds exactly the won new-business deals the number added up. The interfaces decide who may see
 which owner's rows; this module only filters, orders and pages.
 """
@@ -18,12 +18,12 @@ import pandas as pd
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi, SemanticModel
 from revalign.errors import RevalignError
-from revalign.kpis.compile import Compiler
+from revalign.kpis.query import kpi_rows
 from revalign.model.access import Tables
 from revalign.model.tables import TABLES
 
 KPI_TIME = "__kpi_time"
-"""The column :meth:`Compiler.rows` adds: the time a KPI puts each of its rows in a period by."""
+"""The column :func:`revalign.kpis.query.kpi_rows` adds: the time a KPI puts each of its rows in a period by."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def kpi_time_column(catalog: Catalog, kpi: str) -> str | None:
     return name
 
 
-def kpi_rows(tables: Tables, catalog: Catalog, kpi: str, table: str) -> ir.Table | None:
+def rows_behind(tables: Tables, catalog: Catalog, kpi: str, table: str) -> ir.Table | None:
     """The rows of ``table`` that ``kpi`` counts (with :data:`KPI_TIME`), or ``None`` when it reads another table.
 
     A KPI without rows of its own (derived) drills into its first input, as :func:`kpi_source` resolves.
@@ -114,7 +114,7 @@ def kpi_rows(tables: Tables, catalog: Catalog, kpi: str, table: str) -> ir.Table
         spec, model = kpi_source(catalog, kpi)
         if model is None or model.table != table:
             return None
-        return Compiler(catalog, tables.provider()).rows(spec)
+        return kpi_rows(tables, catalog, spec.name)
     except RevalignError:
         return None
 
@@ -155,7 +155,7 @@ def record_rows(tables: Tables, catalog: Catalog, request: RecordRequest) -> Rec
     time_col = TABLES[request.table].time_column
     shown_time = time_col
     if request.kpi is not None:
-        counted = kpi_rows(tables, catalog, request.kpi, request.table)
+        counted = rows_behind(tables, catalog, request.kpi, request.table)
         if counted is not None:
             t, time_col = counted, KPI_TIME
             shown_time = kpi_time_column(catalog, request.kpi)
