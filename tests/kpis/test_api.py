@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from revalign.errors import UnknownNameError
+from revalign.errors import EngineError, UnknownNameError
 from revalign.kpis import default_catalog, evaluate
 from revalign.kpis.cache import RESULTS
 from revalign.kpis.glossary import update
@@ -44,6 +44,13 @@ def test_explain_compiles_without_data(tiny: Project, engine: str) -> None:
     assert "-- win_rate" in sql and "SELECT" in sql.upper()
     median = {"duckdb": "QUANTILE_CONT", "postgres": "PERCENTILE_CONT", "spark": "PERCENTILE("}[engine]
     assert median in sql.upper()
+
+
+def test_explain_names_the_kpi_a_dialect_cannot_express(tiny: Project) -> None:
+    """SQLite has no median: a clear EngineError naming the KPI, not an Ibis traceback; other KPIs still explain."""
+    assert "SELECT" in tiny.kpi("win_rate").explain(engine="sqlite").upper()
+    with pytest.raises(EngineError, match=r"'sales_cycle_days_median' cannot be written as sqlite SQL.*Median"):
+        tiny.kpi("sales_cycle_days_median").explain(engine="sqlite")
 
 
 def test_compare_previous_period(tiny: Project) -> None:

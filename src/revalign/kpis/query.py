@@ -22,10 +22,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.common.exceptions import IbisError
 
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.engine import Engine
-from revalign.errors import UnknownNameError
+from revalign.errors import EngineError, UnknownNameError
 from revalign.kpis import batch
 from revalign.kpis.cache import RESULTS, definition_hash
 from revalign.kpis.compile import Compiler, Request
@@ -192,7 +193,10 @@ class KpiQuery:
         o = self.options
         parts = []
         for name in self.names:
-            sql = ibis.to_sql(self.to_ibis(name, bound=False), dialect=dialect)
+            try:
+                sql = ibis.to_sql(self.to_ibis(name, bound=False), dialect=dialect)
+            except IbisError as exc:  # the dialect's compiler cannot translate an operation this KPI uses
+                raise EngineError(f"KPI {name!r} cannot be written as {dialect} SQL: {exc}") from exc
             parts.append(f"-- {name} ({o.grain}{', by ' + ', '.join(o.by) if o.by else ''})\n{sql}")
         return "\n\n".join(parts)
 
