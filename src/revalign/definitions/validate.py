@@ -8,6 +8,7 @@ uses: errors first, then by file and line.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar
 
@@ -16,13 +17,14 @@ from revalign.definitions.issues import Issue, sort_issues
 S = TypeVar("S")
 
 
-class Rule(Generic[S]):
+class Rule(ABC, Generic[S]):
     """A named check of one subject (a catalog, a tree, a set of targets) that returns issues and never raises."""
 
     name = "rule"
 
-    def check(self, subject: S) -> Iterable[Issue]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def check(self, subject: S) -> Iterable[Issue]:
+        """Every problem of ``subject`` this rule finds (none: an empty iterable)."""
 
 
 def run_rules(subject: S, rules: Sequence[Rule[S]], *, found: Iterable[Issue] = ()) -> list[Issue]:

@@ -13,6 +13,7 @@ and their weights are computed on the engine for every model in one expression (
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import pandas as pd
@@ -22,7 +23,7 @@ from revalign.analytics.attribution.counts import validated_paths
 from revalign.errors import NotFittedError
 
 
-class AttributionEstimator(BaseEstimator):
+class AttributionEstimator(BaseEstimator, ABC):
     """Base of the data-driven attribution models: fitted check and credit shared by score.
 
     A subclass sets, in ``fit``, ``channels_``, ``total_conversions_``, ``total_value_`` and the scores that
@@ -43,9 +44,9 @@ class AttributionEstimator(BaseEstimator):
         if not self.__sklearn_is_fitted__():
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit(paths) first.")
 
+    @abstractmethod
     def _scores(self) -> tuple[pd.Series, pd.Series]:
         """Per-channel scores the conversions and the value are shared by (fitted models only)."""
-        raise NotImplementedError
 
     def credit(self, paths: pd.DataFrame | None = None) -> pd.DataFrame:
         """Credited ``conversions`` and ``value`` per channel: the totals shared in proportion to the score.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 
 from revalign.definitions.issues import Issue, Level
@@ -18,8 +19,9 @@ class Rule(DefinitionRule[CatalogContents]):
     def check(self, subject: CatalogContents) -> list[Issue]:
         return list(self.issues(subject))
 
-    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
+        """Yield each problem found in ``catalog``."""
 
     def issue(
         self, node: Node, message: str, *, key: str | None = None, kpi: str | None = None, level: Level = Level.ERROR
