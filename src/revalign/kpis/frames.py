@@ -163,8 +163,13 @@ class Frames:
         """Filtered rows of the KPI's semantic model with the time column, the dims and ``more`` names."""
         sm = self.model(kpi.semantic_model or "")
         time_name = time_dimension(kpi, sm)
-        conds = conditions(kpi, req, extra)
-        needed = [time_name, *req.by, *more]
+        fr = self.filtered(sm, kpi, conditions(kpi, req, extra), [time_name, *req.by, *more])
+        t = fr.table.filter(fr.table[fr.columns[time_name]].notnull())
+        return Frame(t, fr.columns), time_name
+
+    def filtered(self, sm: SemanticModel, kpi: Kpi, conds: Sequence[str], names: Sequence[str]) -> Frame:
+        """The model's rows with ``names`` and every name the conditions and the KPI's ``expr`` use, filtered."""
+        needed = list(names)
         for text in conds:
             needed += expressions.references(text)
         if kpi.expr:
@@ -174,9 +179,7 @@ class Frames:
         resolve = fr.resolver()
         for text in conds:
             t = t.filter(filters.to_ibis(text, resolve))
-        time = t[fr.columns[time_name]]
-        t = t.filter(time.notnull())
-        return Frame(t, fr.columns), time_name
+        return Frame(t, fr.columns)
 
 
 def _entity_column(sm: SemanticModel, entity: str) -> str:

@@ -13,7 +13,6 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from revalign.definitions.kpis import expressions
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import CatalogError
 from revalign.kpis import filters
@@ -30,17 +29,8 @@ def snapshot_table(frames: Frames, kpi: Kpi, req: Request, extra: str | None) ->
     if not sm.validity or "valid_from" not in sm.validity:
         raise CatalogError(f"KPI {kpi.name!r}: semantic model {sm.name!r} has no validity: {{valid_from: …}}")
     vf, vt = sm.validity["valid_from"], sm.validity.get("valid_to")
-    conds = conditions(kpi, req, extra)
-    needed = [vf, *([vt] if vt else []), *req.by]
-    for text in conds:
-        needed += expressions.references(text)
-    if kpi.expr:
-        needed += expressions.references(kpi.expr)
-    fr = frames.frame(sm, needed)
+    fr = frames.filtered(sm, kpi, conditions(kpi, req, extra), [vf, *([vt] if vt else []), *req.by])
     t = fr.table
-    resolve = fr.resolver()
-    for text in conds:
-        t = t.filter(filters.to_ibis(text, resolve))
     frm = filters.as_date(t[fr.columns[vf]])
     to = filters.as_date(t[fr.columns[vt]]) if vt else ibis.null("date")
     t = t.mutate(__from=frm, __to=to)
