@@ -13,6 +13,9 @@ section         what it lists                                          read from
 ``funnels``     funnel issues (file:line, funnel)                      ``<project>/funnels.yaml``
 ``targets``     target problems (file and line or row, column, KPI)    ``targets:``, target files
 ``quarantine``  quarantined input rows (file, table, rule, column)     the engine's quarantine table
+``inputs``      KPI inputs with no data: columns KPIs read that are    the loaded tables (one query each)
+                empty in every row (problems), tables KPIs need that
+                were never loaded (information)
 ==============  =====================================================  ======================================
 """
 
@@ -29,6 +32,8 @@ from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.trees import check_trees, project_tree_folders
 from revalign.engine import Engine
+from revalign.kpis.availability import empty_columns, missing_tables
+from revalign.model.access import Tables
 from revalign.project import Project
 from revalign.sources import quarantine_summary, quarantined
 
@@ -140,6 +145,35 @@ def quarantine_check(engine: Engine, *, include_resolved: bool = False) -> Secti
     )
 
 
+def inputs_check(catalog: Catalog, tables: Tables) -> Section:
+    """KPIs that cannot count anything: a column they read is empty in every row (a problem: the mapping left it
+    unmapped), or a table they read was never loaded (information: their value is missing, not zero)."""
+    columns = ["level", "table", "column", "kpis", "message"]
+    empty = empty_columns(catalog, tables)
+    rows = [
+        {"level": "ERROR", "table": e.table, "column": e.column, "kpis": ", ".join(e.kpis), "message": e.message}
+        for e in empty
+    ]
+    gone = missing_tables(catalog, [k.name for k in catalog], tables.has)
+    loaded_any = any(tables.has(t) for t in sorted({t for k in catalog for t in catalog.tables_of(k.name)}))
+    by_table: dict[str, list[str]] = {}
+    for kpi, names in gone.items():
+        for t in names:
+            by_table.setdefault(t, []).append(kpi)
+    for table, kpis in sorted(by_table.items()) if loaded_any else ():
+        message = f"no {table} data loaded: {len(kpis)} KPIs show no value until it is ({', '.join(kpis[:6])}…)"
+        rows.append({"level": "INFO", "table": table, "column": "", "kpis": ", ".join(kpis), "message": message})
+    frame = pd.DataFrame(rows, columns=columns)
+    return Section(
+        "inputs",
+        "KPI inputs with no data (table, column, KPIs)",
+        len(empty),
+        frame.drop(columns=["kpis"]),
+        hint="Map a source column to each empty column (docs/mappings.md) and ingest again.",
+        rows=frame,
+    )
+
+
 # -------------------------------------------------------------------------------------------- on a project
 
 
@@ -163,8 +197,13 @@ def _quarantine_section(project: Project, include_resolved: bool) -> Section:
     return quarantine_check(project.engine, include_resolved=include_resolved)
 
 
+def _inputs_section(project: Project, include_resolved: bool) -> Section:
+    return inputs_check(project.catalog, project.tables)
+
+
 CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _quarantine_section,
+    _inputs_section,
     _catalog_section,
     _tree_section,
     _funnel_section,
@@ -188,6 +227,7 @@ __all__ = [
     "Section",
     "catalog_check",
     "funnel_check",
+    "inputs_check",
     "needs_attention",
     "project_checks",
     "quarantine_check",

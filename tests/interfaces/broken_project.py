@@ -67,8 +67,10 @@ def broken_project(tmp_path: Path) -> Path:
 def assert_every_finding_is_placed(sections: list[dict]) -> None:
     """Each broken thing appears in its section with its file and line (YAML) or row (CSV)."""
     by_name = {s["name"]: s for s in sections}
-    assert list(by_name) == ["quarantine", "catalog", "trees", "funnels", "targets"]
-    assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] != "quarantine")
+    assert list(by_name) == ["quarantine", "inputs", "catalog", "trees", "funnels", "targets"]
+    assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] not in ("quarantine", "inputs"))
+    inputs = by_name["inputs"]
+    assert inputs["problems"] == sum(r["level"] == "ERROR" for r in inputs["rows"])
     catalog = [(r["file"], r["line"], r["kpi"], r["rule"]) for r in by_name["catalog"]["rows"]]
     assert catalog == [("x.yaml", 7, "bad_kpi", "governance")]
     trees = [(Path(r["file"]).parts[-2:], r["line"], r["tree"], r["rule"]) for r in by_name["trees"]["rows"]]

@@ -27,7 +27,7 @@ from ibis.common.exceptions import IbisError
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.engine import Engine
 from revalign.errors import EngineError, UnknownNameError
-from revalign.kpis import batch
+from revalign.kpis import availability, batch
 from revalign.kpis.cache import RESULTS, definition_hash
 from revalign.kpis.compile import Compiler, Request
 from revalign.model import calendar
@@ -249,13 +249,22 @@ class KpiQuery:
                 out[name] = self._finish(name, rows)
         return out
 
+    def unavailable(self) -> dict[str, str]:
+        """KPI → why it has no value: a table it reads was never loaded (undefined, not zero; see
+        :mod:`revalign.kpis.availability`). :meth:`to_pandas` returns no rows for these KPIs."""
+        gone = availability.missing_tables(self.catalog, self.names, self.tables.has)
+        return {name: availability.reason(tables) for name, tables in gone.items()}
+
     def _reachable(self) -> tuple[str, ...]:
-        """The KPIs to compute: all of them, or (``skip_unreachable``) those that reach every ``by`` dimension."""
+        """The KPIs to compute: those whose tables are loaded and (``skip_unreachable``) that reach every ``by``
+        dimension."""
         o = self.options
+        gone = self.unavailable()
+        names = tuple(n for n in self.names if n not in gone)
         if not (o.skip_unreachable and o.by):
-            return self.names
+            return names
         plain = [d for d in o.by if "__" not in d]
-        return tuple(n for n in self.names if self.catalog.can_slice(n, plain))
+        return tuple(n for n in names if self.catalog.can_slice(n, plain))
 
     def to_pandas(self) -> pd.DataFrame:
         """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims.

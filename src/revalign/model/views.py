@@ -81,6 +81,26 @@ VIEWS: dict[str, Callable[[TableProvider], ir.Table]] = {
 """Views by name; semantic models may name them in ``table:``."""
 
 
+def source_tables(name: str) -> frozenset[str]:
+    """The canonical tables a canonical table or view reads (a view is compiled over recording unbound tables,
+    so no data is touched); empty for a name that is neither.
+
+    A KPI over a view is undefined, not zero, when one of these tables was never loaded.
+    """
+    if name in TABLES:
+        return frozenset({name})
+    if name not in VIEWS:
+        return frozenset()
+    seen: set[str] = set()
+
+    def record(table: str) -> ir.Table:
+        seen.add(table)
+        return unbound_table(table)
+
+    VIEWS[name](record)
+    return frozenset(seen)
+
+
 def table_columns(name: str) -> set[str] | None:
     """Columns of a canonical table or a view (a view compiled over unbound tables: no data is touched);
     None for a name that is neither."""

@@ -13,6 +13,7 @@ from revalign.definitions.kpis.semantic_graph import SemanticGraph
 from revalign.definitions.kpis.spec import Kpi, ScorecardTemplate, SemanticModel
 from revalign.definitions.kpis.validate import validate
 from revalign.errors import CatalogError, UnknownNameError
+from revalign.model.views import source_tables
 
 
 class Catalog(CatalogContents):
@@ -95,6 +96,14 @@ class Catalog(CatalogContents):
     def dimensions_of(self, name: str) -> list[str]:
         """Categorical dimensions ``name`` can be sliced by (every semantic model it reads reaches them)."""
         return SemanticGraph(self.semantic_models, self.kpis).dimensions_of(self.get(name))
+
+    def tables_of(self, name: str) -> list[str]:
+        """The canonical tables KPI ``name`` reads rows from (its models' tables, and the tables behind views).
+
+        A KPI whose table was never loaded has no value; it is not zero (CAC with no spend loaded is unknown).
+        """
+        models = SemanticGraph(self.semantic_models, self.kpis).models_of(self.get(name))
+        return sorted({t for m in models for t in source_tables(self.semantic_model(m).table)})
 
     def can_slice(self, name: str, dims: Iterable[str]) -> bool:
         """Whether every dimension in ``dims`` is reachable from KPI ``name``."""

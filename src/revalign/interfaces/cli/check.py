@@ -56,7 +56,10 @@ def check(
         bool, typer.Option("--all", help="Also list quarantined rows a later load resolved (when, and by which load).")
     ] = False,
 ) -> None:
-    """Show what needs fixing: catalog, tree, funnel and target issues, quarantined rows. Exit 1 when anything does."""
+    """Show what needs fixing: quarantined rows, KPI inputs with no data, catalog, tree, funnel and target issues.
+
+    Exit 1 when anything does.
+    """
     sections = project_checks(open_project(project), include_resolved=show_all)
     if as_json:
         print_json(

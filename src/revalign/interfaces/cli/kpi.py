@@ -16,8 +16,8 @@ import typer
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import emit, print_json
-from revalign.kpis import evaluate
+from revalign.interfaces.cli.render import emit, err_console, print_json
+from revalign.kpis import evaluate, query
 from revalign.kpis.export import FORMATS, export_metricflow
 from revalign.project import open_project
 
@@ -105,6 +105,8 @@ def eval_(
         fiscal_year_start_month=proj.settings.fiscal_year_start_month,
     )
     emit(frame, as_json=as_json, title=", ".join(names))
+    for name, why in query(proj.tables, proj.catalog, names).unavailable().items():
+        err_console.print(f"{name}: no value: {why}", highlight=False, soft_wrap=True)
 
 
 @kpi_app.command("explain")
