@@ -48,7 +48,7 @@ from revalign.definitions.kpis.catalog import Catalog, catalog_for
 from revalign.definitions.targets import TargetsError
 from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
-from revalign.errors import ConfigError
+from revalign.errors import ConfigError, RevalignError
 from revalign.kpis.query import KpiQuery
 from revalign.model.access import Tables
 from revalign.settings import PROJECT_FILE, Settings, load_settings, resolve_engine_url
@@ -219,8 +219,10 @@ class Project:
         card: Scorecard | None = None,
         tree: str | None = None,
     ) -> Alignment:
-        """Departments winning while the north star loses, in ``period``: an ``Alignment`` of findings."""
+        """Departments winning while the north star loses, in ``period``: an ``Alignment`` of findings, ranked by
+        revenue impact (each driver's contribution to the north star's change in that period)."""
         book, issues = self.checked_targets()
+        label = period or (card.period if card is not None else None)
         return evaluate_alignment(
             self.tables,
             self.catalog,
@@ -233,7 +235,18 @@ class Project:
             card=card,
             target_issues=issues,
             fiscal_year_start_month=self.fiscal_year_start_month,
+            impact=self._impact(label, grain),
         )
+
+    def _impact(self, period: str | None, grain: str) -> dict[str, float]:
+        """KPI → its contribution to the north star's change into ``period`` (default: the latest), from the
+        north star's driver tree; empty when there is no tree or no value to explain."""
+        try:
+            end = period or self.latest_period(self.catalog.north_star, grain)
+            dec = self.decompose(end=end, grain=grain)
+        except (RevalignError, ValueError):
+            return {}
+        return {r.kpi: r.contribution for r in dec.rows if r.contribution is not None}
 
     def plan(
         self,

@@ -94,4 +94,12 @@ def test_findings_serialise_and_filter_by_department():
     only_cs = result.involving("customer_success")
     assert only_cs.ok
     assert len(result.involving("marketing").findings) == 3  # (a) and the new_leads (b) and (c)
-    assert list(result.to_pandas().columns) == ["kind", "severity", "period", "message", "kpis", "departments"]
+    assert list(result.to_pandas().columns) == [
+        "kind",
+        "severity",
+        "impact",
+        "period",
+        "message",
+        "kpis",
+        "departments",
+    ]

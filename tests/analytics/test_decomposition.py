@@ -123,8 +123,8 @@ def test_revenue_tree_residual_makes_the_measured_change_exact():
     assert math.isclose(leaf_sum(d), -60_000, **TIGHT)
     assert contrib(d, "lead_to_opportunity_rate") == 0.0
     text = d.summary()
-    assert text.startswith("Revenue −12.0%: lead volume −7.9 (marketing)")
-    assert "win rate +3.7 (sales)" in text and "deal size −6.9 (sales)" in text
+    assert text.startswith("Revenue −12.0%: lead volume −7.9 pts (marketing)")
+    assert "win rate +3.7 pts (sales)" in text and "deal size −6.9 pts (sales)" in text
     assert f"{RESIDUAL_LABEL} −1.0" in text
     assert d.by_department().keys() == {"marketing", "sales", "residual"}
     assert math.isclose(sum(d.by_department().values()), -60_000, **TIGHT)

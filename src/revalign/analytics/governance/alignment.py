@@ -12,6 +12,12 @@ Three findings, each naming the KPIs, departments, period and values involved:
 ``on_target_parent_off_target``
     A KPI is green while its parent is amber or red (``high`` when the parent is red).
 
+A running total is never compared with the KPI it accumulates (``new_revenue_ttm`` "improving" while
+``new_revenue`` worsens says nothing), the same finding is reported once, and findings are ranked by severity,
+then by revenue impact: the driver's contribution to the north star's change when the caller passes one (the
+driver-tree decomposition of the same period), largest first. :data:`KIND_TITLES` gives each kind its own
+banner text.
+
 The tree edges are the catalog's ``parent`` links plus, optionally, the edges of a driver tree, so that a
 formula driver (say ``new_leads`` under ``new_revenue``) is checked even if its catalog parent differs.
 The checks read a joint :class:`~revalign.analytics.governance.scorecard.Scorecard`; they compute nothing new.
@@ -20,7 +26,7 @@ The checks read a joint :class:`~revalign.analytics.governance.scorecard.Scoreca
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -35,6 +41,12 @@ from revalign.model.access import Tables
 
 Kind = Literal["department_green_north_star_off", "driver_improving_parent_worsening", "on_target_parent_off_target"]
 OFF_TARGET = ("amber", "red")
+KIND_TITLES: dict[Kind, str] = {
+    "department_green_north_star_off": "A department is on target while the north star is off target",
+    "driver_improving_parent_worsening": "A driver improved while the KPI it drives got worse",
+    "on_target_parent_off_target": "A KPI is on target while the KPI it drives is off target",
+}
+"""One banner text per kind of finding (pages group findings under these)."""
 
 
 @dataclass(frozen=True)
@@ -48,10 +60,19 @@ class Finding:
     kpis: tuple[str, ...]
     departments: tuple[str, ...]
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    impact: float | None = None
+    """Revenue at stake: the largest contribution (north-star units, absolute) of the finding's KPIs to the north
+    star's change, when a decomposition was given; None otherwise."""
+
+    @property
+    def title(self) -> str:
+        return KIND_TITLES[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "title": self.title,
+            "impact": self.impact,
             "severity": self.severity,
             "period": self.period,
             "message": self.message,
@@ -80,7 +101,7 @@ class Alignment:
         return Alignment(self.period, self.grain, self.north_star, kept)
 
     def to_pandas(self) -> pd.DataFrame:
-        cols = ["kind", "severity", "period", "message", "kpis", "departments"]
+        cols = ["kind", "severity", "impact", "period", "message", "kpis", "departments"]
         return pd.DataFrame(
             [
                 {**f.to_dict(), "kpis": ", ".join(f.kpis), "departments": ", ".join(f.departments)}
@@ -88,6 +109,13 @@ class Alignment:
             ],
             columns=[*cols, "values"],
         )[cols]
+
+    def by_kind(self) -> dict[str, list[Finding]]:
+        """Findings grouped under their banner text (:data:`KIND_TITLES`), in rank order within each."""
+        out: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            out.setdefault(f.title, []).append(f)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,11 +157,19 @@ def _move(r: ScorecardRow) -> str:
     return f"{r.label} {_fmt(r.previous, r.unit)} → {_fmt(r.actual, r.unit)}"
 
 
-def alignment_findings(card: Scorecard, edges: Iterable[tuple[str, str]] = ()) -> Alignment:
+def alignment_findings(
+    card: Scorecard,
+    edges: Iterable[tuple[str, str]] = (),
+    *,
+    running_totals: Mapping[str, str] | None = None,
+    impact: Mapping[str, float] | None = None,
+) -> Alignment:
     """Check a joint scorecard for the three misalignments (see the module docstring).
 
     ``edges`` are ``(child, parent)`` KPI pairs; each row's own ``parent`` is always included. Only
-    whole-company rows (no slice dimensions) are checked.
+    whole-company rows (no slice dimensions) are checked. ``running_totals`` maps a cumulative KPI to the KPI it
+    accumulates (:func:`running_totals`): such pairs are not compared. ``impact`` maps a KPI to its contribution
+    to the north star's change (a decomposition's rows): findings are ranked by it.
     """
     rows = {r.kpi: r for r in card.rows if not r.dims}
     findings: list[Finding] = []
@@ -161,11 +197,14 @@ def alignment_findings(card: Scorecard, edges: Iterable[tuple[str, str]] = ()) -
                 )
             )
 
+    totals = running_totals or {}
     pairs = dict.fromkeys([*((r.kpi, r.parent) for r in rows.values() if r.parent), *edges])
     for child_name, parent_name in pairs:
         child, parent = rows.get(child_name), rows.get(parent_name)
         if child is None or parent is None or child_name == parent_name:
             continue
+        if totals.get(child_name) == parent_name or totals.get(parent_name) == child_name:
+            continue  # a running total of the parent moves with it by construction: comparing them is tautological
         depts = tuple(dict.fromkeys(d for d in (child.department, parent.department) if d))
         values = {child.kpi: _facts(child), parent.kpi: _facts(parent)}
         # (b) a driver improving while its parent worsens
@@ -200,9 +239,27 @@ def alignment_findings(card: Scorecard, edges: Iterable[tuple[str, str]] = ()) -
                     values=values,
                 )
             )
+    return Alignment(card.period, card.grain, card.north_star, _ranked(findings, impact or {}, card.north_star))
+
+
+def _ranked(findings: list[Finding], impact: Mapping[str, float], north_star: str | None) -> tuple[Finding, ...]:
+    """Findings once each (same kind and KPIs), with their impact, by severity then impact (largest first)."""
+    unique: dict[tuple[str, tuple[str, ...]], Finding] = {}
+    for f in findings:
+        at_stake = [abs(impact[k]) for k in f.kpis if k in impact and k != north_star and impact[k] == impact[k]]
+        unique.setdefault((f.kind, f.kpis), replace(f, impact=max(at_stake) if at_stake else None))
     order = {"high": 0, "medium": 1}
-    findings.sort(key=lambda f: (order[f.severity], f.kind, f.kpis))
-    return Alignment(card.period, card.grain, card.north_star, tuple(findings))
+    return tuple(
+        sorted(
+            unique.values(),
+            key=lambda f: (order[f.severity], -(f.impact if f.impact is not None else -1.0), f.kind, f.kpis),
+        )
+    )
+
+
+def running_totals(catalog: Catalog) -> dict[str, str]:
+    """Cumulative KPI → the KPI it accumulates (``new_revenue_ttm`` → ``new_revenue``)."""
+    return {k.name: k.inputs[0].name for k in catalog.kpis.values() if k.type == "cumulative" and k.inputs}
 
 
 def alignment_edges(
@@ -231,6 +288,7 @@ def evaluate_alignment(
     card: Scorecard | None = None,
     target_issues: Iterable[Issue] = (),
     fiscal_year_start_month: int = 1,
+    impact: Mapping[str, float] | None = None,
 ) -> Alignment:
     """Run the alignment check on the scorecard for ``period`` (default: the latest) over ``tables``.
 
@@ -238,9 +296,11 @@ def evaluate_alignment(
     ``card`` to reuse one already built for the same period). With ``department`` it evaluates only what the
     department's findings can name — its KPIs, their parents and children, and the north star — and keeps the
     findings that involve the department. ``targets``, ``target_issues`` are as for
-    :func:`~revalign.analytics.governance.scorecard.evaluate_scorecard`.
+    :func:`~revalign.analytics.governance.scorecard.evaluate_scorecard`; ``impact`` ranks findings (see
+    :func:`alignment_findings`).
     """
     edges = alignment_edges(catalog, trees, tree)
+    totals = running_totals(catalog)
     issues = tuple(target_issues)
 
     def card_of(kpis: list[str] | None) -> Scorecard:
@@ -258,7 +318,7 @@ def evaluate_alignment(
     if department is None:
         if card is None or card.department is not None or card.by:
             card = card_of(None)
-        return alignment_findings(card, edges)
+        return alignment_findings(card, edges, running_totals=totals, impact=impact)
     own = {k.name for k in catalog.kpis.values() if k.department == department}
     if not own:
         known = {k.department for k in catalog.kpis.values() if k.department}
@@ -267,7 +327,7 @@ def evaluate_alignment(
     near |= {p for c, p in edges if c in own} | {c for c, p in edges if p in own}
     names = [n for n in catalog.kpis if n in near]
     card = card_of(names)
-    found = alignment_findings(card, edges).involving(department)
+    found = alignment_findings(card, edges, running_totals=totals, impact=impact).involving(department)
     # another department's roll-up on this partial card is incomplete: keep (a) findings for this department only
     kept = tuple(
         f for f in found.findings if f.kind != "department_green_north_star_off" or f.departments[0] == department

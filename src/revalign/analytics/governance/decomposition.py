@@ -43,6 +43,7 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 
+from revalign.analytics.governance.maturity import longest_window, mature_period
 from revalign.analytics.governance.scorecard import latest_period
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.trees import DriverTree, Formula, find_tree
@@ -156,6 +157,7 @@ class Decomposition:
     method: str
     rows: tuple[Contribution, ...] = field(default_factory=tuple)
     where: str | None = None  # the filter every KPI was evaluated under (e.g. "segment = 'enterprise'")
+    note: str | None = None  # why the default period is not the latest one (cohorts still converting)
 
     def leaf_rows(self) -> tuple[Contribution, ...]:
         """Leaves and residuals: the lines that add up to the root's change."""
@@ -173,7 +175,7 @@ class Decomposition:
     def summary(self, *, digits: int = 1) -> str:
         """The one line a leader reads: ``"New revenue −12.0%: New leads −8.0 (marketing), …"``.
 
-        Driver figures are percentage points of the root's "before" value, so they add up to the headline
+        Driver figures are percentage points ("pts") of the root's "before" value, so they add up to the headline
         percentage (the residual included); without a "before" value they are in the root's unit.
         """
         use_pct = self.pct_change is not None
@@ -191,7 +193,8 @@ class Decomposition:
             if r.kind == "residual" and round(value, digits) == 0:
                 continue
             owner = f" ({r.department})" if r.department else ""
-            parts.append(f"{r.label} {_signed(value, digits)}{owner}")
+            points = " pts" if use_pct else ""
+            parts.append(f"{r.label} {_signed(value, digits)}{points}{owner}")
         return f"{head}: " + ", ".join(parts) if parts else head
 
     def to_pandas(self) -> pd.DataFrame:
@@ -424,15 +427,20 @@ def evaluate_decomposition(
 ) -> Decomposition:
     """Decompose the change of ``root`` (default: the catalog's north star) from period ``start`` to ``end``.
 
-    ``start``/``end`` are period labels (``2025-Q1``); ``end`` defaults to the latest period in which the root has
-    a value and ``start`` to the period before ``end``. ``tree`` picks one of ``trees`` by name; otherwise the
+    ``start``/``end`` are period labels (``2025-Q1``); ``end`` defaults to the latest *mature* period in which the
+    root has a value (see :mod:`~revalign.analytics.governance.maturity`: cohort KPIs of the tree must have
+    finished converting; the result's ``note`` says which periods were left out) and ``start`` to the period
+    before ``end``. ``tree`` picks one of ``trees`` by name; otherwise the
     first tree whose root is ``root``. ``where`` filters every KPI of the tree (the KPI language, e.g.
     ``"segment = 'enterprise'"``), to explain one slice's change.
     """
     chosen = find_tree(trees, root=root or (None if tree else catalog.north_star), name=tree)
     fs = fiscal_year_start_month
+    note = None
     if end is None:
-        end = latest_period(tables, catalog, chosen.root, grain, where=where, fiscal_year_start_month=fs)
+        latest = latest_period(tables, catalog, chosen.root, grain, where=where, fiscal_year_start_month=fs)
+        maturity = mature_period(latest, grain, longest_window(catalog, chosen.kpis), fs)
+        end, note = maturity.period, maturity.note
     if start is None:  # the period before ``end``
         start = period_label(add_periods(parse_period(end, fs).start, grain, -1), grain, fs)
     p0, p1 = parse_period(start, fs), parse_period(end, fs)
@@ -457,4 +465,4 @@ def evaluate_decomposition(
         period_from=period_label(p0.start, grain, fs),
         period_to=period_label(p1.start, grain, fs),
     )
-    return replace(result, where=where) if where else result
+    return replace(result, where=where, note=note)
