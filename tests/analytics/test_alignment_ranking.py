@@ -81,3 +81,27 @@ def test_after_window_is_calendar_arithmetic():
     assert after_window(dt.date(2025, 10, 1), "90 days") == dt.date(2025, 12, 30)
     assert after_window(dt.date(2024, 2, 29), "1 year") == dt.date(2025, 2, 28)
     assert after_window(dt.date(2025, 1, 1), "2 quarters") == dt.date(2025, 7, 1)
+
+
+def test_scorecard_marks_immature_cohort_rows_and_leaves_them_out_of_the_roll_up():
+    from types import SimpleNamespace as NS
+
+    from revalign.analytics.governance.scorecard import _mark_immature
+
+    catalog = dict(CATALOG)
+    catalog["lead_conversion"] = K("lead_conversion", "marketing", "higher_is_better", targets=[T("2025-Q2", 0.5)])
+    catalog["lead_conversion"] = NS(**{**vars(catalog["lead_conversion"]), "type": "conversion", "window": "90 days"})
+    catalog["sla"] = NS(**{**vars(K("sla", "revops", "higher_is_better")), "type": "conversion", "window": "1 day"})
+    for name in CATALOG:
+        catalog[name] = NS(**{**vars(catalog[name]), "type": "simple", "window": None})
+    values = pd.concat([VALUES, pd.DataFrame(quarterly("lead_conversion", 0.5, 0.5, 0.5, 0.1))])
+    card = build_scorecard(values, catalog, period="2025-Q2", grain="quarter")
+    assert card.row("lead_conversion").status == "red"
+    assert card.department_status()["marketing"] == "red"
+    # data ends with 2025-Q2: its 90-day cohorts are open (immature); a 1-day window leaves only the last day open
+    marked = _mark_immature(card, catalog, "2025-Q2", 1)
+    assert [r.kpi for r in marked.rows if r.immature] == ["lead_conversion"]
+    assert marked.department_status()["marketing"] == "green"  # new_leads and mqls alone
+    assert "lead_conversion" in marked.notices[-1].lower().replace(" ", "_") and "90 days" in marked.notices[-1]
+    # once the data runs a quarter further, 2025-Q2 is mature
+    assert _mark_immature(card, catalog, "2025-Q3", 1) == card

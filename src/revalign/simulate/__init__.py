@@ -6,12 +6,13 @@ The conversion model that attribution is scored against is documented in :mod:`r
 the injected faults in :mod:`revalign.simulate.gaming`, the truth file in :mod:`revalign.simulate.truth`.
 """
 
-from revalign.simulate.config import SCALES, ChannelConfig, Scale, SimulationConfig
+from revalign.simulate.config import DEMO_CONFIG, SCALES, ChannelConfig, Scale, SimulationConfig, demo_scale
 from revalign.simulate.gaming import FAULT_KINDS
 from revalign.simulate.generator import SimulatedCompany, simulate, simulate_to_parquet
 from revalign.simulate.truth import GroundTruth
 
 __all__ = [
+    "DEMO_CONFIG",
     "FAULT_KINDS",
     "SCALES",
     "ChannelConfig",
@@ -19,6 +20,7 @@ __all__ = [
     "Scale",
     "SimulatedCompany",
     "SimulationConfig",
+    "demo_scale",
     "simulate",
     "simulate_to_parquet",
 ]

@@ -28,6 +28,8 @@ class Calendar:
 
     start: dt.date
     days: int
+    annual_growth: float | None = None
+    """Demand growth per year, compounded (a steady company); None: +40 % spread evenly over the whole run."""
 
     def __post_init__(self) -> None:
         d = np.arange(self.days)
@@ -44,7 +46,8 @@ class Calendar:
         annual = 1.0 + 0.15 * np.cos(2 * np.pi * (doy - 280) / 365.0)
         annual = np.where((doy >= 350) | (doy < 3), annual * 0.55, annual)  # holidays
         annual = np.where((doy >= 213) & (doy < 244), annual * 0.85, annual)  # August
-        growth = 1.0 + 0.4 * d / self.days
+        compounded = self.annual_growth is not None
+        growth = (1.0 + (self.annual_growth or 0.0)) ** (d / 365.25) if compounded else 1.0 + 0.4 * d / self.days
         self.weekday_factor = np.where(self.weekday >= 5, 0.3, 1.0)
         self.season = annual * growth * self.weekday_factor
         self.spend_season = annual * growth * np.where(self.weekday >= 5, 0.7, 1.0)

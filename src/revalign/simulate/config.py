@@ -193,6 +193,7 @@ class SimulationConfig:
 
     start: dt.date = dt.date(2024, 1, 1)
     days: int = 731  # 2024-01-01 … 2025-12-31: eight full quarters
+    annual_growth: float | None = None  # compounded demand growth per year; None: +40 % over the whole run
     channels: tuple[ChannelConfig, ...] = DEFAULT_CHANNELS
     # conversion (lead → opportunity): logit p = intercept[segment] + propensity + Σ effect_c · x_c
     intercept: tuple[float, float, float] = (-4.0, -3.7, -3.4)
@@ -211,6 +212,8 @@ class SimulationConfig:
     max_touch_points: float = 40.0
     demo_points: float = 60.0
     mql_threshold: float = 60.0
+    # (from this date, threshold): marketing loosens the MQL bar to hit its volume target (more MQLs, fewer convert)
+    mql_threshold_change: tuple[dt.date, float] | None = None
     false_demo_rate: float = 0.04  # non-converting leads that still request a demo
     rejection_rate: float = 0.65  # non-converting MQLs that sales rejects (others are accepted, then recycled)
     sla_hours: float = 24.0
@@ -252,6 +255,8 @@ class SimulationConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["start"] = self.start.isoformat()
+        if self.mql_threshold_change is not None:
+            d["mql_threshold_change"] = [self.mql_threshold_change[0].isoformat(), self.mql_threshold_change[1]]
         return d
 
 
@@ -263,3 +268,25 @@ def get_scale(name: str | Scale) -> Scale:
         return SCALES[name]
     except KeyError:
         raise UnknownNameError("simulator scale", name, SCALES) from None
+
+
+DEMO_CONFIG = SimulationConfig(
+    start=dt.date(2023, 1, 1), days=1096, annual_growth=0.20, mql_threshold_change=(dt.date(2025, 1, 1), 40.0)
+)
+"""The demo company: three years (2023-01-01 … 2025-12-31), demand growing 20 % a year with the same seasons.
+
+From 2025 marketing lowers its MQL bar from 60 to 40 points to hit its volume target: MQLs jump, sales rejects
+more of them, and new revenue misses the board's plan. That is the story a newcomer sees in the first minute:
+marketing green on MQL volume, the north star red.
+
+The reported year (2025) has two full years before it, so its pipeline, customer base, renewals and churn are
+in steady state: "last year +20 %" targets give believable attainments, and churn has a history to plan from.
+The default :class:`SimulationConfig` (two years) stays as it is for tests and benchmarks.
+"""
+
+
+def demo_scale(name: str | Scale, config: SimulationConfig = DEMO_CONFIG) -> Scale:
+    """``name``'s scale with as many leads per day as the default two-year run (leads grow with the days)."""
+    scale = get_scale(name)
+    leads = round(scale.leads * config.days / SimulationConfig().days)
+    return dataclasses.replace(scale, leads=leads)

@@ -62,7 +62,7 @@ class _Company:
     def build(cls, scale: str | Scale, seed: int, config: SimulationConfig | None) -> _Company:
         sc = get_scale(scale)
         cfg = config or SimulationConfig()
-        cal = Calendar(cfg.start, cfg.days)
+        cal = Calendar(cfg.start, cfg.days, cfg.annual_growth)
         rng0 = _rng(seed, 0)
         org = build_org(cfg, sc, rng0)
         mkt = build_marketing(cfg, sc, cal, rng0)

@@ -65,7 +65,11 @@ def hand_off(ch: Chunk) -> Handoff:
         + np.minimum(cfg.touch_points * jr.n_observed, cfg.max_touch_points)
         + cfg.demo_points * (jr.demo & seen)
     )
-    mql = (score >= cfg.mql_threshold) & seen
+    threshold = np.full(n, cfg.mql_threshold)
+    if cfg.mql_threshold_change is not None:
+        when, lowered = cfg.mql_threshold_change
+        threshold = np.where(jr.t_conv >= (when - cfg.start).days, lowered, threshold)
+    mql = (score >= threshold) & seen
     conv = jr.converted & mql
     sdr = org.reps_in_region(org.sdr, jr.region, rng)
     sdr_pos = np.full(len(org.user_ids), -1)

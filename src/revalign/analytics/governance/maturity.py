@@ -30,6 +30,18 @@ def after_window(day: dt.date, window: str) -> dt.date:
     return (pd.Timestamp(day) + offset).date()
 
 
+TOLERANCE = 0.1
+"""Share of a period's days whose cohorts may still be open for the period to count as mature: a one-day SLA
+window leaves only the last day of a quarter open, which changes nothing worth a warning."""
+
+
+def is_mature(start: dt.date, end: dt.date, window: str, data_end: dt.date) -> bool:
+    """Whether the cohorts of [start, end) have had ``window`` to convert by ``data_end`` (exclusive), allowing
+    the last :data:`TOLERANCE` of the period to be still open."""
+    cutoff = end - dt.timedelta(days=int((end - start).days * TOLERANCE))
+    return after_window(cutoff, window) <= data_end
+
+
 def longest_window(catalog: Catalog, kpis: Iterable[str]) -> tuple[str, str] | None:
     """(label, window) of the conversion KPI among ``kpis`` whose window ends last; None when none has one."""
     found: tuple[str, str] | None = None
@@ -65,8 +77,8 @@ class Maturity:
 
 
 def mature_period(latest: str, grain: str, window: tuple[str, str] | None, fiscal_year_start_month: int) -> Maturity:
-    """The latest period up to ``latest`` whose end plus the window falls within the data (which ends with
-    ``latest``); ``latest`` itself when there is no window."""
+    """The latest period up to ``latest`` that :func:`is_mature` under the window, the data ending with ``latest``;
+    ``latest`` itself when there is no window."""
     if window is None:
         return Maturity(latest, latest)
     kpi, text = window
@@ -75,7 +87,7 @@ def mature_period(latest: str, grain: str, window: tuple[str, str] | None, fisca
     start = parse_period(latest, fs).start
     for _ in range(400):  # a 10-year window at day grain is ~3,700 steps; quarters need a handful
         period = parse_period(period_label(start, grain, fs), fs)
-        if after_window(period.end, text) <= data_end:
+        if is_mature(period.start, period.end, text, data_end):
             return Maturity(period.label, latest, kpi, text)
         start = add_periods(start, grain, -1)
     return Maturity(latest, latest, kpi, text)

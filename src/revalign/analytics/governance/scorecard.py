@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from revalign.analytics.governance.maturity import is_mature
 from revalign.analytics.targets import TargetBook, target_for
 from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog
@@ -206,6 +207,9 @@ class ScorecardRow:
     target_source: str | None = None
     """Where the target comes from (``targets.csv row 4``, ``sales.yaml:90``; ``… (company-wide)`` when a level
     KPI's slice borrows the company target), so a reader can find and fix it."""
+    immature: bool = False
+    """A cohort KPI whose conversion window has not closed by the end of the data: its value will still rise, so
+    its status is provisional and it does not count in the department's roll-up."""
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -239,13 +243,17 @@ class Scorecard:
     def department_status(self) -> dict[str, Status]:
         """Each department's roll-up over its KPIs with a target: red if any red, else amber if any, else green.
 
-        The north star counts for its own department; departments with no targeted KPI are ``no_target``.
+        The north star counts for its own department; departments with no targeted KPI are ``no_target``; immature
+        rows (cohorts still converting) do not count.
         """
         out: dict[str, Status] = {}
         for r in self.rows:
             if r.department is None or r.dims:
                 continue
             current = out.get(r.department, "no_target")
+            if r.immature:
+                out.setdefault(r.department, current)
+                continue
             if r.status in ("green", "amber", "red"):
                 worst = min((current, r.status), key=lambda s: STATUS_ORDER[s])
                 out[r.department] = worst if current in ("green", "amber", "red") else r.status
@@ -461,8 +469,14 @@ def evaluate_scorecard(
     fs = fiscal_year_start_month
     chosen = select_kpis(catalog, department, kpis)
     by = tuple(by)
-    if period is None:
-        period = latest_period(tables, catalog, catalog.north_star, grain, fiscal_year_start_month=fs)
+    try:
+        latest: str | None = latest_period(tables, catalog, catalog.north_star, grain, fiscal_year_start_month=fs)
+    except DataError:
+        if period is None:
+            raise
+        latest = None
+    period = period or latest
+    assert period is not None  # latest_period raised otherwise
     current = parse_period(period, fs)
     start = add_periods(current.start, grain, -(max(trend_periods, 2) - 1))
     ignored = [f"Target ignored until fixed (revalign targets check): {i}" for i in errors(list(target_issues))]
@@ -482,7 +496,30 @@ def evaluate_scorecard(
         rule=rule,
         targets=targets,
     )
+    if latest is not None:
+        card = _mark_immature(card, chosen, latest, fs)
     return replace(card, notices=(*card.notices, *ignored)) if ignored else card
+
+
+def _mark_immature(card: Scorecard, kpis: Mapping[str, Kpi], latest: str, fs: int) -> Scorecard:
+    """Rows of conversion KPIs whose window has not closed by the end of the data (the end of ``latest``) marked
+    immature, and a notice naming them (see :mod:`revalign.analytics.governance.maturity`)."""
+    data_end = parse_period(latest, fs).end
+    current = parse_period(card.period, fs)
+    young = {
+        name: kpi.window
+        for name, kpi in kpis.items()
+        if kpi.type == "conversion" and kpi.window and not is_mature(current.start, current.end, kpi.window, data_end)
+    }
+    if not young:
+        return card
+    rows = tuple(replace(r, immature=True) if r.kpi in young else r for r in card.rows)
+    listed = ", ".join(f"{kpis[n].label or n} ({w})" for n, w in young.items())
+    notice = (
+        f"Still converting in {card.period}, so provisional and left out of department status: {listed}. "
+        "Their cohorts' windows close after the data ends."
+    )
+    return replace(card, rows=rows, notices=(*card.notices, notice))
 
 
 def select_kpis(catalog: Catalog, department: str | None, kpis: Iterable[str] | None = None) -> dict[str, Kpi]:
