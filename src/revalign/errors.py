@@ -8,6 +8,7 @@ Catch :class:`RevalignError` to handle anything revalign raises on purpose::
     ├── DataError              input data breaks a rule (file, row, column, rule, value)
     │   └── SchemaError        a whole file cannot be read as the mapped table (missing column, delimiter, …)
     ├── EngineError            a backend cannot run what was asked (connection, unsupported feature)
+    │   └── StoreBusy          another process holds the project's database file (DuckDB: one writer or many readers)
     ├── UnknownNameError       (also KeyError) an unknown KPI, table, funnel or model, with close matches
     ├── NotFittedError         (also ValueError) an estimator used before ``fit``
     └── PermissionDenied       the current user may not see this
@@ -81,6 +82,20 @@ class SchemaError(DataError):
 
 class EngineError(RevalignError):
     """A backend could not connect or cannot run the requested computation."""
+
+
+class StoreBusy(EngineError):
+    """Another process holds the project's database, and waiting did not help.
+
+    An embedded DuckDB file admits one read-write process or many read-only ones at a time, so a CLI write
+    (``revalign ingest``) waits while ``revalign serve`` reads, and the server waits while the CLI writes. When
+    the wait runs out this error names the file, the process DuckDB reports as holding the lock (``holder``, or
+    ``None`` when DuckDB does not say) and how long it waited, so the user knows what to stop or when to retry.
+    """
+
+    def __init__(self, message: str, *, path: str, holder: str | None = None, waited: float = 0.0) -> None:
+        self.path, self.holder, self.waited = path, holder, waited
+        super().__init__(message)
 
 
 class UnknownNameError(RevalignError, KeyError):

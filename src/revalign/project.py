@@ -63,12 +63,17 @@ DateLike = dt.date | dt.datetime | str | None
 class Project:
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine.
 
-    Pass ``engine`` to reuse an open connection (tests, the server) instead of the configured URL.
+    Pass ``engine`` to reuse an open connection (tests) instead of the configured URL. ``read_only=True`` is
+    for a process that shares the store with CLI commands (the server): on a DuckDB file the engine then holds
+    the file only inside ``engine.session()`` (see docs/server.md); it changes nothing on PostgreSQL or Spark.
     """
 
-    def __init__(self, folder: str | Path = ".", *, engine: Engine | str | None = None) -> None:
+    def __init__(
+        self, folder: str | Path = ".", *, engine: Engine | str | None = None, read_only: bool = False
+    ) -> None:
         self.folder = Path(folder).resolve()
         self.settings: Settings = load_settings(self.folder)
+        self.read_only = read_only
         if isinstance(engine, Engine):
             self._engine: Engine | None = engine
         else:
@@ -83,7 +88,7 @@ class Project:
     def engine(self) -> Engine:
         """The connected engine (connects on first use)."""
         if self._engine is None:
-            self._engine = connect(resolve_engine_url(self.settings.engine, self.folder))
+            self._engine = connect(resolve_engine_url(self.settings.engine, self.folder), read_only=self.read_only)
         return self._engine
 
     @property
@@ -407,9 +412,10 @@ class Project:
         )
 
 
-def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None) -> Project:
-    """Open the project in ``folder`` (defaults apply when it has no ``revalign.yaml``)."""
-    return Project(folder, engine=engine)
+def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None, read_only: bool = False) -> Project:
+    """Open the project in ``folder`` (defaults apply when it has no ``revalign.yaml``); ``read_only``: see
+    :class:`Project`."""
+    return Project(folder, engine=engine, read_only=read_only)
 
 
 def init_project(folder: str | Path, *, engine_url: str = "duckdb:///revalign.duckdb", name: str | None = None) -> Path:

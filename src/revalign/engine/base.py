@@ -7,7 +7,8 @@ differences are capability flags on the subclasses (``engine/duckdb.py``, ``engi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -128,6 +129,15 @@ class Engine:
             if first:
                 self.write(name, dataset.schema.empty_table())
         return int(self.execute(self.table(name).count()))
+
+    # -- sharing the store with other processes (a DuckDB reader overrides these: engine/duckdb.py) ----------
+    def session(self) -> AbstractContextManager[None]:
+        """Hold the store for one unit of work (a server request); a no-op for a server database."""
+        return nullcontext()
+
+    def change_token(self) -> Hashable:
+        """A cheap value that moves when another process may have written; ``None``: cannot tell."""
+        return None
 
     def drop(self, name: str) -> None:
         if self.has_table(name):

@@ -7,7 +7,8 @@ Exit codes scripts can trust (also in docs/cli.md):
 1     the command ran and found problems (quarantined rows, catalog issues, alignment warnings)
 2     usage error (unknown option, bad argument)
 3     data error (a file cannot be read as its mapped table)
-4     engine error (cannot connect, backend cannot run the computation)
+4     engine error (cannot connect, backend cannot run the computation, or the project's DuckDB file stayed
+      in use by another process for ``REVALIGN_LOCK_TIMEOUT`` seconds: the message names that process)
 5     configuration error (revalign.yaml, mapping or catalog file is invalid)
 6     unknown name (KPI, table, mapping, funnel …)
 ====  ==============================================================

@@ -13,16 +13,26 @@ from revalign.project import Project, open_project
 
 
 def run_server(project: Project, *, host: str, port: int, state_url: str | None = None) -> None:
-    """Build the app over ``project`` and serve it with uvicorn until interrupted."""
+    """Serve ``project`` with uvicorn until interrupted, reading through a shared (read-only) engine.
+
+    The project is reopened with ``read_only=True``, so on a DuckDB file the server holds the file only while it
+    answers a request and ``revalign ingest`` (or any other command) can write it meanwhile; the caller's own
+    connection is closed first, since one process cannot hold a DuckDB file read-write and read-only at once.
+    """
     import uvicorn
 
     # imported here: the server (FastAPI, SQLAlchemy) takes seconds to import, and only this
     # command needs it (not every `revalign` run)
     from revalign.interfaces.server import create_app
 
-    server_app = create_app(project, state_url=state_url)
+    project.close()
+    shared = open_project(project.folder, engine=project.settings.engine, read_only=True)
+    server_app = create_app(shared, state_url=state_url)
     console.print(f"Dashboard: [bold]http://{host}:{port}/[/]   API docs: http://{host}:{port}/docs   (Ctrl+C stops)")
-    uvicorn.run(server_app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(server_app, host=host, port=port, log_level="warning")
+    finally:
+        shared.close()
 
 
 @app.command()

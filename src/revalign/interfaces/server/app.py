@@ -84,6 +84,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         enabled=settings.cache_results,
         version=lambda: project_version(project),
         check_seconds=settings.cache_check_seconds,
+        changed=lambda: project.engine.change_token(),
     )
     app.state.templates = templates
 

@@ -6,18 +6,25 @@ The engine connection is shared, so computations are also serialised (DuckDB con
 concurrent use from many threads). ``clear()`` is called after a refresh of the data.
 
 The cache also notices changes made outside the server (``revalign ingest`` into the same database, an edited
-``targets.csv``): when a ``version`` function is given, it is read at most every ``check_seconds`` and a new
-value drops every cached report, so a dashboard is never more than ``check_seconds`` behind the project.
+``targets.csv``): when a ``version`` function is given, it is read at most every ``check_seconds``, and at once
+when the cheap ``changed`` signal moves (a DuckDB file's size and time); a new value drops every cached report,
+so after an ingest the next request computes with the new data. While another process writes the store the
+version cannot be read (:class:`~revalign.errors.StoreBusy`): the reports computed before are served meanwhile
+and the next request checks again; a report never computed gets the error (a JSON 503).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from revalign.errors import StoreBusy
+
 T = TypeVar("T")
+log = logging.getLogger("revalign.server")
 
 
 class ReportCache:
@@ -34,25 +41,39 @@ class ReportCache:
         max_entries: int = 512,
         version: Callable[[], Hashable] | None = None,
         check_seconds: float = 5.0,
+        changed: Callable[[], Hashable] | None = None,
     ) -> None:
         self.enabled, self.max_entries = enabled, max_entries
-        self.version, self.check_seconds = version, check_seconds
+        self.version, self.check_seconds, self.changed = version, check_seconds, changed
         self._values: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         self._compute = threading.RLock()
         self._seen: Hashable = None
         self._checked_at = float("-inf")
+        self._token: Hashable = None
         self.hits = self.misses = 0
+
+    def _due(self, token: Hashable) -> bool:
+        return time.monotonic() - self._checked_at >= self.check_seconds or token != self._token
 
     def _revalidate(self) -> None:
         """Drop every entry when the project's version moved (read under the engine lock: it runs a query)."""
-        if self.version is None or time.monotonic() - self._checked_at < self.check_seconds:
+        if self.version is None:
+            return
+        # the token is read before the version: a write landing in between moves it again, so the next
+        # request checks again instead of keeping a version older than the data
+        token = self.changed() if self.changed is not None else None
+        if not self._due(token):
             return
         with self._compute:
-            if time.monotonic() - self._checked_at < self.check_seconds:
+            if not self._due(token):
                 return
-            current = self.version()
-            self._checked_at = time.monotonic()
+            try:
+                current = self.version()
+            except StoreBusy as exc:
+                log.warning("serving cached reports while the store is busy: %s", exc)
+                return
+            self._checked_at, self._token = time.monotonic(), token
             if current != self._seen:
                 self.clear()
                 self._seen = current

@@ -4,10 +4,15 @@ A request is authenticated by ``Authorization: Bearer <API token>`` (scripts) or
 login (people). Unsafe methods authenticated by cookie must carry the session's CSRF token (a form field
 ``csrf_token`` or an ``X-CSRF-Token`` header); token-authenticated requests need none, since a browser never
 sends a bearer token on its own.
+
+Every request that reads the project does so inside one ``engine.session()``: on a DuckDB file the server's
+read-only connection is opened on the request's first read and closed when the last request in flight ends, so
+CLI commands can write the file between requests (docs/server.md, "Working alongside the CLI").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,8 +29,11 @@ CSRF_COOKIE = "revalign_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_project(request: Request) -> Project:
-    return request.app.state.project
+def get_project(request: Request) -> Iterator[Project]:
+    """The project, held for this request only (a cached report served without reading opens nothing)."""
+    project: Project = request.app.state.project
+    with project.engine.session():
+        yield project
 
 
 def get_store(request: Request) -> StateStore:
