@@ -202,6 +202,11 @@ def _cases_dates() -> list[Case]:
             frozenset({"date_format"}),
         ),
         Case(
+            "date_not_a_date",
+            {"leads.csv": _b(LEADS + "L1,a@x,1e10,Email\nL2,b@x,2024-01-01T25:00:00,Email\n")},
+            frozenset({"date_format"}),
+        ),
+        Case(
             "date_with_offsets",
             {"leads.csv": _b(LEADS + "L1,a@x,2024-06-30T23:00:00+14:00,Email\nL2,b@x,2024-06-30T23:00:00Z,Email\n")},
         ),
@@ -325,6 +330,7 @@ def _cases_encodings() -> list[Case]:
             mapping=_leads_mapping(encoding="utf-16"),
             encoding="utf-16",
         ),
+        Case("binary_garbage", {"leads.csv": _b(LEADS) + bytes(range(128, 256)) + b"\n"}, refused="encoding"),
         Case(
             "utf16_undeclared",
             {"leads.csv": (LEADS + "L1,a@x,2024-01-01,Email\n").encode("utf-16")},

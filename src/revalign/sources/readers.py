@@ -168,8 +168,10 @@ class CsvFile:
         """The payload as UTF-8 bytes and the header's names, checked (columns present, none repeated)."""
         path, delimiter, encoding = self.path, self.delimiter, self.encoding
         utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-        if utf8:  # Arrow parses UTF-8 bytes itself and checks them; only the header is decoded here
+        if utf8:  # Arrow parses UTF-8 bytes itself; they are checked first (its bad-row callback would crash on them)
             payload = data
+            if not _is_utf8(data):
+                _decode(path, data, encoding, delimiter)  # raises the error that names the row and column
             header_line = _decode(path, data[: data.find(b"\n")] if b"\n" in data else data, encoding, delimiter)
         else:
             payload = _decode(path, data, encoding, delimiter).encode("utf-8")
@@ -296,6 +298,17 @@ def _quoting_message(line: str, delimiter: str) -> tuple[str, str]:
     except csv.Error as exc:
         return line, f"a quoting error: {exc}"
     return line, "a quote opens a value that does not close on this line"
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, checked by Arrow in C without building a Python string."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    whole = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _parse(payload: bytes, header: list[str], delimiter: str, *, use_threads: bool) -> tuple[pa.Table, list]:
