@@ -28,6 +28,7 @@ Shape::
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -139,6 +140,11 @@ class TargetSpec(_Spec):
     format: Literal["csv", "parquet"] | None = None
     delimiter: str = ","
     encoding: str = "utf-8"
+    multiline: bool = Field(
+        False,
+        description="Quoted values may span lines (notes with line breaks). Without it every record is one line, "
+        "so a line whose quotes do not pair up is quarantined alone (rule quoting) instead of swallowing the next.",
+    )
     optional: bool = Field(False, description="A folder without a matching file is fine.")
     identity: bool = Field(False, description="Every canonical column from the source column of the same name.")
     dedupe: bool = Field(False, description="Repeated keys in one file are the same entity: keep the first.")
@@ -147,6 +153,10 @@ class TargetSpec(_Spec):
     )
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
+    allow_negative: list[str] = Field(
+        default_factory=list,
+        description="Amount/count columns that may be below zero here (credits, refunds); others are checked.",
+    )
     events: list[EventSpec] = Field(default_factory=list)
 
     @field_validator("columns", mode="before")
@@ -154,6 +164,15 @@ class TargetSpec(_Spec):
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return {k: ({"from": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1 or value in '"\r\n':
+            raise ValueError(
+                f"delimiter must be one character other than a quote or line break. Got {value!r} instead."
+            )
         return value
 
     @field_validator("files", mode="before")
@@ -194,8 +213,11 @@ class TargetSpec(_Spec):
         return self
 
     def _check_named_columns(self) -> None:
-        """Rules and events may only name columns the target maps."""
+        """Rules, events and ``allow_negative`` may only name columns the target maps."""
         known = set(self.columns)
+        bad = [c for c in self.allow_negative if c not in known]
+        if bad:
+            raise ValueError(f"allow_negative names unmapped column(s) {', '.join(bad)}.")
         for rule in self.rules:
             bad = [c for c in rule.columns if c not in known]
             if bad:
@@ -212,6 +234,33 @@ class TargetSpec(_Spec):
         return list(dict.fromkeys(cols))  # modified_at is optional: without it, changes date from the export
 
 
+class DateWindow(_Spec):
+    """The dates a mapping accepts: a date outside is quarantined (rule ``date_range``), not loaded.
+
+    ``latest`` defaults to ``years_ahead`` years after the load, so a "never" date (9999-12-31) or a typo
+    (2204) is caught while a deal expected to close next year loads.
+    """
+
+    earliest: date = Field(date(1970, 1, 1), description="First accepted date.")
+    latest: date | None = Field(None, description="Last accepted date (default: years_ahead after the load).")
+    years_ahead: int = Field(10, ge=0, le=1000, description="Without latest: how far after the load is accepted.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateWindow:
+        if self.latest is not None and self.latest < self.earliest:
+            raise ValueError(f"latest ({self.latest}) is before earliest ({self.earliest}).")
+        return self
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
+        """The first and last accepted instants for a load at ``now`` (the last day is accepted whole)."""
+        if self.latest is not None:
+            last = self.latest
+        else:
+            year = min(now.year + self.years_ahead, 9998)
+            last = now.date().replace(year=year, day=28 if (now.month, now.day) == (2, 29) else now.day)
+        return datetime.combine(self.earliest, datetime.min.time()), datetime.combine(last, datetime.max.time())
+
+
 class Mapping(_Spec):
     """A whole mapping file, validated as one object."""
 
@@ -221,6 +270,7 @@ class Mapping(_Spec):
     currency: str | None = Field(None, description="Currency of money columns in the files (e.g. BRL).")
     fx_rate: float | None = Field(None, gt=0, description="Project-currency units per one unit of `currency`.")
     null_values: list[str] = Field(default_factory=lambda: [""])
+    date_window: DateWindow = Field(default_factory=DateWindow, description="Dates outside are quarantined.")
     values: dict[str, ValueMap] = Field(default_factory=dict)
     targets: list[TargetSpec] = Field(min_length=1)
     source: FileContext = Field(default_factory=FileContext, exclude=True)

@@ -9,16 +9,23 @@ Row rules (the row goes to quarantine, the rest of the file loads):
 
 - ``not_null``: a required value is missing (primary keys, non-nullable canonical columns, declared columns);
 - ``type_cast``: a number or yes/no value does not parse;
+- ``non_finite``: a number is ``inf``, ``-inf``, ``Infinity``, ``NaN`` or too large for a float (``1e309``);
+- ``out_of_range``: a whole number does not fit the column's type (int64: beyond ±9,223,372,036,854,775,807);
 - ``date_format``: a date or timestamp does not parse in the mapping's format;
+- ``date_range``: a date lies outside the mapping's ``date_window`` (default 1970-01-01 to ten years ahead);
 - ``enum``: a categorical value is not a canonical code (add it to the mapping's value map);
 - ``unique``: the key repeats an earlier row of the same file (the first one loads);
 - ``foreign_key``: a reference to a row that no loaded table holds (an ``update`` target's key counts);
 - ``order_of_dates``: a later date lies before an earlier one (a deal won before the lead's first contact);
-- ``non_negative``: an amount that cannot be below zero is (a forecast of −5,000);
-- ``field_count``: a line has more or fewer fields than the header.
+- ``non_negative``: an amount or count that cannot be below zero is (a deal of −5,000; automatic for the columns
+  in ``NON_NEGATIVE`` unless the target lists the column under ``allow_negative``, e.g. credits in spend);
+- ``field_count``: a line has more or fewer fields than the header;
+- ``quoting``: a line's quotes do not pair up (an unterminated ``"``, or text after a closing quote); the line
+  is rejected on its own, so it never swallows the lines after it.
 
 File rules (the whole file is refused before anything is written, as a ``SchemaError``): ``empty_file``,
-``encoding``, ``delimiter``, ``missing_column``, ``duplicate_column``, ``missing_file``, ``parquet``.
+``encoding``, ``delimiter``, ``missing_column``, ``duplicate_column``, ``missing_file``, ``parquet``, and
+``quoting`` for a target with ``multiline: true`` whose quote is still open at the end of the file.
 """
 
 from __future__ import annotations
@@ -31,13 +38,17 @@ from revalign.sources.values import Failure
 RULES: dict[str, str] = {
     "not_null": "A required value is missing.",
     "type_cast": "The value is not of the column's type (number, whole number, yes/no).",
+    "non_finite": "The number is not finite (inf, -inf, Infinity, NaN, or too large to hold, like 1e309).",
+    "out_of_range": "The whole number does not fit the column's type (int64).",
     "date_format": "The value is not a date/timestamp in the mapping's format.",
+    "date_range": "The date lies outside the mapping's date_window (default 1970-01-01 to ten years after the load).",
     "enum": "The value is not one of the column's canonical codes; add the label to the mapping's value map.",
     "unique": "The key repeats an earlier row of the same file; the first row was loaded.",
     "foreign_key": "The value refers to a row that no loaded table holds.",
     "order_of_dates": "A later date lies before an earlier one.",
-    "non_negative": "The value must not be below zero.",
+    "non_negative": "The value must not be below zero (list the column under allow_negative for credits).",
     "field_count": "The line has a different number of fields than the header.",
+    "quoting": "The line's quotes do not pair up (an unterminated quote, or text after a closing quote).",
     "empty_file": "The file has no bytes (not even a header).",
     "encoding": "The file is not in the mapping's encoding.",
     "delimiter": "The file uses another delimiter than the mapping's.",
@@ -47,6 +58,19 @@ RULES: dict[str, str] = {
     "parquet": "The Parquet file cannot be read.",
 }
 """Every rule name a quarantined row or a file error can carry, with what it means."""
+
+NON_NEGATIVE: dict[str, tuple[str, ...]] = {
+    "accounts": ("employees",),
+    "campaigns": ("budget",),
+    "spend": ("amount",),
+    "web_traffic": ("sessions", "visitors", "new_visitors"),
+    "opportunities": ("amount",),
+    "subscriptions": ("mrr",),
+    "quotas": ("amount",),
+    "forecasts": ("amount",),
+}
+"""Canonical amounts and counts that cannot be below zero: the ``non_negative`` rule runs on them automatically.
+A target lists a column under ``allow_negative`` when its export holds credits or refunds as negative amounts."""
 
 
 def not_null(values: pd.Series, source: str) -> Failure:
@@ -70,9 +94,23 @@ def foreign_key(values: pd.Series, known: pd.Index, ref: str, source: str) -> Fa
     return Failure(bad, "foreign_key", f"{source}: no {ref} has this value")
 
 
-def order_of_dates(earlier: pd.Series, later: pd.Series, names: tuple[str, str], source: str) -> Failure:
-    bad = (earlier.notna() & later.notna() & (later < earlier)).to_numpy()
+def order_of_dates(
+    earlier: pd.Series, later: pd.Series, names: tuple[str, str], source: str, *, by_day: bool = False
+) -> Failure:
+    """Rows where ``later`` lies before ``earlier``; ``by_day`` compares calendar days (a close *date* on the
+    day a deal was created at 14:00 is not before it)."""
+    if by_day:
+        earlier, later = earlier.dt.normalize(), later.dt.normalize()
+    bad = (earlier.notna() & later.notna() & (later < earlier)).to_numpy(dtype=bool)
     return Failure(bad, "order_of_dates", f"{source}: {names[1]} is before {names[0]}")
+
+
+def date_range(values: pd.Series, earliest: pd.Timestamp, latest: pd.Timestamp, source: str) -> Failure:
+    """Dates before ``earliest`` or after ``latest`` (a 9999-12-31 "never" date, a 1900 placeholder)."""
+    bad = (values.notna() & ((values < earliest) | (values > latest))).to_numpy(dtype=bool)
+    return Failure(
+        bad, "date_range", f"{source}: outside {earliest:%Y-%m-%d}..{latest:%Y-%m-%d} (the mapping's date_window)"
+    )
 
 
 def non_negative(values: pd.Series, source: str) -> Failure:

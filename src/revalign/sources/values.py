@@ -77,19 +77,7 @@ def cast(
     if dtype == "string":
         return text.astype("str"), []
     if dtype in ("int64", "float64"):
-        numbers = pd.to_numeric(text, errors="coerce")
-        bad = given & numbers.isna().to_numpy()
-        if dtype == "int64":
-            frac = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
-            bad |= frac
-            numbers = numbers.where(~frac)
-            values = numbers.round().astype("Int64")
-        else:
-            values = numbers.astype("float64")
-            if spec.money and fx_rate is not None:
-                values = values * fx_rate
-        kind = "a whole number" if dtype == "int64" else "a number"
-        return values, [Failure(bad, "type_cast", f"{source}: not {kind}")]
+        return _numbers(text, dtype, spec, fx_rate=fx_rate, source=source)
     if dtype == "boolean":
         low = text.str.lower()
         values = pd.Series(pd.NA, index=text.index, dtype="boolean")
@@ -105,6 +93,60 @@ def cast(
         fmt = spec.format or "ISO 8601 (YYYY-MM-DD[ HH:MM:SS])"
         return stamps, [Failure(bad, "date_format", f"{source}: not a date in the format {fmt}")]
     raise ValueError(f"unknown canonical type {dtype!r}")
+
+
+def _numbers(
+    text: pd.Series, dtype: str, spec: ColumnSpec, *, fx_rate: float | None, source: str
+) -> tuple[pd.Series, list[Failure]]:
+    """Numbers, with the cells that are not numbers (``type_cast``), not finite (``non_finite``: ``inf``,
+    ``-Infinity``, ``NaN``, ``1e309``) or outside a whole-number column's int64 range (``out_of_range``)."""
+    given = text.notna().to_numpy()
+    numbers = pd.to_numeric(text, errors="coerce")
+    nan_text = given & text.str.strip().str.lstrip("+-").str.lower().isin(["nan"]).to_numpy(dtype=bool)
+    unparsed = given & numbers.isna().to_numpy() & ~nan_text
+    if dtype == "int64":
+        values, frac, huge, infinite = _whole_numbers(numbers)
+        kind = "a whole number"
+    else:
+        floats = numbers.astype("float64")
+        if spec.money and fx_rate is not None:
+            floats = floats * fx_rate
+        arr = floats.to_numpy()
+        infinite = ~np.isnan(arr) & ~np.isfinite(arr)
+        frac = huge = np.zeros(len(text), dtype=bool)
+        values = floats.where(~infinite)
+        kind = "a number"
+    non_finite = nan_text | infinite
+    return values, [
+        Failure(unparsed | frac, "type_cast", f"{source}: not {kind}"),
+        Failure(non_finite, "non_finite", f"{source}: not a finite number (inf, -inf, NaN, or too large to hold)"),
+        Failure(huge, "out_of_range", f"{source}: outside the whole-number range ±{INT64_MAX:,}"),
+    ]
+
+
+INT64_MAX = 2**63 - 1
+
+
+def _whole_numbers(numbers: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Parsed numbers → Int64 values, with masks of fractions, values beyond int64, and non-finite values.
+
+    pandas parses a column of integer text as int64 (uint64 when one value exceeds int64), anything else as
+    float64; each case is checked without a cast that could overflow."""
+    n = len(numbers)
+    arr = numbers.to_numpy()
+    none = np.zeros(n, dtype=bool)
+    if numbers.dtype.kind in "iu":
+        huge = arr > INT64_MAX if numbers.dtype.kind == "u" else none
+        ints = np.where(huge, 0, arr).astype(np.int64)
+        return pd.Series(pd.arrays.IntegerArray(ints, huge), index=numbers.index), none, huge, none
+    floats = numbers.astype("float64").to_numpy()
+    missing = np.isnan(floats)
+    infinite = ~missing & ~np.isfinite(floats)
+    huge = ~missing & ~infinite & (np.abs(floats) >= 2.0**63)
+    frac = ~missing & ~infinite & ~huge & (np.mod(np.where(missing | infinite | huge, 0, floats), 1) != 0)
+    drop = missing | infinite | huge | frac
+    ints = np.where(drop, 0, floats).round().astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(ints, drop), index=numbers.index), frac, huge, infinite
 
 
 def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:

@@ -35,4 +35,5 @@ class FileReader:
             format=first.format,
             delimiter=first.delimiter,
             encoding=first.encoding,
+            multiline=first.multiline,
         )

@@ -114,9 +114,30 @@ def row_rules(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | Non
     label = {c: (cs.from_ or c) for c, cs in p.target.columns.items()}
     return [
         *_column_rules(p, model, label),
+        *_range_rules(run, p, model, label),
         *_declared_rules(p.target, p.frame, model, label),
         *_reference_rules(run, p, model, state, label),
     ]
+
+
+def _range_rules(run: LoadRun, p: Prepared, model: Table, label: dict[str, str]) -> Failures:
+    """Amounts and counts below zero (unless the target allows credits) and dates outside the date window.
+
+    Only values read from the file are checked against the window; a constant or the export time is the
+    mapping's own choice.
+    """
+    frame, target = p.frame, p.target
+    declared = {c for r in target.rules if r.rule == "non_negative" for c in r.columns}  # reported once
+    out: Failures = []
+    for col in rules.NON_NEGATIVE.get(model.name, ()):
+        if col in frame.columns and col not in target.allow_negative and col not in declared:
+            out.append((label[col], rules.non_negative(frame[col], label[col])))
+    earliest, latest = run.spec.date_window.bounds(run.now)
+    for col, cs in target.columns.items():
+        if cs.from_ is not None and col in frame.columns and model.column(col).dtype in ("date", "timestamp"):
+            window = rules.date_range(frame[col], pd.Timestamp(earliest), pd.Timestamp(latest), label[col])
+            out.append((label[col], window))
+    return out
 
 
 def _column_rules(p: Prepared, model: Table, label: dict[str, str]) -> Failures:
@@ -152,16 +173,20 @@ def _declared_rules(target: TargetSpec, frame: pd.DataFrame, model: Table, label
         out.append((label[pk[0]], rules.unique(frame, pk, label[pk[0]])))
     for rule in target.rules:
         if all(c in frame.columns for c in rule.columns):
-            out += _declared(rule, frame, label)
+            out += _declared(rule, frame, model, label)
     return out
 
 
-def _declared(rule: RuleSpec, frame: pd.DataFrame, label: dict[str, str]) -> Failures:
+def _declared(rule: RuleSpec, frame: pd.DataFrame, model: Table, label: dict[str, str]) -> Failures:
     cols = rule.columns
     if rule.rule == "unique":
         return [(label[cols[0]], rules.unique(frame, cols, label[cols[0]]))]
     if rule.rule == "order_of_dates":
-        return [(label[b], rules.order_of_dates(frame[a], frame[b], (a, b), label[b])) for a, b in pairwise(cols)]
+        out: Failures = []
+        for a, b in pairwise(cols):
+            by_day = "date" in (model.column(a).dtype, model.column(b).dtype)  # a date against a timestamp
+            out.append((label[b], rules.order_of_dates(frame[a], frame[b], (a, b), label[b], by_day=by_day)))
+        return out
     if rule.rule == "non_negative":
         return [(label[c], rules.non_negative(frame[c], label[c])) for c in cols]
     return []  # not_null is part of the required columns
@@ -204,15 +229,15 @@ def quarantine_lines(run: LoadRun, p: Prepared, failures: Failures) -> pd.DataFr
     if len(key) != len(pk):
         key = []
     parts = [_failed_cells(p, column, f, key) for column, f in failures if f.mask.any()]
-    for row, line, message in p.source.bad_rows:
+    for bad in p.source.bad_rows:
         parts.append(
             pd.DataFrame(
                 {
-                    "row": [row],
+                    "row": [bad.row],
                     "column": [None],
-                    "rule": ["field_count"],
-                    "value": [line],
-                    "message": [message],
+                    "rule": [bad.rule],
+                    "value": [bad.text],
+                    "message": [bad.message],
                     "key": [None],
                 }
             )
