@@ -23,12 +23,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 
 from revalign.engine import Engine, connect
+from revalign.engine.duckdb import DuckDBEngine
 from revalign.sources import ingest
 from revalign.sources.load.faults import FAULT_ENV
 
@@ -213,3 +216,30 @@ def test_a_killed_ingest_leaves_no_partial_load_on_postgres(
     tmp_path: Path, exports: tuple[Path, Path], postgres_server: object
 ) -> None:
     _crash_and_recover(_postgres_store(tmp_path, postgres_server), exports, timed=TIMED[:1])
+
+
+class _NoTransactions(DuckDBEngine):
+    """A real DuckDB engine that declares no transactions: the write path Spark takes."""
+
+    transactional: ClassVar[bool] = False
+
+
+def test_without_transactions_the_next_load_discards_rows_of_unfinished_loads(tmp_path: Path) -> None:
+    """On an engine without transactions a crashed load can leave raw and quarantine rows without a log row;
+    the next load deletes them, so re-ingesting the same export keeps each raw row once."""
+    engine = _NoTransactions(connect("duckdb://:memory:").con, "duckdb://:memory:")
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "spend.csv").write_text("Date,Amount\n2024-01-01,10\n2024-01-02,x\n", encoding="utf-8")
+    ingest(engine, first, "generic_crm")
+    raw = engine.to_pyarrow(engine.table("_raw_generic_crm_spend"))
+    stale = raw.set_column(raw.column_names.index("_load_id"), "_load_id", pa.array(["crashed"] * raw.num_rows))
+    engine.write("_raw_generic_crm_spend", stale, mode="append")  # what a load killed after its raw write leaves
+    second = tmp_path / "second"
+    second.mkdir()
+    (second / "spend.csv").write_text("Date,Amount\n2024-01-03,5\n", encoding="utf-8")
+    report = ingest(engine, second, "generic_crm")
+    ids = engine.execute(engine.table("_raw_generic_crm_spend"))["_load_id"]
+    assert "crashed" not in set(ids)
+    assert len(ids) == 3  # 2 rows of the first load, 1 of the second
+    assert any("crashed" in w for w in report.warnings)
