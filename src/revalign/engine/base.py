@@ -7,8 +7,8 @@ differences are capability flags on the subclasses (``engine/duckdb.py``, ``engi
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Hashable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,10 +30,14 @@ class Engine:
     exact_median: ClassVar[bool] = True
     """Whether ``median``/``quantile`` are exact (DuckDB, Postgres) or approximate (Spark's percentile_approx)."""
     supports_temp_tables: ClassVar[bool] = True
+    transactional: ClassVar[bool] = True
+    """Whether :meth:`transaction` makes its writes atomic (DuckDB, Postgres) or is best-effort (Spark: no
+    multi-table transactions; a load's log row, written last, is then the only commit marker)."""
 
     def __init__(self, con: Any, url: str) -> None:
         self.con = con
         self.url = url
+        self._transaction_depth = 0
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -138,6 +142,44 @@ class Engine:
     def change_token(self) -> Hashable:
         """A cheap value that moves when another process may have written; ``None``: cannot tell."""
         return None
+
+    # -- one load, one transaction -----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block's writes (creates, replaces, inserts, drops) as one transaction: all or nothing.
+
+        A load writes a dozen tables; if the process dies (``kill -9``, power cut) or raises half-way, the store
+        must show either none of those writes or all of them. DuckDB and PostgreSQL have transactional DDL, and
+        Ibis issues every statement of a backend on the one connection this engine holds, so a ``BEGIN`` before
+        and a ``COMMIT`` after the block cover them all (a crash before ``COMMIT`` is rolled back by the
+        database on its next open, or by the server when the connection drops). Nested blocks join the outer
+        one. On an engine that is not :attr:`transactional` the block simply runs.
+        """
+        if not self.transactional or self._transaction_depth:
+            self._transaction_depth += 1
+            try:
+                yield
+            finally:
+                self._transaction_depth -= 1
+            return
+        self._transaction_depth = 1
+        try:
+            with self._begin():
+                yield
+        finally:
+            self._transaction_depth = 0
+
+    @contextmanager
+    def _begin(self) -> Iterator[None]:
+        """One outermost transaction in SQL (``BEGIN`` … ``COMMIT``, ``ROLLBACK`` on an error); drivers that
+        track transactions themselves (psycopg) override this with their own context manager."""
+        self.con.raw_sql("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.raw_sql("ROLLBACK")
+            raise
+        self.con.raw_sql("COMMIT")
 
     def drop(self, name: str) -> None:
         if self.has_table(name):

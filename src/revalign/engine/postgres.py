@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import ibis
@@ -27,3 +29,11 @@ class PostgresEngine(Engine):
                 "has the form postgres://user:password@host:port/database."
             ) from exc
         return cls(con, url)
+
+    @contextmanager
+    def _begin(self) -> Iterator[None]:
+        """psycopg's own transaction block: Ibis wraps each of its statements in ``connection.transaction()``,
+        which inside an outer block becomes a savepoint, so the outer block commits every write at once (a raw
+        ``BEGIN`` would confuse psycopg's bookkeeping of the autocommit connection)."""
+        with self.con.con.transaction():
+            yield

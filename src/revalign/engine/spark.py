@@ -93,6 +93,7 @@ class SparkEngine(Engine):
     name: ClassVar[str] = "spark"
     exact_median: ClassVar[bool] = True  # Ibis compiles median to PERCENTILE (exact) on Spark 4
     supports_temp_tables: ClassVar[bool] = True
+    transactional: ClassVar[bool] = False  # no multi-table transactions: a load's log row is its commit marker
 
     @classmethod
     def from_url(cls, url: str) -> SparkEngine:

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from revalign.engine import Engine
 from revalign.model.tables import LEDGER, canonical_table
-from revalign.sources.load.frames import key_index, ledger_text
+from revalign.sources.load.frames import content_keys, digests, existing, key_index, ledger_text
 from revalign.sources.load.run import LoadRun, Prepared, TableDiff
 from revalign.sources.mapping import TargetSpec
 from revalign.sources.supersession import with_superseded
@@ -111,6 +111,25 @@ def settle(
             p.stats.rows_unchanged = int((~_rows_differ(before.loc[keys], state.loc[keys])).sum())
     if table in TRACKED:
         run.diffs.append(TableDiff(table, before, state, changed_at, id(prepared[0])))
+
+
+def new_rows(run: LoadRun, table: str, batches: list[tuple[Prepared, pd.DataFrame]]) -> list[pd.DataFrame]:
+    """The accepted rows of append targets that the table does not already hold, by content key.
+
+    A table without a primary key (spend, web traffic) cannot be upserted, and keying its appends by the file's
+    digest let a re-saved file (CRLF line endings) or a re-ingest after a crash add every row again. Here a row's
+    identity is its content (``frames.content_keys``): a batch adds only the rows beyond those of the same content
+    that the table, with this load's earlier batches, already holds. Rows skipped so count as loaded, unchanged.
+    """
+    seen = content_keys(existing(run.engine, run.present, table), table)
+    out = []
+    for p, good in batches:
+        keys = content_keys(good, table)
+        fresh = ~keys.isin(seen)
+        p.stats.rows_unchanged += int((~fresh).sum())
+        seen = seen.append(keys[fresh])
+        out.append(good[fresh])
+    return out
 
 
 # -- comparing two states ------------------------------------------------------------------------------------
@@ -232,12 +251,7 @@ def event_ids(frame: pd.DataFrame) -> pd.Series:
             arr = pa.array(values.astype(object).where(values.notna(), None).to_numpy(), type=pa.string())
         arrays.append(arr.cast(pa.string()))
     joined = pc.binary_join_element_wise(*arrays, "\x1f", null_handling="replace", null_replacement="\x00")
-    text = pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)
-    halves = [
-        pd.util.hash_pandas_object(text, index=False, hash_key=key, categorize=False).to_numpy()
-        for key in ("revalign-ledger1", "revalign-ledger2")
-    ]
-    raw = np.stack(halves, axis=1).astype(">u8").tobytes()
+    raw = digests(joined).astype(">u8").tobytes()
     hexed = pa.array(np.frombuffer(binascii.hexlify(raw), dtype="S32"), type=pa.binary(32)).cast(pa.string())
     return pd.Series(hexed.to_pandas(types_mapper=pd.ArrowDtype).astype("str").array, index=frame.index)
 

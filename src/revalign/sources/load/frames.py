@@ -100,3 +100,34 @@ def key_text(frame: pd.DataFrame, key: list[str] | tuple[str, ...]) -> np.ndarra
     parts = [ledger_text(frame[k]) for k in key]
     joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, quarantine.KEY_SEPARATOR)
     return joined.to_numpy(zero_copy_only=False)
+
+
+DIGEST_KEYS = ("revalign-ledger1", "revalign-ledger2")
+"""Two hash keys of 16 bytes: pandas' stable 64-bit hash twice gives a 128-bit digest per text."""
+
+
+def digests(text: pa.Array) -> np.ndarray:
+    """A 128-bit digest of each text, as two unsigned 64-bit columns (an ``(n, 2)`` array), without a Python loop."""
+    series = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    halves = [
+        pd.util.hash_pandas_object(series, index=False, hash_key=key, categorize=False).to_numpy()
+        for key in DIGEST_KEYS
+    ]
+    return np.stack(halves, axis=1)
+
+
+def content_keys(frame: pd.DataFrame, table: str) -> pd.MultiIndex:
+    """Each row's content key: a digest of every canonical column (in its canonical type, as text) and the
+    row's occurrence number among rows of the same content (0 for the first, 1 for its first twin, …).
+
+    The identity of a row in a table without a primary key (spend, web traffic). Values pass through
+    :func:`to_arrow` first, so a re-saved file (CRLF line endings, ``10`` vs ``10.00``, other quoting) gives the
+    same keys as the original; the occurrence number keeps two identical rows of one file two rows.
+    """
+    arrow = to_arrow(frame, table)
+    parts = [arrow.column(i).cast(pa.string()) for i in range(arrow.num_columns)]
+    joined = pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="\x00")
+    digest = digests(joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined)
+    pairs = pd.DataFrame({"a": digest[:, 0], "b": digest[:, 1]})
+    occurrence = pairs.groupby(["a", "b"], sort=False).cumcount().to_numpy()
+    return pd.MultiIndex.from_arrays([pairs["a"].to_numpy(), pairs["b"].to_numpy(), occurrence])

@@ -16,7 +16,7 @@ import pandas as pd
 from revalign.engine import Engine
 from revalign.model.tables import canonical_table
 from revalign.settings import Settings
-from revalign.sources.load.diff import configured_events, ledger_rows, merge_target, settle
+from revalign.sources.load.diff import configured_events, ledger_rows, merge_target, new_rows, settle
 from revalign.sources.load.frames import existing
 from revalign.sources.load.plan import TABLE_ORDER, PlannedSource, loaded_digests, plan_files
 from revalign.sources.load.read import FileReader, Reader
@@ -102,12 +102,14 @@ def _read(run: LoadRun, planned: list[PlannedSource], reader: Reader) -> None:
 
 
 def _load_table(run: LoadRun, table: str, prepared: list[Prepared]) -> None:
-    """Validate every target of ``table`` and merge its rows into the table's state (or queue appends)."""
+    """Validate every target of ``table`` and merge its rows into the table's state (or queue the appends whose
+    content is new)."""
     model = canonical_table(table)
     keyed = table != "ledger" and bool(model.primary_key)
     before = existing(run.engine, run.present, table) if keyed else None
     state = before.copy() if before is not None else None
     changed_at = pd.Series(dtype="datetime64[us]")
+    appended: list[tuple[Prepared, pd.DataFrame]] = []
     for p in sorted(prepared, key=lambda p: MODE_ORDER[p.target.mode]):
         good, good_changed_at = accept(run, p, model, state)
         new_events = configured_events(p.target, good).assign(_from=id(p))
@@ -116,8 +118,10 @@ def _load_table(run: LoadRun, table: str, prepared: list[Prepared]) -> None:
         if table == "ledger":
             run.events.append(good.reset_index(drop=True).assign(_from=id(p)))
         elif state is None or before is None or p.target.mode == "append":
-            run.appends.setdefault(table, []).append(good)
+            appended.append((p, good))
         else:
             state, changed_at = merge_target(state, before, p, good, good_changed_at, changed_at)
+    if appended:
+        run.appends[table] = new_rows(run, table, appended)
     if state is not None and before is not None:
         settle(run, table, before, state, changed_at, prepared)

@@ -1,12 +1,20 @@
-"""① The writes of a load, all at the end: raw copies, canonical tables, ledger, quarantine, load log.
+"""① The writes of a load, all at the end and in one transaction: raw copies, canonical tables, ledger, quarantine, log.
 
-**Atomic in what it decides.** Nothing is written before every source is read and every table validated, so a
-file that cannot be read (a :class:`~revalign.errors.SchemaError`) leaves the project as it was. **Idempotent.**
-Canonical tables are rewritten from their merged state (or appended for key-less tables), ledger rows already
-stored are dropped by event id, and the load log written last is what makes the next load skip these sources.
+**Atomic.** Nothing is written before every source is read and every table validated, so a file that cannot be
+read (a :class:`~revalign.errors.SchemaError`) leaves the project as it was. Then every write of the load runs
+inside one :meth:`Engine.transaction <revalign.engine.Engine.transaction>`: on DuckDB and PostgreSQL a crash at
+any moment (``kill -9`` included) leaves the store exactly as before the load or exactly as after it. Spark has
+no multi-table transactions: there the load log, written last, is the commit marker, and the next load first
+discards raw and quarantine rows of loads that never reached the log (:func:`discard_uncommitted`); canonical
+tables converge on re-ingest because they are rewritten from their merged state (keyed tables), appended only
+with rows whose content is new (``diff.new_rows``) and the ledger deduplicated by event id.
+**Idempotent.** Canonical tables are rewritten from their merged state, key-less tables get only rows whose
+content the table does not already hold, ledger rows already stored are dropped by event id, and the load log
+written last is what makes the next load skip these sources.
 **Nothing a user gave is lost.** Every source is kept as read, all text, in ``_raw_<mapping>_<file stem>`` with
 its data row number and load id; for every file and target, ``loaded + quarantined + deduplicated = read``.
-Writes go through ``Engine.write``, so the same load runs on DuckDB, PostgreSQL and Spark.
+Writes go through ``Engine.write``, so the same load runs on DuckDB, PostgreSQL and Spark. Each write is a named
+step of ``load.faults``, where the crash tests kill the process.
 """
 
 from __future__ import annotations
@@ -14,11 +22,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 
 from revalign.model.tables import LEDGER, canonical_table
 from revalign.sources import quarantine
+from revalign.sources.load.faults import fault_point
 from revalign.sources.load.frames import to_arrow
 from revalign.sources.load.log import LOAD_LOG, LOAD_LOG_SCHEMA, log_rows
 from revalign.sources.load.run import LoadRun
@@ -28,16 +38,55 @@ _NAME = re.compile(r"[^0-9a-zA-Z]+")
 
 
 def commit(run: LoadRun, ledger_rows: pd.DataFrame) -> None:
-    """Write everything the run decided, the load log last."""
+    """Write everything the run decided in one transaction, the load log last."""
     engine = run.engine
-    for src in run.sources:
-        write_raw(run, src)
-    _write_tables(run)
-    if len(ledger_rows):
-        engine.write("ledger", to_arrow(ledger_rows, "ledger"), schema=LEDGER.schema, mode=run.mode("ledger"))
-    _write_quarantine(run)
-    run.report.tables = [p.stats for p in run.prepared]
-    engine.write(LOAD_LOG, log_rows(run), schema=LOAD_LOG_SCHEMA, mode=run.mode(LOAD_LOG))
+    with engine.transaction():
+        fault_point("begin")
+        if not engine.transactional:
+            discard_uncommitted(run)
+        for src in run.sources:
+            write_raw(run, src)
+        # the ledger before the tables it diffs: without a transaction (Spark), a crash between the two must not
+        # leave the new state stored and its field changes unrecorded (a re-ingest would see nothing to diff)
+        if len(ledger_rows):
+            engine.write("ledger", to_arrow(ledger_rows, "ledger"), schema=LEDGER.schema, mode=run.mode("ledger"))
+            run.present.add("ledger")
+        fault_point("ledger")
+        _write_tables(run)
+        _write_quarantine(run)
+        run.present.add(quarantine.TABLE)
+        fault_point("quarantine")
+        run.report.tables = [p.stats for p in run.prepared]
+        engine.write(LOAD_LOG, log_rows(run), schema=LOAD_LOG_SCHEMA, mode=run.mode(LOAD_LOG))
+        run.present.add(LOAD_LOG)
+        fault_point("load_log")
+    fault_point("commit")
+
+
+def discard_uncommitted(run: LoadRun) -> None:
+    """Drop raw and quarantine rows of earlier loads that never wrote their log row (an engine without
+    transactions, where a crashed load can leave them): their re-ingest would otherwise keep them twice.
+
+    Tables are rewritten (materialised first: Spark cannot overwrite a table it reads), and only when they hold
+    such rows; one small distinct query per table otherwise.
+    """
+    if LOAD_LOG not in run.present:
+        return
+    engine = run.engine
+    log = engine.table(LOAD_LOG)
+    committed = set(engine.execute(log.select("load_id").distinct())["load_id"])
+    columns = {name: "_load_id" for name in run.present if name.startswith("_raw_")}
+    if quarantine.TABLE in run.present:
+        columns[quarantine.TABLE] = "load_id"
+    for name, column in sorted(columns.items()):
+        t = engine.table(name)
+        ids = set(engine.execute(t.select(column).distinct())[column].dropna())
+        orphans = sorted(ids - committed)
+        if not orphans:
+            continue
+        kept = engine.to_pyarrow(t.filter(~t[column].isin(orphans) | t[column].isnull()))
+        engine.write(name, kept, schema=ibis.schema(t.schema()))
+        run.report.warnings.append(f"Discarded rows of unfinished loads {', '.join(orphans)} from {name}.")
 
 
 def _write_tables(run: LoadRun) -> None:
@@ -46,9 +95,11 @@ def _write_tables(run: LoadRun) -> None:
         schema = canonical_table(table).schema
         if table in run.states:
             run.engine.write(table, to_arrow(run.states[table], table), schema=schema)
+            run.present.add(table)
         for frame in run.appends.get(table, []):
             run.engine.write(table, to_arrow(frame, table), schema=schema, mode=run.mode(table))
             run.present.add(table)
+        fault_point(f"table:{table}")
 
 
 def _write_quarantine(run: LoadRun) -> None:
@@ -94,3 +145,4 @@ def write_raw(run: LoadRun, src: SourceFile) -> None:
         name = f"{name}_{run.load_id.split('-')[-1]}"  # the export's columns changed: keep both layouts
     run.engine.write(name, table.combine_chunks(), mode=run.mode(name))
     run.present.add(name)
+    fault_point(f"raw:{name}")
