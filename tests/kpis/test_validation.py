@@ -131,6 +131,16 @@ BROKEN = [
         "effective_from: 2025-01-01",
         "",
     ),
+    (  # new_revenue (revised 2024-07) over deals_won (never revised): the same rows, two definitions mixed
+        "revision_alignment",
+        GOOD.format(name="k1").replace(
+            "type: simple\n    semantic_model: leads\n    agg: count\n    unit: count\n",
+            "type: ratio\n    numerator: new_revenue\n    denominator: deals_won\n    unit: currency\n",
+        ),
+        "k1",
+        "numerator: new_revenue",
+        "revised on different dates (2024-07-01)",
+    ),
     (
         "conversion_entity",
         GOOD.format(name="k1")

@@ -68,7 +68,8 @@ def win_rate(t: Tables) -> pd.Series:
 
 @kpi("average_deal_size")
 def average_deal_size(t: Tables) -> pd.Series:
-    return ratio(t, "new_revenue", "deals_won")
+    # the mean of won new-business amounts (not new_revenue / deals_won, which mixes new_revenue's revision)
+    return by_month(won_nb(t), "closed_at", "amount", "mean")
 
 
 def _cycle(t: Tables) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from revalign.definitions.kpis.rules.governance import (
     GovernanceKeysRule,
     InputCycleRule,
     NorthStarTreeRule,
+    RevisionAlignmentRule,
     RevisionRule,
     TargetRule,
     UnitCompatibilityRule,
@@ -36,6 +37,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     UnitCompatibilityRule(),
     TargetRule(),
     RevisionRule(),
+    RevisionAlignmentRule(),
     ScorecardRule(),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from revalign.definitions.issues import Issue, Level
@@ -202,3 +203,43 @@ class RevisionRule(Rule):
                         Kpi.model_validate(kpi.model_dump(exclude={"revisions"}) | rev.previous)
                     except Exception as exc:
                         yield self.issue(rev, f"previous definition is invalid: {exc}", key="previous", kpi=kpi.name)
+
+
+_DIMENSION_REF = re.compile(r"\{\{\s*Dimension\('(?:\w+__)?(\w+)'\)\s*\}\}")
+
+
+def _rows_key(kpi: Kpi) -> tuple[str | None, str]:
+    """Which rows a simple KPI counts: its model and its filter, spelled one way (``{{ Dimension('o__x') }}`` → x)."""
+    text = _DIMENSION_REF.sub(r"\1", kpi.filter or "")
+    return kpi.semantic_model, " ".join(text.split())
+
+
+class RevisionAlignmentRule(Rule):
+    """A ratio whose numerator and denominator count the same rows changes definition on the same dates for both.
+
+    ``average_deal_size = new_revenue / deals_won`` once read "revenue including renewals" over "new-business deals"
+    for every period before new_revenue's revision: 600 where 100 was right. Two inputs counting the same rows
+    must be revised together (or the ratio defined on its own), else periods before the revision mix definitions.
+    """
+
+    name = "revision_alignment"
+
+    def issues(self, catalog: CatalogContents) -> Iterator[Issue]:
+        for kpi in catalog.kpis.values():
+            if kpi.type != "ratio" or not kpi.numerator or not kpi.denominator:
+                continue
+            num, den = catalog.kpis.get(kpi.numerator.name), catalog.kpis.get(kpi.denominator.name)
+            if num is None or den is None or not num.semantic_model or _rows_key(num) != _rows_key(den):
+                continue  # different rows (complete leads over all leads): one may be revised alone
+            a, b = num.revision_boundaries(), den.revision_boundaries()
+            if a != b:
+                dates = ", ".join(sorted({d.isoformat() for d in (*a, *b)}))
+                yield self.issue(
+                    kpi,
+                    f"numerator {num.name} and denominator {den.name} read the same rows but are revised on different "
+                    f"dates ({dates}): before then the ratio divides one definition by another. Revise both, or "
+                    "define this KPI on its own.",
+                    key="numerator",
+                    kpi=kpi.name,
+                    level=Level.WARNING,
+                )
