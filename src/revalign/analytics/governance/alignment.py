@@ -157,25 +157,9 @@ def _move(r: ScorecardRow) -> str:
     return f"{r.label} {_fmt(r.previous, r.unit)} → {_fmt(r.actual, r.unit)}"
 
 
-def alignment_findings(
-    card: Scorecard,
-    edges: Iterable[tuple[str, str]] = (),
-    *,
-    running_totals: Mapping[str, str] | None = None,
-    impact: Mapping[str, float] | None = None,
-) -> Alignment:
-    """Check a joint scorecard for the three misalignments (see the module docstring).
-
-    ``edges`` are ``(child, parent)`` KPI pairs; each row's own ``parent`` is always included. Only
-    whole-company rows (no slice dimensions) are checked. ``running_totals`` maps a cumulative KPI to the KPI it
-    accumulates (:func:`running_totals`): such pairs are not compared. ``impact`` maps a KPI to its contribution
-    to the north star's change (a decomposition's rows): findings are ranked by it.
-    """
-    rows = {r.kpi: r for r in card.rows if not r.dims}
+def _department_findings(card: Scorecard, rows: Mapping[str, ScorecardRow], star: ScorecardRow | None) -> list[Finding]:
+    """(a) departments green while the north star is off target."""
     findings: list[Finding] = []
-    star = rows.get(card.north_star) if card.north_star else None
-
-    # (a) departments green while the north star is off target
     if star is not None and star.status in OFF_TARGET:
         for dept, status in card.department_status().items():
             if status != "green":
@@ -196,6 +180,26 @@ def alignment_findings(
                     values={r.kpi: _facts(r) for r in (star, *greens)},
                 )
             )
+    return findings
+
+
+def alignment_findings(
+    card: Scorecard,
+    edges: Iterable[tuple[str, str]] = (),
+    *,
+    running_totals: Mapping[str, str] | None = None,
+    impact: Mapping[str, float] | None = None,
+) -> Alignment:
+    """Check a joint scorecard for the three misalignments (see the module docstring).
+
+    ``edges`` are ``(child, parent)`` KPI pairs; each row's own ``parent`` is always included. Only
+    whole-company rows (no slice dimensions) are checked. ``running_totals`` maps a cumulative KPI to the KPI it
+    accumulates (:func:`running_totals`): such pairs are not compared. ``impact`` maps a KPI to its contribution
+    to the north star's change (a decomposition's rows): findings are ranked by it.
+    """
+    rows = {r.kpi: r for r in card.rows if not r.dims}
+    star = rows.get(card.north_star) if card.north_star else None
+    findings = _department_findings(card, rows, star)
 
     totals = running_totals or {}
     pairs = dict.fromkeys([*((r.kpi, r.parent) for r in rows.values() if r.parent), *edges])
