@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from revalign.analytics.drills import drill_of
 from revalign.analytics.governance.scorecard import SCORECARD_DEPARTMENTS
-from revalign.analytics.records import RECORD_TABLES, kpi_table
+from revalign.analytics.records import RECORD_TABLES
 from revalign.errors import RevalignError
 from revalign.interfaces.server.errors import NotAvailable
 from revalign.interfaces.server.filters import Filters
@@ -87,24 +88,44 @@ def period_bounds(project: Project, label: str) -> tuple[date, date]:
     return p.start, p.end - timedelta(days=1)
 
 
-def records_link(project: Project, kpi: str, label: str | None, segment: str | None = None) -> str | None:
-    """``/records/<table>?kpi=…&start=…&end=…`` for the rows behind ``kpi`` in period ``label``."""
+def records_link(
+    project: Project,
+    kpi: str,
+    label: str | None,
+    segment: str | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> str | None:
+    """The link to the records behind ``kpi`` in period ``label`` (or ``start``..``end``), or None.
+
+    A KPI that lists rows of one table (a count or sum) links to ``/records/<table>?kpi=…``; every other KPI
+    (a ratio's numerator and denominator, a cumulative window, a snapshot, a derived KPI's inputs) to
+    ``/records?kpi=…``, which shows each part. ``None`` for an unknown KPI or a label that is not a period.
+    """
     try:
-        table = kpi_table(project.catalog, kpi)
+        drill = drill_of(project.catalog, kpi)
     except RevalignError:
         return None
-    if table not in RECORD_TABLES:
-        return None
-    params: dict[str, Any] = {"kpi": kpi}
     if label:
         try:
             start, end = period_bounds(project, label)
         except ValueError:
             return None  # a link without the period would list every period's rows: no link is better
-        params.update(start=start.isoformat(), end=end.isoformat())
+    params: dict[str, Any] = {"kpi": kpi}
+    if start is not None:
+        params["start"] = start.isoformat()
+    if end is not None:
+        params["end"] = end.isoformat()
     if segment:
+        if not all(project.catalog.can_slice(p.rows_kpi, ["segment"]) for p in drill.parts):
+            return None  # the KPI's rows have no segment: an unsliced list would not be this number's
         params["segment"] = segment
-    return f"/records/{table}?{urlencode(params)}"
+    path = "/records"
+    if len(drill.parts) == 1 and drill.parts[0].mode == "period" and drill.parts[0].rows_kpi == kpi:
+        table = project.catalog.semantic_model(project.catalog.get(kpi).semantic_model or "").table
+        path = f"/records/{table}" if table in RECORD_TABLES else path
+    return f"{path}?{urlencode(params)}"
 
 
 def with_drill(project: Project, kpi: str, frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
