@@ -10,13 +10,14 @@ built from other KPIs the links to their drills.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
 
-from revalign.analytics.drills import Drill, drill_of
+from revalign.analytics.drills import Drill, DrillPart, drill_of
 from revalign.analytics.records import (
     RECORD_TABLES,
     SOURCES,
@@ -127,8 +128,15 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         owner=owner,
         limit=limit,
         offset=query.offset,
+        fiscal_year_start_month=fiscal_start(project),
     )
-    rows = record_rows(tables, project.catalog, request)
+    part = _table_part(project, query)
+    if part is not None:  # the KPI's rows are this table's: list them as its drill does, and say how it counts
+        (found,) = drill_rows(tables, project.catalog, dataclasses.replace(request, table=None)).parts
+        rows = found.rows
+        report.meta["parts"] = [_part_meta(found)]
+    else:
+        rows = record_rows(tables, project.catalog, request)
     report.add(query.table, query.table.capitalize(), rows.frame)
     report.meta.update(
         total_rows=rows.total,
@@ -145,6 +153,18 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
 
 
 # -- the drill behind a KPI ---------------------------------------------------------------------------------------
+
+
+def _table_part(project: Project, query: RecordQuery) -> DrillPart | None:
+    """The KPI's one part when its drill is a list of ``query.table``'s rows (a count or sum over that table)."""
+    if query.kpi is None:
+        return None
+    drill = drill_of(project.catalog, query.kpi)
+    if len(drill.parts) != 1:
+        return None
+    part = drill.parts[0]
+    model = project.catalog.get(part.rows_kpi).semantic_model or ""
+    return part if project.catalog.semantic_model(model).table == query.table else None
 
 
 def _params(query: RecordQuery, **changes: Any) -> str:
