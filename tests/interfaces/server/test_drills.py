@@ -221,3 +221,19 @@ def test_a_rep_drill_lists_only_their_rows_and_spend_is_refused(sim_project, tmp
         assert set(rows_of(body, name)["owner_id"]) <= {owner}
     assert body["meta"]["owner_scope"] == owner
     assert rep.get("/api/v1/records?kpi=cac&start=2025-01-01&end=2025-12-31").status_code == 403
+
+
+def test_a_value_per_owner_opens_that_owners_rows_and_an_undrillable_slice_has_no_link(client):
+    url = "/api/v1/kpis/new_revenue?grain=quarter&start=2025-04-01&end=2025-06-30"
+    body = client.get(url + "&by=owner").json()
+    (table,) = [t for t in body["tables"] if t["name"] == "values"]
+    assert len(table["rows"]) > 1
+    for row in table["rows"]:
+        assert f"owner_id={row['owner']}" in row["_drill"]
+        rows = pd.DataFrame(open_drill(client, row["_drill"])["tables"][0]["rows"])
+        assert set(rows["owner_id"]) == {row["owner"]}
+        assert rows["amount"].sum() == pytest.approx(row["value"])
+    # a drill cannot be cut by region: no link rather than every region's rows behind one region's number
+    body = client.get(url + "&by=region").json()
+    (table,) = [t for t in body["tables"] if t["name"] == "values"]
+    assert table["rows"] and all(row["_drill"] is None for row in table["rows"])
