@@ -30,6 +30,7 @@ from revalign.errors import EngineError, UnknownNameError
 from revalign.kpis import availability, batch
 from revalign.kpis.cache import RESULTS, definition_hash
 from revalign.kpis.compile import Compiler, Request
+from revalign.kpis.rows import RowBuilder
 from revalign.model import calendar
 from revalign.model.access import Tables, unbound_table
 from revalign.model.ledger import TableProvider, as_of_tables
@@ -328,12 +329,16 @@ def query(
     return KpiQuery(catalog, tables, names, fiscal_year_start_month)
 
 
-def kpi_rows(tables: Tables, catalog: Catalog, name: str) -> ir.Table:
-    """The rows KPI ``name`` aggregates (lazy), with ``__kpi_time``: what a drill-down lists.
+def kpi_rows(
+    tables: Tables, catalog: Catalog, name: str, *, on: dt.date | None = None, where: Sequence[str] = ()
+) -> ir.Table:
+    """The rows KPI ``name`` aggregates (lazy): what a drill-down lists.
 
-    See :meth:`revalign.kpis.compile.Compiler.rows`.
+    The model table's own columns plus ``__kpi_time`` (or a snapshot's validity) and ``__kpi_value`` (what each
+    row adds); ``on`` picks the definition in force that day, ``where`` adds a slice. See
+    :class:`revalign.kpis.rows.RowBuilder`.
     """
-    return query(tables, catalog, name).rows()
+    return RowBuilder(catalog, tables.provider()).rows(name, on=on, where=where)
 
 
 def evaluate(

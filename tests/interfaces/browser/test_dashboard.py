@@ -122,7 +122,9 @@ def test_a_rep_cannot_open_another_reps_records_or_admin(new_page, live_server):
     log_in(page, "rep")
     own = page.goto("/records/opportunities")
     assert own is not None and own.status == 200
-    owners = set(page.locator("#table-opportunities tbody tr td:nth-child(4)").all_inner_texts())
+    headers = page.locator("#table-opportunities thead th").all_inner_texts()
+    col = headers.index("owner id") + 1  # the owner's name stands before the id
+    owners = set(page.locator(f"#table-opportunities tbody tr td:nth-child({col})").all_inner_texts())
     assert owners <= {live_server.rep_owner}
     other = page.goto(f"/records/opportunities?owner_id={live_server.other_owner}")
     assert other is not None and other.status == 403

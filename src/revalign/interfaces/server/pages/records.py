@@ -1,16 +1,35 @@
-"""Drill-down pages: the records behind a number, same listing as ``/api/v1/records/{table}``."""
+"""Drill-down pages: the records behind a number, the same listings as ``/api/v1/records`` and
+``/api/v1/records/{table}``, with paging links and the total row count."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from revalign.interfaces.server.api.records import RecordQueryDep, records_report
+from revalign.interfaces.server.api.records import (
+    KpiRecordQueryDep,
+    RecordQueryDep,
+    kpi_records_report,
+    records_report,
+)
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import FiltersDep
 from revalign.interfaces.server.pages.rendering import render
 
 router = APIRouter()
+
+
+@router.get("/records", response_class=HTMLResponse)
+def kpi_records_page(
+    request: Request,
+    project: ProjectDep,
+    cache: CacheDep,
+    user: CurrentUser,
+    filters: FiltersDep,
+    query: KpiRecordQueryDep,
+):
+    report = kpi_records_report(request, project, cache, user, query)
+    return render(request, "records.html", report, filters=filters, api_path="/api/v1/records")
 
 
 @router.get("/records/{table}", response_class=HTMLResponse)
@@ -23,4 +42,4 @@ def records_page(
     query: RecordQueryDep,
 ):
     report = records_report(request, project, cache, user, query)
-    return render(request, "report.html", report, filters=filters, api_path=f"/api/v1/records/{query.table}")
+    return render(request, "records.html", report, filters=filters, api_path=f"/api/v1/records/{query.table}")

@@ -1,19 +1,37 @@
 """The drill-down page: the records behind a number, limited to what the user's role may see.
 
-The library lists the rows (:func:`revalign.analytics.records.record_rows`); this module checks the request
-against the table (a 422 naming the parameter), decides whose records the user may list (a 403 rather than a
-silently narrowed list) and turns the rows into a :class:`Report`.
+The library lists the rows (:func:`revalign.analytics.records.record_rows` for one table,
+:func:`revalign.analytics.records.drill_rows` for what a KPI's number counts); this module checks the request
+(a 422 naming the parameter), decides whose records the user may list (a 403 rather than a silently narrowed
+list; every listed table goes through :func:`source_scope`, the one place that rule lives) and turns the rows
+into a :class:`Report`: one table per part (a ratio's numerator and denominator), paging links, and for a KPI
+built from other KPIs the links to their drills.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-from revalign.analytics.records import RECORD_TABLES, RecordRequest, record_rows
+import pandas as pd
+
+from revalign.analytics.drills import Drill, DrillPart, drill_of
+from revalign.analytics.records import (
+    RECORD_TABLES,
+    SOURCES,
+    KpiDrill,
+    PartRows,
+    RecordRequest,
+    RecordTable,
+    drill_rows,
+    record_rows,
+)
 from revalign.errors import PermissionDenied
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports.report import Report
+from revalign.interfaces.server.reports.report import Report, fiscal_start, records_link
 from revalign.interfaces.server.roles import can_see_pay_data, sees_all_records
 from revalign.interfaces.server.state import UserRecord
 from revalign.model.tables import TABLES
@@ -32,31 +50,40 @@ class RecordQuery:
     stage: str | None = None
     limit: int = 100
     offset: int = 0
+    part: str | None = None
+
+
+def source_scope(
+    user: UserRecord, table: str, spec: RecordTable, owner_id: str | None, *, has_owner: bool
+) -> str | None:
+    """The owner a listing of ``table`` is restricted to for ``user`` (``None`` = all), or PermissionDenied.
+
+    Every listing (a table, or each part of a KPI's drill) passes through here. A rep sees only records they
+    own: asking for another owner's records is refused (403), not silently narrowed, so a rep cannot mistake
+    an empty list for "that colleague has no deals". Person-level pay data (quotas) is for pay-data roles, or a
+    rep's own. ``has_owner``: whether the rows can be narrowed to one owner at all.
+    """
+    if sees_all_records(user.role):
+        if spec.pay and not can_see_pay_data(user.role) and owner_id is None:
+            raise PermissionDenied(
+                f"{table} holds person-level pay data; your role ({user.role}) may not list it. "
+                "Ask an admin, leadership or RevOps user."
+            )
+        return owner_id
+    if not has_owner:
+        raise PermissionDenied(
+            f"As a rep you can list only your own records (leads, opportunities, accounts, quotas); "
+            f"{table} has no owner."
+        )
+    if owner_id is not None and owner_id != user.owner_id:
+        raise PermissionDenied("As a rep you can open only your own records, not another rep's.")
+    return user.owner_id
 
 
 def record_scope(user: UserRecord, query: RecordQuery) -> str | None:
-    """The owner a listing is restricted to for ``user`` (``None`` = all), or PermissionDenied.
-
-    A rep sees only records they own: asking for another owner's records is refused (403), not silently
-    narrowed, so a rep cannot mistake an empty list for "that colleague has no deals". Person-level pay data
-    (quotas) is for pay-data roles, or a rep's own.
-    """
+    """The owner a listing of ``query.table`` is restricted to (see :func:`source_scope`)."""
     spec = RECORD_TABLES[query.table]
-    if sees_all_records(user.role):
-        if spec.pay and not can_see_pay_data(user.role) and query.owner_id is None:
-            raise PermissionDenied(
-                f"{query.table} holds person-level pay data; your role ({user.role}) may not list it. "
-                "Ask an admin, leadership or RevOps user."
-            )
-        return query.owner_id
-    if spec.owner is None:
-        raise PermissionDenied(
-            f"As a rep you can list only your own records (leads, opportunities, accounts, quotas); "
-            f"{query.table} has no owner."
-        )
-    if query.owner_id is not None and query.owner_id != user.owner_id:
-        raise PermissionDenied("As a rep you can open only your own records, not another rep's.")
-    return user.owner_id
+    return source_scope(user, query.table, spec, query.owner_id, has_owner=spec.owner is not None)
 
 
 def check_query(query: RecordQuery) -> None:
@@ -101,8 +128,15 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         owner=owner,
         limit=limit,
         offset=query.offset,
+        fiscal_year_start_month=fiscal_start(project),
     )
-    rows = record_rows(tables, project.catalog, request)
+    part = _table_part(project, query)
+    if part is not None:  # the KPI's rows are this table's: list them as its drill does, and say how it counts
+        (found,) = drill_rows(tables, project.catalog, dataclasses.replace(request, table=None)).parts
+        rows = found.rows
+        report.meta["parts"] = [_part_meta(found)]
+    else:
+        rows = record_rows(tables, project.catalog, request)
     report.add(query.table, query.table.capitalize(), rows.frame)
     report.meta.update(
         total_rows=rows.total,
@@ -112,6 +146,164 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         owner_scope=owner,
         time_column=rows.time_column,
     )
+    report.meta["pages"] = {query.table: pages(f"/records/{query.table}", query, None, rows.total, limit)}
     if rows.total > query.offset + limit:
         report.notices.append(f"Showing rows {query.offset + 1}–{query.offset + len(rows.frame)} of {rows.total}.")
     return report
+
+
+# -- the drill behind a KPI ---------------------------------------------------------------------------------------
+
+
+def _table_part(project: Project, query: RecordQuery) -> DrillPart | None:
+    """The KPI's one part when its drill is a list of ``query.table``'s rows (a count or sum over that table)."""
+    if query.kpi is None:
+        return None
+    drill = drill_of(project.catalog, query.kpi)
+    if len(drill.parts) != 1:
+        return None
+    part = drill.parts[0]
+    model = project.catalog.get(part.rows_kpi).semantic_model or ""
+    return part if project.catalog.semantic_model(model).table == query.table else None
+
+
+def _params(query: RecordQuery, **changes: Any) -> str:
+    f = query.filters
+    params = {
+        "kpi": query.kpi,
+        "start": f.start.isoformat() if f.start else None,
+        "end": f.end.isoformat() if f.end else None,
+        "segment": f.segment,
+        "owner_id": query.owner_id,
+        "channel": query.channel,
+        "stage": query.stage,
+        "part": query.part,
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    params.update(changes)
+    return urlencode({k: v for k, v in params.items() if v is not None and not (k == "offset" and v == 0)})
+
+
+def pages(path: str, query: RecordQuery, part: str | None, total: int, limit: int) -> dict[str, Any]:
+    """Paging for one listing: which rows are shown of how many, and the previous/next page links."""
+    first = min(query.offset + 1, total)
+    last = min(query.offset + limit, total)
+    prev = max(query.offset - limit, 0)
+    return {
+        "total_rows": total,
+        "first": first,
+        "last": last,
+        "prev": f"{path}?{_params(query, part=part, offset=prev)}" if query.offset > 0 else None,
+        "next": f"{path}?{_params(query, part=part, offset=query.offset + limit)}" if last < total else None,
+    }
+
+
+def drill_scope(project: Project, user: UserRecord, query: RecordQuery, drill: Drill) -> str | None:
+    """The owner every part of ``drill`` is restricted to, through :func:`source_scope` for each part's table.
+
+    A part's rows are narrowed to an owner through the KPI's ``owner`` dimension (the deal's owner, the lead's
+    owner behind a lifecycle event), so a rep's drill lists exactly their share of the number.
+    """
+    owner = query.owner_id
+    catalog = project.catalog
+    for part in drill.parts:
+        source = catalog.semantic_model(catalog.get(part.rows_kpi).semantic_model or "").table
+        spec = SOURCES.get(source, RecordTable())
+        owner = source_scope(user, source, spec, query.owner_id, has_owner=catalog.can_slice(part.rows_kpi, ["owner"]))
+    return owner
+
+
+def check_slice(project: Project, query: RecordQuery, drill: Drill, owner: str | None) -> None:
+    """A 422 naming the parameter when the KPI's rows cannot be cut by it (spend has no segment)."""
+    asked = {"segment": query.filters.segment, "channel": query.channel, "stage": query.stage, "owner_id": owner}
+    for param, value in asked.items():
+        dim = "owner" if param == "owner_id" else param
+        for part in drill.parts:
+            if value is not None and not project.catalog.can_slice(part.rows_kpi, [dim]):
+                raise BadRequest(
+                    f"KPI {query.kpi!r} cannot be sliced by {dim}: the {part.role} rows "
+                    f"({part.rows_kpi}) have no {dim}. Drop {param} to see them.",
+                    loc=("query", param),
+                    rule="not_applicable",
+                )
+
+
+def kpi_records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows: int) -> Report:
+    """The rows behind a KPI's number for a period: one table per part, or links to its inputs' drills."""
+    kpi = project.catalog.get(query.kpi or "")
+    drill = drill_of(project.catalog, kpi.name)
+    report = Report(page="records", title=f"Records behind {kpi.label or kpi.name}")
+    report.meta.update(kpi=kpi.name, start=query.filters.start, end=query.filters.end, parts=[], pages={})
+    if not drill.has_rows:
+        report.add(
+            "inputs",
+            f"{kpi.label or kpi.name} is computed from other KPIs: open theirs",
+            _inputs(project, query, drill),
+        )
+        return report
+    owner = drill_scope(project, user, query, drill)
+    check_slice(project, query, drill, owner)
+    limit = min(query.limit, max_rows)
+    request = RecordRequest(
+        kpi=kpi.name,
+        start=query.filters.start,
+        end=query.filters.end,
+        segment=query.filters.segment,
+        channel=query.channel,
+        stage=query.stage,
+        owner=owner,
+        limit=limit,
+        offset=query.offset,
+        part=query.part,
+        fiscal_year_start_month=fiscal_start(project),
+    )
+    found = drill_rows(project.tables, project.catalog, request)
+    _add_parts(project, report, found, query, limit)
+    report.meta.update(owner_scope=owner, limit=limit, offset=query.offset)
+    return report
+
+
+def _add_parts(project: Project, report: Report, found: KpiDrill, query: RecordQuery, limit: int) -> None:
+    for pr in found.parts:
+        report.add(pr.part.role, _part_title(project, pr), pr.rows.frame)
+        report.meta["parts"].append(_part_meta(pr))
+        report.meta["pages"][pr.part.role] = pages("/records", query, pr.part.role, pr.rows.total, limit)
+    if len(found.parts) == 1:
+        report.meta.update(total_rows=found.parts[0].rows.total, time_column=found.parts[0].rows.time_column)
+
+
+def _part_title(project: Project, pr: PartRows) -> str:
+    rows_kpi = project.catalog.get(pr.part.rows_kpi)
+    label = rows_kpi.label or rows_kpi.name
+    role = "" if pr.part.role == "rows" else f"{pr.part.role.capitalize()}: "
+    return f"{role}{label} ({pr.source})"
+
+
+def _part_meta(pr: PartRows) -> dict[str, Any]:
+    """What a part lists, for the page's caption and for a client that checks the rows against the number."""
+    return {
+        "role": pr.part.role,
+        "kpi": pr.part.kpi,
+        "rows_kpi": pr.part.rows_kpi,
+        "mode": pr.part.mode,
+        "source": pr.source,
+        "total_rows": pr.rows.total,
+        "time_column": pr.rows.time_column,
+        "start": pr.days.start,
+        "end": pr.days.end,
+        "as_of": pr.days.at,
+        "agg": pr.agg,
+        "measure": pr.measure,
+    }
+
+
+def _inputs(project: Project, query: RecordQuery, drill: Drill) -> pd.DataFrame:
+    """The KPIs a derived KPI is computed from, each with the link to its own drill for the same period."""
+    f = query.filters
+    rows = []
+    for name in drill.inputs:
+        spec = project.catalog.get(name)
+        link = records_link(project, name, None, f.segment, start=f.start, end=f.end)
+        rows.append({"kpi": name, "label": spec.label or name, "type": spec.type, "_drill": link})
+    return pd.DataFrame(rows, columns=["kpi", "label", "type", "_drill"])

@@ -15,11 +15,13 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
+from revalign.analytics.drills import drill_of
 from revalign.analytics.governance.scorecard import SCORECARD_DEPARTMENTS
-from revalign.analytics.records import RECORD_TABLES, kpi_table
+from revalign.analytics.records import RECORD_TABLES
 from revalign.errors import RevalignError
 from revalign.interfaces.server.errors import NotAvailable
 from revalign.interfaces.server.filters import Filters
+from revalign.kpis.request import NONE_LABEL
 from revalign.model.calendar import parse_period, period_label
 from revalign.project import Project
 
@@ -87,34 +89,68 @@ def period_bounds(project: Project, label: str) -> tuple[date, date]:
     return p.start, p.end - timedelta(days=1)
 
 
-def records_link(project: Project, kpi: str, label: str | None, segment: str | None = None) -> str | None:
-    """``/records/<table>?kpi=…&start=…&end=…`` for the rows behind ``kpi`` in period ``label``."""
+DRILL_SLICES = {"segment": "segment", "channel": "channel", "stage": "stage", "owner": "owner_id"}
+"""Dimensions a drill can be cut by (→ its query parameter); a number sliced by another has no drill link."""
+
+
+def records_link(
+    project: Project,
+    kpi: str,
+    label: str | None,
+    segment: str | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    dims: Mapping[str, Any] | None = None,
+) -> str | None:
+    """The link to the records behind ``kpi`` in period ``label`` (or ``start``..``end``), or None.
+
+    A KPI that lists rows of one table (a count or sum) links to ``/records/<table>?kpi=…``; every other KPI
+    (a ratio's numerator and denominator, a cumulative window, a snapshot, a derived KPI's inputs) to
+    ``/records?kpi=…``, which shows each part. ``segment`` and ``dims`` (dimension → value of the sliced
+    number) narrow the rows as the number was narrowed. ``None`` — no link rather than a list that is not this
+    number's — for an unknown KPI, a label that is not a period, or a slice the drill cannot take (a dimension
+    outside :data:`DRILL_SLICES`, one the KPI's rows lack, a missing value).
+    """
     try:
-        table = kpi_table(project.catalog, kpi)
+        drill = drill_of(project.catalog, kpi)
     except RevalignError:
         return None
-    if table not in RECORD_TABLES:
-        return None
-    params: dict[str, Any] = {"kpi": kpi}
     if label:
         try:
             start, end = period_bounds(project, label)
         except ValueError:
             return None  # a link without the period would list every period's rows: no link is better
-        params.update(start=start.isoformat(), end=end.isoformat())
-    if segment:
-        params["segment"] = segment
-    return f"/records/{table}?{urlencode(params)}"
+    params: dict[str, Any] = {"kpi": kpi}
+    if start is not None:
+        params["start"] = start.isoformat()
+    if end is not None:
+        params["end"] = end.isoformat()
+    for dim, value in {**(dims or {}), **({"segment": segment} if segment else {})}.items():
+        if value is None:
+            continue
+        sliceable = all(project.catalog.can_slice(p.rows_kpi, [dim]) for p in drill.parts)
+        if dim not in DRILL_SLICES or not sliceable or not isinstance(value, str) or value == NONE_LABEL:
+            return None
+        params[DRILL_SLICES[dim]] = value
+    path = "/records"
+    if len(drill.parts) == 1 and drill.parts[0].mode == "period" and drill.parts[0].rows_kpi == kpi:
+        table = project.catalog.semantic_model(project.catalog.get(kpi).semantic_model or "").table
+        path = f"/records/{table}" if table in RECORD_TABLES else path
+    return f"{path}?{urlencode(params)}"
 
 
 def with_drill(project: Project, kpi: str, frame: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """``frame`` (KPI values per ``period_start``) plus a ``_drill`` link to the records behind each value."""
+    """``frame`` (KPI values per ``period_start``, maybe per dimension) plus a ``_drill`` link to each value's
+    records, narrowed to the row's slice (a row per owner opens that owner's rows)."""
     if frame.empty or "period_start" not in frame.columns:
         return frame
     grain = filters.grain or "month"
-    segments = frame["segment"] if "segment" in frame.columns else [filters.segment] * len(frame)
+    dims = [d for d in frame.columns if d not in ("kpi", "period_start", "value") and not d.startswith("_")]
     links = []
-    for start, segment in zip(frame["period_start"], segments, strict=True):
-        label = period_label(pd.Timestamp(start).date(), grain, fiscal_start(project))
-        links.append(records_link(project, kpi, label, segment if isinstance(segment, str) else None))
+    for row in frame.to_dict("records"):
+        label = period_label(pd.Timestamp(row["period_start"]).date(), grain, fiscal_start(project))
+        sliced = {d: row[d] for d in dims}
+        segment = filters.segment if "segment" not in sliced else None
+        links.append(records_link(project, kpi, label, segment, dims=sliced))
     return frame.assign(_drill=links)
