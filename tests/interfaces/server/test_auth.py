@@ -241,3 +241,11 @@ def test_saving_a_view_from_a_page_form(as_user):
     assert saved.status_code == 303 and saved.headers["location"] == "/funnel?segment=smb&grain=quarter"
     views = client.get("/api/v1/views").json()["views"]
     assert {"name": "smb funnel", "page": "funnel", "query": {"segment": "smb", "grain": "quarter"}} in views
+
+
+def test_a_huge_token_id_is_a_422_not_a_database_overflow(app):
+    """Found by schemathesis: an id beyond SQLite's 64-bit INTEGER was a 500 (OverflowError)."""
+    headers = {"Authorization": f"Bearer {app.state.store.create_token('marketer', 'overflow')}"}
+    response = TestClient(app).delete("/api/v1/tokens/99999999999999999999", headers=headers)
+    body = assert_canonical_error(response, 422)
+    assert body["errors"][0]["loc"] == ["path", "token_id"]
