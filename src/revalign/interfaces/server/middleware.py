@@ -68,7 +68,7 @@ class SecurityMiddleware:
             if body is None:
                 await _too_large(limit)(scope, receive, _with_headers(send, path))
                 return
-            receive = _replay(body)
+            receive = _replay(body, receive)
         await self.app(scope, receive, _with_headers(send, path))
 
 
@@ -91,16 +91,17 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> list[Message
             return messages
 
 
-def _replay(messages: list[Message]) -> Receive:
-    """A ``receive`` that hands the buffered body to the app, then waits for the client to go away as usual."""
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands the buffered body to the app, then the server's own (which waits for the client
+    to go away, as a streamed response's disconnect listener expects)."""
     pending = list(messages)
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         if pending:
             return pending.pop(0)
-        return {"type": "http.disconnect"}
+        return await receive()
 
-    return receive
+    return replay
 
 
 def _too_large(limit: int) -> JSONResponse:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revalign.interfaces.server import security
 from revalign.interfaces.server.state.store import FailureRecord, StateStore, UserRecord
 
 USER, ADDRESS = "user", "address"
@@ -61,6 +62,7 @@ class LoginThrottle:
         self.store = store
         self.settings = settings or LoginThrottleSettings()
         self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
+        security.dummy_hash()  # made now, so the first unknown user's login is not slower than the others
 
     def attempt(self, username: str, address: str, password: str) -> UserRecord | Locked | None:
         """Authenticate unless a lock is in force: the user, a :class:`Locked`, or ``None`` (wrong credentials)."""
