@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sqlite3
+from datetime import datetime, timedelta
 
+import argon2
 import pytest
 from fastapi.testclient import TestClient
 
 from revalign.interfaces.server import security
 from revalign.interfaces.server.state import StateStore
+from revalign.interfaces.server.state.store import FailureRecord
 from tests.interfaces.server.conftest import PASSWORD, assert_canonical_error, login
 
 
@@ -123,11 +128,25 @@ def test_revoked_token_stops_working(app):
     assert_canonical_error(client.get("/api/v1/me", headers=headers), 401)
 
 
-def test_passwords_are_salted_scrypt_hashes():
+def test_passwords_are_salted_argon2id_hashes_at_owasp_parameters():
     a, b = security.hash_password("s3cret-pass"), security.hash_password("s3cret-pass")
-    assert a != b and a.startswith("scrypt$") and "s3cret" not in a
+    assert a != b and "s3cret" not in a
+    assert a.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP: 19 MiB, 2 iterations, 1 lane
     assert security.verify_password("s3cret-pass", a) and not security.verify_password("s3cret-pasS", a)
     assert not security.verify_password("anything", "not-a-hash")
+    assert not security.needs_rehash(a)
+
+
+def test_hashes_of_earlier_versions_still_verify_and_ask_for_a_rehash():
+    """A ``scrypt$n$r$p$salt$hash`` string as revalign 0.1 wrote it (N=2^14), built here with hashlib."""
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"old-password", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt${2**14}$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    assert security.verify_password("old-password", legacy)
+    assert not security.verify_password("old-passworD", legacy)
+    assert security.needs_rehash(legacy)
+    weaker = argon2.PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("pw-weaker-1")
+    assert security.verify_password("pw-weaker-1", weaker) and security.needs_rehash(weaker)
 
 
 @pytest.mark.parametrize("path", ["/admin", "/api/v1/admin/users"])
@@ -184,22 +203,30 @@ def test_api_user_creation_validates_role_and_rep_binding(as_user):
 def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     first = StateStore(url)
-    assert first.migrate() == "0001"
+    assert first.migrate("0001") == "0001"  # a state file as revalign 0.1 left it
     first.add_user("keep", "password-123", "sales")
     first.close()
     again = StateStore(url)
-    assert again.migrate() == "0001"  # nothing to do; the user survives
+    assert again.migrate() == "0002"  # adds login_failures; the user survives
     assert again.get_user("keep").role == "sales"
+    assert again.login_failures("user", "keep") is None
+    assert again.migrate() == "0002"  # nothing left to do
 
 
 @pytest.mark.postgres
 def test_state_store_on_postgresql(postgres_server):
     url = postgres_server.create_database("state_store_test")
     store = StateStore(url)
-    assert store.migrate() == "0001"
+    assert store.migrate() == "0002"
     store.add_user("pg", "password-123", "rep", owner_id="u9")
     token = store.create_token("pg", "ci")
     assert store.user_for_token(token).owner_id == "u9"
+    when = datetime(2026, 1, 2, 3, 4, 5)
+    record = FailureRecord(failures=6, last_failure_at=when, locked_until=when + timedelta(seconds=2))
+    store.set_login_failures("address", "10.0.0.1", record)
+    assert store.login_failures("address", "10.0.0.1") == record
+    store.set_login_failures("address", "10.0.0.1", None)
+    assert store.login_failures("address", "10.0.0.1") is None
     store.close()
 
 
@@ -214,3 +241,11 @@ def test_saving_a_view_from_a_page_form(as_user):
     assert saved.status_code == 303 and saved.headers["location"] == "/funnel?segment=smb&grain=quarter"
     views = client.get("/api/v1/views").json()["views"]
     assert {"name": "smb funnel", "page": "funnel", "query": {"segment": "smb", "grain": "quarter"}} in views
+
+
+def test_a_huge_token_id_is_a_422_not_a_database_overflow(app):
+    """Found by schemathesis: an id beyond SQLite's 64-bit INTEGER was a 500 (OverflowError)."""
+    headers = {"Authorization": f"Bearer {app.state.store.create_token('marketer', 'overflow')}"}
+    response = TestClient(app).delete("/api/v1/tokens/99999999999999999999", headers=headers)
+    body = assert_canonical_error(response, 422)
+    assert body["errors"][0]["loc"] == ["path", "token_id"]

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
 from revalign.definitions.target_files import targets_fingerprint
-from revalign.interfaces.server import errors
+from revalign.interfaces.server import errors, middleware
 from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
@@ -89,6 +89,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     app.state.templates = templates
 
     errors.install(app)
+    middleware.install(app, settings)
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -102,17 +103,13 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         return {"ok": True}
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def blank_filters(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # An empty form field (a GET filter form left blank) means "not set", not an invalid empty value.
         raw = request.scope.get("query_string", b"")
         if raw:
             kept = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if v != ""]
             request.scope["query_string"] = urlencode(kept).encode("latin-1")
         request.state.user, request.state.csrf, request.state.via = None, None, None
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+        return await call_next(request)
 
     return app

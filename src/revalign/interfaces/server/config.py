@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from revalign.interfaces.server.throttle import LoginThrottleSettings
+
 
 class ServerSettings(BaseModel):
     """Cookie, session and cache behaviour of one server instance."""
@@ -19,3 +21,5 @@ class ServerSettings(BaseModel):
     )
     max_records: int = Field(500, ge=1, le=10_000, description="Largest page of drill-down records.")
     title: str = "revalign"
+    login_throttle: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write (413 beyond).")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ColumnPublic, ReportPublic, TablePublic
+from revalign.interfaces.spreadsheet import safe_frame
 from revalign.jsonsafe import jsonable, records
 
 
@@ -22,10 +23,11 @@ def table_public(name: str, title: str, frame: pd.DataFrame) -> TablePublic:
 
 
 def csv_response(table: TablePublic, filename: str) -> Response:
-    """The table as a CSV download; the same values the JSON carries (full precision, ISO dates)."""
+    """The table as a CSV download; the same values the JSON carries (full precision, ISO dates), except that text
+    a spreadsheet would run as a formula gets a leading apostrophe (:mod:`revalign.interfaces.spreadsheet`)."""
     frame = pd.DataFrame(table.rows, columns=[c.name for c in table.columns])
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
+    safe_frame(frame).to_csv(buffer, index=False)
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)
     return Response(
         buffer.getvalue(),

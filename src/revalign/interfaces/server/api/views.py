@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.server.deps import CurrentUser, StoreDep
@@ -15,6 +17,7 @@ from revalign.interfaces.server.schemas import (
 )
 
 router = APIRouter(prefix="/views", tags=["views"], responses=ERROR_RESPONSES)
+ViewName = Annotated[str, Path(min_length=1, max_length=128, description="A saved view's name.")]
 
 
 @router.get("", response_model=SavedViewsPublic)
@@ -28,7 +31,7 @@ def save_view(body: SavedViewCreate, user: CurrentUser, store: StoreDep) -> Save
 
 
 @router.delete("/{name}", response_model=OkPublic)
-def delete_view(name: str, user: CurrentUser, store: StoreDep) -> OkPublic:
+def delete_view(name: ViewName, user: CurrentUser, store: StoreDep) -> OkPublic:
     if not store.delete_view(user, name):
         raise UnknownNameError("saved view", name, [v["name"] for v in store.list_views(user)])
     return OkPublic(message=f"view {name!r} deleted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -48,8 +49,6 @@ def account_save_view(
     page: Annotated[str, Form(pattern=r"^(overview|scorecards|funnel|channels|attribution|glossary)$")],
     query: Annotated[str, Form(max_length=2000)] = "",
 ):
-    from urllib.parse import parse_qsl
-
     store.save_view(user, name, page, dict(parse_qsl(query)))
     target = "/" if page == "overview" else f"/{page}"
     return RedirectResponse(f"{target}?{query}" if query else target, status_code=303)

@@ -3,6 +3,10 @@
 The login form is protected by a double-submit CSRF token (a random cookie that the form must echo), since
 there is no session yet; after login every form carries the session's own CSRF token. The session cookie is
 HttpOnly and SameSite=Lax, and Secure when the request came over https (or ``secure_cookies`` says so).
+
+Attempts go through the :class:`~revalign.interfaces.server.throttle.LoginThrottle`: after too many failures for
+a user name or a client address the form answers 429 with ``Retry-After`` (a message on the page, or the API's
+JSON error when the client asks for JSON) until the back-off has passed.
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from revalign.errors import PermissionDenied
 from revalign.interfaces.server import security
 from revalign.interfaces.server.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, StoreDep
+from revalign.interfaces.server.errors import error_body
+from revalign.interfaces.server.throttle import Locked, LoginThrottle
 
 router = APIRouter()
 
@@ -29,6 +35,26 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def wants_json(request: Request) -> bool:
+    """A script posting the form with ``Accept: application/json`` gets the API's JSON errors, not HTML."""
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _locked(request: Request, next_url: str, locked: Locked) -> Response:
+    """429 with ``Retry-After``: JSON for API clients, the login page with a message for people."""
+    what = "this user name" if locked.scope == "user" else "your network address"
+    message = f"Too many failed logins for {what}; try again in {locked.retry_after} seconds."
+    headers = {"Retry-After": str(locked.retry_after)}
+    if wants_json(request):
+        field = "username" if locked.scope == "user" else "client"
+        errors = [{"loc": ["body", field], "msg": message, "rule": "throttled"}]
+        return JSONResponse(error_body(429, message, errors), status_code=429, headers=headers)
+    response = _login_page(request, next_url, message, 429)
+    response.headers.update(headers)
+    return response
 
 
 def _login_page(request: Request, next_url: str, error: str | None, status: int) -> Response:
@@ -59,8 +85,13 @@ def login(
 ) -> Response:
     if not security.same_token(csrf_token, request.cookies.get(CSRF_COOKIE)):
         return _login_page(request, _safe_next(next), "The form expired; please try again.", 403)
-    user = store.authenticate(username, password)
+    throttle: LoginThrottle = request.app.state.throttle
+    user = throttle.attempt(username, request.client.host if request.client else "unknown", password)
+    if isinstance(user, Locked):
+        return _locked(request, _safe_next(next), user)
     if user is None:
+        if wants_json(request):
+            return JSONResponse(error_body(401, "Wrong username or password."), status_code=401)
         return _login_page(request, _safe_next(next), "Wrong username or password.", 401)
     token, _csrf = store.open_session(user, hours=request.app.state.settings.session_hours)
     response = RedirectResponse(_safe_next(next), status_code=303)

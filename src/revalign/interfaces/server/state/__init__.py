@@ -1,4 +1,4 @@
-"""The server's own state (users, API tokens, sessions, saved views), kept apart from the revenue data.
+"""The server's own state (users, API tokens, sessions, saved views, failed logins), kept apart from the revenue data.
 
 It lives in SQLite next to the project by default and in PostgreSQL when ``state_url`` says so; its schema
 is versioned with Alembic migrations (``state/migrations/versions``) so an upgrade never loses users.

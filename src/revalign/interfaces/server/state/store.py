@@ -1,4 +1,4 @@
-"""``StateStore``: users, API tokens, sessions and saved views on SQLite (default) or PostgreSQL.
+"""``StateStore``: users, API tokens, sessions, saved views and failed logins on SQLite (default) or PostgreSQL.
 
 SQLAlchemy 2 Core talks to either database; Alembic migrations (``migrations/versions``) create and evolve
 the schema, run by :meth:`StateStore.migrate` when the server starts, so a deployment never needs a
@@ -66,6 +66,15 @@ saved_views = sa.Table(
     sa.Column("query", sa.Text),
     sa.Column("created_at", sa.DateTime),
 )
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("failures", sa.Integer),
+    sa.Column("last_failure_at", sa.DateTime),
+    sa.Column("locked_until", sa.DateTime),
+)
 
 
 def _now() -> datetime:
@@ -89,6 +98,15 @@ class UserRecord:
     role: str
     owner_id: str | None
     disabled: bool
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """Failed logins counted against one user name or one client address (``scope`` is "user" or "address")."""
+
+    failures: int
+    last_failure_at: datetime
+    locked_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -129,8 +147,8 @@ class StateStore:
             ) from exc
 
     # -- schema -------------------------------------------------------------------------------------
-    def migrate(self) -> str:
-        """Bring the schema to the newest migration; returns the revision now in force."""
+    def migrate(self, revision: str = "head") -> str:
+        """Bring the schema to ``revision`` (the newest by default); returns the revision now in force."""
         from alembic import command
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
@@ -139,7 +157,7 @@ class StateStore:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.db.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, revision)
         with self.db.connect() as conn:
             return str(MigrationContext.configure(conn).get_current_revision())
 
@@ -198,15 +216,50 @@ class StateStore:
             return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
 
     def authenticate(self, username: str, password: str) -> UserRecord | None:
-        """The user when the password matches and the account is enabled; ``None`` otherwise."""
+        """The user when the password matches and the account is enabled; ``None`` otherwise.
+
+        Every failure costs one password verification, an unknown user's against a dummy hash, so the time taken
+        does not reveal which usernames exist. A hash made with older parameters is replaced on success.
+        """
         with self.db.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.username == username)).first()
         if row is None:
-            security.verify_password(password, security.hash_password("timing-equaliser"))
+            security.verify_password(password, security.dummy_hash())
             return None
-        if row.disabled or not security.verify_password(password, row.password_hash):
+        if not security.verify_password(password, row.password_hash) or row.disabled:
             return None
+        if security.needs_rehash(row.password_hash):
+            with self.db.begin() as conn:
+                conn.execute(
+                    users.update().where(users.c.id == row.id).values(password_hash=security.hash_password(password))
+                )
         return _user(row)
+
+    # -- failed logins ------------------------------------------------------------------------------
+    def login_failures(self, scope: str, key: str) -> FailureRecord | None:
+        """The failed logins counted for ``key`` (a user name or a client address), or ``None``."""
+        query = sa.select(login_failures).where(login_failures.c.scope == scope, login_failures.c.key == key)
+        with self.db.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return FailureRecord(row.failures, row.last_failure_at, row.locked_until)
+
+    def set_login_failures(self, scope: str, key: str, record: FailureRecord | None) -> None:
+        """Replace the count for ``key`` (``None`` forgets it, as after a successful login)."""
+        where = (login_failures.c.scope == scope, login_failures.c.key == key)
+        with self.db.begin() as conn:
+            conn.execute(login_failures.delete().where(*where))
+            if record is not None:
+                conn.execute(
+                    login_failures.insert().values(
+                        scope=scope,
+                        key=key,
+                        failures=record.failures,
+                        last_failure_at=record.last_failure_at,
+                        locked_until=record.locked_until,
+                    )
+                )
 
     # -- sessions -----------------------------------------------------------------------------------
     def open_session(self, user: UserRecord, *, hours: float = 12.0) -> tuple[str, str]:

@@ -1,3 +1,10 @@
+// "← back" links go to the previous page (a plain link to the dashboard without JS); no inline script, for the CSP.
+document.querySelectorAll("a[data-back]").forEach(function (a) {
+  a.addEventListener("click", function (e) {
+    if (window.history.length > 1) { e.preventDefault(); window.history.back(); }
+  });
+});
+
 // Draws each chart the report declares, from the same rows the tables show (no numbers are computed here).
 (function () {
   var dataEl = document.getElementById("report-data");
