@@ -97,6 +97,17 @@ class Catalog(CatalogContents):
         """Categorical dimensions ``name`` can be sliced by (every semantic model it reads reaches them)."""
         return SemanticGraph(self.semantic_models, self.kpis).dimensions_of(self.get(name))
 
+    def joined_dimensions_of(self, name: str) -> dict[str, str]:
+        """Dimensions KPI ``name`` reaches through joins, by qualified name → the join path (``kpi show`` lists
+        them): those every semantic model the KPI reads reaches the same way."""
+        graph = SemanticGraph(self.semantic_models, self.kpis)
+        models = graph.models_of(self.get(name))
+        found = [graph.joined_dimensions(self.semantic_model(m)) for m in models]
+        if not found:
+            return {}
+        common = set.intersection(*(set(f.items()) for f in found))
+        return dict(sorted(common))
+
     def tables_of(self, name: str) -> list[str]:
         """The canonical tables KPI ``name`` reads rows from (its models' tables, and the tables behind views).
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from revalign.definitions.kpis.spec import Kpi, SemanticModel
+from revalign.definitions.kpis.spec import STANDARD_DIMENSIONS, Kpi, SemanticModel
 from revalign.errors import UnknownNameError
 from revalign.model.tables import TABLES
 from revalign.model.views import VIEWS, table_columns
@@ -151,6 +151,35 @@ class SemanticGraph:
                 for target in self.primary_models(ent.name, sm.name):
                     names |= self.reachable_categorical(target, hops - 1)
         return names
+
+    def joined_dimensions(self, sm: SemanticModel) -> dict[str, str]:
+        """Categorical dimensions of other models reached through joins, by the qualified name that selects that
+        join (``team__region`` → ``"owner → team"``): what ``--by`` accepts when a plain name would pick another
+        column (an opportunity's own ``region`` rather than its owner's team's)."""
+        out: dict[str, str] = {}
+        frontier: list[tuple[SemanticModel, tuple[str, ...]]] = [(sm, ())]
+        for _ in range(MAX_HOPS):
+            nxt: list[tuple[SemanticModel, tuple[str, ...]]] = []
+            for model, via in frontier:
+                for ent in model.entities:
+                    if ent.type != "foreign":
+                        continue
+                    for target in self.primary_models(ent.name, model.name):
+                        path = (*via, ent.name)
+                        nxt.append((target, path))
+                        names = [d.name for d in target.dimensions if d.type == "categorical"]
+                        names += [c for c in STANDARD_DIMENSIONS if c in self.columns(target.table)]
+                        for dim in dict.fromkeys(names):
+                            name = f"{ent.name}__{dim}"
+                            if name not in out and self._reaches(sm, name, path):
+                                out[name] = " → ".join(path)
+            frontier = nxt
+        return dict(sorted(out.items()))
+
+    def _reaches(self, sm: SemanticModel, name: str, path: tuple[str, ...]) -> bool:
+        """Whether ``name`` seen from ``sm`` is found along the entity ``path`` (not some other join)."""
+        route = self.route(sm, name)
+        return route is not None and tuple(entity for entity, _ in route.path) == path
 
     def kpi(self, name: str) -> Kpi:
         try:

@@ -60,13 +60,18 @@ def show(
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """One KPI's full definition, where it is defined, its driver-tree parent chain and its dimensions."""
+    """One KPI's full definition, where it is defined, its driver-tree parent chain and its dimensions.
+
+    ``joined_dimensions`` lists what a join reaches by the qualified name that picks that join (``team__region``
+    via owner → team), for when the plain name means the KPI's own column.
+    """
     cat = open_project(project).catalog
     kpi = cat.get(name)
     data = kpi.model_dump(mode="json", exclude_defaults=True)
     data["defined_in"] = str(kpi.ctx)
     data["parent_chain"] = cat.ancestors(name)
     data["dimensions"] = cat.dimensions_of(name)
+    data["joined_dimensions"] = cat.joined_dimensions_of(name)
     if as_json:
         print_json(data)
         return
