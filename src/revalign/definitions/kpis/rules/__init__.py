@@ -20,6 +20,7 @@ from revalign.definitions.kpis.rules.references import (
     ScorecardRule,
     SemanticModelRule,
 )
+from revalign.definitions.kpis.rules.sensitivity import PaySensitivityRule
 from revalign.definitions.kpis.rules.structure import CumulativeInputRule, ExpressionRule, TypeKeysRule, UniqueNamesRule
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -37,6 +38,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     TargetRule(),
     RevisionRule(),
     ScorecardRule(),
+    PaySensitivityRule(),
 )
 
 __all__ = ["DEFAULT_RULES", "Rule"]
