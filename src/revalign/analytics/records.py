@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import ibis.expr.types as ir
 import pandas as pd
 
+from revalign.analytics.privacy import Viewer, visible_records
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi, SemanticModel
 from revalign.errors import RevalignError
@@ -62,6 +63,7 @@ class RecordRequest:
     owner: str | None = None
     limit: int = 100
     offset: int = 0
+    viewer: Viewer | None = None  # who lists (pay tables are narrowed to whose pay they may see); None: trusted
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ def record_rows(tables: Tables, catalog: Catalog, request: RecordRequest) -> Rec
         if counted is not None:
             t, time_col = counted, KPI_TIME
             shown_time = kpi_time_column(catalog, request.kpi)
-    t = _ordered(_filtered(t, time_col, request), time_col, request.table)
+    t = visible_records(tables, request.table, _filtered(t, time_col, request), request.viewer, owner=request.owner)
+    t = _ordered(t, time_col, request.table)
     total = int(tables.execute(t.count()))
     frame = tables.to_pandas(t.limit(request.limit, offset=request.offset))
     return RecordRows(frame.drop(columns=[KPI_TIME], errors="ignore"), total, shown_time)
