@@ -37,15 +37,25 @@ def open_store(project: Path, state_url: str | None) -> StateStore:
 def add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[
-        str, typer.Option(help="admin, leadership, marketing, sales, revops, customer_success or rep.")
+        str, typer.Option(help="admin, leadership, marketing, sales, revops, finance, customer_success or rep.")
     ] = "leadership",
-    owner_id: Annotated[str | None, typer.Option(help="Canonical user_id a rep is bound to.")] = None,
+    owner_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Canonical user_id (users table) the login acts as: a rep's own records, and whose pay data "
+            "(quotas, attainment) it sees — its own and its reports' down the manager tree. Required for a rep."
+        ),
+    ] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
     replace: Annotated[bool, typer.Option(help="Reset an existing user.")] = False,
     project: ProjectOpt = Path("."),
     state_url: StateOpt = None,
 ) -> None:
-    """Create (or with --replace reset) a dashboard user."""
+    """Create (or with --replace reset) a dashboard user.
+
+    Pay data (quotas, attainment) is shown to finance, revops and admin logins, and otherwise only for the
+    person the login is linked to with --owner-id and the people who report to them.
+    """
     user = open_store(project, state_url).add_user(username, password, role, owner_id=owner_id, replace=replace)
     console.print(f"User {user.username} ({user.role}) saved.")
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from revalign.analytics.privacy import HIDDEN_NOTICE, check_record_access, is_pay_table
 from revalign.analytics.records import RECORD_TABLES, RecordRequest, record_rows
 from revalign.errors import PermissionDenied
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.filters import Filters
+from revalign.interfaces.server.privacy import viewer_of
 from revalign.interfaces.server.reports.report import Report
-from revalign.interfaces.server.roles import can_see_pay_data, sees_all_records
+from revalign.interfaces.server.roles import sees_all_records
 from revalign.interfaces.server.state import UserRecord
 from revalign.model.tables import TABLES
 from revalign.project import Project
@@ -39,16 +41,13 @@ def record_scope(user: UserRecord, query: RecordQuery) -> str | None:
 
     A rep sees only records they own: asking for another owner's records is refused (403), not silently
     narrowed, so a rep cannot mistake an empty list for "that colleague has no deals". Person-level pay data
-    (quotas) is for pay-data roles, or a rep's own.
+    (quotas) is narrowed by the library's pay-privacy rule (:mod:`revalign.analytics.privacy`): the person's own,
+    their reports', or everyone's for pay-data roles.
     """
     spec = RECORD_TABLES[query.table]
+    check_record_access(viewer_of(user), query.table)
     if sees_all_records(user.role):
-        if spec.pay and not can_see_pay_data(user.role) and query.owner_id is None:
-            raise PermissionDenied(
-                f"{query.table} holds person-level pay data; your role ({user.role}) may not list it. "
-                "Ask an admin, leadership or RevOps user."
-            )
-        return query.owner_id
+        return query.owner_id  # pay tables are narrowed further by the library (analytics.privacy)
     if spec.owner is None:
         raise PermissionDenied(
             f"As a rep you can list only your own records (leads, opportunities, accounts, quotas); "
@@ -101,9 +100,12 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         owner=owner,
         limit=limit,
         offset=query.offset,
+        viewer=viewer_of(user),
     )
     rows = record_rows(tables, project.catalog, request)
     report.add(query.table, query.table.capitalize(), rows.frame)
+    if is_pay_table(query.table) and query.owner_id is None and not viewer_of(user).sees_all_pay:
+        report.notices.append(HIDDEN_NOTICE)
     report.meta.update(
         total_rows=rows.total,
         limit=limit,
