@@ -25,9 +25,11 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from revalign.interfaces.cli import main
 from revalign.interfaces.server import ServerSettings, create_app
 from revalign.interfaces.server.roles import ROLES
-from revalign.project import Project
+from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.project import Project, init_project, open_project
 from tests.interfaces.server.conftest import PASSWORD, assert_canonical_error, login, write_canonical
 
 USERS = pd.DataFrame(
@@ -293,5 +295,22 @@ def test_the_glossary_marks_pay_kpis_and_hides_their_targets(clients):
     assert {n for n, r in admin.items() if r["sensitivity"] == "pay"} == PAY_KPIS
     assert admin["pipeline_coverage"]["targets"] == "2026-Q1: 3.0" and rep["pipeline_coverage"]["targets"] == ""
     assert rep["win_rate"]["targets"] == admin["win_rate"]["targets"] != ""  # not pay data: unchanged
-    page = clients["rep", "session"].get("/glossary")
-    assert "2026-Q1: 3.0" not in page.text.split("pipeline_coverage", 1)[1].split("</tr>", 1)[0]
+    for who, shown in (("admin", True), ("rep", False)):
+        page = clients[who, "session"].get("/glossary").text
+        entry = page.split('id="kpi-pipeline_coverage"', 1)[1].split("</div>", 1)[0]
+        assert "pay data" in entry and ("Targets: 2026-Q1: 3.0" in entry) == shown
+
+
+def test_users_add_links_a_login_to_a_person_and_warns_on_an_unknown_id(tmp_path, capsys):
+    init_project(tmp_path)
+    project = open_project(tmp_path)
+    write_canonical(project, "users", USERS)
+    project.close()
+    args = ["--password", "long-password-1", "--project", str(tmp_path)]
+    assert main(["users", "add", "mia", "--role", "sales", "--owner-id", "U2", *args]) == 0
+    assert "Warning" not in capsys.readouterr().out
+    assert main(["users", "add", "zed", "--role", "sales", "--owner-id", "U99", *args]) == 0
+    assert "U99 is not in this project's users table" in capsys.readouterr().out
+    store = StateStore(default_state_url(tmp_path))
+    assert (store.get_user("mia").owner_id, store.get_user("zed").owner_id) == ("U2", "U99")
+    store.close()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from revalign.analytics.privacy import manager_links
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
 from revalign.project import open_project
@@ -58,6 +59,11 @@ def add(
     """
     user = open_store(project, state_url).add_user(username, password, role, owner_id=owner_id, replace=replace)
     console.print(f"User {user.username} ({user.role}) saved.")
+    if owner_id is not None and owner_id not in manager_links(open_project(project).tables):
+        console.print(
+            f"[yellow]Warning:[/yellow] {owner_id} is not in this project's users table (yet): until it is, the "
+            "login sees only pay rows of that id and none of anyone reporting to it. Check the id."
+        )
 
 
 @users_app.command("list")
