@@ -24,6 +24,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.analytics.drills import Days, Drill, DrillPart, drill_of, part_days
+from revalign.analytics.privacy import Viewer, visible_records
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.errors import UnknownNameError
 from revalign.kpis.frames import measure_of
@@ -99,6 +100,7 @@ class RecordRequest:
     offset: int = 0
     part: str | None = None
     fiscal_year_start_month: int = 1
+    viewer: Viewer | None = None  # who lists (pay tables are narrowed to whose pay they may see); None: trusted
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ def _ordered(t: ir.Table, time_col: str | None, key: tuple[str, ...]) -> ir.Tabl
 def _page(
     tables: Tables, t: ir.Table, time_col: str | None, spec: RecordTable, request: RecordRequest, source: str
 ) -> RecordRows:
+    t = visible_records(tables, source, t, request.viewer, owner=request.owner)
     t = _ordered(t, time_col, spec.key)
     total = int(tables.execute(t.count()))
     frame = tables.to_pandas(t.limit(request.limit, offset=request.offset))

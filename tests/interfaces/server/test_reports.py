@@ -32,7 +32,7 @@ def sim_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
 @pytest.fixture(scope="module")
 def client(sim_project: Project, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     app = create_app(sim_project, state_url=f"sqlite:///{tmp_path_factory.mktemp('st') / 's.sqlite'}")
-    app.state.store.add_user("lead", "password-123", "leadership")
+    app.state.store.add_user("lead", "password-123", "finance")  # a pay-data role: every scorecard row
     token = app.state.store.create_token("lead", "tests")
     return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 

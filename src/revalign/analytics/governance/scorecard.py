@@ -262,13 +262,20 @@ class Scorecard:
         return out
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per KPI (and slice); slice dimensions become columns; ``trend`` stays a list."""
+        """One row per KPI (and slice); slice dimensions become columns; ``trend`` stays a list.
+
+        A row field named like a slice dimension (the KPI's ``owner`` when sliced by owner) is ``kpi_<field>``,
+        so the slice's value is not overwritten by the KPI's."""
+
+        def name(field: str) -> str:
+            return f"kpi_{field}" if field in self.by else field
+
         records = []
         for r in self.rows:
             d = r.to_dict()
             dims = d.pop("dims")
-            records.append({**{k: dims.get(k) for k in self.by}, **d})
-        columns = [*self.by, *(f for f in ScorecardRow.__dataclass_fields__ if f != "dims")]
+            records.append({**{k: dims.get(k) for k in self.by}, **{name(k): v for k, v in d.items()}})
+        columns = [*self.by, *(name(f) for f in ScorecardRow.__dataclass_fields__ if f != "dims")]
         return pd.DataFrame(records, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:

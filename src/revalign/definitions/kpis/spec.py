@@ -34,6 +34,10 @@ PERIOD_AGGS = ("first", "last", "average")
 """How a cumulative KPI's daily values become one value per coarser period (MetricFlow's ``period_agg``)."""
 STANDARD_DIMENSIONS = ("channel", "campaign", "segment", "region", "team", "owner")
 """The dimensions every KPI should be sliceable by, where its semantic model can reach them."""
+Sensitivity = Literal["pay"]
+"""What a ``sensitivity`` key may say. ``pay``: compensation data (quotas, attainment, payouts, comp plans), shown
+only to the person, their managers and pay-data roles (:mod:`revalign.analytics.privacy` enforces it)."""
+SENSITIVITIES: tuple[str, ...] = ("pay",)
 
 
 class Node(BaseModel):
@@ -108,6 +112,9 @@ class SemanticModel(Node):
     measures: list[Measure] = Field(default_factory=list)
     validity: dict[str, str] | None = Field(
         None, description="revalign extension for snapshots: {valid_from: col, valid_to: col}"
+    )
+    sensitivity: Sensitivity | None = Field(
+        None, description="revalign extension: ``pay`` when the rows are compensation data (every KPI over it is)"
     )
 
     def dimension(self, name: str) -> Dimension | None:
@@ -212,6 +219,7 @@ class Kpi(Node):
     targets: list[Target] = Field(default_factory=list)
     revisions: list[Revision] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    sensitivity: Sensitivity | None = None  # ``pay``: compensation data (inherited by KPIs computed from it)
     pack: str | None = None  # the catalog file (marketing, sales, …) it came from
 
     @model_validator(mode="before")
@@ -316,6 +324,7 @@ __all__ = [
     "KPI_TYPES",
     "PERIOD_AGGS",
     "REAGGREGABLE_AGGS",
+    "SENSITIVITIES",
     "STANDARD_DIMENSIONS",
     "TIMINGS",
     "UNITS",
@@ -329,5 +338,6 @@ __all__ = [
     "ScorecardSection",
     "ScorecardTemplate",
     "SemanticModel",
+    "Sensitivity",
     "Target",
 ]

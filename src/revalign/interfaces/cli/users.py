@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from revalign.analytics.privacy import manager_links
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit
 from revalign.project import open_project
@@ -37,17 +38,32 @@ def open_store(project: Path, state_url: str | None) -> StateStore:
 def add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[
-        str, typer.Option(help="admin, leadership, marketing, sales, revops, customer_success or rep.")
+        str, typer.Option(help="admin, leadership, marketing, sales, revops, finance, customer_success or rep.")
     ] = "leadership",
-    owner_id: Annotated[str | None, typer.Option(help="Canonical user_id a rep is bound to.")] = None,
+    owner_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Canonical user_id (users table) the login acts as: a rep's own records, and whose pay data "
+            "(quotas, attainment) it sees — its own and its reports' down the manager tree. Required for a rep."
+        ),
+    ] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = "",
     replace: Annotated[bool, typer.Option(help="Reset an existing user.")] = False,
     project: ProjectOpt = Path("."),
     state_url: StateOpt = None,
 ) -> None:
-    """Create (or with --replace reset) a dashboard user."""
+    """Create (or with --replace reset) a dashboard user.
+
+    Pay data (quotas, attainment) is shown to finance, revops and admin logins, and otherwise only for the
+    person the login is linked to with --owner-id and the people who report to them.
+    """
     user = open_store(project, state_url).add_user(username, password, role, owner_id=owner_id, replace=replace)
     console.print(f"User {user.username} ({user.role}) saved.")
+    if owner_id is not None and owner_id not in manager_links(open_project(project).tables):
+        console.print(
+            f"[yellow]Warning:[/yellow] {owner_id} is not in this project's users table (yet): until it is, the "
+            "login sees only pay rows of that id and none of anyone reporting to it. Check the id."
+        )
 
 
 @users_app.command("list")

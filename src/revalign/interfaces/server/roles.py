@@ -1,13 +1,16 @@
 """Roles and what each may see.
 
-Departments read the shared dashboard; person-level pay data (incentive payouts, quota attainment per rep)
-and the admin pages are limited, and a rep sees only the records they own. Permissions are data here so the
-docs, the API and the pages read one table.
+Departments read the shared dashboard; person-level pay data (quotas, quota attainment per rep) follows the
+library's pay-privacy rule (:mod:`revalign.analytics.privacy`: the person, their managers, and the finance,
+RevOps and admin roles); the admin pages are limited, and a rep sees only the records they own. Permissions
+are data here so the docs, the API and the pages read one table.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from revalign.analytics.privacy import PAY_ROLES
 
 
 class Role(StrEnum):
@@ -18,6 +21,7 @@ class Role(StrEnum):
     MARKETING = "marketing"
     SALES = "sales"
     REVOPS = "revops"
+    FINANCE = "finance"
     CUSTOMER_SUCCESS = "customer_success"
     REP = "rep"
 
@@ -27,8 +31,9 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 ADMIN_ROLES = frozenset({Role.ADMIN})
 """May manage users and tokens of others, and clear the result cache."""
 
-PAY_DATA_ROLES = frozenset({Role.ADMIN, Role.LEADERSHIP, Role.REVOPS})
-"""May see person-level pay and attainment data of other people."""
+PAY_DATA_ROLES = frozenset(r for r in Role if r.value in PAY_ROLES)
+"""May see everyone's person-level pay and attainment data (the library's :data:`PAY_ROLES`); anyone else sees
+their own and their reports' through the ``owner_id`` their login is linked to."""
 
 ALL_RECORDS_ROLES = frozenset(set(Role) - {Role.REP})
 """See every record behind a number; a rep sees only records whose owner_id is their own."""

@@ -76,8 +76,12 @@ class UsersPublic(BaseModel):
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["admin", "leadership", "marketing", "sales", "revops", "customer_success", "rep"]
-    owner_id: str | None = Field(None, max_length=128, description="Canonical user_id a rep is bound to.")
+    role: Literal["admin", "leadership", "marketing", "sales", "revops", "finance", "customer_success", "rep"]
+    owner_id: str | None = Field(
+        None,
+        max_length=128,
+        description="Canonical user_id the login acts as: a rep's records; whose pay data (own and reports').",
+    )
     display_name: str | None = Field(None, max_length=256)
 
 

@@ -47,6 +47,7 @@ GOVERNANCE_KEYS = (
     "targets",
     "revisions",
     "tags",
+    "sensitivity",
     "pack",
 )
 """Keys MetricFlow has no place for; they go to the metric's ``config.meta.revalign``."""

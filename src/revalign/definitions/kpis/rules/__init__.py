@@ -21,6 +21,7 @@ from revalign.definitions.kpis.rules.references import (
     ScorecardRule,
     SemanticModelRule,
 )
+from revalign.definitions.kpis.rules.sensitivity import PaySensitivityRule
 from revalign.definitions.kpis.rules.structure import CumulativeInputRule, ExpressionRule, TypeKeysRule, UniqueNamesRule
 
 DEFAULT_RULES: tuple[Rule, ...] = (
@@ -39,6 +40,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     RevisionRule(),
     RevisionAlignmentRule(),
     ScorecardRule(),
+    PaySensitivityRule(),
 )
 
 __all__ = ["DEFAULT_RULES", "Rule"]

@@ -1,4 +1,4 @@
-"""The KPI glossary and KPI values (``/api/v1/kpis``)."""
+"""The KPI glossary and KPI values (``/api/v1/kpis``), with pay KPIs shown only to whom they may be shown."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from revalign.analytics.privacy import check_kpi_access
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.privacy import private_glossary, private_values, scope_of, viewer_of
 from revalign.interfaces.server.reports.glossary import glossary, kpi_report
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
+from revalign.interfaces.server.state import UserRecord
 from revalign.interfaces.server.tabular import report_response
 from revalign.project import Project
 
@@ -19,19 +22,32 @@ router = APIRouter(prefix="/kpis", tags=["kpis"], responses=ERROR_RESPONSES)
 KpiName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,128}$", description="KPI name, e.g. win_rate.")]
 
 
-def glossary_report(project: Project, cache: ReportCache) -> Report:
-    return cache.get_or_compute(("glossary",), lambda: glossary(project))
+def glossary_report(project: Project, cache: ReportCache, user: UserRecord) -> Report:
+    """The glossary (cached once) as ``user`` may see it: pay KPIs' targets only for whom they may be shown."""
+    report = cache.get_or_compute(("glossary",), lambda: glossary(project))
+    return private_glossary(project.catalog, report, scope_of(project, cache, user))
 
 
-def values_report(project: Project, cache: ReportCache, name: str, filters: Filters) -> Report:
-    """One KPI's page and JSON (computed once per KPI and filters, then cached)."""
-    return cache.get_or_compute(("kpi", name, filters.key()), lambda: kpi_report(project, name, filters))
+def values_report(project: Project, cache: ReportCache, name: str, filters: Filters, user: UserRecord) -> Report:
+    """One KPI's page and JSON as ``user`` may see it.
+
+    A pay KPI the user may not ask for this way (its company-level value, for a rep) is refused before anything
+    is computed (403); otherwise the report is computed once per KPI and filters, cached, and narrowed per user
+    to the people whose pay they may see.
+    """
+    by = [d for d in (filters.by, "segment" if filters.segment else None) if d]
+    check_kpi_access(project.catalog, viewer_of(user), name, by)
+    report = cache.get_or_compute(("kpi", name, filters.key()), lambda: kpi_report(project, name, filters))
+    return private_values(project.catalog, report, name, scope_of(project, cache, user))
 
 
 @router.get("", response_model=ReportPublic)
 def list_kpis(project: ProjectDep, cache: CacheDep, user: CurrentUser, fmt: Format = "json", table: TableName = None):
-    """Every KPI in the catalog with its definition, formula, owner, targets, revisions and tree position."""
-    return report_response(glossary_report(project, cache), {}, fmt, table)
+    """Every KPI in the catalog with its definition, formula, owner, targets, revisions and tree position.
+
+    ``sensitivity: pay`` marks compensation KPIs; their targets show only to whom their values may be shown.
+    """
+    return report_response(glossary_report(project, cache, user), {}, fmt, table)
 
 
 @router.get("/{name}", response_model=ReportPublic)
@@ -44,5 +60,9 @@ def kpi_values(
     fmt: Format = "json",
     table: TableName = None,
 ):
-    """One KPI: its glossary entry (``meta.kpi``) and its values per period (and dimension)."""
-    return report_response(values_report(project, cache, name, filters), filters.as_dict(), fmt, table)
+    """One KPI: its glossary entry (``meta.kpi``) and its values per period (and dimension).
+
+    Pay KPIs (``sensitivity: pay``): finance, RevOps and admin see every value; anyone else only sliced by owner
+    (``by=owner``), and only their own rows and their reports' (403 otherwise).
+    """
+    return report_response(values_report(project, cache, name, filters, user), filters.as_dict(), fmt, table)

@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
@@ -40,7 +41,8 @@ def report_endpoint(
         fmt: Format = "json",
         table: TableName = None,
     ) -> Any:
-        return report_response(report(project, cache, filters), filters.as_dict(), fmt, table)
+        shown = private_rows(project.catalog, report(project, cache, filters), scope_of(project, cache, user))
+        return report_response(shown, filters.as_dict(), fmt, table)
 
     router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES)
     router.add_api_route("", get, methods=["GET"], response_model=ReportPublic, name=f"get_{name}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import DepartmentName, Report, guarded
 from revalign.interfaces.server.reports.scorecards import scorecard
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
@@ -40,5 +41,6 @@ def get_scorecard(
     fmt: Format = "json",
     table: TableName = None,
 ):
-    report = scorecard_report(project, cache, department, filters)
+    card = scorecard_report(project, cache, department, filters)
+    report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
     return report_response(report, {**filters.as_dict(), "department": department}, fmt, table)

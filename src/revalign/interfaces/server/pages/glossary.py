@@ -15,12 +15,13 @@ router = APIRouter()
 
 @router.get("/glossary", response_class=HTMLResponse)
 def glossary_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser):
-    return render(request, "glossary.html", glossary_report(project, cache), api_path="/api/v1/kpis")
+    return render(request, "glossary.html", glossary_report(project, cache, user), api_path="/api/v1/kpis")
 
 
 @router.get("/glossary/{name}", response_class=HTMLResponse)
 def kpi_page(
     request: Request, name: KpiName, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: FiltersDep
 ):
-    report = values_report(project, cache, name, filters)
+    """One KPI's page, as its JSON twin: a pay KPI the user may not see is a 403 page, not a page of zeros."""
+    report = values_report(project, cache, name, filters, user)
     return render(request, "kpi.html", report, filters=filters, api_path=f"/api/v1/kpis/{name}")

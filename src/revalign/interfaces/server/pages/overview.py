@@ -9,11 +9,12 @@ from revalign.interfaces.server.api.overview import overview_report
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import FiltersDep
 from revalign.interfaces.server.pages.rendering import render
+from revalign.interfaces.server.privacy import private_rows, scope_of
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: FiltersDep):
-    report = overview_report(project, cache, filters)
+    report = private_rows(project.catalog, overview_report(project, cache, filters), scope_of(project, cache, user))
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/overview")

@@ -9,6 +9,7 @@ from revalign.interfaces.server.api.scorecards import Department, scorecard_repo
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import FiltersDep
 from revalign.interfaces.server.pages.rendering import render
+from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import SCORECARD_DEPARTMENTS
 
 router = APIRouter()
@@ -23,6 +24,7 @@ def scorecards_page(
     filters: FiltersDep,
     department: Department = "joint",
 ):
-    report = scorecard_report(project, cache, department, filters)
+    card = scorecard_report(project, cache, department, filters)
+    report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
     extra = {"departments": SCORECARD_DEPARTMENTS, "department": department}
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/scorecards", extra=extra)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from revalign.analytics.privacy import is_pay_kpi
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import RevalignError
@@ -59,6 +60,7 @@ def kpi_row(cat: Catalog, name: str) -> dict[str, Any]:
         "department": kpi.department,
         "direction": kpi.direction,
         "timing": kpi.timing,
+        "sensitivity": "pay" if is_pay_kpi(cat, name) else None,
         "north_star": kpi.north_star,
         "parent": kpi.parent,
         "children": [n for n, k in cat.kpis.items() if k.parent == name],

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 
 from revalign.analytics.drills import Drill, DrillPart, drill_of
+from revalign.analytics.privacy import HIDDEN_NOTICE, check_record_access, is_pay_table
 from revalign.analytics.records import (
     RECORD_TABLES,
     SOURCES,
@@ -31,8 +32,9 @@ from revalign.analytics.records import (
 from revalign.errors import PermissionDenied
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.filters import Filters
+from revalign.interfaces.server.privacy import viewer_of
 from revalign.interfaces.server.reports.report import Report, fiscal_start, records_link
-from revalign.interfaces.server.roles import can_see_pay_data, sees_all_records
+from revalign.interfaces.server.roles import sees_all_records
 from revalign.interfaces.server.state import UserRecord
 from revalign.model.tables import TABLES
 from revalign.project import Project
@@ -60,16 +62,13 @@ def source_scope(
 
     Every listing (a table, or each part of a KPI's drill) passes through here. A rep sees only records they
     own: asking for another owner's records is refused (403), not silently narrowed, so a rep cannot mistake
-    an empty list for "that colleague has no deals". Person-level pay data (quotas) is for pay-data roles, or a
-    rep's own. ``has_owner``: whether the rows can be narrowed to one owner at all.
+    an empty list for "that colleague has no deals". Person-level pay data (quotas) is narrowed by the library's
+    pay-privacy rule (:mod:`revalign.analytics.privacy`): the person's own, their reports', or everyone's for
+    pay-data roles. ``has_owner``: whether the rows can be narrowed to one owner at all.
     """
+    check_record_access(viewer_of(user), table)  # pay data: the library's rule (analytics.privacy)
     if sees_all_records(user.role):
-        if spec.pay and not can_see_pay_data(user.role) and owner_id is None:
-            raise PermissionDenied(
-                f"{table} holds person-level pay data; your role ({user.role}) may not list it. "
-                "Ask an admin, leadership or RevOps user."
-            )
-        return owner_id
+        return owner_id  # pay tables are narrowed further by the library to whose pay the user may see
     if not has_owner:
         raise PermissionDenied(
             f"As a rep you can list only your own records (leads, opportunities, accounts, quotas); "
@@ -129,6 +128,7 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         limit=limit,
         offset=query.offset,
         fiscal_year_start_month=fiscal_start(project),
+        viewer=viewer_of(user),
     )
     part = _table_part(project, query)
     if part is not None:  # the KPI's rows are this table's: list them as its drill does, and say how it counts
@@ -138,6 +138,8 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
     else:
         rows = record_rows(tables, project.catalog, request)
     report.add(query.table, query.table.capitalize(), rows.frame)
+    if is_pay_table(query.table) and query.owner_id is None and not viewer_of(user).sees_all_pay:
+        report.notices.append(HIDDEN_NOTICE)
     report.meta.update(
         total_rows=rows.total,
         limit=limit,
@@ -257,6 +259,7 @@ def kpi_records(project: Project, user: UserRecord, query: RecordQuery, *, max_r
         offset=query.offset,
         part=query.part,
         fiscal_year_start_month=fiscal_start(project),
+        viewer=viewer_of(user),
     )
     found = drill_rows(project.tables, project.catalog, request)
     _add_parts(project, report, found, query, limit)
