@@ -59,7 +59,7 @@ def sim_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
 def client(sim_project: Project, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     state = f"sqlite:///{tmp_path_factory.mktemp('st') / 's.sqlite'}"
     app = create_app(sim_project, state_url=state, settings=ServerSettings(max_records=10_000))
-    app.state.store.add_user("lead", "password-123", "leadership")
+    app.state.store.add_user("lead", "password-123", "revops")  # RevOps sees every KPI, pay data included
     token = app.state.store.create_token("lead", "tests")
     return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
