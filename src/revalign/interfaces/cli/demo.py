@@ -25,7 +25,7 @@ from revalign.project import Project, init_project, open_project
 from revalign.sources import ingest
 
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
-DEMO_ROLES = ("admin", "leadership", "marketing", "sales", "revops", "customer_success", "rep")
+DEMO_ROLES = ("admin", "leadership", "finance", "marketing", "sales", "revops", "customer_success", "rep")
 DEMO_SCORECARDS: dict[str, tuple[str, ...]] = {
     "marketing": ("new_leads", "mqls", "cost_per_mql"),
     "sales": ("deals_won", "win_rate", "average_deal_size", "pipeline_created", "sales_cycle_days_median"),
@@ -79,13 +79,26 @@ def pick_rep(project: Project) -> str | None:
     return ids[0] if ids else None
 
 
-def demo_logins(owner_id: str | None) -> list[DemoLogin]:
+def pick_leader(project: Project) -> str | None:
+    """The top of the simulated company's management tree (a user with no manager), for the leadership login:
+    pay data is visible to a person's managers up the tree, so the CEO's login sees everyone's."""
+    if not project.engine.has_table("users"):
+        return None
+    users = project.table("users")
+    top = project.engine.execute(users.filter(users.manager_id.isnull()).select("user_id"))
+    ids = sorted(top["user_id"].astype(str))
+    return ids[0] if ids else None
+
+
+def demo_logins(owner_id: str | None, leader_id: str | None = None) -> list[DemoLogin]:
+    """One login per role; the rep is bound to a salesperson and leadership to the top of the tree."""
     logins = []
+    bound = {"rep": owner_id, "leadership": leader_id}
     for role in DEMO_ROLES:
         if role == "rep" and owner_id is None:
             continue
         name = "cs" if role == "customer_success" else role
-        logins.append(DemoLogin(name, name + DEMO_PASSWORD_SUFFIX, role, owner_id if role == "rep" else None))
+        logins.append(DemoLogin(name, name + DEMO_PASSWORD_SUFFIX, role, bound.get(role)))
     return logins
 
 
@@ -178,13 +191,10 @@ def demo(
     console.print(f"Simulated company {how} into {folder}")
     console.print(plan_demo_targets(project), highlight=False)
     print_north_star(project)
-    logins = demo_logins(pick_rep(project))
+    logins = demo_logins(pick_rep(project), pick_leader(project))
     create_logins(project, logins)
     print_table(
-        [
-            {"username": x.username, "password": x.password, "role": x.role, "sees": x.owner_id or "everything"}
-            for x in logins
-        ],
+        [{"username": x.username, "password": x.password, "role": x.role, "person": x.owner_id or "—"} for x in logins],
         title="Demo logins",
     )
     if serve:
