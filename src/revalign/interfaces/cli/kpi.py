@@ -16,7 +16,7 @@ import typer
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import emit, print_json
+from revalign.interfaces.cli.render import display_context, emit, print_json
 from revalign.kpis import evaluate
 from revalign.kpis.export import FORMATS, export_metricflow
 from revalign.project import open_project
@@ -88,7 +88,10 @@ def eval_(
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice."""
+    """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice.
+
+    Values read in their units (36.1%, $3,273,400) and periods by name (2025-Q4); ``--json`` keeps raw values.
+    """
     proj = open_project(project)
     frame = evaluate(
         proj.tables,
@@ -104,7 +107,7 @@ def eval_(
         definitions=definitions,
         fiscal_year_start_month=proj.settings.fiscal_year_start_month,
     )
-    emit(frame, as_json=as_json, title=", ".join(names))
+    emit(frame, as_json=as_json, title=", ".join(names), context=display_context(proj, grain))
 
 
 @kpi_app.command("explain")

@@ -31,7 +31,7 @@ def values_report(project: Project, cache: ReportCache, name: str, filters: Filt
 @router.get("", response_model=ReportPublic)
 def list_kpis(project: ProjectDep, cache: CacheDep, user: CurrentUser, fmt: Format = "json", table: TableName = None):
     """Every KPI in the catalog with its definition, formula, owner, targets, revisions and tree position."""
-    return report_response(glossary_report(project, cache), {}, fmt, table)
+    return report_response(glossary_report(project, cache), {}, fmt, table, project)
 
 
 @router.get("/{name}", response_model=ReportPublic)
@@ -45,4 +45,4 @@ def kpi_values(
     table: TableName = None,
 ):
     """One KPI: its glossary entry (``meta.kpi``) and its values per period (and dimension)."""
-    return report_response(values_report(project, cache, name, filters), filters.as_dict(), fmt, table)
+    return report_response(values_report(project, cache, name, filters), filters.as_dict(), fmt, table, project)

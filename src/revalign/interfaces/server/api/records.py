@@ -68,4 +68,6 @@ def list_records(
 ):
     """Rows of ``table`` in the period/segment/channel/stage asked for; reps are limited to their own."""
     report = records_report(request, project, cache, user, query)
-    return report_response(report, {**query.filters.as_dict(), "table": query.table, "kpi": query.kpi}, fmt, None)
+    return report_response(
+        report, {**query.filters.as_dict(), "table": query.table, "kpi": query.kpi}, fmt, None, project
+    )

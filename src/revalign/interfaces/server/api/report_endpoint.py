@@ -40,7 +40,7 @@ def report_endpoint(
         fmt: Format = "json",
         table: TableName = None,
     ) -> Any:
-        return report_response(report(project, cache, filters), filters.as_dict(), fmt, table)
+        return report_response(report(project, cache, filters), filters.as_dict(), fmt, table, project)
 
     router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES)
     router.add_api_route("", get, methods=["GET"], response_model=ReportPublic, name=f"get_{name}")

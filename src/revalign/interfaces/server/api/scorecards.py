@@ -41,4 +41,4 @@ def get_scorecard(
     table: TableName = None,
 ):
     report = scorecard_report(project, cache, department, filters)
-    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table)
+    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table, project)
