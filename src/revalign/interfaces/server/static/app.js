@@ -34,7 +34,7 @@
     var targets = attr(fig, "data-targets");
     if (targets && targets.x && targets.x.length) {
       traces.push({ name: "target", x: targets.x, y: targets.y, type: "scatter", mode: "lines+markers",
-                    line: { dash: "dash", color: "#b42318", shape: "hv" }, marker: { symbol: "line-ew-open" },
+                    line: { dash: "dash", color: "#b42318" }, marker: { symbol: "line-ew-open", size: 14 },
                     text: targets.text, connectgaps: false, hovertemplate: "%{x}: target %{text}<extra></extra>" });
       fig.setAttribute("data-target-line", "1");
     }
