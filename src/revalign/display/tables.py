@@ -38,6 +38,8 @@ NAMED_UNITS: Mapping[str, str] = {
     # the driver tree's share of the root's change, already in percentage points
     "contribution_pct": "percent_points_x100",
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),
+    "budget": "currency",
+    "score": "score",
     **dict.fromkeys(
         ("leads", "mqls", "sqls", "opportunities", "won_deals", "lost_deals", "deals", "customers", "sessions"),
         "count",
