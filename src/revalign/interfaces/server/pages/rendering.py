@@ -85,11 +85,22 @@ def render(
         "qs": query_string,
         "show": lambda value, unit=None: ctx.format(value, unit if unit in UNITS else None),
         "status_badge": status_badge,
-        "chart_targets": chart_targets(project, public, filters) if report.page == "kpi" else {},
+        "chart_targets": kpi_chart_targets(project, report, public, filters) if report.page == "kpi" else {},
         "chart_axes": [chart_axis(public, chart, ctx) for chart in public.meta.get("charts") or []],
         **(extra or {}),
     }
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def kpi_chart_targets(
+    project: Project, report: Report, public: ReportPublic, filters: Filters | None
+) -> dict[str, list[Any]]:
+    """:func:`chart_targets`, once per cached report and filters (the cache drops the report when targets change)."""
+    memo = report.__dict__.setdefault("_chart_targets", {})
+    key = repr(sorted((filters.as_dict() if filters else {}).items()))
+    if key not in memo:
+        memo[key] = chart_targets(project, public, filters)
+    return memo[key]
 
 
 def chart_targets(project: Project, public: ReportPublic, filters: Filters | None) -> dict[str, list[Any]]:
