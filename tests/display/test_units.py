@@ -98,6 +98,9 @@ def test_every_default_kpi_has_a_unit_the_display_knows():
         ("2025-10-01", None, 1, "2025-10-01"),
         (dt.date(2025, 7, 1), "quarter", 1, "2025-Q3"),
         (None, "quarter", 1, "—"),
+        ("2025-Q4", "quarter", 1, "2025-Q4"),  # a label already reads as it is
+        ("2025-W03", "week", 1, "2025-W03"),
+        ("all", "month", 1, "all"),
     ],
 )
 def test_a_period_reads_by_its_grain_and_fiscal_calendar(start, grain, fiscal, expected):

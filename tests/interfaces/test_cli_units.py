@@ -78,7 +78,7 @@ def test_a_wide_table_at_80_columns_leaves_columns_out_but_never_cuts_a_number(m
     text = screen.export_text()
     assert "…" not in text
     table, left_out = text.split("Left out at this width:")
-    shown = [c for c in amounts if c in table]
+    shown = [c for c in amounts if c.replace("_", " ") in table]  # headings read with spaces
     assert shown and all(c in left_out.replace("\n", " ") for c in amounts if c not in shown)
     for column in shown:
         assert f"${123_456_789 + int(column[1]):,}" in table

@@ -27,7 +27,8 @@ PERIOD = "period"
 KPI_VALUE_COLUMNS = frozenset({"actual", "target", "previous", "previous_value", "value", "value_from", "value_to"})
 KPI_CHANGE_COLUMNS = frozenset({"change", "gap"})
 SIGNED_COLUMNS = frozenset({"pct_change", "change_pct", "growth", "target_growth", "implied_growth"})
-PERIOD_COLUMNS = frozenset({"period_start"})
+PERIOD_COLUMNS = frozenset({"period_start", "period", "cohort"})
+"""Columns holding a period: its first day reads as its label; a label (2025-Q4) or "all" stays as it is."""
 NAMED_UNITS: Mapping[str, str] = {
     # fractions shown as percentages (1.0 = 100 %)
     **dict.fromkeys(

@@ -95,13 +95,15 @@ def _cells(
 def fit_columns(cells: Mapping[str, list[str]], numeric: set[str], width: int) -> tuple[dict[str, int], list[str]]:
     """Column widths that fit ``width`` without cutting a number, and the columns left out to get there.
 
-    Number columns take their widest cell; text columns fold (down to :data:`TEXT_MIN_WIDTH`); when even that
-    is too wide, columns are left out from the right, :data:`KEEP_COLUMNS` last and the first column never.
-    What is left widens the text columns to their widest cell, then every column to its header.
+    Number columns take their widest cell (and their heading's longest word); text columns fold (down to
+    :data:`TEXT_MIN_WIDTH`); when even that is too wide, columns are left out from the right,
+    :data:`KEEP_COLUMNS` last and the first column never.
+    What is left widens the text columns to their widest cell, then to their heading's longest word.
     """
     names = list(cells)
     widest = {c: max([_width(v) for v in cells[c]] + [1]) for c in names}
-    need = {c: widest[c] if c in numeric else min(widest[c], TEXT_MIN_WIDTH) for c in names}
+    word = {c: max(len(w) for w in header(c).split()) if header(c).strip() else 1 for c in names}
+    need = {c: max(widest[c], word[c]) if c in numeric else min(widest[c], TEXT_MIN_WIDTH) for c in names}
     order = [c for c in reversed(names[1:]) if c not in KEEP_COLUMNS] + [
         c for c in reversed(names[1:]) if c in KEEP_COLUMNS
     ]
@@ -111,9 +113,14 @@ def fit_columns(cells: Mapping[str, list[str]], numeric: set[str], width: int) -
         names.remove(dropped[-1])
     widths = {c: need[c] for c in names}
     spare = width - (sum(widths.values()) + 3 * len(names) + 1)
-    for goal in ({c: widest[c] for c in names}, {c: max(widest[c], len(c)) for c in names}):
+    for goal in ({c: max(widest[c], need[c]) for c in names}, {c: max(widest[c], word[c]) for c in names}):
         spare = _grow(widths, goal, spare)
     return widths, dropped
+
+
+def header(column: str) -> str:
+    """A column's heading: its name with spaces, so a long heading wraps between words (``pct change``)."""
+    return column.replace("_", " ")
 
 
 def _grow(widths: dict[str, int], goal: Mapping[str, int], spare: int) -> int:
@@ -144,7 +151,7 @@ def print_table(
     widths, dropped = fit_columns(cells, numeric, console.width)
     table = Table(title=title, show_lines=False)
     for col, width in widths.items():
-        table.add_column(col, justify="right" if col in numeric else "left", width=width, overflow="fold")
+        table.add_column(header(col), justify="right" if col in numeric else "left", width=width, overflow="fold")
     for i in range(len(frame)):
         table.add_row(*(cells[c][i] for c in widths))
     console.print(table)
