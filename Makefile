@@ -2,7 +2,7 @@
 PY ?= python3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-test demo test test-fast lint fix bench docs serve
+.PHONY: setup setup-test demo test test-fast lint fix bench docs screenshots serve
 
 setup:            ## install revalign and its runtime dependencies
 	bash scripts/setup.sh runtime
@@ -33,6 +33,10 @@ bench: setup-test ## benchmarks → docs/benchmarks.md
 
 docs:             ## regenerate generated docs (model, KPI glossary, CLI)
 	$(PY) -m revalign.interfaces.cli docs
+
+screenshots: setup-test ## refresh docs/screenshots/ (every page at laptop and phone width, in Debian's Chromium)
+	REVALIGN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider -m browser \
+		tests/interfaces/browser/test_dashboard.py -k test_every_page_opens_at_laptop_and_phone_width
 
 serve: setup
 	$(PY) -m revalign.interfaces.cli serve

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import console, emit
+from revalign.interfaces.cli.render import console, display_context, emit
 from revalign.project import open_project
 
 
@@ -55,6 +55,6 @@ def attribute(
             conversion=conversion, lookback_days=lookback, by=by, models=models, start=start, end=end
         )
         title = f"Attribution of {conversion} conversions ({lookback}-day lookback, by {by})"
-        emit(frame, as_json=as_json, title=title)
+        emit(frame, as_json=as_json, title=title, context=display_context(proj))
     finally:
         proj.close()

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, cast
 import typer
 
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import emit
+from revalign.interfaces.cli.render import display_context, emit
 from revalign.project import open_project
 
 
@@ -28,4 +28,4 @@ def channels(
         frame = proj.channels(by=tuple(by or ("channel",)), attribution=mode, start=start, end=end)
     finally:
         proj.close()
-    emit(frame, as_json=as_json, title=f"Channel productivity ({attribution})")
+    emit(frame, as_json=as_json, title=f"Channel productivity ({attribution})", context=display_context(proj))

@@ -18,7 +18,7 @@ import typer
 
 from revalign.errors import RevalignError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import console, print_table
+from revalign.interfaces.cli.render import console, display_context, print_table
 from revalign.interfaces.cli.serve import run_server
 from revalign.model.calendar import parse_period, period_label
 from revalign.project import Project, init_project, open_project
@@ -154,7 +154,12 @@ def print_north_star(project: Project) -> None:
         c for c in ("label", "period", "actual", "target", "status", "previous", "pct_change", "movement") if c in frame
     ]
     star = frame[frame["kpi"] == card.north_star][cols] if card.north_star else frame.head(0)
-    print_table(star, title=f"North star ({card.period})")
+    print_table(
+        star,
+        title=f"North star ({card.period})",
+        context=display_context(project),
+        row_units=frame.loc[star.index, "unit"],
+    )
     status = card.department_status()
     print_table([{"department": d, "status": s} for d, s in status.items()], title="Departments")
     try:

@@ -14,7 +14,7 @@ import typer
 
 from revalign.analytics.pipeline import pipeline_velocity
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import emit, print_json, print_table
+from revalign.interfaces.cli.render import display_context, emit, print_json, print_table
 from revalign.project import open_project
 
 VIEWS = ("handoff", "stages", "pipeline", "velocity")
@@ -39,6 +39,7 @@ def funnel(
     proj = open_project(project)
     by_t = tuple(by or ())
     g = None if grain == "all" else grain
+    ctx = display_context(proj, g)
     try:
         if list_:
             rows = [
@@ -54,18 +55,20 @@ def funnel(
                 title="MQL hand-off",
             )
         elif name == "stages":
-            emit(proj.stage_velocity(by=by_t, start=start, end=end), as_json=as_json, title="Time in stage")
+            emit(
+                proj.stage_velocity(by=by_t, start=start, end=end), as_json=as_json, title="Time in stage", context=ctx
+            )
         elif name == "pipeline":
-            emit(proj.pipeline(grain=g, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline")
+            emit(proj.pipeline(grain=g, by=by_t, start=start, end=end), as_json=as_json, title="Pipeline", context=ctx)
         elif name == "velocity":
             velocity = pipeline_velocity(proj.tables, by=by_t, start=start, end=end)
-            emit(velocity, as_json=as_json, title="Pipeline velocity")
+            emit(velocity, as_json=as_json, title="Pipeline velocity", context=ctx)
         else:
             chosen = cast(Literal["cohort", "period"], mode)  # Typer gives a str; the funnel rejects other modes
             result = proj.funnel(name, mode=chosen, grain=g, by=by_t, start=start, end=end)
             if as_json:
                 print_json(result.to_dict())
             else:
-                print_table(result.steps, title=f"{name} ({mode}, as of {result.as_of:%Y-%m-%d})")
+                print_table(result.steps, title=f"{name} ({mode}, as of {result.as_of:%Y-%m-%d})", context=ctx)
     finally:
         proj.close()

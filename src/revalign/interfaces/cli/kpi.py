@@ -16,7 +16,7 @@ import typer
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import emit, err_console, print_json
+from revalign.interfaces.cli.render import display_context, emit, err_console, print_json
 from revalign.kpis import evaluate, query
 from revalign.kpis.export import FORMATS, export_metricflow
 from revalign.project import open_project
@@ -93,7 +93,10 @@ def eval_(
     project: ProjectOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice."""
+    """Evaluate KPIs by period (and dimensions): one row per KPI, period and slice.
+
+    Values read in their units (36.1%, $3,273,400) and periods by name (2025-Q4); ``--json`` keeps raw values.
+    """
     proj = open_project(project)
     frame = evaluate(
         proj.tables,
@@ -109,7 +112,7 @@ def eval_(
         definitions=definitions,
         fiscal_year_start_month=proj.settings.fiscal_year_start_month,
     )
-    emit(frame, as_json=as_json, title=", ".join(names))
+    emit(frame, as_json=as_json, title=", ".join(names), context=display_context(proj, grain))
     for name, why in query(proj.tables, proj.catalog, names).unavailable().items():
         err_console.print(f"{name}: no value: {why}", highlight=False, soft_wrap=True)
 

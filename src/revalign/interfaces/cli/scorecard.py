@@ -13,11 +13,10 @@ from typing import Annotated
 import typer
 
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
-from revalign.interfaces.cli.render import console, err_console, print_json, print_table
+from revalign.interfaces.cli.render import console, display_context, err_console, print_json, print_table
 from revalign.interfaces.cli.usage import values_checked
 from revalign.project import open_project
 
-STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "bold red"}
 COLUMNS = ["label", "department", "owner", "actual", "target", "attainment", "status", "previous", "pct_change",
            "trend_direction"]  # fmt: skip
 
@@ -45,10 +44,9 @@ def scorecard(
         print_json({"scorecard": card.to_dict(), "alignment": alignment.to_dict()})
     else:
         frame = card.to_pandas()
-        frame["status"] = [f"[{STATUS_STYLE.get(s, 'dim')}]{s}[/]" for s in frame["status"]]
         title = f"{department.capitalize() if department else 'Joint'} scorecard, {card.period}"
         columns = [c for c in COLUMNS if not (department and c == "department")]
-        print_table(frame[[*card.by, *columns]], title=title)
+        print_table(frame[[*card.by, *columns]], title=title, context=display_context(proj), row_units=frame["unit"])
         status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())
         console.print(f"Departments: {status}", highlight=False)
         for notice in card.notices:

@@ -34,16 +34,30 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ColumnPublic(BaseModel):
     name: str
     dtype: str
+    unit: str | None = Field(
+        None,
+        description="How the column's numbers read: a unit (count, currency, percent, percent_points, ratio, days, "
+        "hours, months, …), 'period' (each period's first day, read as its label: 2025-Q4), 'kpi' (each row's KPI's "
+        "unit) or 'kpi_change' (a difference in it: a percent KPI changes by percentage points); null for text.",
+    )
 
 
 class TablePublic(BaseModel):
-    """A result table as computed by the library: columns and JSON rows (NaN → null, dates → ISO)."""
+    """A result table as computed by the library: columns and JSON rows (NaN → null, dates → ISO).
+
+    ``rows`` keep the raw values; ``formatted`` holds the same values as people read them on the pages, row by
+    row, for every column with a unit (``$3,273,400``, ``36.1%``, ``+1.0 pt``, ``6.15×``, ``2025-Q4``).
+    """
 
     name: str
     title: str
     columns: list[ColumnPublic]
     rows: list[dict[str, Any]]
     row_count: int
+    formatted: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Row by row, the text shown for each column that has a unit (same order as rows).",
+    )
 
 
 class ReportPublic(BaseModel):
@@ -57,6 +71,7 @@ class ReportPublic(BaseModel):
     filters: dict[str, Any] = {}
     tables: list[TablePublic] = []
     meta: dict[str, Any] = {}
+    currency: str = Field("USD", description="The project's currency (ISO code) that currency values are in.")
 
 
 class UserPublic(BaseModel):

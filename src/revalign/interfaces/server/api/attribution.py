@@ -59,4 +59,4 @@ def get_attribution(
 ):
     chosen = tuple(dict.fromkeys(models)) if models else PAGE_MODELS
     report = attribution_report(project, cache, filters, chosen)
-    return report_response(report, {**filters.as_dict(), "models": list(chosen)}, fmt, table)
+    return report_response(report, {**filters.as_dict(), "models": list(chosen)}, fmt, table, project)

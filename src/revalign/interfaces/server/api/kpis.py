@@ -47,7 +47,7 @@ def list_kpis(project: ProjectDep, cache: CacheDep, user: CurrentUser, fmt: Form
 
     ``sensitivity: pay`` marks compensation KPIs; their targets show only to whom their values may be shown.
     """
-    return report_response(glossary_report(project, cache, user), {}, fmt, table)
+    return report_response(glossary_report(project, cache, user), {}, fmt, table, project)
 
 
 @router.get("/{name}", response_model=ReportPublic)
@@ -65,4 +65,5 @@ def kpi_values(
     Pay KPIs (``sensitivity: pay``): finance, RevOps and admin see every value; anyone else only sliced by owner
     (``by=owner``), and only their own rows and their reports' (403 otherwise).
     """
-    return report_response(values_report(project, cache, name, filters, user), filters.as_dict(), fmt, table)
+    report = values_report(project, cache, name, filters, user)
+    return report_response(report, filters.as_dict(), fmt, table, project)

@@ -117,7 +117,8 @@ def list_kpi_records(
     for a KPI computed from other KPIs, an ``inputs`` table linking to theirs). ``format=csv&table=…`` exports
     one of them."""
     report = kpi_records_report(request, project, cache, user, query)
-    return report_response(report, {**query.filters.as_dict(), "kpi": query.kpi, "part": query.part}, fmt, table)
+    filters = {**query.filters.as_dict(), "kpi": query.kpi, "part": query.part}
+    return report_response(report, filters, fmt, table, project)
 
 
 @router.get("/{table}", response_model=ReportPublic)
@@ -131,4 +132,6 @@ def list_records(
 ):
     """Rows of ``table`` in the period/segment/channel/stage asked for; reps are limited to their own."""
     report = records_report(request, project, cache, user, query)
-    return report_response(report, {**query.filters.as_dict(), "table": query.table, "kpi": query.kpi}, fmt, None)
+    return report_response(
+        report, {**query.filters.as_dict(), "table": query.table, "kpi": query.kpi}, fmt, None, project
+    )

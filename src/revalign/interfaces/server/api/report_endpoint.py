@@ -42,7 +42,7 @@ def report_endpoint(
         table: TableName = None,
     ) -> Any:
         shown = private_rows(project.catalog, report(project, cache, filters), scope_of(project, cache, user))
-        return report_response(shown, filters.as_dict(), fmt, table)
+        return report_response(shown, filters.as_dict(), fmt, table, project)
 
     router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES)
     router.add_api_route("", get, methods=["GET"], response_model=ReportPublic, name=f"get_{name}")

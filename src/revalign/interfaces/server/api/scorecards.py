@@ -43,4 +43,4 @@ def get_scorecard(
 ):
     card = scorecard_report(project, cache, department, filters)
     report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
-    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table)
+    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table, project)

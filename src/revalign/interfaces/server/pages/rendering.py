@@ -1,7 +1,7 @@
 """Turning a report into an HTML page: the same :class:`ReportPublic` the API returns, laid out for people.
 
-Pages only format numbers (thousands separators, percentages) and lay them out; every value comes from the
-report the JSON twin returns.
+Pages format nothing themselves: every number shown is the JSON twin's ``formatted`` text (one formatting layer,
+:mod:`revalign.display`, for the pages, the API and the CLI); statuses read as a colour, an icon and a word.
 """
 
 from __future__ import annotations
@@ -12,9 +12,16 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from revalign.analytics.targets import target_for
+from revalign.display import UNITS, DisplayContext, currency_symbol, format_value
+from revalign.display.periods import as_date
+from revalign.display.tables import row_unit
+from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report
-from revalign.interfaces.server.tabular import report_public
+from revalign.interfaces.server.schemas import ReportPublic
+from revalign.interfaces.server.tabular import display_context, report_public
+from revalign.project import Project
 
 NAV = (
     ("overview", "/", "Overview"),
@@ -26,29 +33,24 @@ NAV = (
 )
 
 
-PERCENT_COLUMNS = frozenset(
-    {"pct_change", "attainment", "contribution_pct", "rate_from_previous", "rate_from_first", "romi", "share"}
-)
-"""Columns that hold ratios where 1.0 means 100 % (formatted as percentages; the JSON keeps the ratio)."""
+STATUS_BADGES = {
+    "green": ("●", "on target"),
+    "amber": ("▲", "slightly off target"),
+    "red": ("■", "off target"),
+    "no_target": ("○", "no target set"),
+    "no_data": ("○", "no data for this period"),
+}
+"""Each status's icon and meaning: the colour is never the only sign (WCAG 1.4.1), the word stays beside it."""
+
+
+def status_badge(status: Any) -> tuple[str, str]:
+    """``(icon, meaning)`` of a scorecard status (an unknown status: a plain dot and the word itself)."""
+    return STATUS_BADGES.get(str(status), ("·", str(status).replace("_", " ")))
 
 
 def fmt(value: Any, unit: str | None = None) -> str:
-    """A value for reading: 1,234.5 / 12.3% / — for missing. ``unit`` is a KPI unit or a column name."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if unit in ("percent", "ratio", "rate", "share") or unit in PERCENT_COLUMNS:
-            return f"{value:.1%}"
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        if abs(value) >= 1:
-            return f"{value:,.2f}"
-        return f"{value:.4g}"
-    return str(value)
+    """A value for reading in ``unit`` (a unit of :data:`revalign.display.UNITS`; anything else: plain)."""
+    return format_value(value, unit if unit in UNITS else None)
 
 
 def query_string(params: dict[str, Any]) -> str:
@@ -66,7 +68,9 @@ def render(
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render ``template`` with the report's public form (exactly what ``api_path`` returns as JSON)."""
-    public = report_public(report, filters.as_dict() if filters else {})
+    project: Project = request.app.state.project
+    public = report_public(report, filters.as_dict() if filters else {}, project)
+    ctx = display_context(project)
     query = dict(request.query_params)
     context = {
         "user": request.state.user,
@@ -79,6 +83,87 @@ def render(
         "api_url": api_path + ("?" + query_string(query) if query else ""),
         "csv_url": lambda table: api_path + "?" + query_string({**query, "format": "csv", "table": table}),
         "qs": query_string,
+        "show": lambda value, unit=None: ctx.format(value, unit if unit in UNITS else None),
+        "status_badge": status_badge,
+        "chart_targets": kpi_chart_targets(project, report, public, filters) if report.page == "kpi" else {},
+        "chart_axes": [chart_axis(public, chart, ctx) for chart in public.meta.get("charts") or []],
         **(extra or {}),
     }
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def kpi_chart_targets(
+    project: Project, report: Report, public: ReportPublic, filters: Filters | None
+) -> dict[str, list[Any]]:
+    """:func:`chart_targets`, once per cached report and filters (the cache drops the report when targets change)."""
+    memo = report.__dict__.setdefault("_chart_targets", {})
+    key = repr(sorted((filters.as_dict() if filters else {}).items()))
+    if key not in memo:
+        memo[key] = chart_targets(project, public, filters)
+    return memo[key]
+
+
+def chart_targets(project: Project, public: ReportPublic, filters: Filters | None) -> dict[str, list[Any]]:
+    """The target in force for each period of a KPI's trend (``{"x": [...], "y": [...]}``: a line on its chart).
+
+    Looked up as the scorecard looks it up (project targets before the catalog's, for the KPI, grain and slice),
+    so the line is the target the scorecard scores against; periods without a target leave a gap.
+    """
+    name = str(public.meta.get("kpi", {}).get("name") or public.title)
+    values = next((t for t in public.tables if t.name == "values"), None)
+    grain = (filters.grain if filters else None) or "month"
+    if values is None or not values.rows or "period_start" not in values.rows[0] or (filters and filters.by):
+        return {}  # one line per slice (``by``) would need one target line each: none rather than a wrong one
+    try:
+        kpi, book = project.catalog.get(name), project.targets()
+    except RevalignError:  # an unknown KPI or a broken targets file: the chart shows without a target line
+        return {}
+    segment = filters.segment if filters else None
+    xs: list[Any] = []
+    ys: list[float | None] = []
+    for row in values.rows:
+        start = as_date(row["period_start"])
+        if start is None:
+            continue
+        entry = target_for(
+            kpi,
+            grain,
+            start,
+            {"segment": segment} if segment else None,
+            book=book,
+            fiscal_year_start_month=project.fiscal_year_start_month,
+            name=name,
+        )
+        xs.append(row["period_start"])
+        ys.append(entry.value if entry is not None else None)
+    if all(y is None for y in ys):
+        return {}
+    ctx = display_context(project)
+    return {"x": xs, "y": ys, "text": [ctx.format(y, kpi.unit) for y in ys]}
+
+
+AXIS_FORMATS: dict[str, dict[str, str]] = {
+    "percent": {"tickformat": ".0%"},
+    "percent_x100": {"ticksuffix": "%"},
+    "percent_points": {"tickformat": "+.1%"},
+    "percent_points_x100": {"tickformat": "+.1f", "ticksuffix": " pts"},
+    "ratio": {"tickformat": ".2~f", "ticksuffix": "×"},
+    "count": {"tickformat": ",~r"},
+    "people": {"tickformat": ",~r"},
+    "days": {"ticksuffix": " d"},
+    "hours": {"ticksuffix": " h"},
+    "months": {"ticksuffix": " mo"},
+}
+"""Plotly axis settings per unit, so a chart's axis reads like the table beside it (currency: see chart_axis)."""
+
+
+def chart_axis(public: ReportPublic, chart: dict[str, Any], ctx: DisplayContext) -> dict[str, str]:
+    """The y axis format of ``chart`` from the unit of the column it plots (a per-KPI column: the first row's)."""
+    table = next((t for t in public.tables if t.name == chart.get("table")), None)
+    column = next((c for c in table.columns if c.name == chart.get("y")), None) if table else None
+    if table is None or column is None or column.unit is None:
+        return {}
+    unit = row_unit(table.rows[0], ctx) if column.unit.startswith("kpi") and table.rows else column.unit
+    if unit in ("currency", "currency_per_day"):
+        return {"tickprefix": currency_symbol(ctx.currency), "tickformat": "~s"}
+    return {k: v for k, v in AXIS_FORMATS.get(unit or "", {}).items() if v}

@@ -111,7 +111,7 @@ def scorecard(project: Project, department: str, filters: Filters) -> Report:
                 "x": "label",
                 "y": "attainment",
                 "kind": "bar",
-                "title": "Attainment vs target (1.0 = on target)",
+                "title": "Attainment vs target (100% = on target)",
             }
         ],
     )

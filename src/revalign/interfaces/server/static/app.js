@@ -5,34 +5,51 @@ document.querySelectorAll("a[data-back]").forEach(function (a) {
   });
 });
 
-// Draws each chart the report declares, from the same rows the tables show (no numbers are computed here).
+// Draws each chart the report declares, from the same rows the tables show (no numbers are computed here):
+// hover text is the API's formatted value, the axis reads in the column's unit, a KPI's target is a dashed line.
 (function () {
   var dataEl = document.getElementById("report-data");
   if (!dataEl || typeof Plotly === "undefined") return;
   var report = JSON.parse(dataEl.textContent);
   var tables = {};
   report.tables.forEach(function (t) { tables[t.name] = t; });
+  function attr(fig, name) {
+    var raw = fig.getAttribute(name);
+    return raw ? JSON.parse(raw) : null;
+  }
   document.querySelectorAll("figure.chart").forEach(function (fig) {
     var spec = JSON.parse(fig.getAttribute("data-chart"));
     var t = tables[spec.table];
     if (!t || !t.rows.length) { fig.querySelector(".plot").textContent = "No data to chart."; return; }
     var groups = {};
     var where = spec.where || {};
-    t.rows.filter(function (r) {
-      return Object.keys(where).every(function (k) { return r[k] === where[k]; });
-    }).forEach(function (r) {
+    var shown = t.formatted || [];
+    t.rows.forEach(function (r, i) {
+      if (!Object.keys(where).every(function (k) { return r[k] === where[k]; })) return;
       var g = spec.color ? String(r[spec.color]) : (spec.name || spec.y);
-      (groups[g] = groups[g] || { x: [], y: [] });
+      (groups[g] = groups[g] || { x: [], y: [], text: [] });
       groups[g].x.push(r[spec.x]); groups[g].y.push(r[spec.y]);
+      groups[g].text.push((shown[i] || {})[spec.y] || String(r[spec.y]));
     });
     var traces = Object.keys(groups).map(function (g) {
-      var tr = { name: g, x: groups[g].x, y: groups[g].y, type: spec.kind === "line" ? "scatter" : "bar" };
+      var tr = { name: g, x: groups[g].x, y: groups[g].y, type: spec.kind === "line" ? "scatter" : "bar",
+                 text: groups[g].text, textposition: "none", hovertemplate: "%{x}: %{text}<extra>" + g + "</extra>" };
       if (spec.kind === "line") tr.mode = "lines+markers";
       if (spec.orientation === "h") { tr.orientation = "h"; tr.x = groups[g].y; tr.y = groups[g].x; }
       return tr;
     });
+    var targets = attr(fig, "data-targets");
+    if (targets && targets.x && targets.x.length) {
+      traces.push({ name: "target", x: targets.x, y: targets.y, type: "scatter", mode: "lines+markers",
+                    line: { dash: "dash", color: "#b42318" }, marker: { symbol: "line-ew-open", size: 14 },
+                    text: targets.text, connectgaps: false, hovertemplate: "%{x}: target %{text}<extra></extra>" });
+      fig.setAttribute("data-target-line", "1");
+    }
+    var axis = attr(fig, "data-axis") || {};
+    var yaxis = Object.assign({ automargin: true }, axis);
     var layout = { margin: { l: 60, r: 10, t: 10, b: 60 }, barmode: spec.barmode || "group", autosize: true,
-                   legend: { orientation: "h" }, yaxis: { automargin: true }, xaxis: { automargin: true } };
+                   legend: { orientation: "h" }, yaxis: yaxis, xaxis: { automargin: true } };
+    if (spec.orientation === "h") { layout.xaxis = Object.assign({ automargin: true }, axis); layout.yaxis = { automargin: true }; }
     Plotly.newPlot(fig.querySelector(".plot"), traces, layout, { responsive: true, displaylogo: false });
     fig.setAttribute("data-rendered", "1");
   });
