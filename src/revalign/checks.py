@@ -146,13 +146,21 @@ def quarantine_check(engine: Engine, *, include_resolved: bool = False) -> Secti
 
 
 def inputs_check(catalog: Catalog, tables: Tables) -> Section:
-    """KPIs that cannot count anything: a column they read is empty in every row (a problem: the mapping left it
-    unmapped), or a table they read was never loaded (information: their value is missing, not zero)."""
+    """KPIs that cannot count anything: a column they read is empty in every row, or a table they read was never
+    loaded (information: their value is missing, not zero).
+
+    An empty column is a problem (ERROR) when it silences the north star or a driver directly under it (an
+    opportunities export without ``Type``: no new revenue at all); otherwise a WARNING that does not fail the
+    check (a minimal leads export has no segment, so the data-quality KPIs read zero, which is true).
+    """
     columns = ["level", "table", "column", "kpis", "message"]
     empty = empty_columns(catalog, tables)
+    star = catalog.north_star
+    core = {star, *catalog.children(star)}  # the north star and the drivers directly under it
+    levels = ["ERROR" if core & set(e.kpis) else "WARNING" for e in empty]
     rows = [
-        {"level": "ERROR", "table": e.table, "column": e.column, "kpis": ", ".join(e.kpis), "message": e.message}
-        for e in empty
+        {"level": level, "table": e.table, "column": e.column, "kpis": ", ".join(e.kpis), "message": e.message}
+        for level, e in zip(levels, empty, strict=True)
     ]
     gone = missing_tables(catalog, [k.name for k in catalog], tables.has)
     loaded_any = any(tables.has(t) for t in sorted({t for k in catalog for t in catalog.tables_of(k.name)}))
@@ -167,7 +175,7 @@ def inputs_check(catalog: Catalog, tables: Tables) -> Section:
     return Section(
         "inputs",
         "KPI inputs with no data (table, column, KPIs)",
-        len(empty),
+        levels.count("ERROR"),
         frame.drop(columns=["kpis"]),
         hint="Map a source column to each empty column (docs/mappings.md) and ingest again.",
         rows=frame,

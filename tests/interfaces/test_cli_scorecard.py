@@ -96,7 +96,7 @@ def test_tree_prints_the_leader_sentence_and_the_tree(fake_project, tmp_path):
     result = runner.invoke(app, ["tree", "--project", str(tmp_path), "--from", "2025-Q1", "--to", "2025-Q2"])
     assert result.exit_code == EXIT_OK, result.output
     # 100·0.25·4000 = 100,000 → 90·0.25·4000 = 90,000; measured 88,000 → residual −2 pp
-    assert "New revenue −12.0%: New leads −10.0 (marketing)" in result.output
+    assert "New revenue −12.0%: New leads −10.0 pts (marketing)" in result.output
     assert "residual (timing/mix) −2.0" in result.output
     assert "they add up to −12,000" in result.output or "add up to -12,000" in result.output
     assert fake_project["decompose"]["start"] == "2025-Q1"

@@ -76,3 +76,16 @@ def test_check_lists_missing_tables_as_information(no_spend: Project) -> None:
     info = section.rows[section.rows["level"] == "INFO"]
     assert info["table"].tolist() == ["spend"]
     assert set(SPEND_KPIS) <= set(info["kpis"].iloc[0].split(", "))
+
+
+def test_an_empty_column_off_the_north_stars_tree_is_a_warning(
+    sim_tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    tables = dict(sim_tables)
+    tables["leads"] = tables["leads"].assign(segment=None)  # a minimal leads export: no segment
+    project = _project(tables, tmp_path)
+    section = inputs_check(project.catalog, project.tables)
+    rows = section.rows[section.rows["table"] == "leads"]
+    assert rows[["column", "level"]].values.tolist() == [["segment", "WARNING"]]
+    assert "complete_leads" in rows["kpis"].iloc[0]
+    assert section.problems == 0  # data quality reads zero, which is true: listed, not failed
