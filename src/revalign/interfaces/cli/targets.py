@@ -21,7 +21,7 @@ from revalign.analytics.targets import targets_in_force
 from revalign.definitions.issues import errors
 from revalign.definitions.target_files import project_target_files
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
-from revalign.interfaces.cli.render import console, emit, print_json, print_table
+from revalign.interfaces.cli.render import console, display_context, emit, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project
 
@@ -83,14 +83,15 @@ def plan(
         print_json({**result.to_dict(), "written": None if dry_run else str(path)})
         return
     shown = result.targets[["kpi", "period", *result.by, "value", "base_period", "base_value", "rule"]]
-    print_table(shown, title=f"Targets for {result.year} by {result.grain} ({len(shown)})")
+    context = display_context(proj, result.grain)
+    print_table(shown, title=f"Targets for {result.year} by {result.grain} ({len(shown)})", context=context)
     if not result.missing.empty:
         console.print(f"[yellow]{len(result.missing)} KPI × period(s) without a base value get no target:[/]")
         print_table(result.missing)
     off = result.consistency[~result.consistency["consistent"].astype(bool)] if result.consistency is not None else None
     if off is not None and not off.empty:
         console.print("[yellow]The drivers' targets do not add up to their parent's (growth over last year):[/]")
-        print_table(off[["kpi", "period", "target_growth", "implied_growth", "gap", "drivers"]])
+        print_table(off[["kpi", "period", "target_growth", "implied_growth", "gap", "drivers"]], context=context)
     console.print("Dry run: nothing written." if dry_run else f"Wrote {path}", highlight=False)
 
 
@@ -112,7 +113,7 @@ def list_(
         proj.close()
     if source != "all":
         frame = frame[frame["source"] == source]
-    emit(frame.reset_index(drop=True), as_json=as_json, title=f"{len(frame)} targets")
+    emit(frame.reset_index(drop=True), as_json=as_json, title=f"{len(frame)} targets", context=display_context(proj))
 
 
 @targets_app.command("check")

@@ -15,7 +15,7 @@ from rich.tree import Tree
 
 from revalign.analytics.governance.decomposition import Method
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import console, print_json, print_table
+from revalign.interfaces.cli.render import console, display_context, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project
 
@@ -69,6 +69,8 @@ def tree_command(
         print_json(result.to_dict())
         return
     console.print(f"[bold]{result.summary()}[/]", highlight=False)
+    if result.note:
+        console.print(f"[yellow]{result.note}[/]", highlight=False)
     console.print(
         f"{result.label}: {_num(result.value_from, result.unit)} ({result.period_from}) → "
         f"{_num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}"
@@ -96,4 +98,5 @@ def tree_command(
     columns = ("label", "department", "value_from", "value_to", "contribution", "contribution_pct")
     leaves = [{c: row.to_dict()[c] for c in columns} for row in result.leaf_rows()]
     total = _num(result.change, result.unit)
-    print_table(leaves, title=f"Contributions to the change of {result.label} (they add up to {total})")
+    title = f"Contributions to the change of {result.label} (they add up to {total})"
+    print_table(leaves, title=title, context=display_context(proj, grain))
