@@ -12,9 +12,9 @@ from typing import Annotated
 
 import typer
 
+from revalign.definitions.kpis.catalog import Catalog
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
 from revalign.interfaces.cli.render import console, err_console, print_json, print_table
-from revalign.definitions.kpis.catalog import Catalog
 from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.model.tables import DEPARTMENTS
 from revalign.project import open_project
