@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from revalign.analytics.targets import targets_in_force
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import RevalignError
@@ -89,8 +90,15 @@ def glossary(project: Project) -> Report:
 
 
 def kpi_detail(project: Project, name: str) -> dict[str, Any]:
-    """One KPI's glossary entry plus the SQL it compiles to on this project's engine, when it compiles."""
+    """One KPI's glossary entry plus the SQL it compiles to on this project's engine, when it compiles.
+
+    ``targets`` are the targets in force, the ones the scorecard judges the KPI by: the project's (targets.csv,
+    revalign.yaml) over the catalog's for the same period and slice, each naming its ``source``.
+    """
     row = kpi_row(project.catalog, name)
+    book, _ = project.checked_targets()  # broken rows are left out here as on the scorecard (which names them)
+    in_force = targets_in_force(book, project.catalog, kpis=[name])
+    row["targets"] = in_force[in_force["in_force"]].drop(columns=["in_force"]).to_dict(orient="records")
     try:
         row["sql"] = project.kpi(name).explain()
     except RevalignError:  # a KPI the engine's dialect cannot express (EngineError) shows without SQL
