@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -9,7 +11,7 @@ from revalign.interfaces.server.api.funnel import PageFilters, funnel_report
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import KnownParameters
 from revalign.interfaces.server.pages.rendering import render
-from revalign.interfaces.server.reports.funnel import ACCEPTS
+from revalign.interfaces.server.reports.funnel import ACCEPTS, FunnelKey
 
 router = APIRouter()
 
@@ -17,5 +19,5 @@ router = APIRouter()
 @router.get("/funnel", response_class=HTMLResponse, dependencies=[KnownParameters])
 def funnel_page(request: Request, project: ProjectDep, cache: CacheDep, user: CurrentUser, filters: PageFilters):
     report = funnel_report(project, cache, filters)
-    extra = {"controls": ACCEPTS}
+    extra = {"controls": ACCEPTS, "by_options": get_args(FunnelKey)}
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/funnel", extra=extra)

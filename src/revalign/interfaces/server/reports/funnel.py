@@ -3,6 +3,8 @@ new-business pipeline (created, won, win rate, new revenue; renewals and expansi
 
 from __future__ import annotations
 
+from typing import Literal
+
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.covers import covers
 from revalign.interfaces.server.reports.report import Report, fiscal_start, require_data
@@ -10,12 +12,16 @@ from revalign.project import Project
 
 ACCEPTS = ("start", "end", "period", "grain", "by", "segment")
 """The filters the page honours (any other is a 422 naming it)."""
+FunnelKey = Literal["channel", "segment", "region", "owner", "campaign", "industry", "lead_source"]
+"""The lead dimensions the funnel can be broken down by (a lead has no team)."""
+LEAD_COLUMNS = {"owner": "owner_id", "campaign": "campaign_id"}
+"""The plain names the filters use for the lead columns they mean."""
 
 
 def funnel(project: Project, filters: Filters) -> Report:
     """The lead-to-customer funnel (cohort mode) and the pipeline by period, over the dates asked for."""
     require_data(project, "The funnel")
-    by = tuple(d for d in (filters.by,) if d)
+    by = tuple(LEAD_COLUMNS.get(d, d) for d in (filters.by,) if d)
     start, end = filters.dates(fiscal_start(project))
     chosen = {"segment": [filters.segment]} if filters.segment else None
     result = project.funnel(
