@@ -11,7 +11,7 @@ from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports.report import Report, period_range, with_drill
+from revalign.interfaces.server.reports.report import Report, with_drill
 from revalign.project import Project
 
 
@@ -108,7 +108,7 @@ def kpi_detail(project: Project, name: str) -> dict[str, Any]:
 
 def kpi_values(project: Project, name: str, filters: Filters) -> pd.DataFrame:
     """KPI values per period (and dimension), each with a link to the records behind it."""
-    start, end = period_range(filters)
+    start, end = filters.dates(project.settings.fiscal_year_start_month)  # a period label counts too
     query = project.kpi(name).grain(filters.grain or "month").period(start, end)
     by = [d for d in (filters.by,) if d]
     frame = query.by(*by).to_pandas()
