@@ -51,8 +51,25 @@ def company(duckdb_engine):
                 "is_won": True,
                 "amount": 1000.0,
                 "lead_source": "email",
+                "deal_type": "new_business",
             },
-            {"opportunity_id": "OX", "created_at": "2024-01-09", "amount": 500.0, "lead_source": "outbound_sales"},
+            {
+                "opportunity_id": "OX",
+                "created_at": "2024-01-09",
+                "amount": 500.0,
+                "lead_source": "outbound_sales",
+                "deal_type": "new_business",
+            },
+            # a won renewal: revenue, but not new revenue, so no channel gets it (and no "unknown" channel appears)
+            {
+                "opportunity_id": "OR",
+                "created_at": "2024-01-15",
+                "closed_at": "2024-01-20",
+                "is_closed": True,
+                "is_won": True,
+                "amount": 9000.0,
+                "deal_type": "renewal",
+            },
         ],
         spend=[
             {"date": "2024-01-01", "channel": "paid_search", "campaign_id": "C2", "amount": 300.0},

@@ -26,7 +26,7 @@ def deal(oid, owner, created, amount, closed=None, won=False, stage="proposal", 
     return {
         "opportunity_id": oid, "owner_id": owner, "created_at": created, "amount": amount, "closed_at": closed,
         "is_closed": closed is not None, "is_won": won, "stage": stage, "close_date": close_date or closed,
-        "segment": "smb" if owner == "U1" else "enterprise",
+        "segment": "smb" if owner == "U1" else "enterprise", "deal_type": "new_business",
     }  # fmt: skip
 
 

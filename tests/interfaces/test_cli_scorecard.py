@@ -30,7 +30,7 @@ def fake_project(monkeypatch):
     """Project methods return results computed by the library from hand-made values (no engine, no catalog)."""
     calls: dict[str, dict] = {}
 
-    def scorecard(self, department=None, *, period=None, grain="quarter", by=(), trend_periods=4):
+    def scorecard(self, department=None, *, period=None, grain="quarter", by=(), trend_periods=4, kpis=None):
         calls["scorecard"] = {"department": department, "period": period, "grain": grain, "by": by}
         return build_scorecard(VALUES, CATALOG, period=period or "2025-Q2", grain=grain, department=department)
 

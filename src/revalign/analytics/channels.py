@@ -13,6 +13,10 @@ deals, revenue, CAC, ROMI and sales cycle. Two crediting rules:
 
 Each event counts in the period it happened in (a lead when created, an MQL at its first MQL, a deal when
 created or closed), so this is a period view; use a cohort funnel by channel for conversion rates.
+
+Deals are new-business deals only (:mod:`revalign.analytics.revenue`): ``revenue`` is the channel's share of the
+catalog's ``new_revenue`` and the sourced rows sum to it. Renewals and expansions have no channel; see
+:func:`revalign.analytics.revenue.revenue_by_deal_type` for them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.analytics.funnel.periods import as_timestamp, in_range
+from revalign.analytics.revenue import new_business
 from revalign.errors import ConfigError
 from revalign.model.access import Tables
 
@@ -54,8 +59,10 @@ _T = dt.Timestamp(nullable=True)
 
 
 def _facts(tables: Tables) -> ir.Table:
-    """One row per counted event: uid, metric, lead (may be null for deals without a lead), time, amount, cycle."""
-    leads, opps, ledger = tables.table("leads"), tables.table("opportunities"), tables.table("ledger")
+    """One row per counted event: uid, metric, lead (may be null for deals without a lead), time, amount, cycle.
+
+    Deals are new-business deals: renewals and expansions are not acquisition and have no channel."""
+    leads, opps, ledger = tables.table("leads"), new_business(tables.table("opportunities")), tables.table("ledger")
     lead_rows = leads.select(
         uid=leads.lead_id.cast(_S),
         metric=ibis.literal("lead").cast(_S),

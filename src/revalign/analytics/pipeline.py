@@ -9,15 +9,22 @@ Definitions (each function's docstring repeats the one it computes):
   the current pipeline produces per day, with rate, size and cycle learned from deals closed in the look-back;
 - **stage-weighted pipeline**: each open deal's amount × the historical share of closed deals that won after
   reaching the deal's current stage (learned from the ledger's stage history, not a hand-set probability).
+
+Every view counts new-business deals only, as the catalog's ``new_revenue``, ``win_rate`` and
+``pipeline_created`` do (:mod:`revalign.analytics.revenue`); :func:`pipeline_summary` shows renewals and
+expansions won beside them, as their own columns.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import ibis.expr.types as ir
 import pandas as pd
 
 from revalign.analytics.funnel.entities import dimension_lookup
 from revalign.analytics.funnel.periods import as_timestamp, bucket, in_range
+from revalign.analytics.revenue import new_business
 from revalign.model.access import Tables
 from revalign.model.tables import OPPORTUNITY_STAGES
 
@@ -41,6 +48,21 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.where(den > 0)).astype("float64")
 
 
+def _other_revenue(
+    tables: Tables, grain: str | None, by: tuple[str, ...], s: dt.datetime | None, e: dt.datetime | None
+) -> pd.DataFrame:
+    """Won expansion and renewal amounts per period (by close date) and dims: beside new revenue, never in it."""
+    opps = tables.table("opportunities")
+    opps = _with_dims(tables, opps.filter(opps.deal_type.isin(("expansion", "renewal"))), by)
+    won = opps.filter(opps.is_won & opps.closed_at.notnull() & in_range(opps.closed_at, s, e))
+    return tables.to_pandas(
+        won.group_by(bucket(won.closed_at, grain).name("period"), *by).agg(
+            expansion_revenue=won.amount.sum(where=won.deal_type == "expansion"),
+            renewal_revenue=won.amount.sum(where=won.deal_type == "renewal"),
+        )
+    )
+
+
 def pipeline_summary(
     tables: Tables,
     *,
@@ -53,10 +75,12 @@ def pipeline_summary(
 
     Columns: ``period``, dims, ``opportunities_created``, ``pipeline_created``, ``won_deals``, ``lost_deals``,
     ``revenue`` (won amount), ``win_rate = won / (won + lost)`` (closed in the period), ``avg_deal_size``
-    (revenue / won deals), ``cycle_days`` (mean days created → closed of won deals).
+    (revenue / won deals), ``cycle_days`` (mean days created → closed of won deals) — all over new-business
+    deals, so ``revenue`` is ``new_revenue`` and ``win_rate`` the catalog's ``win_rate`` — then
+    ``expansion_revenue`` and ``renewal_revenue`` (won in the period), which are not part of ``revenue``.
     """
     by = tuple(by)
-    opps = _with_dims(tables, tables.table("opportunities"), by)
+    opps = _with_dims(tables, new_business(tables.table("opportunities")), by)
     s, e = as_timestamp(start), as_timestamp(end)
     created = opps.filter(in_range(opps.created_at, s, e))
     created = created.group_by(bucket(created.created_at, grain).name("period"), *by).agg(
@@ -71,11 +95,13 @@ def pipeline_summary(
         cycle_days=cycle.mean(where=closed.is_won),
     )
     keys = ["period", *by]
-    a, b = tables.to_pandas(created), tables.to_pandas(closed)
-    frame = a.merge(b, on=keys, how="outer") if not (a.empty or b.empty) else pd.concat([a, b], ignore_index=True)
+    frame = pd.DataFrame(columns=keys)
+    for part in (tables.to_pandas(created), tables.to_pandas(closed), _other_revenue(tables, grain, by, s, e)):
+        if not part.empty:
+            frame = part if frame.empty else frame.merge(part, on=keys, how="outer")
     for c in ("opportunities_created", "won_deals", "lost_deals"):
         frame[c] = frame.get(c, pd.Series(dtype="float64")).fillna(0).astype("int64")
-    for c in ("pipeline_created", "revenue"):
+    for c in ("pipeline_created", "revenue", "expansion_revenue", "renewal_revenue"):
         frame[c] = frame.get(c, pd.Series(dtype="float64")).fillna(0.0).astype("float64")
     frame["cycle_days"] = frame.get("cycle_days", pd.Series(dtype="float64")).astype("float64")
     frame["win_rate"] = _ratio(frame["won_deals"], frame["won_deals"] + frame["lost_deals"])
@@ -83,7 +109,7 @@ def pipeline_summary(
     if grain is not None and not frame.empty:
         frame["period"] = pd.to_datetime(frame["period"]).dt.date
     cols = [*keys, "opportunities_created", "pipeline_created", "won_deals", "lost_deals", "revenue", "win_rate"]
-    frame = frame[[*cols, "avg_deal_size", "cycle_days"]]
+    frame = frame[[*cols, "avg_deal_size", "cycle_days", "expansion_revenue", "renewal_revenue"]]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -100,7 +126,7 @@ def pipeline_velocity(
     closed in ``[start, end)`` (all closed deals by default).
     """
     by = tuple(by)
-    opps = _with_dims(tables, tables.table("opportunities"), by)
+    opps = _with_dims(tables, new_business(tables.table("opportunities")), by)
     s, e = as_timestamp(start), as_timestamp(end)
     closed = opps.filter(opps.is_closed & opps.closed_at.notnull() & in_range(opps.closed_at, s, e))
     cycle = (closed.closed_at.epoch_seconds() - closed.created_at.epoch_seconds()) / 86400.0
@@ -136,7 +162,7 @@ def pipeline_velocity(
 def stage_win_rates(tables: Tables, *, start: object = None, end: object = None) -> pd.DataFrame:
     """Historical stage-to-win rates: of the closed deals (closed in ``[start, end)``) that reached a stage,
     the share that were won. A deal reached every stage it has a ledger stage event for."""
-    opps, ledger = tables.table("opportunities"), tables.table("ledger")
+    opps, ledger = new_business(tables.table("opportunities")), tables.table("ledger")
     closed = opps.filter(opps.is_closed & opps.closed_at.notnull())
     closed = closed.filter(in_range(closed.closed_at, as_timestamp(start), as_timestamp(end)))
     closed = closed.select(c_id=closed.opportunity_id, is_won=closed.is_won)
@@ -166,7 +192,7 @@ def stage_weighted_pipeline(
     """
     by = tuple(by)
     rates = stage_win_rates(tables, start=start, end=end)
-    opps = _with_dims(tables, tables.table("opportunities"), by)
+    opps = _with_dims(tables, new_business(tables.table("opportunities")), by)
     live = opps.filter(~opps.is_closed)
     agg = live.group_by("stage", *by).agg(open_deals=live.count(), open_amount=live.amount.sum())
     frame = tables.to_pandas(agg)
@@ -190,7 +216,7 @@ def pipeline_coverage(
     period; ``open_due`` the amount of deals open now whose close date is in the period;
     ``coverage = open_due / (quota - won)`` (null once the quota is met). Periods are those of the quota table.
     """
-    quotas, opps = tables.table("quotas"), tables.table("opportunities")
+    quotas, opps = tables.table("quotas"), new_business(tables.table("opportunities"))
     keys = ["period_start", "period_end", *(["owner_id"] if by_owner else [])]
     q = quotas.mutate(owner_id=quotas.user_id)
     q = q.group_by(*keys).agg(quota=q.amount.sum())

@@ -66,7 +66,7 @@ def _spine(t: ir.Table, req: Request) -> ir.Table:
         b = bounds.mutate(
             __lo=calendar.truncate(bounds["__lo"], req.grain, fs),
         )
-        days = b.select(__i=ibis.range(0, b["__hi"].delta(b["__lo"], "day") + 1, step).unnest())
+        days = b.select(__i=ibis.range(0, b["__hi"].delta(b["__lo"], unit="day") + 1, step).unnest())
         spine = days.cross_join(b).select(period_start=(b["__lo"] + days["__i"].as_interval("D")).cast("date"))
     else:
         b = bounds.mutate(

@@ -9,13 +9,13 @@ from tests.interfaces.server.conftest import assert_canonical_error
 
 BAD_REQUESTS = [
     ("/api/v1/overview?grain=fortnight", 422, ["query", "grain"]),
-    ("/api/v1/overview?start=2025-02-01&end=2025-01-01", 422, ["query", "end"]),
-    ("/api/v1/overview?start=not-a-date", 422, ["query", "start"]),
-    ("/api/v1/overview?start=0001-01-01", 422, ["query", "start"]),
+    ("/api/v1/funnel?start=2025-02-01&end=2025-01-01", 422, ["query", "end"]),
+    ("/api/v1/funnel?start=not-a-date", 422, ["query", "start"]),
+    ("/api/v1/funnel?start=0001-01-01", 422, ["query", "start"]),
     ("/api/v1/scorecards?department=finance_and_friends", 422, ["query", "department"]),
     ("/api/v1/scorecards?period=2025-Q9", 422, ["query", "period"]),
-    ("/api/v1/overview?segment=giant", 422, ["query", "segment"]),
-    ("/api/v1/overview?by=DROP%20TABLE", 422, ["query", "by"]),
+    ("/api/v1/funnel?segment=giant", 422, ["query", "segment"]),
+    ("/api/v1/funnel?by=DROP%20TABLE", 422, ["query", "by"]),
     ("/api/v1/records/payroll", 422, ["path", "table"]),
     ("/api/v1/records/opportunities?limit=0", 422, ["query", "limit"]),
     ("/api/v1/records/opportunities?format=xml", 422, ["query", "format"]),

@@ -46,9 +46,9 @@ from revalign.analytics.targets import TargetBook, target_for
 from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
-from revalign.errors import DataError, UnknownNameError
+from revalign.errors import DataError, RevalignError, UnknownNameError
 from revalign.jsonsafe import jsonable
-from revalign.kpis.query import evaluate
+from revalign.kpis.query import KpiQuery, evaluate
 from revalign.model.access import Tables
 from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 from revalign.model.tables import DEPARTMENTS
@@ -232,6 +232,8 @@ class Scorecard:
     rule: StatusRule = field(default=DEFAULT_RULE)
     notices: tuple[str, ...] = ()
     """What the reader must know about the numbers, e.g. target rows that were ignored because they are broken."""
+    left_out: tuple[str, ...] = ()
+    """KPIs of the card that cannot be sliced by ``by`` (spend has no owner or segment), left out and named."""
 
     def row(self, kpi: str, **dims: str) -> ScorecardRow:
         """The row of ``kpi`` (and slice ``dims``); KeyError naming the KPIs present otherwise."""
@@ -262,21 +264,17 @@ class Scorecard:
         return out
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per KPI (and slice); slice dimensions become columns; ``trend`` stays a list.
-
-        A row field named like a slice dimension (the KPI's ``owner`` when sliced by owner) is ``kpi_<field>``,
-        so the slice's value is not overwritten by the KPI's."""
-
-        def name(field: str) -> str:
-            return f"kpi_{field}" if field in self.by else field
-
+        """One row per KPI (and slice); slice dimensions become columns; ``trend`` stays a list."""
+        # a slice dimension may share a row field's name (``by=owner`` vs the KPI's owner): the field then
+        # becomes ``kpi_<name>``, so every column name is unique and the slice keeps the plain name
+        fields = [f for f in ScorecardRow.__dataclass_fields__ if f != "dims"]
+        renamed = {f: f"kpi_{f}" if f in self.by else f for f in fields}
         records = []
         for r in self.rows:
             d = r.to_dict()
             dims = d.pop("dims")
-            records.append({**{k: dims.get(k) for k in self.by}, **{name(k): v for k, v in d.items()}})
-        columns = [*self.by, *(name(f) for f in ScorecardRow.__dataclass_fields__ if f != "dims")]
-        return pd.DataFrame(records, columns=columns)
+            records.append({**{k: dims.get(k) for k in self.by}, **{renamed[k]: v for k, v in d.items()}})
+        return pd.DataFrame(records, columns=[*self.by, *renamed.values()])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -476,6 +474,10 @@ def evaluate_scorecard(
     fs = fiscal_year_start_month
     chosen = select_kpis(catalog, department, kpis)
     by = tuple(by)
+    left_out: list[str] = []
+    if by:
+        ok, left_out = sliceable_kpis(tables, catalog, list(chosen), by, fiscal_year_start_month=fs)
+        chosen = {n: chosen[n] for n in ok}
     try:
         latest: str | None = latest_period(tables, catalog, catalog.north_star, grain, fiscal_year_start_month=fs)
     except DataError:
@@ -505,6 +507,9 @@ def evaluate_scorecard(
     )
     if latest is not None:
         card = _mark_immature(card, chosen, latest, fs)
+    if left_out:
+        named = f"{len(left_out)} KPIs cannot be sliced by {', '.join(by)} and are left out: {', '.join(left_out)}."
+        card = replace(card, left_out=tuple(left_out), notices=(named, *card.notices))
     return replace(card, notices=(*card.notices, *ignored)) if ignored else card
 
 
@@ -527,6 +532,25 @@ def _mark_immature(card: Scorecard, kpis: Mapping[str, Kpi], latest: str, fs: in
         "Their cohorts' windows close after the data ends."
     )
     return replace(card, rows=rows, notices=(*card.notices, notice))
+
+
+def sliceable_kpis(
+    tables: Tables, catalog: Catalog, names: Sequence[str], by: tuple[str, ...], *, fiscal_year_start_month: int = 1
+) -> tuple[list[str], list[str]]:
+    """Split ``names`` into KPIs that can be sliced by every dimension in ``by`` and those that cannot (sorted).
+
+    Compiling touches no data, so this asks the KPI compiler itself rather than guessing: a card sliced by owner
+    shows every KPI that has an owner and names the others (spend has no owner), instead of failing whole.
+    """
+    query = KpiQuery(catalog, tables, tuple(names), fiscal_year_start_month).by(*by)
+    ok, left_out = [], []
+    for name in names:
+        try:
+            query.to_ibis(name)
+            ok.append(name)
+        except RevalignError:
+            left_out.append(name)
+    return ok, sorted(left_out)
 
 
 def select_kpis(catalog: Catalog, department: str | None, kpis: Iterable[str] | None = None) -> dict[str, Kpi]:

@@ -1,4 +1,8 @@
-"""``revalign channels``: spend → leads → MQLs → pipeline → revenue per channel or campaign, with CAC and ROMI."""
+"""``revalign channels``: spend → leads → MQLs → pipeline → new revenue per channel or campaign, with CAC and ROMI.
+
+Deals are new-business deals (revenue is the catalog's ``new_revenue``); the table view adds won revenue by deal
+type, so renewals and expansions are visible as their own lines and never as a channel.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
+from revalign.analytics.revenue import revenue_by_deal_type
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import display_context, emit
 from revalign.project import open_project
@@ -21,11 +26,20 @@ def channels(
     project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Channel productivity: spend, traffic, leads, cost per lead/MQL, SQLs, pipeline, wins, revenue, CAC, ROMI."""
+    """Channel productivity: spend, traffic, leads, cost per lead/MQL, SQLs, pipeline, wins, new revenue, CAC, ROMI."""
     mode = cast(Literal["sourced", "influenced"], attribution)  # Typer gives a str; the analytic rejects others
     proj = open_project(project)
     try:
         frame = proj.channels(by=tuple(by or ("channel",)), attribution=mode, start=start, end=end)
+        deal_types = revenue_by_deal_type(proj.tables, start=start, end=end)
     finally:
         proj.close()
-    emit(frame, as_json=as_json, title=f"Channel productivity ({attribution})", context=display_context(proj))
+    context = display_context(proj)
+    emit(frame, as_json=as_json, title=f"Channel productivity ({attribution}, new business)", context=context)
+    if not as_json:  # the JSON stays one table for scripts
+        emit(
+            deal_types,
+            as_json=False,
+            title="Won revenue by deal type (renewals and expansions are not channels)",
+            context=context,
+        )

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
 from revalign.definitions.target_files import targets_fingerprint
-from revalign.interfaces.server import errors, middleware
+from revalign.interfaces.server import apidocs, errors, middleware
 from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
@@ -73,7 +73,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         description="KPIs, scorecards, driver tree, funnel, channels and attribution of a revalign project. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `revalign users token`).",
         generate_unique_id_function=unique_id,
-        docs_url="/docs",
+        docs_url=None,  # apidocs.install serves /docs and /redoc from installed assets, not a CDN
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -90,6 +90,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
 
     errors.install(app)
     middleware.install(app, settings)
+    apidocs.install(app)
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

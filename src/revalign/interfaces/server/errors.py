@@ -8,6 +8,10 @@ FastAPI's ``RequestValidationError`` is re-shaped into it, revalign's own errors
 client can act on (an unknown name is a 404 with suggestions, a permission problem a 403, bad data or a bad
 catalog a 422), and anything unexpected becomes a 500 whose message does not leak internals. Paths outside
 ``/api`` get the same information as an HTML page, and an anonymous visitor is sent to the login page.
+
+Every error becomes a response *inside* the application (:class:`CatchAll`): Starlette hands an exception with no
+handler of its own to its outermost middleware, which answers 500 and then re-raises, and the server closes the
+client's keep-alive connection on that re-raise. Handled here, a 500 is just a response and the connection lives.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from revalign.errors import (
     CatalogError,
@@ -159,9 +164,40 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     return _render(request, 500, "Internal error; the server log has the details.", [])
 
 
+class CatchAll:
+    """ASGI middleware: an exception no handler took becomes the 500 response of :func:`unexpected_error` here,
+    so it never reaches Starlette's server-error middleware (which re-raises, and the connection is dropped).
+
+    An exception after the response has started cannot be answered any more and is re-raised as before.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            response = await unexpected_error(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers on ``app``."""
+    """Register the handlers on ``app`` (before any other middleware, so :class:`CatchAll` sits innermost)."""
     app.add_exception_handler(RevalignError, revalign_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+    app.add_middleware(CatchAll)

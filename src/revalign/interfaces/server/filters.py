@@ -1,16 +1,22 @@
-"""The filters every report accepts (period, grain, dimension, segment), parsed and checked once.
+"""The filters the reports accept (period, grain, dimension, segment), parsed and checked once.
 
 They are FastAPI query parameters with enumerated types, so OpenAPI documents the allowed values and a wrong
-value is a 422 that names the parameter, never a 500 deeper down.
+value is a 422 that names the parameter, never a 500 deeper down. Each page declares the filters it honours
+(:func:`filters_for`), and :func:`known_parameters` answers any other query parameter with a 422 naming it, so
+no parameter is ever silently ignored.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from revalign.interfaces.server.errors import BadRequest
 from revalign.model.calendar import parse_period
@@ -43,6 +49,16 @@ class Filters:
 
     def key(self) -> tuple[Any, ...]:
         return tuple(sorted(self.as_dict().items()))
+
+    def dates(self, fiscal_year_start_month: int = 1) -> tuple[date | None, date | None]:
+        """``(first day, day after the last)`` asked for: ``start``/``end``, else the ``period`` label's days.
+
+        The library's ranges are half-open, so the API's inclusive ``end`` becomes the next day.
+        """
+        if self.period is not None and self.start is None and self.end is None:
+            p = parse_period(self.period, fiscal_year_start_month)
+            return p.start, p.end
+        return self.start, self.end + timedelta(days=1) if self.end is not None else None
 
 
 def report_filters(
@@ -78,7 +94,70 @@ def report_filters(
             parse_period(period)
         except ValueError as exc:
             raise BadRequest(str(exc), loc=("query", "period"), rule="period_label") from exc
+        if start is not None or end is not None:
+            raise BadRequest(
+                "give a period label or start/end dates, not both: they could disagree.",
+                loc=("query", "period"),
+                rule="period_or_dates",
+            )
     return Filters(start=start, end=end, grain=grain, period=period, by=by, segment=segment)
+
+
+FILTER_NAMES = tuple(inspect.signature(report_filters).parameters)
+"""Every filter a report may accept: start, end, grain, period, by, segment."""
+
+
+def filters_for(*accepted: str, **annotations: Any) -> Callable[..., Filters]:
+    """A dependency parsing only the filters ``accepted`` (so OpenAPI lists just those), checked like
+    :func:`report_filters`; ``annotations`` narrow a filter's type for this page (e.g. ``by=Literal[...]``).
+
+    A filter the page does not declare is then an unknown parameter to :func:`known_parameters`: a 422 naming
+    it, instead of a number computed as if it had not been asked for.
+    """
+    unknown = [a for a in (*accepted, *annotations) if a not in FILTER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown filter(s) {unknown}; filters are {', '.join(FILTER_NAMES)}")
+    full = inspect.signature(report_filters, eval_str=True).parameters
+    params = []
+    for name in accepted:
+        param = full[name]
+        if name in annotations:  # keep the Query(...) description, narrow the type
+            meta = get_args(param.annotation)[1:] if get_origin(param.annotation) is Annotated else ()
+            param = param.replace(annotation=Annotated[(annotations[name] | None, *meta)])
+        params.append(param)
+
+    def dependency(**values: Any) -> Filters:
+        return report_filters(**values)
+
+    dependency.__signature__ = inspect.Signature(params, return_annotation=Filters)  # type: ignore[attr-defined]  # FastAPI reads the signature
+    return dependency
+
+
+def _query_names(dependant: Dependant) -> Iterator[str]:
+    for field in dependant.query_params:
+        yield field.alias
+    for sub in dependant.dependencies:
+        yield from _query_names(sub)
+
+
+def known_parameters(request: Request) -> None:
+    """FastAPI dependency: a 422 naming the first query parameter the route does not declare.
+
+    A page that silently ignored ``?grain=week`` would show numbers the reader did not ask for; naming the
+    parameter and what the route accepts tells them what to do instead.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = set(_query_names(route.dependant))
+    for name in request.query_params:
+        if name not in allowed:
+            accepts = ", ".join(sorted(allowed)) or "no query parameters"
+            raise BadRequest(
+                f"{name} is not a parameter of {request.url.path} (it would be ignored); it accepts: {accepts}.",
+                loc=("query", name),
+                rule="unknown_parameter",
+            )
 
 
 Format = Annotated[Literal["json", "csv"], Query(alias="format", description="json, or csv for one table.")]
@@ -87,3 +166,5 @@ TableName = Annotated[
     Query(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Which table of the report to export as CSV."),
 ]
 FiltersDep = Annotated[Filters, Depends(report_filters)]
+KnownParameters = Depends(known_parameters)
+"""Add to a route's ``dependencies`` so an undeclared query parameter is a 422 naming it."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.filters import Filters, Format, KnownParameters, TableName
 from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
@@ -26,24 +26,28 @@ ReportFunction = Callable[[Project, ReportCache, Filters], Report]
 
 
 def report_endpoint(
-    name: str, title: str, build: Callable[[Project, Filters], Report]
+    name: str, title: str, build: Callable[[Project, Filters], Report], filters: Callable[..., Filters]
 ) -> tuple[APIRouter, ReportFunction]:
-    """``GET /api/v1/<name>`` for ``build(project, filters)``, and the cached report function the page uses."""
+    """``GET /api/v1/<name>`` for ``build(project, filters)``, and the cached report function the page uses.
 
-    def report(project: Project, cache: ReportCache, filters: Filters) -> Report:
-        return cache.get_or_compute((name, filters.key()), lambda: guarded(name, title, build, project, filters))
+    ``filters`` is the page's dependency from :func:`~revalign.interfaces.server.filters.filters_for`: the
+    filters it honours; any other query parameter is a 422 naming it.
+    """
+
+    def report(project: Project, cache: ReportCache, chosen: Filters) -> Report:
+        return cache.get_or_compute((name, chosen.key()), lambda: guarded(name, title, build, project, chosen))
 
     def get(
         project: ProjectDep,
         cache: CacheDep,
         user: CurrentUser,
-        filters: FiltersDep,
+        chosen: Filters = Depends(filters),
         fmt: Format = "json",
         table: TableName = None,
     ) -> Any:
-        shown = private_rows(project.catalog, report(project, cache, filters), scope_of(project, cache, user))
-        return report_response(shown, filters.as_dict(), fmt, table, project)
+        shown = private_rows(project.catalog, report(project, cache, chosen), scope_of(project, cache, user))
+        return report_response(shown, chosen.as_dict(), fmt, table, project)
 
-    router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES)
+    router = APIRouter(prefix=f"/{name}", tags=[name], responses=ERROR_RESPONSES, dependencies=[KnownParameters])
     router.add_api_route("", get, methods=["GET"], response_model=ReportPublic, name=f"get_{name}")
     return router, report

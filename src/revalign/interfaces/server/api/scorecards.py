@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.filters import Filters, Format, KnownParameters, TableName, filters_for
 from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import DepartmentName, Report, guarded
-from revalign.interfaces.server.reports.scorecards import scorecard
+from revalign.interfaces.server.reports.scorecards import ACCEPTS, scorecard
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
 from revalign.interfaces.server.tabular import report_response
 from revalign.project import Project
 
-router = APIRouter(prefix="/scorecards", tags=["scorecards"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/scorecards", tags=["scorecards"], responses=ERROR_RESPONSES, dependencies=[KnownParameters])
+PageFilters = Annotated[Filters, Depends(filters_for(*ACCEPTS))]
+"""The filters the Scorecards page and API honour besides ``department``."""
 Department = Annotated[
     DepartmentName,
     Query(description="Whose scorecard; 'joint' is the shared one tied to the north star."),
@@ -36,7 +38,7 @@ def get_scorecard(
     project: ProjectDep,
     cache: CacheDep,
     user: CurrentUser,
-    filters: FiltersDep,
+    filters: PageFilters,
     department: Department = "joint",
     fmt: Format = "json",
     table: TableName = None,

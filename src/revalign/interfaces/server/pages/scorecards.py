@@ -5,26 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from revalign.interfaces.server.api.scorecards import Department, scorecard_report
+from revalign.interfaces.server.api.scorecards import Department, PageFilters, scorecard_report
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.filters import KnownParameters
 from revalign.interfaces.server.pages.rendering import render
 from revalign.interfaces.server.privacy import private_rows, scope_of
 from revalign.interfaces.server.reports.report import SCORECARD_DEPARTMENTS
+from revalign.interfaces.server.reports.scorecards import ACCEPTS
 
 router = APIRouter()
 
 
-@router.get("/scorecards", response_class=HTMLResponse)
+@router.get("/scorecards", response_class=HTMLResponse, dependencies=[KnownParameters])
 def scorecards_page(
     request: Request,
     project: ProjectDep,
     cache: CacheDep,
     user: CurrentUser,
-    filters: FiltersDep,
+    filters: PageFilters,
     department: Department = "joint",
 ):
     card = scorecard_report(project, cache, department, filters)
     report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
-    extra = {"departments": SCORECARD_DEPARTMENTS, "department": department}
+    extra = {"departments": SCORECARD_DEPARTMENTS, "department": department, "controls": ACCEPTS}
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/scorecards", extra=extra)

@@ -7,11 +7,12 @@ from typing import Any
 import pandas as pd
 
 from revalign.analytics.privacy import is_pay_kpi
+from revalign.analytics.targets import targets_in_force
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports.report import Report, period_range, with_drill
+from revalign.interfaces.server.reports.report import Report, with_drill
 from revalign.project import Project
 
 
@@ -91,8 +92,15 @@ def glossary(project: Project) -> Report:
 
 
 def kpi_detail(project: Project, name: str) -> dict[str, Any]:
-    """One KPI's glossary entry plus the SQL it compiles to on this project's engine, when it compiles."""
+    """One KPI's glossary entry plus the SQL it compiles to on this project's engine, when it compiles.
+
+    ``targets`` are the targets in force, the ones the scorecard judges the KPI by: the project's (targets.csv,
+    revalign.yaml) over the catalog's for the same period and slice, each naming its ``source``.
+    """
     row = kpi_row(project.catalog, name)
+    book, _ = project.checked_targets()  # broken rows are left out here as on the scorecard (which names them)
+    in_force = targets_in_force(book, project.catalog, kpis=[name])
+    row["targets"] = in_force[in_force["in_force"]].drop(columns=["in_force"]).to_dict(orient="records")
     try:
         row["sql"] = project.kpi(name).explain()
     except RevalignError:  # a KPI the engine's dialect cannot express (EngineError) shows without SQL
@@ -102,7 +110,7 @@ def kpi_detail(project: Project, name: str) -> dict[str, Any]:
 
 def kpi_values(project: Project, name: str, filters: Filters) -> pd.DataFrame:
     """KPI values per period (and dimension), each with a link to the records behind it."""
-    start, end = period_range(filters)
+    start, end = filters.dates(project.settings.fiscal_year_start_month)  # a period label counts too
     query = project.kpi(name).grain(filters.grain or "month").period(start, end)
     by = [d for d in (filters.by,) if d]
     frame = query.by(*by).to_pandas()

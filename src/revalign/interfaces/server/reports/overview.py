@@ -10,9 +10,12 @@ from revalign.analytics.governance.scorecard import Scorecard
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, departments_frame
-from revalign.interfaces.server.reports.scorecards import card_notices, scorecard_card, scorecard_frame
+from revalign.interfaces.server.reports.scorecards import card_covers, scorecard_card, scorecard_frame
 from revalign.project import Project
 
+ACCEPTS = ("period", "grain")
+"""The filters the page honours (any other is a 422 naming it): the driver tree and the alignment check are
+company-wide, so slicing by a dimension or a segment belongs to the Scorecards page."""
 DRIVER_TREE_COLUMNS = (
     "kpi",
     "label",
@@ -62,10 +65,10 @@ def driver_tree(project: Project, report: Report, card: Scorecard) -> list[dict[
 
 def overview(project: Project, filters: Filters) -> Report:
     """The north star, its trend, why it moved (driver-tree decomposition) and alignment warnings."""
-    card, left_out = scorecard_card(project, "joint", filters)
+    card = scorecard_card(project, "joint", filters)
     report = Report(page="overview", title="Overview")
     frame = scorecard_frame(project, card, filters)
-    report.notices.extend(card_notices(card, left_out))
+    report.notices.extend(card.notices)
     star = card.north_star
     star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
@@ -77,6 +80,7 @@ def overview(project: Project, filters: Filters) -> Report:
     report.meta.update(
         period=card.period,
         grain=card.grain,
+        covers=card_covers(project, card),
         north_star=star,
         warnings=[f.message for f in findings.findings],
         headline="north_star",

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pandas as pd
 
 from revalign.analytics.governance.scorecard import Scorecard
-from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports.report import Report, departments_frame, records_link, require_data
+from revalign.interfaces.server.reports.covers import covers
+from revalign.interfaces.server.reports.report import (
+    Report,
+    departments_frame,
+    period_bounds,
+    records_link,
+    require_data,
+)
 from revalign.project import Project
 
+ACCEPTS = ("period", "grain", "by", "segment")
+"""The filters the page honours besides ``department`` (any other is a 422 naming it)."""
 SCORECARD_COLUMNS = (
     "kpi",
     "label",
@@ -30,41 +41,16 @@ SCORECARD_COLUMNS = (
 )
 
 
-def sliceable(project: Project, names: list[str], dims: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """Split ``names`` into KPIs that can be sliced by every dimension in ``dims`` and those that cannot.
-
-    Compiling a query touches no data, so this asks the KPI compiler itself rather than guessing.
-    """
-    ok, left_out = [], []
-    for name in names:
-        try:
-            project.kpi(name).by(*dims).to_ibis()
-            ok.append(name)
-        except RevalignError:
-            left_out.append(name)
-    return ok, left_out
-
-
-def scorecard_card(project: Project, department: str, filters: Filters) -> tuple[Scorecard, list[str]]:
+def scorecard_card(project: Project, department: str, filters: Filters) -> Scorecard:
     """The library's scorecard for ``department`` (``joint``: every KPI) in the filters' period and grain.
 
-    When the filters slice by a dimension that some KPIs do not have (spend has no segment), those KPIs are
-    left out and returned beside the card instead of failing the whole card.
+    When the filters slice by a dimension that some KPIs do not have (spend has no segment or owner), the library
+    leaves those KPIs out and names them in the card's notices instead of failing the whole card.
     """
     require_data(project, "Scorecards")
     by = tuple(d for d in (filters.by, "segment" if filters.segment and filters.by != "segment" else None) if d)
     dept = None if department == "joint" else department
-    kpis: list[str] | None = None
-    left_out: list[str] = []
-    if by:
-        cat = project.catalog
-        names = list(cat.kpis) if dept is None else [k.name for k in cat.by_department(dept)]
-        star = cat.north_star
-        if star and star not in names:
-            names = [star, *names]
-        kpis, left_out = sliceable(project, names, by)
-    card = project.scorecard(dept, period=filters.period, grain=filters.grain or "quarter", by=by, kpis=kpis)
-    return card, left_out
+    return project.scorecard(dept, period=filters.period, grain=filters.grain or "quarter", by=by)
 
 
 def scorecard_frame(project: Project, card: Scorecard, filters: Filters) -> pd.DataFrame:
@@ -80,29 +66,25 @@ def scorecard_frame(project: Project, card: Scorecard, filters: Filters) -> pd.D
     return frame
 
 
-def card_notices(card: Scorecard, left_out: list[str]) -> list[str]:
-    """The KPIs left out of a sliced card, then the card's own notices (ignored target rows…)."""
-    notices = list(card.notices)
-    if left_out:
-        dims = ", ".join(card.by)
-        notices.insert(
-            0, f"{len(left_out)} KPIs cannot be sliced by {dims} and are left out: {', '.join(sorted(left_out))}."
-        )
-    return notices
+def card_covers(project: Project, card: Scorecard) -> dict[str, Any]:
+    """``meta["covers"]`` of a scorecard: its period's first and last day (the trend shows earlier periods)."""
+    first, last = period_bounds(project, card.period)
+    return covers(first, last + timedelta(days=1), card.period)
 
 
 def scorecard(project: Project, department: str, filters: Filters) -> Report:
     """A department's scorecard (its KPIs and the north star) or the joint one, with period-over-period."""
-    card, left_out = scorecard_card(project, department, filters)
+    card = scorecard_card(project, department, filters)
     title = "Joint scorecard" if department == "joint" else f"{department.replace('_', ' ').capitalize()} scorecard"
     report = Report(page="scorecards", title=title)
     frame = scorecard_frame(project, card, filters)
-    report.notices.extend(card_notices(card, left_out))
+    report.notices.extend(card.notices)
     report.add("scorecard", f"{title}, {card.period}", frame)
     report.add("department_status", "Departments", departments_frame(card.department_status()))
     report.meta.update(
         period=card.period,
         grain=card.grain,
+        covers=card_covers(project, card),
         north_star=card.north_star,
         drill={"scorecard": {"columns": ["actual"]}},
         charts=[
