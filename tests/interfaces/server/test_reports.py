@@ -98,13 +98,35 @@ def test_overview_equals_scorecard_decomposition_and_alignment(client, sim_proje
     trend = table(body, "north_star_trend")
     assert trend["period"].tolist() == list(star.trend_periods)
     assert trend["value"].tolist() == pytest.approx(list(star.trend), nan_ok=True)
-    dec = sim_project.decompose(end=card.period, grain=card.grain).to_pandas()
+    # no period chosen: the driver tree explains the latest mature period, and says so
+    mature = sim_project.decompose(grain=card.grain)
     tree = table(body, "driver_tree")
-    assert_same(tree, dec, ["kpi", "value_from", "value_to", "change", "contribution"])
+    assert_same(tree, mature.to_pandas(), ["kpi", "value_from", "value_to", "change", "contribution"])
+    assert body["meta"]["decomposition_summary"] == mature.summary()
+    assert body["meta"]["decomposition_note"] == mature.note
     findings = sim_project.alignment(period=card.period, grain=card.grain, card=card)
     api_findings = table(body, "alignment")
     assert api_findings["message"].tolist() == [f.message for f in findings.findings]
     assert body["meta"]["warnings"] == [f.message for f in findings.findings]
+    groups = body["meta"]["warning_groups"]
+    assert sum(len(g["messages"]) for g in groups) == len(findings.findings)
+    assert [g["title"] for g in groups] == list(dict.fromkeys(f.title for f in findings.findings))
+    # a chosen period is explained as chosen
+    chosen = client.get(f"/api/v1/overview?period={card.period}").json()
+    explicit = sim_project.decompose(end=card.period, grain=card.grain)
+    assert chosen["meta"]["decomposition_summary"] == explicit.summary()
+    assert_same(table(chosen, "driver_tree"), explicit.to_pandas(), ["kpi", "contribution"])
+
+
+def test_overview_page_shows_the_leader_sentence_and_one_banner_per_kind(client, sim_project):
+    body = client.get("/api/v1/overview").json()
+    html = client.get("/").text
+    import html as html_lib
+
+    text = html_lib.unescape(html)
+    assert body["meta"]["decomposition_summary"] in text and "pts" in body["meta"]["decomposition_summary"]
+    for group in body["meta"]["warning_groups"]:
+        assert f"{len(group['messages'])} × {group['title']}" in text
 
 
 def test_kpi_values_equal_evaluate(client, sim_project):

@@ -44,13 +44,18 @@ def north_star_trend(report: Report, card: Scorecard) -> list[dict[str, Any]]:
     return [{"table": "north_star_trend", "x": "period", "y": "value", "kind": "line", "title": f"{row.label} trend"}]
 
 
-def driver_tree(project: Project, report: Report, card: Scorecard) -> list[dict[str, Any]]:
-    """Why the north star moved into the card's period: each driver's contribution (a bar chart of the leaves)."""
-    dec = project.decompose(end=card.period, grain=card.grain)
+def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool) -> list[dict[str, Any]]:
+    """Why the north star moved: each driver's contribution (a bar chart of the leaves), and the leader sentence.
+
+    With a period ``chosen`` by the reader, into that period; otherwise into the latest *mature* one (cohort
+    KPIs of the tree still converting would blame the funnel for missing time), with a note saying so.
+    """
+    dec = project.decompose(end=card.period if chosen else None, grain=card.grain)
     tree = dec.to_pandas()
     keep = [c for c in DRIVER_TREE_COLUMNS if c in tree.columns]
     report.add("driver_tree", f"Why {dec.label} moved ({dec.period_from} → {dec.period_to})", tree[keep])
     report.meta["decomposition_summary"] = dec.summary()
+    report.meta["decomposition_note"] = dec.note
     return [
         {
             "table": "driver_tree",
@@ -74,15 +79,16 @@ def overview(project: Project, filters: Filters) -> Report:
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
     charts = north_star_trend(report, card)
     report.add("department_status", "Departments", departments_frame(card.department_status()))
-    charts += driver_tree(project, report, card)
+    charts += driver_tree(project, report, card, chosen=filters.period is not None)
     findings = project.alignment(period=card.period, grain=card.grain, card=card)
-    report.add("alignment", "Alignment warnings", findings.to_pandas())
+    report.add("alignment", "Alignment warnings (most revenue at stake first)", findings.to_pandas())
     report.meta.update(
         period=card.period,
         grain=card.grain,
         covers=card_covers(project, card),
         north_star=star,
         warnings=[f.message for f in findings.findings],
+        warning_groups=[{"title": title, "messages": [f.message for f in group]} for title, group in findings.by_kind().items()],
         headline="north_star",
         drill={"north_star": {"columns": ["actual"]}},
         charts=charts,
