@@ -88,7 +88,7 @@ def overview(project: Project, filters: Filters) -> Report:
         covers=card_covers(project, card),
         north_star=star,
         warnings=[f.message for f in findings.findings],
-        warning_groups=[{"title": title, "messages": [f.message for f in group]} for title, group in findings.by_kind().items()],
+        warning_groups=[{"title": t, "messages": [f.message for f in fs]} for t, fs in findings.by_kind().items()],
         headline="north_star",
         drill={"north_star": {"columns": ["actual"]}},
         charts=charts,
