@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from revalign.analytics.privacy import check_kpi_access
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import Filters, FiltersDep, Format, TableName
+from revalign.interfaces.server.filters import Filters, FiltersDep, Format, KnownParameters, TableName
 from revalign.interfaces.server.privacy import private_glossary, private_values, scope_of, viewer_of
 from revalign.interfaces.server.reports.glossary import glossary, kpi_report
 from revalign.interfaces.server.reports.report import Report
@@ -41,7 +41,7 @@ def values_report(project: Project, cache: ReportCache, name: str, filters: Filt
     return private_values(project.catalog, report, name, scope_of(project, cache, user))
 
 
-@router.get("", response_model=ReportPublic)
+@router.get("", response_model=ReportPublic, dependencies=[KnownParameters])
 def list_kpis(project: ProjectDep, cache: CacheDep, user: CurrentUser, fmt: Format = "json", table: TableName = None):
     """Every KPI in the catalog with its definition, formula, owner, targets, revisions and tree position.
 
@@ -50,7 +50,7 @@ def list_kpis(project: ProjectDep, cache: CacheDep, user: CurrentUser, fmt: Form
     return report_response(glossary_report(project, cache, user), {}, fmt, table, project)
 
 
-@router.get("/{name}", response_model=ReportPublic)
+@router.get("/{name}", response_model=ReportPublic, dependencies=[KnownParameters])
 def kpi_values(
     name: KpiName,
     project: ProjectDep,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import FiltersDep, Format, TableName
+from revalign.interfaces.server.filters import FiltersDep, Format, KnownParameters, TableName
 from revalign.interfaces.server.reports.records import RecordQuery, kpi_records, records
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
@@ -103,7 +103,7 @@ def kpi_records_report(
     return cache.run(lambda: kpi_records(project, user, query, max_rows=max_rows))
 
 
-@router.get("", response_model=ReportPublic)
+@router.get("", response_model=ReportPublic, dependencies=[KnownParameters])
 def list_kpi_records(
     request: Request,
     project: ProjectDep,
@@ -121,7 +121,7 @@ def list_kpi_records(
     return report_response(report, filters, fmt, table, project)
 
 
-@router.get("/{table}", response_model=ReportPublic)
+@router.get("/{table}", response_model=ReportPublic, dependencies=[KnownParameters])
 def list_records(
     request: Request,
     project: ProjectDep,

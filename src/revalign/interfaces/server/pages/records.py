@@ -13,13 +13,13 @@ from revalign.interfaces.server.api.records import (
     records_report,
 )
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
-from revalign.interfaces.server.filters import FiltersDep
+from revalign.interfaces.server.filters import FiltersDep, KnownParameters
 from revalign.interfaces.server.pages.rendering import render
 
 router = APIRouter()
 
 
-@router.get("/records", response_class=HTMLResponse)
+@router.get("/records", response_class=HTMLResponse, dependencies=[KnownParameters])
 def kpi_records_page(
     request: Request,
     project: ProjectDep,
@@ -32,7 +32,7 @@ def kpi_records_page(
     return render(request, "records.html", report, filters=filters, api_path="/api/v1/records")
 
 
-@router.get("/records/{table}", response_class=HTMLResponse)
+@router.get("/records/{table}", response_class=HTMLResponse, dependencies=[KnownParameters])
 def records_page(
     request: Request,
     project: ProjectDep,
