@@ -100,6 +100,35 @@ def check_query(query: RecordQuery) -> None:
         raise BadRequest(f"{query.table} has no stage column.", loc=("query", "stage"), rule="not_applicable")
 
 
+def record_request(
+    project: Project,
+    user: UserRecord,
+    query: RecordQuery,
+    owner: str | None,
+    limit: int,
+    *,
+    table: str | None = None,
+    kpi: str | None = None,
+    part: str | None = None,
+) -> RecordRequest:
+    """The library's request for a page's query: its period, slice, scope, page and the viewer (pay privacy)."""
+    return RecordRequest(
+        table=table,
+        kpi=kpi,
+        start=query.filters.start,
+        end=query.filters.end,
+        segment=query.filters.segment,
+        channel=query.channel,
+        stage=query.stage,
+        owner=owner,
+        limit=limit,
+        offset=query.offset,
+        part=part,
+        fiscal_year_start_month=fiscal_start(project),
+        viewer=viewer_of(user),
+    )
+
+
 def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows: int) -> Report:
     """The rows behind a number: the table filtered to the period, segment, channel, stage and owner asked for.
 
@@ -116,20 +145,7 @@ def records(project: Project, user: UserRecord, query: RecordQuery, *, max_rows:
         report.notices.append(f"No {query.table} were loaded in this project yet.")
         return report
     limit = min(query.limit, max_rows)
-    request = RecordRequest(
-        table=query.table,
-        kpi=query.kpi,
-        start=query.filters.start,
-        end=query.filters.end,
-        segment=query.filters.segment,
-        channel=query.channel,
-        stage=query.stage,
-        owner=owner,
-        limit=limit,
-        offset=query.offset,
-        fiscal_year_start_month=fiscal_start(project),
-        viewer=viewer_of(user),
-    )
+    request = record_request(project, user, query, owner, limit, table=query.table, kpi=query.kpi)
     part = _table_part(project, query)
     if part is not None:  # the KPI's rows are this table's: list them as its drill does, and say how it counts
         (found,) = drill_rows(tables, project.catalog, dataclasses.replace(request, table=None)).parts
@@ -247,20 +263,7 @@ def kpi_records(project: Project, user: UserRecord, query: RecordQuery, *, max_r
     owner = drill_scope(project, user, query, drill)
     check_slice(project, query, drill, owner)
     limit = min(query.limit, max_rows)
-    request = RecordRequest(
-        kpi=kpi.name,
-        start=query.filters.start,
-        end=query.filters.end,
-        segment=query.filters.segment,
-        channel=query.channel,
-        stage=query.stage,
-        owner=owner,
-        limit=limit,
-        offset=query.offset,
-        part=query.part,
-        fiscal_year_start_month=fiscal_start(project),
-        viewer=viewer_of(user),
-    )
+    request = record_request(project, user, query, owner, limit, kpi=kpi.name, part=query.part)
     found = drill_rows(project.tables, project.catalog, request)
     _add_parts(project, report, found, query, limit)
     report.meta.update(owner_scope=owner, limit=limit, offset=query.offset)
