@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from revalign.display.units import MISSING, is_missing
-from revalign.model.calendar import GRAINS, period_label
+from revalign.model.calendar import KPI_GRAINS, period_label
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -35,7 +35,7 @@ def format_period(value: Any, grain: str | None, fiscal_year_start_month: int = 
     day = as_date(value)
     if day is None:
         return str(value)
-    if grain not in GRAINS:
+    if grain not in KPI_GRAINS:
         return day.isoformat()
     return period_label(day, str(grain), fiscal_year_start_month)
 

@@ -12,6 +12,7 @@ The plan for a request (KPI, grain, dimensions, filters, dates) is built here wi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -31,6 +32,7 @@ from revalign.kpis.frames import Frames, group_by_period, measure_of
 from revalign.kpis.request import NONE_LABEL, Request, TableProvider
 from revalign.kpis.snapshot import snapshot_table
 from revalign.kpis.windows import add_window
+from revalign.model import calendar
 
 __all__ = ["NONE_LABEL", "Compiler", "Request", "TableProvider"]
 
@@ -75,6 +77,8 @@ class Compiler:
         bounds = kpi.revision_boundaries() if req.definitions == "historical" else []
         if not bounds:
             return self._compile_one(kpi, req, extra_filter)
+        if req.grain == calendar.ALL:
+            return self._all_time_versions(kpi, req, extra_filter, bounds)
         # one expression per definition, each kept to the periods it was in force for
         parts = []
         edges = [None, *bounds, None]
@@ -88,8 +92,37 @@ class Compiler:
             parts.append(expr)
         return ibis.union(*parts)
 
+    def _all_time_versions(self, kpi: Kpi, req: Request, extra_filter: str | None, bounds: list[dt.date]) -> ir.Table:
+        """All time for a revised KPI: each definition over the dates it was in force, added up.
+
+        Only a count or a sum adds up across definitions; a mean or a median over two definitions' rows is no
+        one's number, so it is refused with the way out.
+        """
+        if not self.is_additive(kpi):
+            raise CatalogError(
+                f"KPI {kpi.name!r} changed definition on {', '.join(b.isoformat() for b in bounds)} and is not a "
+                "count or a sum, so an all-time value would mix definitions: ask with definitions='current' "
+                "(--definitions current) or pick a calendar grain."
+            )
+        parts = []
+        for lo, hi in itertools.pairwise([None, *bounds, None]):
+            version = kpi.definition_at(lo if lo is not None else dt.date.min)
+            start = max(d for d in (req.start, lo) if d is not None) if (req.start or lo) else None
+            end = min(d for d in (req.end, hi) if d is not None) if (req.end or hi) else None
+            if start is not None and end is not None and start >= end:
+                continue
+            parts.append(self._compile_one(version, dataclasses.replace(req, start=start, end=end), extra_filter))
+        keys = ["period_start", *req.by]
+        stacked = ibis.union(*parts, distinct=False)
+        return stacked.group_by(keys).aggregate(value=stacked.value.sum())
+
     def _compile_one(self, kpi: Kpi, req: Request, extra_filter: str | None) -> ir.Table:
         kind = kpi.type
+        if req.grain == calendar.ALL and kind in ("cumulative", "snapshot"):
+            raise CatalogError(
+                f"KPI {kpi.name!r} is a {kind} KPI: its value is at a point in time (or over a rolling window), "
+                "not over all time; pick a calendar grain."
+            )
         if kind in ("simple", "percentile"):
             out = self._simple(kpi, req, extra_filter)
         elif kind == "ratio":

@@ -65,6 +65,13 @@ def group_by_period(t: ir.Table, fr: Frame, time_col: str, req: Request) -> tupl
     period = calendar.truncate(t[time_col], req.grain, req.fiscal_year_start_month)
     dims = {d: t[fr.columns[d]].cast("string").fill_null(NONE_LABEL) for d in req.by}
     t = t.mutate(period_start=period, **dims)
+    if req.grain == calendar.ALL:  # one period: keep the rows whose own time falls in [start, end)
+        day = t[time_col].cast("date")
+        if req.start is not None:
+            t = t.filter(day >= req.start)
+        if req.end is not None:
+            t = t.filter(day < req.end)
+        return t, ["period_start", *req.by]
     if req.start is not None:
         t = t.filter(t.period_start >= calendar.period_start(req.start, req.grain, req.fiscal_year_start_month))
     if req.end is not None:

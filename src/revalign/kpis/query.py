@@ -99,8 +99,9 @@ class KpiQuery:
         return self._with(by=tuple(d for d in dims if d))
 
     def grain(self, grain: str) -> KpiQuery:
-        """Time grain: day, week, month, quarter or year (quarters and years are fiscal)."""
-        return self._with(grain=calendar.check_grain(grain))
+        """Time grain: day, week, month, quarter or year (quarters and years are fiscal), or ``all``: one value over
+        every date (or over the ``period`` asked for)."""
+        return self._with(grain=calendar.check_kpi_grain(grain))
 
     def period(self, start: str | dt.date | None = None, end: str | dt.date | None = None) -> KpiQuery:
         """Keep periods from ``start`` to ``end`` (labels like 2026-Q1 are inclusive; dates are half-open)."""
@@ -121,6 +122,8 @@ class KpiQuery:
         """Add ``previous_value``, ``change`` and ``change_pct`` against the previous period or year."""
         if to is not None and to not in COMPARISONS:
             raise UnknownNameError("comparison", to, COMPARISONS)
+        if to is not None and self.options.grain == calendar.ALL:
+            raise ValueError("an all-time value has no previous period to compare with; pick a calendar grain")
         return self._with(compare=to)
 
     def definitions(self, which: str) -> KpiQuery:

@@ -22,6 +22,22 @@ GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 """Supported grains, finest first. Weeks start on Monday (ISO)."""
 
 
+ALL = "all"
+"""The all-time grain a KPI can be asked at: one value over every date (or over ``start``..``end``)."""
+ALL_TIME = dt.date(1900, 1, 1)
+"""``period_start`` of the all-time period (a date every engine stores; no data is that old)."""
+ALL_TIME_END = dt.date(9999, 12, 31)
+KPI_GRAINS: tuple[str, ...] = (*GRAINS, ALL)
+"""What a KPI query accepts: the calendar grains and ``all``."""
+
+
+def check_kpi_grain(grain: str) -> str:
+    """``grain`` if a KPI can be evaluated at it (a calendar grain or ``all``), else an error naming them."""
+    if grain not in KPI_GRAINS:
+        raise UnknownNameError("grain", grain, KPI_GRAINS)
+    return grain
+
+
 def check_grain(grain: str) -> str:
     """``grain`` if it is a known grain, else a ValueError naming the allowed ones."""
     if grain not in GRAINS:
@@ -39,6 +55,8 @@ def _month_index_start(expr: ir.Value, months: int, fiscal_start: int) -> ir.Dat
 
 def truncate(expr: ir.Value, grain: str, fiscal_year_start_month: int = 1) -> ir.DateValue:
     """The first day (a date) of the period of ``grain`` that contains the date/timestamp ``expr``."""
+    if grain == ALL:
+        return ibis.literal(ALL_TIME, type="date")
     check_grain(grain)
     if grain == "day":
         return expr.date() if expr.type().is_timestamp() else expr
@@ -55,6 +73,8 @@ def truncate(expr: ir.Value, grain: str, fiscal_year_start_month: int = 1) -> ir
 
 def period_start(day: dt.date, grain: str, fiscal_year_start_month: int = 1) -> dt.date:
     """Python twin of :func:`truncate` for one date."""
+    if grain == ALL:
+        return ALL_TIME
     check_grain(grain)
     if isinstance(day, dt.datetime):
         day = day.date()
@@ -72,6 +92,10 @@ def period_start(day: dt.date, grain: str, fiscal_year_start_month: int = 1) -> 
 
 def add_periods(start: dt.date, grain: str, n: int) -> dt.date:
     """The start of the period ``n`` periods after the one starting at ``start``."""
+    if grain == ALL:
+        if n:
+            raise ValueError("all time is one period: it has no previous or next period to compare with")
+        return start
     check_grain(grain)
     if grain == "day":
         return start + dt.timedelta(days=n)
@@ -84,6 +108,8 @@ def add_periods(start: dt.date, grain: str, n: int) -> dt.date:
 
 def period_end(start: dt.date, grain: str) -> dt.date:
     """The first day AFTER the period that starts at ``start`` (half-open ranges everywhere)."""
+    if grain == ALL:
+        return ALL_TIME_END
     return add_periods(start, grain, 1)
 
 
@@ -150,6 +176,8 @@ def parse_period(label: str | int | dt.date, fiscal_year_start_month: int = 1) -
 
 def period_label(start: dt.date, grain: str, fiscal_year_start_month: int = 1) -> str:
     """The label of the period starting at ``start`` (inverse of :func:`parse_period`)."""
+    if grain == ALL:
+        return "all time"
     if grain == "day":
         return start.isoformat()
     if grain == "week":
@@ -166,10 +194,14 @@ def period_label(start: dt.date, grain: str, fiscal_year_start_month: int = 1) -
 
 
 __all__ = [
+    "ALL",
+    "ALL_TIME",
     "GRAINS",
+    "KPI_GRAINS",
     "Period",
     "add_periods",
     "check_grain",
+    "check_kpi_grain",
     "fiscal_year",
     "parse_period",
     "period_end",

@@ -82,7 +82,9 @@ def show(
 @kpi_app.command("eval")
 def eval_(
     names: Annotated[list[str], typer.Argument(help="KPI names.")],
-    grain: Annotated[str, typer.Option(help="day, week, month, quarter or year (fiscal).")] = "month",
+    grain: Annotated[
+        str, typer.Option(help="day, week, month, quarter or year (fiscal), or all (one value over the whole range).")
+    ] = "month",
     by: Annotated[list[str] | None, typer.Option(help="Slice by a dimension (repeatable): --by segment.")] = None,
     start: Annotated[str | None, typer.Option(help="First period: 2025-Q1, 2025-03, 2025 or a date.")] = None,
     end: Annotated[str | None, typer.Option(help="Last period (inclusive label) or end date (exclusive).")] = None,
