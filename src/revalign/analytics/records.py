@@ -263,20 +263,27 @@ def _time_name(catalog: Catalog, kpi: str) -> str | None:
 # -- paging and names ---------------------------------------------------------------------------------------------
 
 
-def _ordered(t: ir.Table, time_col: str | None, key: tuple[str, ...]) -> ir.Table:
+def _order(t: ir.Table, time_col: str | None, key: tuple[str, ...]) -> list[ir.Value]:
     """Newest first, then by key (or by every other column when the table has none), so pages are stable."""
     rest = [c for c in (key or t.columns) if c != time_col]
     first = [t[time_col].desc()] if time_col else []
-    return t.order_by([*first, *[t[c] for c in rest]])
+    return [*first, *[t[c] for c in rest]]
+
+
+def _one_page(t: ir.Table, order: list[ir.Value], limit: int, offset: int) -> ir.Table:
+    """Rows ``offset`` .. ``offset + limit`` in ``order``, numbered with a window function rather than
+    ``LIMIT … OFFSET`` (which Ibis's PySpark backend returns with an extra column on some expressions)."""
+    numbered = t.mutate(__page_row=ibis.row_number().over(ibis.window(order_by=order)))
+    row = numbered["__page_row"]
+    return numbered.filter((row >= offset) & (row < offset + limit)).order_by("__page_row")
 
 
 def _page(
     tables: Tables, t: ir.Table, time_col: str | None, spec: RecordTable, request: RecordRequest, source: str
 ) -> RecordRows:
     t = visible_records(tables, source, t, request.viewer, owner=request.owner)
-    t = _ordered(t, time_col, spec.key)
     total = int(tables.execute(t.count()))
-    frame = tables.to_pandas(t.limit(request.limit, offset=request.offset))
+    frame = tables.to_pandas(_one_page(t, _order(t, time_col, spec.key), request.limit, request.offset))
     frame = frame.rename(columns={ROW_VALUE: COUNTED_VALUE, CONVERTED: "converted"})
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("__")])
     if "converted" in frame.columns:

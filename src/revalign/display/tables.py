@@ -39,7 +39,7 @@ NAMED_UNITS: Mapping[str, str] = {
     # the driver tree's share of the root's change, already in percentage points
     "contribution_pct": "percent_points_x100",
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),
-    "budget": "currency",
+    **dict.fromkeys(("budget", "avg_deal_size", "average_deal_size"), "currency"),
     "score": "score",
     **dict.fromkeys(
         ("leads", "mqls", "sqls", "opportunities", "won_deals", "lost_deals", "deals", "customers", "sessions"),
@@ -170,7 +170,7 @@ def column_units(
             out[column] = ColumnUnit(unit=unit, change=is_change)
         elif column in PERIOD_COLUMNS:
             out[column] = ColumnUnit(unit=PERIOD)
-        elif column == "contribution":
+        elif column in ("contribution", "impact"):  # shares of (or stakes in) the root's / north star's change
             out[column] = ColumnUnit(unit=_root_unit(rows, ctx) or "number")
         elif column in KPI_CHANGE_COLUMNS and "float" in dtype:
             out[column] = ColumnUnit(unit="number", change=True)

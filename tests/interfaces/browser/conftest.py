@@ -61,14 +61,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     project = open_project(folder)
     simulate(scale="xs", seed=5).write(project.engine)
     # the demo's plan (2025 from 2024), so the scorecards and their screenshots show real statuses
-    from revalign.interfaces.cli.demo import DEMO_PLAN
+    from revalign.interfaces.cli.demo import DEMO_PLAN, pick_leader
 
     project.plan(2025, grain="quarter", **DEMO_PLAN).write(folder / "targets.csv")
     opps = project.engine.execute(project.table("opportunities").select("owner_id"))
     owners = sorted(opps["owner_id"].dropna().astype(str).unique())
     app = create_app(project)
     store = app.state.store
-    store.add_user("leader", PASSWORD, "leadership")
+    # bound to the top of the management tree, as in the demo: pay data is visible up the tree
+    store.add_user("leader", PASSWORD, "leadership", owner_id=pick_leader(project))
     store.add_user("admin", PASSWORD, "admin")
     store.add_user("rep", PASSWORD, "rep", owner_id=owners[0])
     token = store.create_token("leader", "browser-tests")

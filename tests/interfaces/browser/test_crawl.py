@@ -66,9 +66,10 @@ def control_urls(page, path: str, period: dict[str, str]) -> list[str]:
 
 
 def open_ok(page, url: str) -> None:
-    response = page.goto(url)
+    # "load": the page and its scripts and styles are in (pages are rendered on the server; charts draw from data
+    # embedded in the page, so there is nothing to wait for after it)
+    response = page.goto(url, wait_until="load")
     assert response is not None, url
-    page.wait_for_load_state("networkidle")
     main = page.inner_text("main")[:600]
     assert response.status == 200, (url, response.status, main)
     assert page.locator(".error-page").count() == 0, (url, main)

@@ -131,7 +131,8 @@ def test_kpi_page_shows_each_value_and_period_in_its_unit(kpi, page, live_server
         assert cells["period_start"] == row["period_start"][:7], (kpi, row["period_start"], cells)  # month: 2025-11
     targets = page.locator("table.definition tr", has_text="Targets").locator("td").inner_text()
     for target in body["meta"]["kpi"]["targets"]:
-        assert f"{target['period']}: {expected(target['value'], unit)}" in targets, (kpi, target, targets)
+        where = f" ({target['dims']})" if target.get("dims") else ""
+        assert f"{target['period']}{where}: {expected(target['value'], unit)}" in targets, (kpi, target, targets)
 
 
 def test_the_trend_chart_draws_the_target_line(page, live_server):

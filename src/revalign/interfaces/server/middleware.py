@@ -5,8 +5,8 @@ A pure ASGI middleware (not Starlette's ``BaseHTTPMiddleware``) so that streamed
 - **Content-Security-Policy** without inline script (``script-src 'self'``): the pages' scripts are files under
   ``/static`` and ``/assets``, and their data travels in ``<script type="application/json">`` blocks, which are not
   executed. ``frame-ancestors 'none'`` (and ``X-Frame-Options: DENY`` for old browsers) stops click-jacking.
-  Styles may be inline because Plotly sizes its charts with ``style`` attributes. ``/docs`` (Swagger UI, which
-  FastAPI loads from a CDN with an inline bootstrap script) gets a looser policy of its own.
+  Styles may be inline because Plotly sizes its charts with ``style`` attributes. ``/docs`` and ``/redoc``
+  (Swagger UI and ReDoc from installed assets) get a looser policy of their own, still same-origin only.
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: same-origin``.
 - ``Cache-Control: no-store`` on every dynamic response (pages, API, CSV, the login form with its CSRF token),
   so a shared or back-button cache never keeps someone's numbers; static assets keep their own caching.
@@ -34,10 +34,13 @@ CSP = (
     "frame-ancestors 'none'"
 )
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
+DOCS_PATHS = frozenset({"/docs", "/docs/", "/redoc", "/redoc/", "/docs/oauth2-redirect"})
+"""Swagger UI and ReDoc, served from installed assets (``apidocs.py``): an inline bootstrap script, ReDoc's
+styled components and its blob worker need a looser policy of their own, still with nothing from another host."""
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 CACHED_PREFIXES = ("/static/", "/assets/")
 """Files that are the same for everyone: they keep whatever caching they set."""
@@ -116,7 +119,7 @@ def _with_headers(send: Send, path: str) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = MutableHeaders(scope=message)
-            headers.setdefault("Content-Security-Policy", DOCS_CSP if path in ("/docs", "/docs/") else CSP)
+            headers.setdefault("Content-Security-Policy", DOCS_CSP if path in DOCS_PATHS else CSP)
             for name, value in HEADERS.items():
                 headers.setdefault(name, value)
             if not path.startswith(CACHED_PREFIXES):
