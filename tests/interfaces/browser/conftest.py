@@ -40,6 +40,9 @@ class LiveServer:
     rep_owner: str
     other_owner: str
     token: str
+    """The leader's API token (leadership: every page, pay data only for the people under it)."""
+    admin_token: str
+    """An admin's API token: every number, pay data included (the every-KPI display tests)."""
 
 
 def free_port() -> int:
@@ -73,6 +76,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     store.add_user("admin", PASSWORD, "admin")
     store.add_user("rep", PASSWORD, "rep", owner_id=owners[0])
     token = store.create_token("leader", "browser-tests")
+    admin_token = store.create_token("admin", "browser-tests")
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -89,7 +93,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         pytest.fail("uvicorn did not start")
     # compute the landing page's report once up front, so the first login does not race a cold computation
     httpx.get(url + "/api/v1/overview", headers={"Authorization": f"Bearer {token}"}, timeout=300)
-    yield LiveServer(url=url, rep_owner=owners[0], other_owner=owners[1], token=token)
+    yield LiveServer(url=url, rep_owner=owners[0], other_owner=owners[1], token=token, admin_token=admin_token)
     server.should_exit = True
     thread.join(timeout=10)
     project.close()

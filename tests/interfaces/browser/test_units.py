@@ -54,7 +54,7 @@ def expected(value: float | None, unit: str, *, change: bool = False, signed: bo
 
 
 def api(live_server, path: str) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {live_server.token}"}
+    headers = {"Authorization": f"Bearer {live_server.admin_token}"}  # every KPI, pay data included
     response = httpx.get(live_server.url + path, headers=headers, timeout=300)
     assert response.status_code == 200, (path, response.text[:500])
     return response.json()
@@ -80,7 +80,7 @@ def page(chromium, live_server) -> Iterator[Any]:
     context.set_default_timeout(120_000)
     context.set_default_navigation_timeout(120_000)
     tab = context.new_page()
-    log_in(tab, "leader")
+    log_in(tab, "admin")  # sees every KPI, pay data included, as the API token does
     yield tab
     context.close()
 
