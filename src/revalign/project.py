@@ -241,6 +241,7 @@ class Project:
             target_issues=issues,
             fiscal_year_start_month=self.fiscal_year_start_month,
             impact=self._impact(label, grain),
+            currency=self.settings.currency,
         )
 
     def _impact(self, period: str | None, grain: str) -> dict[str, float]:

@@ -47,7 +47,7 @@ def test_marketing_green_while_revenue_red_is_flagged_with_names_and_values():
     assert dept.values["new_revenue"]["actual"] == 800_000 and dept.values["new_revenue"]["target"] == 1_000_000
     assert dept.values["new_leads"]["status"] == "green"
     assert "marketing is on target in 2025-Q2" in dept.message
-    assert "New revenue 800,000 vs target 1,000,000" in dept.message
+    assert "New revenue $800,000 vs target $1,000,000" in dept.message
 
 
 def test_driver_improving_while_parent_worsens():

@@ -36,6 +36,7 @@ from revalign.analytics.targets import TargetBook
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.trees import DriverTree, find_tree
+from revalign.display import format_value
 from revalign.errors import UnknownNameError
 from revalign.model.access import Tables
 
@@ -127,14 +128,9 @@ class Alignment:
         }
 
 
-def _fmt(value: float | None, unit: str | None) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "percent":
-        return f"{value:.1%}"
-    if unit == "currency" or abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:,.3g}"
+def _fmt(value: float | None, unit: str | None, currency: str) -> str:
+    """A value in a message, in its unit (the one formatting layer: ``$800,000``, ``36.1%``, ``6.15×``)."""
+    return "n/a" if value is None else format_value(value, unit, currency=currency)
 
 
 def _facts(r: ScorecardRow) -> dict[str, Any]:
@@ -149,15 +145,17 @@ def _facts(r: ScorecardRow) -> dict[str, Any]:
     }
 
 
-def _vs_target(r: ScorecardRow) -> str:
-    return f"{r.label} {_fmt(r.actual, r.unit)} vs target {_fmt(r.target, r.unit)}"
+def _vs_target(r: ScorecardRow, currency: str) -> str:
+    return f"{r.label} {_fmt(r.actual, r.unit, currency)} vs target {_fmt(r.target, r.unit, currency)}"
 
 
-def _move(r: ScorecardRow) -> str:
-    return f"{r.label} {_fmt(r.previous, r.unit)} → {_fmt(r.actual, r.unit)}"
+def _move(r: ScorecardRow, currency: str) -> str:
+    return f"{r.label} {_fmt(r.previous, r.unit, currency)} → {_fmt(r.actual, r.unit, currency)}"
 
 
-def _department_findings(card: Scorecard, rows: Mapping[str, ScorecardRow], star: ScorecardRow | None) -> list[Finding]:
+def _department_findings(
+    card: Scorecard, rows: Mapping[str, ScorecardRow], star: ScorecardRow | None, currency: str
+) -> list[Finding]:
     """(a) departments green while the north star is off target."""
     findings: list[Finding] = []
     if star is not None and star.status in OFF_TARGET:
@@ -165,7 +163,7 @@ def _department_findings(card: Scorecard, rows: Mapping[str, ScorecardRow], star
             if status != "green":
                 continue
             greens = [r for r in rows.values() if r.department == dept and r.status == "green"]
-            listed = "; ".join(_vs_target(r) for r in greens)
+            listed = "; ".join(_vs_target(r, currency) for r in greens)
             findings.append(
                 Finding(
                     kind="department_green_north_star_off",
@@ -173,7 +171,7 @@ def _department_findings(card: Scorecard, rows: Mapping[str, ScorecardRow], star
                     period=card.period,
                     message=(
                         f"{dept} is on target in {card.period} ({listed}) while the north star is {star.status}: "
-                        f"{_vs_target(star)}."
+                        f"{_vs_target(star, currency)}."
                     ),
                     kpis=(star.kpi, *(r.kpi for r in greens)),
                     departments=(dept, *([star.department] if star.department and star.department != dept else [])),
@@ -189,17 +187,19 @@ def alignment_findings(
     *,
     running_totals: Mapping[str, str] | None = None,
     impact: Mapping[str, float] | None = None,
+    currency: str = "USD",
 ) -> Alignment:
     """Check a joint scorecard for the three misalignments (see the module docstring).
 
     ``edges`` are ``(child, parent)`` KPI pairs; each row's own ``parent`` is always included. Only
     whole-company rows (no slice dimensions) are checked. ``running_totals`` maps a cumulative KPI to the KPI it
     accumulates (:func:`running_totals`): such pairs are not compared. ``impact`` maps a KPI to its contribution
-    to the north star's change (a decomposition's rows): findings are ranked by it.
+    to the north star's change (a decomposition's rows): findings are ranked by it. ``currency`` is the project's,
+    for the amounts the messages quote.
     """
     rows = {r.kpi: r for r in card.rows if not r.dims}
     star = rows.get(card.north_star) if card.north_star else None
-    findings = _department_findings(card, rows, star)
+    findings = _department_findings(card, rows, star, currency)
 
     totals = running_totals or {}
     pairs = dict.fromkeys([*((r.kpi, r.parent) for r in rows.values() if r.parent), *edges])
@@ -219,8 +219,8 @@ def alignment_findings(
                     severity="high" if parent.is_north_star else "medium",
                     period=card.period,
                     message=(
-                        f"{_move(child)} improved ({child.department or 'no department'}) while its parent "
-                        f"{_move(parent)} worsened, {child.previous_period} to {child.period}."
+                        f"{_move(child, currency)} improved ({child.department or 'no department'}) while its "
+                        f"parent {_move(parent, currency)} worsened, {child.previous_period} to {child.period}."
                     ),
                     kpis=(child.kpi, parent.kpi),
                     departments=depts,
@@ -235,8 +235,8 @@ def alignment_findings(
                     severity="high" if parent.status == "red" else "medium",
                     period=card.period,
                     message=(
-                        f"{_vs_target(child)} is on target ({child.department or 'no department'}) while its parent "
-                        f"is {parent.status}: {_vs_target(parent)} in {card.period}."
+                        f"{_vs_target(child, currency)} is on target ({child.department or 'no department'}) while "
+                        f"its parent is {parent.status}: {_vs_target(parent, currency)} in {card.period}."
                     ),
                     kpis=(child.kpi, parent.kpi),
                     departments=depts,
@@ -293,6 +293,7 @@ def evaluate_alignment(
     target_issues: Iterable[Issue] = (),
     fiscal_year_start_month: int = 1,
     impact: Mapping[str, float] | None = None,
+    currency: str = "USD",
 ) -> Alignment:
     """Run the alignment check on the scorecard for ``period`` (default: the latest) over ``tables``.
 
@@ -322,7 +323,7 @@ def evaluate_alignment(
     if department is None:
         if card is None or card.department is not None or card.by:
             card = card_of(None)
-        return alignment_findings(card, edges, running_totals=totals, impact=impact)
+        return alignment_findings(card, edges, running_totals=totals, impact=impact, currency=currency)
     own = {k.name for k in catalog.kpis.values() if k.department == department}
     if not own:
         known = {k.department for k in catalog.kpis.values() if k.department}
@@ -331,7 +332,8 @@ def evaluate_alignment(
     near |= {p for c, p in edges if c in own} | {c for c, p in edges if p in own}
     names = [n for n in catalog.kpis if n in near]
     card = card_of(names)
-    found = alignment_findings(card, edges, running_totals=totals, impact=impact).involving(department)
+    found = alignment_findings(card, edges, running_totals=totals, impact=impact, currency=currency)
+    found = found.involving(department)
     # another department's roll-up on this partial card is incomplete: keep (a) findings for this department only
     kept = tuple(
         f for f in found.findings if f.kind != "department_green_north_star_off" or f.departments[0] == department
