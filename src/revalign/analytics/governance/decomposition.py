@@ -91,7 +91,10 @@ def shapley_contributions(
 
 
 def _log_mean(a: float, b: float) -> float:
-    return a if a == b else (a - b) / (math.log(a) - math.log(b))
+    gap = math.log(a) - math.log(b)
+    # equal, or so close that their logarithms are the same float (0.01 and 0.010000000000000002): the limit
+    # of the logarithmic mean as b → a is a (Hypothesis found the division by zero)
+    return (a + b) / 2 if gap == 0 else (a - b) / gap
 
 
 def lmdi_contributions(formula: Formula, before: Mapping[str, float], after: Mapping[str, float]) -> dict[str, float]:
