@@ -29,12 +29,11 @@ import ibis.expr.types as ir
 
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
-from revalign.definitions.kpis.windows import parse_window
 from revalign.errors import CatalogError
 from revalign.kpis import filters
+from revalign.kpis.conversion import conversion_events, converted_flags
 from revalign.kpis.frames import Frames, measure_of
 from revalign.kpis.request import Request, TableProvider, conditions
-from revalign.kpis.windows import add_window
 
 ROW_TIME = "__kpi_time"
 ROW_VALUE = "__kpi_value"
@@ -122,26 +121,14 @@ class RowBuilder:
         conv_fr, conv_time = self.frames.rows(
             conv_kpi, Request(), kpi.conversion_metric.filter, [entity, *[c for _, c in props]]
         )
-        c = conv_fr.table
-        conv = c.select(
-            __ce=c[conv_fr.columns[entity]].cast("string"),
-            __ct=c[conv_fr.columns[conv_time]].cast("timestamp"),
-            **{f"__cp{i}": c[conv_fr.columns[cp]].cast("string") for i, (_, cp) in enumerate(props)},
-        ).distinct()
+        conv = conversion_events(conv_fr, conv_time, entity, props)
         b = b.mutate(
             __e=b[f"__m_{entity}"].cast("string"),
             __t=b[ROW_TIME].cast("timestamp"),
             **{f"__p{i}": b[f"__m_{bp}"].cast("string") for i, (bp, _) in enumerate(props)},
         )
         key_cols = ["__e", "__t", *[f"__p{i}" for i in range(len(props))]]
-        keys = b.select(*key_cols).distinct()
-        preds = [keys["__e"] == conv["__ce"], conv["__ct"] >= keys["__t"]]
-        if kpi.window:
-            n, unit = parse_window(kpi.window)
-            preds.append(conv["__ct"] <= add_window(keys["__t"], n, unit))
-        preds += [keys[f"__p{i}"] == conv[f"__cp{i}"] for i in range(len(props))]
-        joined = keys.left_join(conv, preds)
-        flags = joined.group_by(key_cols).aggregate(**{CONVERTED: ibis.ifelse(joined["__ct"].notnull(), 1, 0).max()})
+        flags = converted_flags(b.select(*key_cols).distinct(), conv, kpi, len(props))  # its column: CONVERTED
         # the flags' keys renamed, so the join cannot mistake them for the base rows' own (both come from ``b``)
         flags = flags.rename({f"__f{c}": c for c in key_cols})
         out = b.left_join(flags, [b[c] == flags[f"__f{c}"] for c in key_cols])
