@@ -91,7 +91,9 @@ def ledger_text(series: pd.Series) -> pa.Array:
         return pa.array(np.where(flags, "true", "false"), type=pa.string(), mask=missing)
     try:
         return pa.array(series, from_pandas=True).cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # mixed Python objects
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # an object column mixing Python types (ints and strings from a hand-edited export) has no Arrow type:
+        # each value's own ``str`` then, still null where missing
         return pa.array(series.astype("str").to_numpy(dtype=object), type=pa.string(), mask=missing)
 
 
