@@ -9,6 +9,7 @@ run on every engine and stay lazy) and semantic models refer to them by name lik
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import ibis
 import ibis.expr.types as ir
@@ -81,11 +82,13 @@ VIEWS: dict[str, Callable[[TableProvider], ir.Table]] = {
 """Views by name; semantic models may name them in ``table:``."""
 
 
+@cache
 def source_tables(name: str) -> frozenset[str]:
     """The canonical tables a canonical table or view reads (a view is compiled over recording unbound tables,
     so no data is touched); empty for a name that is neither.
 
-    A KPI over a view is undefined, not zero, when one of these tables was never loaded.
+    A KPI over a view is undefined, not zero, when one of these tables was never loaded. Cached: the views are
+    code, so the answer never changes in a process, and every KPI query asks it.
     """
     if name in TABLES:
         return frozenset({name})
