@@ -19,6 +19,7 @@ from rich.markup import render as render_markup
 from rich.table import Table
 
 from revalign.display import DisplayContext, column_units, format_rows, format_value
+from revalign.display.statuses import status_sign
 from revalign.jsonsafe import jsonable, records
 from revalign.project import Project
 
@@ -33,22 +34,16 @@ KEEP_COLUMNS = frozenset(
 """What a reader looks for first: left out only when nothing else is left to leave out."""
 
 
-STATUS_STYLES = {
-    "green": ("green", "●"),
-    "amber": ("yellow", "▲"),
-    "red": ("bold red", "■"),
-    "no_target": ("dim", "○"),
-    "no_data": ("dim", "○"),
-}
-"""A status in the terminal: a colour and an icon beside the word (the icon reads without colour too)."""
+STATUS_COLOURS = {"green": "green", "amber": "yellow", "red": "bold red", "no_target": "dim", "no_data": "dim"}
+"""A status's colour in the terminal; its icon is :mod:`revalign.display.statuses`' (it reads without colour)."""
 
 
 def status_text(status: str) -> str:
     """``status`` with its colour and icon as Rich markup (an unknown status as it is)."""
-    if status not in STATUS_STYLES:
+    if status not in STATUS_COLOURS:
         return status
-    style, icon = STATUS_STYLES[status]
-    return f"[{style}]{icon} {status}[/]"
+    icon, _ = status_sign(status)
+    return f"[{STATUS_COLOURS[status]}]{icon} {status}[/]"
 
 
 def display_context(project: Project, grain: str | None = None) -> DisplayContext:

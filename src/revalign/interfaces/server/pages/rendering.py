@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from revalign.analytics.targets import target_for
 from revalign.display import UNITS, DisplayContext, currency_symbol, format_value
 from revalign.display.periods import as_date
+from revalign.display.statuses import status_sign
 from revalign.display.tables import row_unit
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
@@ -33,19 +34,9 @@ NAV = (
 )
 
 
-STATUS_BADGES = {
-    "green": ("●", "on target"),
-    "amber": ("▲", "slightly off target"),
-    "red": ("■", "off target"),
-    "no_target": ("○", "no target set"),
-    "no_data": ("○", "no data for this period"),
-}
-"""Each status's icon and meaning: the colour is never the only sign (WCAG 1.4.1), the word stays beside it."""
-
-
 def status_badge(status: Any) -> tuple[str, str]:
-    """``(icon, meaning)`` of a scorecard status (an unknown status: a plain dot and the word itself)."""
-    return STATUS_BADGES.get(str(status), ("·", str(status).replace("_", " ")))
+    """``(icon, meaning)`` of a scorecard status, as :mod:`revalign.display.statuses` says it everywhere."""
+    return status_sign(status)
 
 
 def fmt(value: Any, unit: str | None = None) -> str:

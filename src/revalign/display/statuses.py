@@ -1,0 +1,22 @@
+"""A scorecard status for people: an icon and what it means, the same on pages and in the terminal.
+
+The colour is never the only sign (WCAG 1.4.1): the icon and the word stay beside it wherever a status shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STATUS_SIGNS: dict[str, tuple[str, str]] = {
+    "green": ("●", "on target"),
+    "amber": ("▲", "slightly off target"),
+    "red": ("■", "off target"),
+    "no_target": ("○", "no target set"),
+    "no_data": ("○", "no data for this period"),
+}
+"""Each status's icon and meaning."""
+
+
+def status_sign(status: Any) -> tuple[str, str]:
+    """``(icon, meaning)`` of a status; an unknown status: a plain dot and the word itself."""
+    return STATUS_SIGNS.get(str(status), ("·", str(status).replace("_", " ")))
