@@ -1,0 +1,5 @@
+"""The credit-integrity audit: detectors over the ledger and canonical tables, and credit as audited.
+
+Every detector returns findings in one shape (:mod:`.findings`), so the CLI, the API, the audit page and the
+audited-credit computation read one table whatever the kind.
+"""
