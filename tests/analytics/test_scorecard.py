@@ -133,6 +133,8 @@ def test_joint_scorecard_by_hand():
     assert rev.trend == (700_000, 760_000, 840_000, 800_000)
     assert rev.trend_periods == ("2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2")
     assert rev.trend_direction == "improving"  # least-squares slope +36,000/quarter over the four quarters
+    # the target line of the trend: the target in force in each period (none before 2025-Q1), not today's
+    assert rev.trend_targets == (None, None, 900_000, 1_000_000)
     leads = card.row("new_leads")  # the monthly 2025-04 target does not apply to a quarter
     assert (leads.target, leads.status, leads.movement) == (1000, "green", "improving")
     cpl = card.row("cost_per_lead")  # lower is better: 54 vs 50 → gap +8 % → amber; attainment 50/54

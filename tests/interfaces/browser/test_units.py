@@ -191,3 +191,16 @@ def test_every_number_column_of_every_report_has_a_unit(path, live_server):
         for row, shown in zip(t["rows"], t["formatted"], strict=True):
             assert set(shown) >= {c["name"] for c in numbers}
             assert all(row[c["name"]] is None or shown[c["name"]] != "—" for c in numbers), (path, row, shown)
+
+
+def test_the_overview_trend_draws_the_north_stars_target_line(page, live_server):
+    """The overview's north-star trend carries the target in force per period; the chart draws it dashed."""
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    chart = page.locator("figure.chart").first
+    assert chart.get_attribute("data-rendered") == "1"
+    assert chart.get_attribute("data-target-line") == "1"
+    body = api(live_server, "/api/v1/overview")
+    star = table(body, "north_star")["rows"][0]
+    trend = table(body, "north_star_trend")["rows"]
+    assert trend[-1]["target"] == pytest.approx(star["target"])  # the line ends at the target the card judges by

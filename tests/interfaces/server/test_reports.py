@@ -98,6 +98,8 @@ def test_overview_equals_scorecard_decomposition_and_alignment(client, sim_proje
     trend = table(body, "north_star_trend")
     assert trend["period"].tolist() == list(star.trend_periods)
     assert trend["value"].tolist() == pytest.approx(list(star.trend), nan_ok=True)
+    assert trend["target"].iloc[-1] == pytest.approx(star.target)  # the chart's target line ends at the card's
+    assert body["meta"]["charts"][0]["target"] == "target"
     # no period chosen: the driver tree explains the latest mature period, and says so
     mature = sim_project.decompose(grain=card.grain)
     tree = table(body, "driver_tree")

@@ -204,6 +204,9 @@ class ScorecardRow:
     trend: tuple[float | None, ...]
     trend_periods: tuple[str, ...]
     trend_direction: str
+    trend_targets: tuple[float | None, ...] = ()
+    """The target in force in each trend period (None where there is none), so a trend chart draws the line the
+    KPI was judged against in each period, not today's target across the whole history."""
     target_source: str | None = None
     """Where the target comes from (``targets.csv row 4``, ``sales.yaml:90``; ``… (company-wide)`` when a level
     KPI's slice borrows the company target), so a reader can find and fix it."""
@@ -216,6 +219,7 @@ class ScorecardRow:
         out["dims"] = dict(self.dims)
         out["trend"] = list(self.trend)
         out["trend_periods"] = list(self.trend_periods)
+        out["trend_targets"] = list(self.trend_targets)
         return out
 
 
@@ -357,15 +361,19 @@ def _row(name: str, kpi: Kpi, dims: dict[str, str], series: list[float | None], 
     """One KPI (one slice) on the card: actual and target, status, movement and trend."""
     actual, previous = series[-1], series[-2]
     labels, n = spec.window.labels, spec.trend_periods
-    found = target_for(
-        kpi,
-        spec.grain,
-        spec.window.starts[-1],
-        dims,
-        book=spec.targets,
-        fiscal_year_start_month=spec.fiscal_year_start_month,
-        name=name,
-    )
+    found_each = [
+        target_for(
+            kpi,
+            spec.grain,
+            start,
+            dims,
+            book=spec.targets,
+            fiscal_year_start_month=spec.fiscal_year_start_month,
+            name=name,
+        )
+        for start in spec.window.starts
+    ]
+    found = found_each[-1]
     target = found.value if found is not None else None
     status, attainment, gap = status_of(actual, target, kpi.direction, spec.rule)
     change = actual - previous if actual is not None and previous is not None else None
@@ -395,6 +403,7 @@ def _row(name: str, kpi: Kpi, dims: dict[str, str], series: list[float | None], 
         trend=tuple(series[-n:]) if n >= 1 else (),
         trend_periods=tuple(labels[-n:]) if n >= 1 else (),
         trend_direction=trend_of(series[-n:], kpi.direction, target, spec.rule),
+        trend_targets=tuple(f.value if f is not None else None for f in found_each[-n:]) if n >= 1 else (),
     )
 
 

@@ -39,9 +39,12 @@ def north_star_trend(report: Report, card: Scorecard) -> list[dict[str, Any]]:
         row = None
     if row is None:
         return []
-    trend = pd.DataFrame({"period": list(row.trend_periods), "value": list(row.trend)})
+    trend = pd.DataFrame(
+        {"period": list(row.trend_periods), "value": list(row.trend), "target": list(row.trend_targets)}
+    )
     report.add("north_star_trend", f"{row.label} by {card.grain}", trend)
-    return [{"table": "north_star_trend", "x": "period", "y": "value", "kind": "line", "title": f"{row.label} trend"}]
+    chart = {"table": "north_star_trend", "x": "period", "y": "value", "kind": "line", "title": f"{row.label} trend"}
+    return [chart | {"target": "target"}]
 
 
 def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool) -> list[dict[str, Any]]:

@@ -39,6 +39,14 @@ document.querySelectorAll("a[data-back]").forEach(function (a) {
       return tr;
     });
     var targets = attr(fig, "data-targets");
+    if (!targets && spec.target) {  // the target in force per period, a column of the charted table
+      targets = { x: [], y: [], text: [] };
+      t.rows.forEach(function (r, i) {
+        targets.x.push(r[spec.x]); targets.y.push(r[spec.target]);
+        targets.text.push((shown[i] || {})[spec.target] || "");
+      });
+      if (targets.y.every(function (y) { return y === null; })) targets = null;
+    }
     if (targets && targets.x && targets.x.length) {
       traces.push({ name: "target", x: targets.x, y: targets.y, type: "scatter", mode: "lines+markers",
                     line: { dash: "dash", color: "#b42318" }, marker: { symbol: "line-ew-open", size: 14 },
