@@ -8,7 +8,7 @@ with each driver's values and contribution, and the contribution table; ``--json
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, cast, get_args
+from typing import Annotated, cast, get_args
 
 import typer
 from rich.tree import Tree
@@ -18,19 +18,6 @@ from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
 from revalign.project import open_project
-
-
-def _num(value: Any, unit: str | None = None) -> str:
-    """Display formatting only (percent units as %, large numbers with separators)."""
-    if value is None:
-        return "—"
-    if unit == "percent":
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
-
-
-def _pp(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.1f} pp".replace("-", "−")
 
 
 @app.command("tree")
@@ -68,12 +55,20 @@ def tree_command(
     if as_json:
         print_json(result.to_dict())
         return
+    ctx = display_context(proj, grain)
+
+    def num(value: float | None, unit: str | None) -> str:
+        return ctx.format(value, unit)
+
+    def pts(value: float | None) -> str:  # a share of the root's change, in percentage points (×100 already)
+        return ctx.format(value, "percent_points_x100")
+
     console.print(f"[bold]{result.summary()}[/]", highlight=False)
     if result.note:
         console.print(f"[yellow]{result.note}[/]", highlight=False)
     console.print(
-        f"{result.label}: {_num(result.value_from, result.unit)} ({result.period_from}) → "
-        f"{_num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}"
+        f"{result.label}: {num(result.value_from, result.unit)} ({result.period_from}) → "
+        f"{num(result.value_to, result.unit)} ({result.period_to}); tree {result.tree!r}, method {result.method}"
         + (f", where {result.where}" if result.where else ""),
         highlight=False,
     )
@@ -82,13 +77,13 @@ def tree_command(
         if row.kind == "residual" and not row.contribution:
             continue
         text = (
-            f"{row.label}: {_num(row.value_from, row.unit)} → {_num(row.value_to, row.unit)}   "
-            f"contribution {_pp(row.contribution_pct)}"
+            f"{row.label}: {num(row.value_from, row.unit)} → {num(row.value_to, row.unit)}   "
+            f"contribution {pts(row.contribution_pct)}"
             + (f" [{row.department}]" if row.department else "")
             + (f"  ({row.note})" if row.note else "")
         )
         if row.kind == "residual":
-            text = f"[italic]{row.label}: {_pp(row.contribution_pct)}[/]"
+            text = f"[italic]{row.label}: {pts(row.contribution_pct)}[/]"
         if row.kind == "root":
             nodes[row.path] = Tree(f"[bold]{text}[/]")
         else:
@@ -97,6 +92,6 @@ def tree_command(
         console.print(nodes[(result.root,)], highlight=False)
     columns = ("label", "department", "value_from", "value_to", "contribution", "contribution_pct")
     leaves = [{c: row.to_dict()[c] for c in columns} for row in result.leaf_rows()]
-    total = _num(result.change, result.unit)
+    total = num(result.change, result.unit)
     title = f"Contributions to the change of {result.label} (they add up to {total})"
-    print_table(leaves, title=title, context=display_context(proj, grain))
+    print_table(leaves, title=title, context=ctx, row_units=[row.unit for row in result.leaf_rows()])
