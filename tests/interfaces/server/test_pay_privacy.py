@@ -293,12 +293,12 @@ def test_the_glossary_marks_pay_kpis_and_hides_their_targets(clients):
 
     admin, rep = rows("admin"), rows("rep")
     assert {n for n, r in admin.items() if r["sensitivity"] == "pay"} == PAY_KPIS
-    assert admin["pipeline_coverage"]["targets"] == "2026-Q1: 3.0" and rep["pipeline_coverage"]["targets"] == ""
+    assert admin["pipeline_coverage"]["targets"] == "2026-Q1: 3.00×" and rep["pipeline_coverage"]["targets"] == ""
     assert rep["win_rate"]["targets"] == admin["win_rate"]["targets"] != ""  # not pay data: unchanged
     for who, shown in (("admin", True), ("rep", False)):
         page = clients[who, "session"].get("/glossary").text
         entry = page.split('id="kpi-pipeline_coverage"', 1)[1].split("</div>", 1)[0]
-        assert "pay data" in entry and ("Targets: 2026-Q1: 3.0" in entry) == shown
+        assert "pay data" in entry and ("Targets: 2026-Q1: 3.00×" in entry) == shown
 
 
 def test_users_add_links_a_login_to_a_person_and_warns_on_an_unknown_id(tmp_path, capsys):

@@ -10,6 +10,7 @@ from revalign.analytics.privacy import is_pay_kpi
 from revalign.analytics.targets import targets_in_force
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.kpis.spec import Kpi
+from revalign.display import DisplayContext
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, with_drill
@@ -71,6 +72,20 @@ def kpi_row(cat: Catalog, name: str) -> dict[str, Any]:
     }
 
 
+def targets_text(project: Project) -> dict[str, str]:
+    """Each KPI's targets in force, as the scorecard judges by them (the project's over the catalog's), in the
+    KPI's unit: ``2025-Q1: $900,000; 2025-Q2 (segment=smb): $300,000``."""
+    book, _ = project.checked_targets()  # broken rows are left out here as on the scorecard (which names them)
+    frame = targets_in_force(book, project.catalog)
+    frame = frame[frame["in_force"]]
+    ctx = DisplayContext.of(project.catalog, project.settings)
+    out: dict[str, list[str]] = {}
+    for row in frame.itertuples(index=False):
+        where = f" ({row.dims})" if row.dims else ""
+        out.setdefault(str(row.kpi), []).append(f"{row.period}{where}: {ctx.format(row.value, ctx.unit_of(row.kpi))}")
+    return {kpi: "; ".join(texts) for kpi, texts in out.items()}
+
+
 def glossary(project: Project) -> Report:
     """Every KPI: definition, formula, owner, targets, revisions and where it sits in the driver tree."""
     report = Report(page="glossary", title="KPI glossary")
@@ -78,10 +93,11 @@ def glossary(project: Project) -> Report:
     rows = [kpi_row(cat, n) for n in sorted(cat.kpis)]
     frame = pd.DataFrame(rows)
     if not frame.empty:
+        texts = targets_text(project)
         frame = frame.assign(
             tree_path=frame["tree_path"].map(" › ".join),
             children=frame["children"].map(", ".join),
-            targets=frame["targets"].map(lambda ts: "; ".join(f"{t.get('period')}: {t.get('value')}" for t in ts)),
+            targets=frame["name"].map(lambda name: texts.get(name, "")),
             revisions=frame["revisions"].map(
                 lambda rs: "; ".join(f"{r.get('effective_from')}: {r.get('note', '')}" for r in rs)
             ),
