@@ -193,6 +193,13 @@ def test_attribution_equals_attribution_comparison(client, sim_project):
     assert_same(table(body, "comparison"), lib, ["model", "conversions", "revenue"])
 
 
+def test_page_links_keep_every_model_asked_for(client):
+    """The page's CSV and JSON links carry the whole query: both models, not the last one only."""
+    html = client.get("/attribution?models=linear&models=markov").text
+    assert "models=linear&amp;models=markov" in html
+    assert "models=markov&amp;" not in html.replace("models=linear&amp;models=markov", "")
+
+
 def test_csv_export_of_a_report_matches_its_json(client):
     body = client.get("/api/v1/scorecards?department=sales").json()
     csv = client.get("/api/v1/scorecards?department=sales&format=csv&table=scorecard")

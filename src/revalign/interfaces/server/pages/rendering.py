@@ -45,7 +45,18 @@ def fmt(value: Any, unit: str | None = None) -> str:
 
 
 def query_string(params: dict[str, Any]) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "", [])})
+    """A link's query: empty values left out, a repeated parameter (``models=a&models=b``) kept whole."""
+    return urlencode({k: v for k, v in params.items() if v not in (None, "", [])}, doseq=True)
+
+
+def page_query(request: Request) -> dict[str, Any]:
+    """The page's own query, for its links (CSV, API, other grains): a parameter given several times keeps every
+    value (``dict(request.query_params)`` would keep only the last, and the link would show another page)."""
+    out: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        out[key] = values if len(values) > 1 else values[0]
+    return out
 
 
 def render(
@@ -62,7 +73,7 @@ def render(
     project: Project = request.app.state.project
     public = report_public(report, filters.as_dict() if filters else {}, project)
     ctx = display_context(project)
-    query = dict(request.query_params)
+    query = page_query(request)
     context = {
         "user": request.state.user,
         "csrf": request.state.csrf,
