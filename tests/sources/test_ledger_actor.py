@@ -11,8 +11,6 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pytest
-from tests.conftest import make_engine
 from tests.sources import crm_exports
 
 from revalign.simulate.ledger import LedgerBuilder
@@ -20,23 +18,17 @@ from revalign.sources import ingest
 from revalign.sources.load.diff import event_ids
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def sql_engine(request):
-    eng = make_engine(request.param, request)
-    yield eng
-    eng.close()
-
-
 def _ledger(engine) -> pd.DataFrame:
     return engine.execute(engine.table("ledger"))
 
 
-def test_two_exports_put_actor_reason_time_and_precision_in_the_ledger(sql_engine, tmp_path):
+def test_two_exports_put_actor_reason_time_and_precision_in_the_ledger(engine, tmp_path):
+    """On DuckDB, PostgreSQL and Spark: the customer's two exports, the ledger rows read off their texts."""
     first, second = crm_exports.write_exports(tmp_path)
-    ingest(sql_engine, first, "generic_crm")
-    before = set(_ledger(sql_engine)["event_id"])
-    report = ingest(sql_engine, second, "generic_crm")
-    ledger = _ledger(sql_engine)
+    ingest(engine, first, "generic_crm")
+    before = set(_ledger(engine)["event_id"])
+    report = ingest(engine, second, "generic_crm")
+    ledger = _ledger(engine)
     added = ledger[~ledger["event_id"].isin(before)]
     assert crm_exports.ledger_changes(added) == crm_exports.expected_changes()
     assert report.events_added == len(crm_exports.CHANGES)
@@ -52,8 +44,8 @@ def test_two_exports_put_actor_reason_time_and_precision_in_the_ledger(sql_engin
     ]
     assert set(old["time_precision"]) == {"exact"}
     # re-ingesting either folder adds nothing (same bytes are skipped; a forced re-read would dedupe by event id)
-    assert ingest(sql_engine, second, "generic_crm").skipped_as_duplicate
-    assert len(_ledger(sql_engine)) == len(ledger)
+    assert ingest(engine, second, "generic_crm").skipped_as_duplicate
+    assert len(_ledger(engine)) == len(ledger)
 
 
 def test_a_field_history_row_replaces_the_between_exports_twin(duckdb_engine, tmp_path):
