@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from revalign.engine import Engine
+from revalign.engine import Engine, memtable
 from revalign.model.tables import LEDGER, canonical_table
 from revalign.sources.load.frames import content_keys, digests, existing, key_index, ledger_text
 from revalign.sources.load.run import LoadRun, Prepared, TableDiff
@@ -338,8 +338,9 @@ def _stored_exact(run: LoadRun, entity_ids: np.ndarray) -> pd.DataFrame:
     ledger = run.engine.table("ledger")
     if "time_precision" not in ledger.columns:
         return empty
-    ids = [str(i) for i in entity_ids]
-    query = ledger.filter((ledger.time_precision == "exact") & ledger.entity_id.isin(ids))
+    # a semi-join on the changed entities, not an IN list: a large re-export changes many thousands of rows
+    changed = memtable(pd.DataFrame({"entity_id": [str(i) for i in entity_ids]}))
+    query = ledger.filter(ledger.time_precision == "exact").semi_join(changed, "entity_id")
     found = run.engine.execute(query.select(*SAME_CHANGE, "occurred_at"))
     return found.astype({"occurred_at": "datetime64[us]"})
 
