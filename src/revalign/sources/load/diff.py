@@ -315,8 +315,9 @@ def without_exact_twins(run: LoadRun, diffs: pd.DataFrame) -> pd.DataFrame:
     export dates it, is one event: the history row keeps its exact time and author, the diff adds nothing.
     """
     columns = [*SAME_CHANGE, "occurred_at"]
-    exact = [e.loc[_is_exact(e), columns] for e in run.events if "time_precision" in e.columns]
-    parts = [p for p in [*exact, _stored_exact(run, diffs["entity_id"].unique())] if len(p)]
+    ids = diffs["entity_id"].unique()
+    exact = [e.loc[_is_exact(e, ids), columns] for e in run.events if "time_precision" in e.columns]
+    parts = [p for p in [*exact, _stored_exact(run, ids)] if len(p)]
     if not parts:
         return diffs
     known = pd.concat(parts, ignore_index=True).astype({"occurred_at": "datetime64[us]"})
@@ -326,8 +327,10 @@ def without_exact_twins(run: LoadRun, diffs: pd.DataFrame) -> pd.DataFrame:
     return diffs.drop(index=twins.unique())
 
 
-def _is_exact(events: pd.DataFrame) -> np.ndarray:
-    return (events["time_precision"].astype(object) == "exact").to_numpy(dtype=bool)
+def _is_exact(events: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
+    """Exact events of these entities (the others cannot be the twin of a change among them)."""
+    exact = (events["time_precision"].astype(object) == "exact").to_numpy(dtype=bool)
+    return exact & events["entity_id"].isin(entity_ids).to_numpy(dtype=bool)
 
 
 def _stored_exact(run: LoadRun, entity_ids: np.ndarray) -> pd.DataFrame:
