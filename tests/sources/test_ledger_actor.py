@@ -6,14 +6,9 @@ field-history file. The expected ledger rows are read off the fixture's texts by
 
 from __future__ import annotations
 
-import datetime as dt
-
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 from tests.sources import crm_exports
 
-from revalign.simulate.ledger import LedgerBuilder
 from revalign.sources import ingest
 from revalign.sources.load.diff import event_ids
 
@@ -173,12 +168,3 @@ def test_a_ledger_stored_before_time_precision_gains_the_column(duckdb_engine, t
     assert len(kept) == len(old) and kept["time_precision"].isna().all()
     added = ledger[~ledger["event_id"].isin(old["event_id"])]
     assert crm_exports.ledger_changes(added) == crm_exports.expected_changes()
-
-
-def test_simulated_events_are_exact():
-    """The simulator knows when everything happened; its ledger says so."""
-    builder = LedgerBuilder(dt.date(2025, 1, 1), as_of=100.0, rng=np.random.default_rng(0))
-    builder.lifecycle(pa.array(["L1", "L2"]), np.array([1.0, 2.0]), "mql")
-    builder.event("lead", pa.array(["L1"]), "field", "lead_source", np.array([3.0]), old=pa.array(["email"]))
-    table = builder.table().to_pandas()
-    assert table["time_precision"].tolist() == ["exact"] * 3
