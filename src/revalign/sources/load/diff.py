@@ -9,6 +9,12 @@ source overwritten, an owner reassigned, an amount cut, a stage moved), the old 
 append-only ``ledger`` with the business time (the export's modified-at column when mapped, else the export
 time) and the load time. Ledger event ids are deterministic hashes, so even a forced reload cannot add an event
 twice. Forecast supersession (``sources.supersession``) is derived from the merged table, old and new rows.
+
+**Who, why, how precisely.** Such a change carries the row's last modifier (``modified_by``) as ``actor_id``,
+resolved to a user id where the users table knows the name or email (:func:`resolve_actors`), its reason when it
+enters a stage that leaves the funnel (``reason``), and ``time_precision`` ``between_exports``: it happened after
+the earlier export, at or before ``occurred_at``. A change a field history recorded exactly (``load.history``) is
+not repeated by the diff (:func:`without_exact_twins`).
 """
 
 from __future__ import annotations
