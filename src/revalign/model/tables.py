@@ -122,6 +122,11 @@ OPPORTUNITY_STAGES = (
 )
 DEAL_TYPES = ("new_business", "expansion", "renewal")
 LEDGER_KINDS = ("lifecycle", "stage", "field")
+TIME_PRECISIONS = ("exact", "between_exports")
+"""How precise a ledger row's ``occurred_at`` is: ``exact`` when the source recorded the moment (a CRM field-history
+row, a created date, a simulated event); ``between_exports`` when the change was seen by comparing two exports, so
+it happened after the earlier export and at or before ``occurred_at`` (the row's last-modified time, else the
+later export's time)."""
 FORECAST_CATEGORIES = ("commit", "best_case", "pipeline")
 """Forecast categories, as in CRM forecasting tools: what the rep commits to, the upside if things go well, and
 the whole open pipeline due in the period."""
@@ -463,7 +468,13 @@ LEDGER = _register(
                 "string",
                 "Why: rejection or loss reason, advocacy type (reference, referral, review).",
             ),
-            C("actor_id", "string", "User who made the change, when known."),
+            C(
+                "actor_id",
+                "string",
+                "User who made the change, when known: a field-history row's author, or for a change seen between "
+                "two exports the row's last modifier (a name or email found among users becomes its user id; "
+                "anything else is kept as written).",
+            ),
             C("occurred_at", "timestamp", "When it happened in the business.", nullable=False),
             C(
                 "recorded_at",
@@ -472,6 +483,14 @@ LEDGER = _register(
                 nullable=False,
             ),
             C("load_id", "string", "Load that recorded it (see load_log)."),
+            C(
+                "time_precision",
+                "string",
+                "How precise occurred_at is: exact (a field-history row, a created date, a simulated event) or "
+                "between_exports (seen by diffing two exports: after the earlier one, at or before occurred_at); "
+                "null when the source did not say.",
+                enum=TIME_PRECISIONS,
+            ),
         ),
         primary_key=("event_id",),
         time_column="occurred_at",

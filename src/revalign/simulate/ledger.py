@@ -169,6 +169,7 @@ class LedgerBuilder:
                 "occurred_at": occurred_at,
                 "recorded_at": timestamps(recorded, self.start),
                 "load_id": pa.array(["simulator"] * len(t), pa.string()),
+                "time_precision": pa.array(["exact"] * len(t), pa.string()),  # the simulator knows every moment
             },
             length=len(t),
         )

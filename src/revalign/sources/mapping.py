@@ -126,6 +126,72 @@ class EventSpec(_Spec):
     when: str | None = Field(None, description="A boolean canonical column: only rows where it is true.")
 
 
+class ReasonSpec(_Spec):
+    """Where a row says why it left the funnel (disqualified, rejected, recycled, lost): the first non-blank of
+    ``from`` columns (each optional in the file), through ``values``. A change seen between two exports into such a
+    stage carries it as the ledger's ``reason``."""
+
+    from_: list[str] = Field(alias="from", min_length=1, description="Source columns, first non-blank wins.")
+    values: str | ValueMap | None = Field(None, description="A named value map, or one written inline.")
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _one_column(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+EntityType = Literal["lead", "account", "opportunity"]
+_OBJECTS: dict[str, EntityType] = {"lead": "lead", "opportunity": "opportunity", "account": "account"}
+
+
+class HistoryField(_Spec):
+    """A CRM field (as the history file names it) → the canonical column it is, and how its values read."""
+
+    name: str = Field(description="Canonical column of the record's table: lead_source, owner_id, stage, …")
+    values: str | ValueMap | None = Field(None, description="A named value map for old and new values.")
+
+
+class HistorySpec(_Spec):
+    """A CRM field-history file (Salesforce LeadHistory/OpportunityFieldHistory, HubSpot property history): one
+    row per change of one field of one record, with who changed it and when. Each row becomes one ledger row with
+    ``time_precision`` exact (``sources.load.history``)."""
+
+    object: str = Field(description="Source column naming the record's object (Lead, Opportunity, Account).")
+    objects: dict[str, EntityType] = Field(
+        default_factory=lambda: dict(_OBJECTS),
+        description="Object labels (any case) → ledger entity type; another label is quarantined (rule enum).",
+    )
+    id: str = Field(description="Source column with the record's id.")
+    field: str = Field(description="Source column naming the field that changed.")
+    old_value: str | None = Field(None, description="Source column with the value before (optional in the file).")
+    new_value: str = Field(description="Source column with the value after.")
+    changed_by: str | None = Field(None, description="Source column with who changed it (optional in the file).")
+    changed_at: str = Field(description="Source column with when it changed.")
+    reason: str | None = Field(None, description="Source column with why (optional in the file).")
+    reason_values: str | ValueMap | None = Field(None, description="A value map for the reason.")
+    fields: dict[str, HistoryField] = Field(
+        default_factory=dict,
+        description="Field labels (any case) → canonical columns; other fields are kept under their own name.",
+    )
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k).strip().lower(): ({"name": v} if isinstance(v, str) else v) for k, v in value.items()}
+        return value
+
+    @field_validator("objects", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return {str(k).strip().lower(): v for k, v in value.items()} if isinstance(value, dict) else value
+
+    @property
+    def value_maps(self) -> list[str | ValueMap | None]:
+        """Every value map the history names (for the mapping's reference check)."""
+        return [self.reason_values, *(f.values for f in self.fields.values())]
+
+
 class TargetSpec(_Spec):
     """One kind of file (glob patterns) into one canonical table."""
 
@@ -150,6 +216,17 @@ class TargetSpec(_Spec):
     dedupe: bool = Field(False, description="Repeated keys in one file are the same entity: keep the first.")
     modified_at: str | None = Field(
         None, description="Source column with the row's last-modified time (optional in the file: else export time)."
+    )
+    modified_by: str | None = Field(
+        None,
+        description="Source column naming who last modified the row (optional in the file): the actor of the changes "
+        "a newer export shows.",
+    )
+    reason: ReasonSpec | None = Field(
+        None, description="Where the row says why it was disqualified, rejected, recycled or lost."
+    )
+    history: HistorySpec | None = Field(
+        None, description="The file is a CRM field history (table: ledger, mode: append, no columns)."
     )
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
@@ -184,6 +261,12 @@ class TargetSpec(_Spec):
     def _against_model(self) -> TargetSpec:
         if self.table not in CANONICAL_TABLES:
             raise ValueError(f"table must be one of {', '.join(CANONICAL_TABLES)}. Got {self.table!r} instead.")
+        if self.history is not None:
+            if self.table != "ledger" or self.mode != "append" or self.columns or self.events:
+                raise ValueError(
+                    "a history target writes the ledger: table: ledger, mode: append, no columns or events."
+                )
+            return self
         spec = canonical_table(self.table)
         unknown = [c for c in self.columns if c not in spec.column_names]
         if unknown:
@@ -282,6 +365,7 @@ class Mapping(_Spec):
         if dupes:
             raise ValueError(f"target names must be unique; repeated: {', '.join(dupes)}.")
         for t in self.targets:
+            self._maps_exist(t)
             for col, spec in t.columns.items():
                 if isinstance(spec.values, str) and spec.values not in self.values:
                     raise ValueError(
@@ -296,10 +380,23 @@ class Mapping(_Spec):
                         raise ValueError(f"target {t.name}, column {col}: via {spec.via!r} is not mapped.")
         return self
 
-    def value_map(self, spec: ColumnSpec) -> ValueMap | None:
-        if spec.values is None or isinstance(spec.values, ValueMap):
-            return spec.values
-        return self.values[spec.values]
+    def _maps_exist(self, t: TargetSpec) -> None:
+        """The value maps a target's reason and history name are defined."""
+        named = [t.reason.values if t.reason else None, *(t.history.value_maps if t.history else [])]
+        for name in named:
+            if isinstance(name, str) and name not in self.values:
+                raise ValueError(
+                    f"target {t.name}: no value map {name!r}; defined maps are {', '.join(self.values) or 'none'}."
+                )
+
+    def value_map(self, spec: ColumnSpec | ReasonSpec | HistoryField) -> ValueMap | None:
+        return self.named_map(spec.values)
+
+    def named_map(self, values: str | ValueMap | None) -> ValueMap | None:
+        """A value map given by name or inline (None: values are kept as written)."""
+        if values is None or isinstance(values, ValueMap):
+            return values
+        return self.values[values]
 
 
 # -- loading ------------------------------------------------------------------------------------------------

@@ -44,6 +44,14 @@ def blank_out(text: pd.Series, null_values: list[str]) -> pd.Series:
     return text.mask(text.isin(null_values))
 
 
+def source_cells(text: pd.DataFrame, column: str | None, null_values: list[str]) -> pd.Series:
+    """A source column's text with the 'no value' labels blanked, as objects (all missing when the mapping names
+    no column or the file lacks this optional one)."""
+    if column is None or column not in text.columns:
+        return pd.Series(None, index=text.index, dtype=object)
+    return blank_out(text[column], null_values).astype(object)
+
+
 def apply_value_map(text: pd.Series, vmap: ValueMap) -> pd.Series:
     """Source labels → canonical codes; blanks → ``blank``; unmapped labels → ``other`` or kept as written."""
     keys = text.str.lower() if vmap.ignore_case else text

@@ -20,6 +20,7 @@ FROM (
       "t0"."occurred_at",
       "t0"."recorded_at",
       "t0"."load_id",
+      "t0"."time_precision",
       "t0"."occurred_at" AS "__c_occurred_at",
       "t0"."reason" AS "__c_reason",
       "t0"."name" AS "__c_stage",

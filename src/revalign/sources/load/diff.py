@@ -9,6 +9,12 @@ source overwritten, an owner reassigned, an amount cut, a stage moved), the old 
 append-only ``ledger`` with the business time (the export's modified-at column when mapped, else the export
 time) and the load time. Ledger event ids are deterministic hashes, so even a forced reload cannot add an event
 twice. Forecast supersession (``sources.supersession``) is derived from the merged table, old and new rows.
+
+**Who, why, how precisely.** Such a change carries the row's last modifier (``modified_by``) as ``actor_id``,
+resolved to a user id where the users table knows the name or email (:func:`resolve_actors`), its reason when it
+enters a stage that leaves the funnel (``reason``), and ``time_precision`` ``between_exports``: it happened after
+the earlier export, at or before ``occurred_at``. A change a field history recorded exactly (``load.history``) is
+not repeated by the diff (:func:`without_exact_twins`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from revalign.engine import Engine
+from revalign.engine import Engine, memtable
 from revalign.model.tables import LEDGER, canonical_table
 from revalign.sources.load.frames import content_keys, digests, existing, key_index, ledger_text
 from revalign.sources.load.run import LoadRun, Prepared, TableDiff
@@ -45,6 +51,11 @@ TRACKED: dict[str, dict[str, str]] = {
 
 ENTITY_TYPES = {"leads": "lead", "opportunities": "opportunity", "accounts": "account"}
 EVENT_COLUMNS = ["entity_type", "entity_id", "kind", "name", "old_value", "new_value", "occurred_at"]
+"""What an event id hashes. Who made a change, why and how precise its time is are facts about the event, not its
+identity: adding them to a source must not give a known event a second id."""
+EXITS = frozenset({"rejected", "recycled", "disqualified", "closed_lost"})
+"""Lifecycle and opportunity stages that leave the funnel: a change into one carries the row's reason."""
+SAME_CHANGE = ["entity_type", "entity_id", "kind", "name", "old_value", "new_value"]
 
 
 # -- merging into the current state ----------------------------------------------------------------------------
@@ -53,18 +64,18 @@ def merge_target(
     before: pd.DataFrame,
     p: Prepared,
     good: pd.DataFrame,
-    good_changed_at: pd.Series,
-    changed_at: pd.Series,
-) -> tuple[pd.DataFrame, pd.Series]:
-    """``state`` with the accepted rows of ``p`` upserted, and when each key last changed."""
+    good_changes: pd.DataFrame,
+    changes: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``state`` with the accepted rows of ``p`` upserted, and when, by whom and why each key last changed."""
     good = good.set_axis(key_index(good, canonical_table(p.target.table).primary_key))
-    good_changed_at.index = good.index
+    good_changes.index = good.index
     if len(before):
         known = good.index.isin(before.index)
         p.known_keys = good.index[known]  # unchanged ones are counted once every target is merged
     state = merge(state, good, p.set_cols, p.default_cols, p.target.table)
-    changed_at = pd.concat([changed_at[~changed_at.index.isin(good.index)], good_changed_at])
-    return state, changed_at
+    changes = pd.concat([changes[~changes.index.isin(good.index)], good_changes])
+    return state, changes
 
 
 def merge(
@@ -96,7 +107,7 @@ def settle(
     table: str,
     before: pd.DataFrame,
     state: pd.DataFrame,
-    changed_at: pd.Series,
+    changes: pd.DataFrame,
     prepared: list[Prepared],
 ) -> None:
     """Keep the merged state for writing; count unchanged rows and queue the table's diff against ``before``."""
@@ -110,7 +121,7 @@ def settle(
         if keys is not None and len(keys):
             p.stats.rows_unchanged = int((~_rows_differ(before.loc[keys], state.loc[keys])).sum())
     if table in TRACKED:
-        run.diffs.append(TableDiff(table, before, state, changed_at, id(prepared[0])))
+        run.diffs.append(TableDiff(table, before, state, changes, id(prepared[0])))
 
 
 def new_rows(run: LoadRun, table: str, batches: list[tuple[Prepared, pd.DataFrame]]) -> list[pd.DataFrame]:
@@ -179,6 +190,8 @@ def diff_events(diff: TableDiff, configured: list[pd.DataFrame]) -> pd.DataFrame
         if not mask.any():
             continue
         new_values = _pick(new_rows[col], mask)
+        change = diff.changes.reindex(keys[mask])
+        exits = np.isin(new_values.astype(str), list(EXITS)) & (kind != "field")
         frame = pd.DataFrame(
             {
                 "entity_type": ENTITY_TYPES[diff.table],
@@ -187,7 +200,10 @@ def diff_events(diff: TableDiff, configured: list[pd.DataFrame]) -> pd.DataFrame
                 "name": np.full(mask.sum(), col, dtype=object) if kind == "field" else new_values,
                 "old_value": _pick(old_rows[col], mask),
                 "new_value": new_values,
-                "occurred_at": diff.changed_at.reindex(keys[mask]).to_numpy(),
+                "occurred_at": change["occurred_at"].to_numpy(),
+                "actor_id": change["actor_id"].to_numpy(dtype=object),
+                "reason": np.where(exits, change["reason"].to_numpy(dtype=object), None),
+                "time_precision": "between_exports",
             }
         )
         if kind != "field":  # an event the mapping already wrote (with its real time) is not repeated
@@ -225,6 +241,7 @@ def configured_events(target: TargetSpec, rows: pd.DataFrame) -> pd.DataFrame:
                     "old_value": ev.old_value,
                     "new_value": ev.name,
                     "occurred_at": sel[ev.at].astype("datetime64[us]").to_numpy(),
+                    "time_precision": "exact",  # a created or converted date is recorded by the CRM itself
                 }
             )
         )
@@ -258,9 +275,11 @@ def event_ids(frame: pd.DataFrame) -> pd.Series:
 
 def ledger_rows(run: LoadRun) -> pd.DataFrame:
     """This load's new ledger rows (configured events, rows of ledger targets, diffs); sets the event counts."""
-    for d in run.diffs:  # after every table: configured events are all known
-        run.events.append(diff_events(d, run.configured).assign(_from=d.owner))
+    diffs = [diff_events(d, run.configured).assign(_from=d.owner) for d in run.diffs]  # configured ones all known
+    run.events += [without_exact_twins(run, d) for d in diffs if len(d)]
     rows = _new_ledger_rows(run.engine, run.present, run.events, run.load_id, run.now)
+    if len(rows):
+        rows["actor_id"] = resolve_actors(rows["actor_id"], run.state_of("users"))
     run.report.events_added = len(rows)
     _attribute_events(run.prepared, rows)
     return rows
@@ -292,3 +311,62 @@ def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:
     counts = rows["_from"].value_counts() if len(rows) else pd.Series(dtype="int64")
     for p in prepared:
         p.stats.events_added = int(counts.get(id(p), 0))
+
+
+# -- who and how precisely -----------------------------------------------------------------------------------
+def without_exact_twins(run: LoadRun, diffs: pd.DataFrame) -> pd.DataFrame:
+    """Changes seen between two exports minus those a field history recorded exactly (this load or before).
+
+    The same change (entity, kind, name, old and new value) from a field-history row, at or before the time the
+    export dates it, is one event: the history row keeps its exact time and author, the diff adds nothing.
+    """
+    columns = [*SAME_CHANGE, "occurred_at"]
+    ids = diffs["entity_id"].unique()
+    exact = [e.loc[_is_exact(e, ids), columns] for e in run.events if "time_precision" in e.columns]
+    parts = [p for p in [*exact, _stored_exact(run, ids)] if len(p)]
+    if not parts:
+        return diffs
+    known = pd.concat(parts, ignore_index=True).astype({"occurred_at": "datetime64[us]"})
+    known = known.astype(dict.fromkeys(SAME_CHANGE, object))
+    pairs = diffs.reset_index().merge(known, on=SAME_CHANGE, suffixes=("", "_exact"))
+    twins = pairs.loc[pairs["occurred_at_exact"] <= pairs["occurred_at"], "index"]
+    return diffs.drop(index=twins.unique())
+
+
+def _is_exact(events: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
+    """Exact events of these entities (the others cannot be the twin of a change among them)."""
+    exact = (events["time_precision"].astype(object) == "exact").to_numpy(dtype=bool)
+    return exact & events["entity_id"].isin(entity_ids).to_numpy(dtype=bool)
+
+
+def _stored_exact(run: LoadRun, entity_ids: np.ndarray) -> pd.DataFrame:
+    """Exact events the ledger already holds for these entities (none when it has no time precision yet)."""
+    empty = pd.DataFrame(columns=[*SAME_CHANGE, "occurred_at"])
+    if "ledger" not in run.present or not len(entity_ids):
+        return empty
+    ledger = run.engine.table("ledger")
+    if "time_precision" not in ledger.columns:
+        return empty
+    # a semi-join on the changed entities, not an IN list: a large re-export changes many thousands of rows
+    changed = memtable(pd.DataFrame({"entity_id": [str(i) for i in entity_ids]}))
+    query = ledger.filter(ledger.time_precision == "exact").semi_join(changed, "entity_id")
+    found = run.engine.execute(query.select(*SAME_CHANGE, "occurred_at"))
+    return found.astype({"occurred_at": "datetime64[us]"})
+
+
+def resolve_actors(actors: pd.Series, users: pd.DataFrame) -> pd.Series:
+    """Actors as user ids: a user id stays, a user's name or email (any case) becomes their id, and anything else
+    is kept as written, so a rep whom the users export lacks is still named rather than lost."""
+    if not len(users) or not actors.notna().any():
+        return actors
+    ids = pd.Series(users.index.astype(str), index=users.index.astype(str))
+    by_label: dict[str, str] = {}
+    for column in ("email", "name"):
+        labels = users[column].astype(object).where(users[column].notna(), None)
+        pairs = pd.DataFrame({"label": labels.str.strip().str.lower(), "id": users.index.astype(str)}).dropna()
+        unique = pairs.drop_duplicates("label", keep=False)  # a name two users share names nobody
+        by_label.update({k: v for k, v in zip(unique["label"], unique["id"], strict=True) if k not in by_label})
+    text = actors.astype(object)
+    known = text.isin(ids.index)
+    mapped = text.str.strip().str.lower().map(by_label)
+    return text.where(known | mapped.isna(), mapped).astype(actors.dtype)

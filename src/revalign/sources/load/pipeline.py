@@ -20,7 +20,7 @@ from revalign.sources.load.diff import configured_events, ledger_rows, merge_tar
 from revalign.sources.load.frames import existing
 from revalign.sources.load.plan import TABLE_ORDER, PlannedSource, loaded_digests, plan_files
 from revalign.sources.load.read import FileReader, Reader
-from revalign.sources.load.run import LoadReport, LoadRun, Prepared, Progress
+from revalign.sources.load.run import LoadReport, LoadRun, Prepared, Progress, no_changes
 from revalign.sources.load.validate import accept, prepare
 from revalign.sources.load.write import commit
 from revalign.sources.mapping import Mapping, load_mapping
@@ -108,10 +108,10 @@ def _load_table(run: LoadRun, table: str, prepared: list[Prepared]) -> None:
     keyed = table != "ledger" and bool(model.primary_key)
     before = existing(run.engine, run.present, table) if keyed else None
     state = before.copy() if before is not None else None
-    changed_at = pd.Series(dtype="datetime64[us]")
+    changes = no_changes()
     appended: list[tuple[Prepared, pd.DataFrame]] = []
     for p in sorted(prepared, key=lambda p: MODE_ORDER[p.target.mode]):
-        good, good_changed_at = accept(run, p, model, state)
+        good, good_changes = accept(run, p, model, state)
         new_events = configured_events(p.target, good).assign(_from=id(p))
         run.events.append(new_events)
         run.configured.append(new_events[["entity_id", "name"]])
@@ -120,8 +120,8 @@ def _load_table(run: LoadRun, table: str, prepared: list[Prepared]) -> None:
         elif state is None or before is None or p.target.mode == "append":
             appended.append((p, good))
         else:
-            state, changed_at = merge_target(state, before, p, good, good_changed_at, changed_at)
+            state, changes = merge_target(state, before, p, good, good_changes, changes)
     if appended:
         run.appends[table] = new_rows(run, table, appended)
     if state is not None and before is not None:
-        settle(run, table, before, state, changed_at, prepared)
+        settle(run, table, before, state, changes, prepared)

@@ -27,6 +27,16 @@ from revalign.sources.values import Failure
 Progress = Callable[[str, int, int], None]
 """``progress(step, done, total)``: called as a load advances (the CLI draws a bar with it)."""
 
+CHANGE_DTYPES = {"occurred_at": "datetime64[us]", "actor_id": "object", "reason": "object"}
+"""What a row of an export says about its last change, one frame per target (``Prepared.changes``): when (the
+row's last-modified time, else the export time), by whom (its last modifier, when mapped) and why (its reason for
+leaving the funnel, when mapped). A change a newer export shows is dated, attributed and explained with them."""
+
+
+def no_changes() -> pd.DataFrame:
+    """An empty change frame in :data:`CHANGE_DTYPES`."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in CHANGE_DTYPES.items()})
+
 
 @dataclass
 class TableLoad:
@@ -88,7 +98,7 @@ class Prepared:
     set_cols: list[str]
     default_cols: list[str]
     failures: list[tuple[str, Failure]]
-    changed_at: pd.Series
+    changes: pd.DataFrame  # CHANGE_DTYPES, aligned with ``frame``
     stats: TableLoad
     known_keys: pd.Index | None = None  # keys of loaded rows that the table held before this load
 
@@ -100,7 +110,7 @@ class TableDiff:
     table: str
     before: pd.DataFrame
     after: pd.DataFrame
-    changed_at: pd.Series
+    changes: pd.DataFrame  # CHANGE_DTYPES, indexed by the table's key
     owner: int  # id() of the Prepared its field changes are counted for (the table's first target)
 
 

@@ -17,10 +17,20 @@ import pandas as pd
 from revalign.model.tables import Table, canonical_table
 from revalign.sources import rules
 from revalign.sources.load.frames import key_text
+from revalign.sources.load.history import history_labels, prepare_history
 from revalign.sources.load.run import LoadRun, Prepared, TableLoad
 from revalign.sources.mapping import EXPORT_TIME, ColumnSpec, RuleSpec, TargetSpec
 from revalign.sources.readers import SourceFile
-from revalign.sources.values import PANDAS_DTYPES, Failure, apply_value_map, blank_out, cast, constant, empty
+from revalign.sources.values import (
+    PANDAS_DTYPES,
+    Failure,
+    apply_value_map,
+    blank_out,
+    cast,
+    constant,
+    empty,
+    source_cells,
+)
 
 Failures = list[tuple[str, Failure]]
 """(source column, failure) pairs: the column is the one a quarantine line names."""
@@ -29,6 +39,8 @@ Failures = list[tuple[str, Failure]]
 # -- prepare: casts, right after reading ---------------------------------------------------------------------
 def prepare(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.DataFrame) -> Prepared:
     """Cast every mapped column; lookups wait for their table (they are filled in :func:`accept`)."""
+    if target.history is not None:
+        return prepare_history(run, target, src, text)
     spec = run.spec
     model = canonical_table(target.table)
     n = len(text)
@@ -58,9 +70,26 @@ def prepare(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.DataFram
         else:
             frame[col] = empty(dtype, text.index)
             set_cols.append(col)
-    changed_at = _changed_at(run, target, src, text, failures)
+    changes = pd.DataFrame(
+        {
+            "occurred_at": _changed_at(run, target, src, text, failures),
+            "actor_id": source_cells(text, target.modified_by, run.spec.null_values),
+            "reason": _reason(run, target, text),
+        }
+    )
     stats = TableLoad(str(src.path), target.name, target.table, rows_read=src.rows_read)
-    return Prepared(src, target, text, pd.DataFrame(frame), set_cols, default_cols, failures, changed_at, stats)
+    return Prepared(src, target, text, pd.DataFrame(frame), set_cols, default_cols, failures, changes, stats)
+
+
+def _reason(run: LoadRun, target: TargetSpec, text: pd.DataFrame) -> pd.Series:
+    """Why each row left the funnel: the first non-blank of the reason columns, through its value map."""
+    out = pd.Series(None, index=text.index, dtype=object)
+    if target.reason is None:
+        return out
+    for column in target.reason.from_:
+        out = out.where(out.notna(), source_cells(text, column, run.spec.null_values))
+    vmap = run.spec.value_map(target.reason)
+    return apply_value_map(out.astype("str"), vmap).astype(object) if vmap is not None else out
 
 
 def _changed_at(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.DataFrame, failures: Failures) -> pd.Series:
@@ -82,7 +111,7 @@ def _changed_at(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.Data
 
 # -- accept: lookups and row rules, when the target's table loads ----------------------------------------------
 def accept(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.Series]:
-    """The rows of ``p`` that break no rule (first of repeated keys when deduplicating) and their change times.
+    """The rows of ``p`` that break no rule (first of repeated keys when deduplicating) and their changes.
 
     Records quarantine lines, loaded keys and the target's counts on the run.
     """
@@ -96,22 +125,22 @@ def accept(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) 
     bad = rules.first_failures(len(frame), failures)
     run.quarantine.append(quarantine_lines(run, p, failures))
     good = frame[~bad]
-    good_changed_at = p.changed_at[~bad]
+    good_changes = p.changes[~bad]
     p.stats.rows_quarantined = int(bad.sum()) + len(p.source.bad_rows)
     key = list(model.primary_key)
     if p.target.dedupe and key:
         dup = good.duplicated(subset=key, keep="first").to_numpy()
-        good, good_changed_at = good[~dup], good_changed_at[~dup]
+        good, good_changes = good[~dup], good_changes[~dup]
         p.stats.rows_deduplicated = int(dup.sum())
     p.stats.rows_loaded = len(good)
     if key and all(k in good.columns for k in key):
         run.loaded.append(pd.DataFrame({"table": model.name, "key": key_text(good, key)}))
-    return good, good_changed_at
+    return good, good_changes
 
 
 def row_rules(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) -> Failures:
     """The automatic rules (keys, required columns, codes, references) plus the target's declared ones."""
-    label = {c: (cs.from_ or c) for c, cs in p.target.columns.items()}
+    label = {c: (cs.from_ or c) for c, cs in p.target.columns.items()} | history_labels(p.target)
     return [
         *_column_rules(p, model, label),
         *_range_rules(run, p, model, label),

@@ -29,7 +29,7 @@ import pyarrow as pa
 from revalign.model.tables import LEDGER, canonical_table
 from revalign.sources import quarantine
 from revalign.sources.load.faults import fault_point
-from revalign.sources.load.frames import to_arrow
+from revalign.sources.load.frames import from_arrow, to_arrow
 from revalign.sources.load.log import LOAD_LOG, LOAD_LOG_SCHEMA, log_rows
 from revalign.sources.load.run import LoadRun
 from revalign.sources.readers import SourceFile
@@ -49,6 +49,7 @@ def commit(run: LoadRun, ledger_rows: pd.DataFrame) -> None:
         # the ledger before the tables it diffs: without a transaction (Spark), a crash between the two must not
         # leave the new state stored and its field changes unrecorded (a re-ingest would see nothing to diff)
         if len(ledger_rows):
+            widen_ledger(run)
             engine.write("ledger", to_arrow(ledger_rows, "ledger"), schema=LEDGER.schema, mode=run.mode("ledger"))
             run.present.add("ledger")
         fault_point("ledger")
@@ -87,6 +88,26 @@ def discard_uncommitted(run: LoadRun) -> None:
         kept = engine.to_pyarrow(t.filter(~t[column].isin(orphans) | t[column].isnull()))
         engine.write(name, kept, schema=ibis.schema(t.schema()))
         run.report.warnings.append(f"Discarded rows of unfinished loads {', '.join(orphans)} from {name}.")
+
+
+def widen_ledger(run: LoadRun) -> None:
+    """Give a ledger stored before a column was added to the model (``time_precision``) that column, as nulls.
+
+    The ledger is append-only and an append must match the stored columns; a project whose ledger predates the
+    column is rewritten once, inside the load's transaction, with every row and id as it was. Events recorded
+    then keep a null precision: nobody said how precise they were.
+    """
+    if "ledger" not in run.present:
+        return
+    stored = run.engine.table("ledger")
+    if set(LEDGER.column_names) <= set(stored.columns):
+        return
+    rows = from_arrow(run.engine.to_pyarrow(stored), "ledger")  # materialised: Spark cannot overwrite what it reads
+    run.engine.write("ledger", to_arrow(rows, "ledger"), schema=LEDGER.schema)
+    run.report.warnings.append(
+        f"Added column(s) {', '.join(sorted(set(LEDGER.column_names) - set(stored.columns)))} "
+        "to the stored ledger (null for the events recorded before)."
+    )
 
 
 def _write_tables(run: LoadRun) -> None:
