@@ -42,7 +42,7 @@ ITEM_COLUMNS = (
     "elapsed_hours",
     "allowance_hours",
     "late_hours",
-    "used",
+    "used_share",
 )
 BREACH_COLUMNS = (
     "sla",
@@ -146,7 +146,7 @@ def sla_breaches(
 
 
 def compliance(items: pd.DataFrame, by: Sequence[str] = ("sla",), grain: str | None = "month") -> pd.DataFrame:
-    """Counts per status and ``compliance`` = met / (met + breached + overdue) per ``by`` and start period.
+    """Counts per status and ``compliance_rate`` = met / (met + breached + overdue) per ``by`` and start period.
 
     Clocks still within their allowance (open, at risk) are not yet decided and stay out of the share.
     """
@@ -158,11 +158,11 @@ def compliance(items: pd.DataFrame, by: Sequence[str] = ("sla",), grain: str | N
     frame[keys] = frame[keys].astype(object).where(frame[keys].notna(), None)
     counts = pd.crosstab([frame[k].fillna("—") for k in keys], frame["status"]) if not frame.empty else None
     if counts is None:
-        return pd.DataFrame(columns=[*keys, "started", *STATUSES, "compliance"])
+        return pd.DataFrame(columns=[*keys, "started", *STATUSES, "compliance_rate"])
     counts = counts.reindex(columns=list(STATUSES), fill_value=0).astype("int64")
     counts.insert(0, "started", counts.sum(axis=1))
     decided = counts["met"] + counts["breached"] + counts["overdue"]
-    counts["compliance"] = (counts["met"] / decided.where(decided > 0)).astype("float64")
+    counts["compliance_rate"] = (counts["met"] / decided.where(decided > 0)).astype("float64")
     return counts.reset_index().rename_axis(columns=None)
 
 

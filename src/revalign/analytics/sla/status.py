@@ -37,8 +37,10 @@ def _pause_seconds(
     ref = clocks["stopped_at"].fillna(pd.Timestamp(as_of)).to_numpy()[p["pos"].to_numpy()]
     ends = np.minimum(p["resumed_at"].fillna(pd.Timestamp(as_of)).to_numpy(), ref)
     starts = p["paused_at"].to_numpy()
-    prev_end = pd.Series(ends, index=p.index).groupby(p["pos"].to_numpy()).cummax().groupby(p["pos"].to_numpy()).shift()
-    starts = np.maximum(starts, prev_end.fillna(pd.Timestamp.min).to_numpy().astype(starts.dtype))  # merge overlaps
+    # overlapping pauses merge: a pause starts no earlier than every earlier pause of its clock has ended
+    g = p["pos"].to_numpy()
+    prev_end = pd.Series(ends, index=p.index).groupby(g).cummax().groupby(g).shift().to_numpy()
+    starts = np.where(np.isnat(prev_end), starts, np.maximum(starts, prev_end))
     f_ps, f_pe = cal.working_seconds(starts), cal.working_seconds(ends)
     p = p.assign(f_ps=f_ps, dur=np.clip(f_pe - f_ps, 0.0, None))
     total = np.bincount(p["pos"].to_numpy(), weights=p["dur"].to_numpy(), minlength=len(clocks))
@@ -63,7 +65,7 @@ def clock_status(
     cal: Calendar,
     as_of: datetime,
 ) -> pd.DataFrame:
-    """``clocks`` (one calendar) with ``due_at, status, elapsed_hours, allowance_hours, late_hours, used``."""
+    """``clocks`` (one calendar) with ``due_at, status, elapsed_hours, allowance_hours, late_hours, used_share``."""
     assert sla.within is not None
     allowance = sla.within.allowance(cal.day_seconds / 3600.0)
     f0 = cal.working_seconds(clocks["started_at"])
@@ -84,7 +86,7 @@ def clock_status(
         elapsed_hours=elapsed / 3600.0,
         allowance_hours=allowance / 3600.0,
         late_hours=np.where(late, (elapsed - allowance) / 3600.0, 0.0),
-        used=used,
+        used_share=used,
     )
 
 
@@ -106,7 +108,9 @@ def version_status(
         mine = pauses.merge(group[["entity_id", "started_at"]], on=["entity_id", "started_at"])
         parts.append(clock_status(group, mine, sla, calendars[key], as_of))
     if not parts:
-        return clocks.assign(due_at=pd.NaT, status="", elapsed_hours=0.0, allowance_hours=0.0, late_hours=0.0, used=0.0)
+        return clocks.assign(
+            due_at=pd.NaT, status="", elapsed_hours=0.0, allowance_hours=0.0, late_hours=0.0, used_share=0.0
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -59,7 +59,8 @@ def read_agreement(text: str, file: str = "<string>") -> tuple[AgreementSpec | N
         issues = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            issues.append(_issue(file, line_of(data, loc), err["msg"], path=".".join(map(str, loc))))
+            dotted = ".".join(map(str, loc))
+            issues.append(_issue(file, line_of(data, loc), f"{dotted}: {err['msg']}", path=dotted))
         return None, {}, issues
     return spec, _lines(data, spec), []
 

@@ -150,9 +150,10 @@ class KpisRule(Rule[AgreementSet]):
 
     def check(self, subject: AgreementSet) -> Iterable[Issue]:
         for spec in subject.versions:
-            for kpi in [k.kpi for k in spec.kpis] + [s.kpi for s in spec.slas if s.kpi]:
+            named = [(k.kpi, "kpis") for k in spec.kpis] + [(s.kpi, s.name) for s in spec.slas if s.kpi]
+            for kpi, key in named:
                 if kpi not in self.windows:
-                    yield _issue(subject, spec, "kpis", self.name, f"unknown KPI {kpi!r}")
+                    yield _issue(subject, spec, key, self.name, f"unknown KPI {kpi!r}")
             for sla in spec.slas:
                 yield from self._tie(subject, spec, sla)
 
