@@ -40,7 +40,8 @@ from revalign.analytics.governance.scorecard import (
 )
 from revalign.analytics.handoff import handoff
 from revalign.analytics.pipeline import pipeline_summary
-from revalign.analytics.sla import sla_breaches, sla_compliance, sla_items
+from revalign.analytics.sla import data_as_of, sla_breaches, sla_compliance, sla_items
+from revalign.analytics.sla.volume import volume_slas
 from revalign.analytics.targets import TargetBook, check_project_targets
 from revalign.definitions.agreements.loader import (
     EXAMPLE_FILE,
@@ -481,6 +482,17 @@ class Project:
         """Compliance per SLA (and team or owner) per month: met / (met + breached + overdue)."""
         return sla_compliance(
             self.tables, self.agreements(), by=by, grain=grain, agreement=agreement, start=start, end=end, as_of=as_of
+        )
+
+    def sla_volumes(
+        self, *, agreement: str | None = None, start: DateLike = None, end: DateLike = None
+    ) -> pd.DataFrame:
+        """Volume SLAs per month and slice (a catalog KPI against the agreement's minimum): met, breached, open."""
+        as_of = data_as_of(self.tables).date()
+        lo = pd.Timestamp(start).date() if start is not None else None
+        hi = pd.Timestamp(end).date() if end is not None else None
+        return volume_slas(
+            self.catalog, self.tables, self.agreements(), agreement=agreement, start=lo, end=hi, as_of=as_of
         )
 
 

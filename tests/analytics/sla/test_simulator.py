@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from revalign.analytics.sla import breach_ledger, compliance, sla_items
+from revalign.analytics.sla.volume import volume_slas
 from revalign.definitions.agreements.loader import EXAMPLE_FILE, example_agreement_text, parse_agreements
 from revalign.engine import connect
 from revalign.project import Project
@@ -121,3 +122,24 @@ def test_recomputing_later_only_adds_breaches(project, items):
     later = breach_ledger(items).set_index("entity_id").loc[earlier["entity_id"]].reset_index()
     assert len(earlier) > 100
     pd.testing.assert_frame_equal(earlier, later[earlier.columns])
+
+
+def test_volume_slas_count_mqls_per_segment_and_month(project, company, end):
+    """Oracle: MQL lifecycle events per month and the lead's segment, counted with pandas from the raw tables."""
+    vol = volume_slas(
+        project.catalog, project.tables, parse_agreements((example_agreement_text(), EXAMPLE_FILE)), as_of=end.date()
+    )
+    led = company.tables["ledger"].to_pandas()
+    leads = company.tables["leads"].to_pandas().set_index("lead_id")["segment"]
+    mql = led[(led["kind"] == "lifecycle") & (led["name"] == "mql")]
+    counts = mql.groupby(
+        [mql["occurred_at"].dt.to_period("M").dt.start_time.dt.date, mql["entity_id"].map(leads)]
+    ).size()
+    floors = {"smb": 20, "mid_market": 10, "enterprise": 3}
+    got = vol.set_index(["period", "slice"])
+    assert len(got) == len(counts) and set(got["status"]) == {"met", "breached"}
+    for (month, segment), n in counts.items():
+        row = got.loc[(month, segment)]
+        assert row["value"] == n
+        assert row["status"] == ("met" if n >= floors[segment] else "breached")
+        assert row["short"] == max(floors[segment] - n, 0)

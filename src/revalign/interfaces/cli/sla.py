@@ -1,8 +1,9 @@
-"""``revalign sla breaches|compliance|open``: the agreement's SLAs — the breach ledger, compliance, open clocks.
+"""``revalign sla breaches|compliance|open|volumes``: the agreement's SLAs — breach ledger, compliance, open clocks.
 
 ``revalign sla breaches --team T05`` lists closed breaches (entity, SLA, agreement version, owner, team, due,
 done, hours late); ``revalign sla compliance --by team_id`` is met / (met + breached + overdue) per SLA, team and
-month; ``revalign sla open`` lists the clocks still running, overdue and at risk first. Numbers come from
+month; ``revalign sla open`` lists the clocks still running, overdue and at risk first; ``revalign sla volumes``
+the volume SLAs (MQLs per segment per month) against their minimum. Numbers come from
 :mod:`revalign.analytics.sla` through the project; the agreement is ``agreements/*.yaml`` (docs/agreements.md).
 """
 
@@ -92,3 +93,19 @@ def open_clocks(
         frame = frame[frame["team_id"] == team]
     frame = frame.sort_values("used_share", ascending=False, kind="stable").drop(columns=["stopped_at", "late_hours"])
     emit(frame.reset_index(drop=True), as_json=as_json, title="Open SLA clocks", context=display_context(proj))
+
+
+@sla_app.command("volumes")
+def volumes(
+    start: StartOpt = None,
+    end: EndOpt = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Volume SLAs per month and slice: the KPI's value against the agreed minimum (met, breached, open)."""
+    proj = open_project(project)
+    try:
+        frame = proj.sla_volumes(start=start, end=end)
+    finally:
+        proj.close()
+    emit(frame, as_json=as_json, title="Volume SLAs", context=display_context(proj))

@@ -20,7 +20,8 @@ OPEN_COLUMNS = ["sla", "entity_id", "owner_id", "team_id", "started_at", "due_at
 
 
 def sla(project: Project, filters: Filters) -> Report:
-    """SLA compliance by SLA and team, the breach list and the open clocks, for an owner or team if asked."""
+    """SLA compliance by SLA and team, the breach list, the open clocks (for an owner or team if asked) and the
+    volume SLAs (team-wide by nature: they are not narrowed by owner or team)."""
     require_data(project, "SLAs")
     start, end = filters.dates(fiscal_start(project))
     items = project.sla_items(start=start, end=end)
@@ -34,6 +35,8 @@ def sla(project: Project, filters: Filters) -> Report:
     report.add("breaches", "Breach ledger (closed breaches)", breach_ledger(items))
     running = items[items["status"].isin(RUNNING)].sort_values("used_share", ascending=False, kind="stable")
     report.add("open", "Open clocks: overdue, at risk, running", running[OPEN_COLUMNS].reset_index(drop=True))
+    volumes = project.sla_volumes(start=start, end=end)
+    report.add("volumes", "Volume SLAs per month (a KPI against the agreed minimum)", volumes)
     report.meta["headline"] = "compliance"
     report.meta["covers"] = covers(start, end, filters.period)
     book = project.agreements()
