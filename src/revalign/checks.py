@@ -12,6 +12,7 @@ section         what it lists                                          read from
 ``trees``       driver-tree issues (file:line, tree, rule)             ``trees/`` folders
 ``funnels``     funnel issues (file:line, funnel)                      ``<project>/funnels.yaml``
 ``targets``     target problems (file and line or row, column, KPI)    ``targets:``, target files
+``agreements``  agreement issues (level, file:line, version, rule)   ``agreements/*.yaml``
 ``quarantine``  quarantined input rows (file, table, rule, column)     the engine's quarantine table
 ``inputs``      KPI inputs with no data: columns KPIs read that are    the loaded tables (one query each)
                 empty in every row (problems), tables KPIs need that
@@ -125,6 +126,22 @@ def target_check(issues: Sequence[Issue]) -> Section:
     )
 
 
+def agreement_check(issues: Sequence[Issue]) -> Section:
+    """Every problem of the agreement versions (schema, signatories, versions, calendars, KPIs), warnings included.
+
+    ``issues`` come from ``Project.checked_agreements()``.
+    """
+    frame = _issue_rows(issues, ["level", "file", "line", "agreement", "rule", "message"], "agreement")
+    return Section(
+        "agreements",
+        "Agreement issues (level, file:line, version, rule)",
+        len(frame),
+        frame,
+        hint="Fix the agreement file at the line shown; the keys and rules are described in docs/agreements.md.",
+        rows=frame,
+    )
+
+
 def quarantine_check(engine: Engine, *, include_resolved: bool = False) -> Section:
     """Open quarantined rows grouped by file, table, rule and column (with the first row and an example value).
 
@@ -201,6 +218,10 @@ def _target_section(project: Project, include_resolved: bool) -> Section:
     return target_check(project.checked_targets()[1])
 
 
+def _agreement_section(project: Project, include_resolved: bool) -> Section:
+    return agreement_check(project.checked_agreements()[1])
+
+
 def _quarantine_section(project: Project, include_resolved: bool) -> Section:
     return quarantine_check(project.engine, include_resolved=include_resolved)
 
@@ -216,6 +237,7 @@ CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _tree_section,
     _funnel_section,
     _target_section,
+    _agreement_section,
 )
 """Every check, in the order ``revalign check`` prints them: each reads what it needs off the project."""
 
@@ -233,6 +255,7 @@ def needs_attention(sections: Iterable[Section]) -> bool:
 __all__ = [
     "CHECKS",
     "Section",
+    "agreement_check",
     "catalog_check",
     "funnel_check",
     "inputs_check",

@@ -67,7 +67,7 @@ def broken_project(tmp_path: Path) -> Path:
 def assert_every_finding_is_placed(sections: list[dict]) -> None:
     """Each broken thing appears in its section with its file and line (YAML) or row (CSV)."""
     by_name = {s["name"]: s for s in sections}
-    assert list(by_name) == ["quarantine", "inputs", "catalog", "trees", "funnels", "targets"]
+    assert list(by_name) == ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements"]
     assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] not in ("quarantine", "inputs"))
     inputs = by_name["inputs"]
     assert inputs["problems"] == sum(r["level"] == "ERROR" for r in inputs["rows"])

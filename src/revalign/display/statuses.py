@@ -13,6 +13,12 @@ STATUS_SIGNS: dict[str, tuple[str, str]] = {
     "red": ("■", "off target"),
     "no_target": ("○", "no target set"),
     "no_data": ("○", "no data for this period"),
+    # SLA clocks (analytics/sla): met, breached, overdue (breached and still open), at risk, open
+    "met": ("●", "done within the SLA's allowance"),
+    "breached": ("■", "done after the SLA's allowance ran out"),
+    "overdue": ("■", "past its due time and still not done"),
+    "at_risk": ("▲", "most of the allowance used and not done yet"),
+    "open": ("○", "running, within its allowance"),
 }
 """Each status's icon and meaning."""
 

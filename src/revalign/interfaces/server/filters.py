@@ -43,6 +43,8 @@ class Filters:
     period: str | None = None
     by: str | None = None
     segment: str | None = None
+    owner: str | None = None
+    team: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
@@ -74,6 +76,8 @@ def report_filters(
     ] = None,
     by: Dimension = None,
     segment: Annotated[Segment | None, Query(description="Only this customer segment.")] = None,
+    owner: Annotated[str | None, Query(pattern=r"^[\w.@-]{1,64}$", description="Only this owner (a user id).")] = None,
+    team: Annotated[str | None, Query(pattern=r"^[\w.-]{1,64}$", description="Only this team (a team id).")] = None,
 ) -> Filters:
     """FastAPI dependency: the report filters, checked (an end before the start is a 422, not an empty page)."""
     for name, value in (("start", start), ("end", end)):
@@ -100,11 +104,11 @@ def report_filters(
                 loc=("query", "period"),
                 rule="period_or_dates",
             )
-    return Filters(start=start, end=end, grain=grain, period=period, by=by, segment=segment)
+    return Filters(start=start, end=end, grain=grain, period=period, by=by, segment=segment, owner=owner, team=team)
 
 
 FILTER_NAMES = tuple(inspect.signature(report_filters).parameters)
-"""Every filter a report may accept: start, end, grain, period, by, segment."""
+"""Every filter a report may accept: start, end, grain, period, by, segment, owner, team."""
 
 
 def filters_for(*accepted: str, **annotations: Any) -> Callable[..., Filters]:

@@ -30,6 +30,7 @@ NAV = (
     ("funnel", "/funnel", "Funnel"),
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
+    ("sla", "/sla", "SLAs"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 
