@@ -47,6 +47,7 @@ from revalign.analytics.scoring import (
     score_drift,
     score_export,
     score_leads,
+    scoring_runs,
     scoring_summary,
     suggest_changes,
 )
@@ -463,6 +464,10 @@ class Project:
     ) -> pd.DataFrame:
         """PSI of the score and of each rule and fit field between the leads of two windows."""
         return score_drift(self.tables, model, baseline=baseline, current=current)
+
+    def scoring_runs(self) -> pd.DataFrame:
+        """Every run written to the ``scores`` table (model, version, scored_at, leads, MQLs), newest first."""
+        return self.tables.to_pandas(scoring_runs(self.tables))
 
     def score_export(self, model: str, version: int | None = None, crm: str = "generic") -> pd.DataFrame:
         """The latest applied scores of ``model`` with the column headers of ``crm``'s importer."""

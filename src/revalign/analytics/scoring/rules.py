@@ -28,9 +28,11 @@ import ibis.expr.types as ir
 
 from revalign.definitions.scoring import ScoringModel
 from revalign.model.access import Tables
-from revalign.model.ledger import TableProvider, as_of_tables
+from revalign.model.ledger import LEAD_FIELDS, TableProvider, as_of_tables
 
 RULE_PREFIX = "rule__"
+REBUILT_FIELDS = frozenset({*LEAD_FIELDS, "lifecycle_stage"})
+"""Leads columns whose value as of a past moment is rebuilt from the ledger (the others never change there)."""
 SECONDS_PER_DAY = 86_400.0
 
 
@@ -94,8 +96,12 @@ def _touch_points(touches: ir.Table, model: ScoringModel, moment: dt.datetime) -
 def rule_points(tables: Tables | TableProvider, model: ScoringModel, as_of: dt.date | dt.datetime) -> ir.Table:
     """One row per lead known at ``as_of``: ``lead_id`` and the points of each rule (``rule__<name>``)."""
     moment = as_of_moment(as_of)
-    provide = as_of_tables(tables.table if isinstance(tables, Tables) else tables, moment)
-    leads = provide("leads")
+    base = tables.table if isinstance(tables, Tables) else tables
+    provide = as_of_tables(base, moment)
+    if any(field in REBUILT_FIELDS for _n, _g, field, _p in model.fit_rules()):
+        leads = provide("leads")
+    else:  # no fit rule reads a field the ledger rebuilds: the rows known by then are enough (and much cheaper)
+        leads = base("leads").filter(lambda t: t.created_at <= moment)
     fit = {
         RULE_PREFIX + name: ibis.cases(
             *[(leads[field] == value, ibis.literal(float(p))) for value, p in points.items()],

@@ -1,6 +1,7 @@
 """⑤ One model version's picture as of a moment: what the scoring page, its JSON twin and the CLI show.
 
-:func:`scoring_summary` scores the leads once (an Ibis table reused by every part) and pulls only aggregates:
+:func:`scoring_summary` scores the leads once (one row per lead, held in memory and joined back on the
+engine by every part) and pulls only aggregates:
 the score distribution, bands against conversion, and sales' feedback by band and reason and by rule.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import ibis
 import pandas as pd
 
 from revalign.analytics.scoring.bands import band_conversion, score_distribution
@@ -59,7 +61,8 @@ def scoring_summary(
 ) -> ScoringSummary:
     """The summary of ``model`` scored as of ``as_of`` (see the module docstring)."""
     moment = as_of_moment(as_of)
-    scored = score_leads(tables, model, moment)
+    # scored once and held as a small in-memory table: the four aggregates below then read it, not the ledger again
+    scored = ibis.memtable(tables.engine.to_pyarrow(score_leads(tables, model, moment)))
     return ScoringSummary(
         model=model.name,
         version=model.version,

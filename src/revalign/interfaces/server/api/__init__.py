@@ -16,11 +16,26 @@ from revalign.interfaces.server.api import (
     overview,
     records,
     scorecards,
+    scoring,
     views,
 )
 
 router = APIRouter(prefix="/api/v1")
-for _module in (health, auth, admin, checks, views, kpis, overview, scorecards, funnel, channels, attribution, records):
+for _module in (
+    health,
+    auth,
+    admin,
+    checks,
+    views,
+    kpis,
+    overview,
+    scorecards,
+    funnel,
+    channels,
+    attribution,
+    records,
+    scoring,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

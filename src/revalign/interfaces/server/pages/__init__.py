@@ -15,10 +15,11 @@ from revalign.interfaces.server.pages import (
     overview,
     records,
     scorecards,
+    scoring,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account):
+for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, scoring):
     router.include_router(_module.router)
 
 __all__ = ["router"]

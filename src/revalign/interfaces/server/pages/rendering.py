@@ -30,6 +30,7 @@ NAV = (
     ("funnel", "/funnel", "Funnel"),
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
+    ("scoring", "/scoring", "Scoring"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 
