@@ -25,11 +25,12 @@ import pytest
 
 from revalign.analytics.scoring import score_leads
 from revalign.definitions.scoring import default_scoring, parse_scoring
-from revalign.engine import Engine, connect
+from revalign.engine import Engine
 from revalign.model.access import Tables
 from revalign.model.tables import canonical_table
-from revalign.simulate import SimulatedCompany, simulate
+from revalign.simulate import SimulatedCompany
 from tests.analytics.funnel.builders import frame, ledger_rows, write
+from tests.analytics.scoring.conftest import END
 
 HAND = """
 scoring:
@@ -118,20 +119,6 @@ def test_hand_worked_scores_on_every_engine(engine: Engine) -> None:
 
 
 # ------------------------------------------------------------------------------------------ the simulator's own rule
-
-END = dt.datetime(2025, 12, 31, 23, 59, 59, 999999)
-
-
-@pytest.fixture(scope="module")
-def company() -> SimulatedCompany:
-    return simulate(scale="s", seed=3)
-
-
-@pytest.fixture(scope="module")
-def tables(company: SimulatedCompany) -> Tables:
-    eng = connect("duckdb://:memory:")
-    company.write(eng)
-    return Tables(eng)
 
 
 def test_simulator_rule_reproduces_the_simulators_scores_and_mql_decisions(company, tables) -> None:
