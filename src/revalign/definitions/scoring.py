@@ -406,6 +406,7 @@ def default_scoring() -> dict[tuple[str, int], ScoringModel]:
 
 
 __all__ = [
+    "DEFAULT_DIR",
     "FIT_FIELDS",
     "SCORING_RULES",
     "TOUCH_FIELDS",

@@ -483,7 +483,7 @@ SCORES = _register(
     Table(
         "scores",
         "Lead scores written by `revalign score apply`: each lead's score and band under one version of a scoring "
-        "model, as of one moment. \"MQL\" under an agreed model version is `is_mql` of that version's rows.",
+        'model, as of one moment. "MQL" under an agreed model version is `is_mql` of that version\'s rows.',
         grain="one row per lead, scoring model, version and scoring time",
         columns=(
             C("lead_id", "string", "Lead scored.", nullable=False),

@@ -11,13 +11,14 @@ rejections by band, reason and rule with backtested point changes, ``drift`` the
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
 
-from revalign.definitions.scoring import ScoringModel
+from revalign.definitions.scoring import DEFAULT_DIR, ScoringModel
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, emit, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error
@@ -92,6 +93,21 @@ def _model(
             "pass --unapproved to score it anyway as a trial."
         )
     return model
+
+
+def install_demo_scoring(project: Project, state_url: str | None = None) -> str:
+    """The simulated company's scoring rule for a demo project: copied to ``scoring/lead_score.yaml`` (kept when
+    it exists) and proposed, so the marketing and sales logins find a version to approve on /scoring."""
+    target = project.folder / "scoring" / "lead_score.yaml"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DEFAULT_DIR / "simulator.yaml", target)
+    model = project.scoring_model("lead_score")
+    required = tuple(sorted({o.department for o in model.owners}))
+    rec = _approvals(project.folder, state_url).propose(
+        "scoring", model.name, model.version, model.content_hash(), required, by="revops"
+    )
+    return f"Scoring model {model.key} in scoring/lead_score.yaml: {rec.status} (approve it on /scoring)"
 
 
 @score_app.command("versions")
