@@ -10,7 +10,6 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
