@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from revalign.checks import scoring_check
 from revalign.definitions.scoring import (
     check_project_scoring,
     check_scoring,
@@ -86,3 +87,16 @@ def test_a_project_with_two_files_for_one_version_must_bump_the_version(tmp_path
     assert pick_model(models, "lead_score", None).version == 3
     with pytest.raises(UnknownNameError, match="lead_scor"):
         pick_model(models, "lead_scor", None)
+
+
+def test_revalign_check_lists_scoring_problems_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "scoring.yaml").write_text(VALID.replace("department: sales", "department: finance"))
+    section = scoring_check(tmp_path)
+    assert section.problems == 1
+    row = section.rows.iloc[0]
+    assert (Path(row["file"]).name, row["line"], row["model"], row["rule"]) == (
+        "scoring.yaml",
+        5,
+        "lead_score@2",
+        "owners",
+    )
