@@ -17,6 +17,7 @@ section         what it lists                                          read from
 ``inputs``      KPI inputs with no data: columns KPIs read that are    the loaded tables (one query each)
                 empty in every row (problems), tables KPIs need that
                 were never loaded (information)
+``scoring``     scoring model issues (file:line, model, rule)          ``scoring.yaml``, ``scoring/*.yaml``
 ==============  =====================================================  ======================================
 """
 
@@ -31,6 +32,7 @@ import pandas as pd
 from revalign.definitions.funnels.loader import check_funnels
 from revalign.definitions.issues import Issue
 from revalign.definitions.kpis.catalog import Catalog
+from revalign.definitions.scoring import check_project_scoring
 from revalign.definitions.trees import check_trees, project_tree_folders
 from revalign.engine import Engine
 from revalign.kpis.availability import empty_columns, missing_tables
@@ -138,6 +140,16 @@ def agreement_check(issues: Sequence[Issue]) -> Section:
         len(frame),
         frame,
         hint="Fix the agreement file at the line shown; the keys and rules are described in docs/agreements.md.",
+def scoring_check(folder: Path) -> Section:
+    """Every problem of the project's scoring models (``scoring.yaml``, ``scoring/*.yaml``): file:line, rule."""
+    _, issues = check_project_scoring(folder)
+    frame = _issue_rows(issues, ["level", "file", "line", "model", "rule", "message"], "model")
+    return Section(
+        "scoring",
+        "Scoring model issues (file:line, model, rule)",
+        len(frame),
+        frame,
+        hint="Fix the scoring file at the line shown; the keys are described in docs/scoring.md.",
         rows=frame,
     )
 
@@ -230,6 +242,10 @@ def _inputs_section(project: Project, include_resolved: bool) -> Section:
     return inputs_check(project.catalog, project.tables)
 
 
+def _scoring_section(project: Project, include_resolved: bool) -> Section:
+    return scoring_check(project.folder)
+
+
 CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _quarantine_section,
     _inputs_section,
@@ -238,6 +254,7 @@ CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _funnel_section,
     _target_section,
     _agreement_section,
+    _scoring_section,
 )
 """Every check, in the order ``revalign check`` prints them: each reads what it needs off the project."""
 
@@ -262,6 +279,7 @@ __all__ = [
     "needs_attention",
     "project_checks",
     "quarantine_check",
+    "scoring_check",
     "target_check",
     "tree_check",
 ]

@@ -4,7 +4,8 @@
 - ``trees/bad.yaml`` line 5: a formula with ``**`` (tree, rule ``formula_whitelist``);
 - ``funnels.yaml`` line 3: ``order: sideways`` (funnel ``bad``, path ``bad.order``);
 - ``targets.csv`` row 1, column kpi: an unknown KPI (rule ``kpi``);
-- ``leads.csv`` row 3, column Created Date: not a date, quarantined on ingest (rule ``date_format``).
+- ``leads.csv`` row 3, column Created Date: not a date, quarantined on ingest (rule ``date_format``);
+- ``scoring.yaml`` line 4: a scoring model owned by marketing only (model ``lead_score@1``, rule ``owners``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ FUNNELS = (
     "      - {name: b, event: {name: mql}}\n"
 )
 TARGETS = "kpi,period,value\nwin_rat,2025-Q1,0.3\n"  # row 1: unknown KPI
+SCORING = (
+    "scoring:\n"  # 1
+    "  name: lead_score\n"  # 2
+    "  version: 1\n"  # 3
+    "  owners: [{name: CMO, department: marketing}]\n"  # 4: nobody from sales
+    "  mql_threshold: 60\n"
+    "  bands: {A: 60, B: 0}\n"
+)
 LEADS = "Lead ID,Created Date,Lead Source\nL1,2024-01-01,Email\nL2,2024-01-02,Webinar\nL3,not a date,Email\n"
 
 
@@ -61,13 +70,17 @@ def broken_project(tmp_path: Path) -> Path:
     (folder / "trees" / "bad.yaml").write_text(TREE, encoding="utf-8")
     (folder / "funnels.yaml").write_text(FUNNELS, encoding="utf-8")
     (folder / "targets.csv").write_text(TARGETS, encoding="utf-8")
+    (folder / "scoring.yaml").write_text(SCORING, encoding="utf-8")
     return folder
 
 
 def assert_every_finding_is_placed(sections: list[dict]) -> None:
     """Each broken thing appears in its section with its file and line (YAML) or row (CSV)."""
     by_name = {s["name"]: s for s in sections}
-    assert list(by_name) == ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements"]
+    sections = ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements", "scoring"]
+    assert list(by_name) == sections
+    scoring = [(r["file"].rsplit("/", 1)[-1], r["line"], r["model"], r["rule"]) for r in by_name["scoring"]["rows"]]
+    assert scoring == [("scoring.yaml", 4, "lead_score@1", "owners")]
     assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] not in ("quarantine", "inputs"))
     inputs = by_name["inputs"]
     assert inputs["problems"] == sum(r["level"] == "ERROR" for r in inputs["rows"])

@@ -16,7 +16,8 @@ STAGE_RANK = {s: i for i, s in enumerate(OPPORTUNITY_STAGES)}
 def test_every_canonical_table_has_exactly_the_canonical_schema(company: SimulatedCompany, name: str) -> None:
     table = company.tables[name]
     assert table.schema == TABLES[name].schema.to_pyarrow()
-    assert table.num_rows > 0, f"{name} is empty"
+    if name != "scores":  # written by `revalign score apply` from an approved model, never by a source
+        assert table.num_rows > 0, f"{name} is empty"
 
 
 @pytest.mark.parametrize("name", [n for n, t in TABLES.items() if t.primary_key])

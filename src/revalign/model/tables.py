@@ -498,6 +498,27 @@ LEDGER = _register(
     )
 )
 
+SCORES = _register(
+    Table(
+        "scores",
+        "Lead scores written by `revalign score apply`: each lead's score and band under one version of a scoring "
+        'model, as of one moment. "MQL" under an agreed model version is `is_mql` of that version\'s rows.',
+        grain="one row per lead, scoring model, version and scoring time",
+        columns=(
+            C("lead_id", "string", "Lead scored.", nullable=False),
+            C("model", "string", "Scoring model name (scoring/*.yaml).", nullable=False),
+            C("version", "int64", "Version of the scoring model.", nullable=False),
+            C("score", "float64", "Points of the lead under that version, as of scored_at.", nullable=False),
+            C("band", "string", "Band of the score (the highest cut point it reaches: A, B, C …).", nullable=False),
+            C("is_mql", "boolean", "Whether the score reaches the version's MQL threshold.", nullable=False),
+            C("scored_at", "timestamp", "The moment the score is as of (nothing known later is used).", nullable=False),
+        ),
+        primary_key=("lead_id", "model", "version", "scored_at"),
+        foreign_keys=(FK("lead_id", "leads", "lead_id"),),
+        time_column="scored_at",
+    )
+)
+
 CANONICAL_TABLES: tuple[str, ...] = tuple(TABLES)
 
 

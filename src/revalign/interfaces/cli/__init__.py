@@ -25,6 +25,7 @@ from revalign.interfaces.cli import funnel
 from revalign.interfaces.cli import channels
 from revalign.interfaces.cli import attribute
 from revalign.interfaces.cli import sla
+from revalign.interfaces.cli import score
 from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
 from revalign.interfaces.cli import users
@@ -59,6 +60,7 @@ COMMAND_MODULES = (
     channels,
     attribute,
     sla,
+    score,
     serve,
     demo,
     users,

@@ -19,6 +19,7 @@ import typer
 from revalign.errors import RevalignError
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, print_table
+from revalign.interfaces.cli.score import install_demo_scoring
 from revalign.interfaces.cli.serve import run_server
 from revalign.model.calendar import parse_period, period_label
 from revalign.project import Project, init_project, open_project
@@ -198,6 +199,7 @@ def demo(
     print_north_star(project)
     logins = demo_logins(pick_rep(project), pick_leader(project))
     create_logins(project, logins)
+    console.print(install_demo_scoring(project), highlight=False)
     print_table(
         [{"username": x.username, "password": x.password, "role": x.role, "person": x.owner_id or "—"} for x in logins],
         title="Demo logins",

@@ -32,6 +32,7 @@ TABLE_ORDER = (
     "spend",
     "web_traffic",
     "ledger",
+    "scores",
 )
 """Referenced tables first, so foreign keys and lookups see this load's rows of the tables they point at."""
 assert set(TABLE_ORDER) == set(TABLES), "every canonical table needs a place in the load order"

@@ -17,6 +17,7 @@ from revalign.interfaces.server.api import (
     records,
     scorecards,
     sla,
+    scoring,
     views,
 )
 
@@ -35,6 +36,7 @@ for _module in (
     attribution,
     records,
     sla,
+    scoring,
 ):
     router.include_router(_module.router)
 

@@ -15,11 +15,14 @@ from revalign.interfaces.server.pages import (
     overview,
     records,
     scorecards,
+    scoring,
     sla,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, sla):
+for _module in (
+    login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, sla, scoring
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

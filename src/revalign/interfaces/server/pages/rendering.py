@@ -31,6 +31,7 @@ NAV = (
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
     ("sla", "/sla", "SLAs"),
+    ("scoring", "/scoring", "Scoring"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 

@@ -1,0 +1,100 @@
+"""The approve-a-new-version flow in a real browser: a marketing leader and a sales leader each approve a proposed
+scoring version on /scoring; it is in force only after both, and the page says who signed and when."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from revalign.definitions.scoring import DEFAULT_DIR
+from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, free_port, log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def scoring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over a small simulated company with the simulator's scoring model proposed (not yet approved)."""
+    import uvicorn
+
+    from revalign.interfaces.server import create_app
+    from revalign.interfaces.server.state.approvals import Approvals
+    from revalign.project import init_project, open_project
+    from revalign.simulate import simulate
+
+    folder = tmp_path_factory.mktemp("browser-scoring")
+    init_project(folder, name="scoring browser")
+    (folder / "scoring").mkdir()
+    shutil.copyfile(DEFAULT_DIR / "simulator.yaml", folder / "scoring" / "lead_score.yaml")
+    project = open_project(folder)
+    simulate(scale="xs", seed=6).write(project.engine)
+    app = create_app(project)
+    store = app.state.store
+    for user, role in (("cmo", "marketing"), ("cro", "sales")):
+        store.add_user(user, PASSWORD, role)
+    model = project.scoring_model()
+    Approvals(store).propose(
+        "scoring", model.name, model.version, model.content_hash(), ("marketing", "sales"), by="ops"
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("uvicorn did not start")
+    yield url
+    server.should_exit = True
+    thread.join(timeout=10)
+    project.close()
+
+
+def approve_as(chromium, url: str, username: str):
+    context = chromium.new_context(viewport=LAPTOP, base_url=url)
+    context.set_default_timeout(120_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, username, target="/scoring")
+    row = page.locator("#table-approvals tbody tr").first
+    assert row.locator("[data-col=status]").inner_text() == "proposed"
+    with page.expect_navigation():
+        row.locator("button.approve").click()
+    page.wait_for_load_state("networkidle")
+    assert not errors, errors  # the click reloaded the page: the CSP let the page's own script run
+    return context, page
+
+
+def test_a_version_is_in_force_only_after_marketing_and_sales_approve(chromium, scoring_server) -> None:
+    ctx1, page = approve_as(chromium, scoring_server, "cmo")
+    row = page.locator("#table-approvals tbody tr").first
+    assert row.locator("[data-col=status]").inner_text() == "proposed"  # one signature is not an agreement
+    assert row.locator("[data-col=missing]").inner_text() == "sales"
+    assert "marketing: cmo (" in row.locator("[data-col=signed]").inner_text()
+    assert row.locator("button.approve").count() == 0  # marketing has signed; nothing left for it to sign
+    ctx2, page = approve_as(chromium, scoring_server, "cro")
+    row = page.locator("#table-approvals tbody tr").first
+    status = row.locator("[data-col=status]").inner_text()
+    assert status.startswith("in force since ")
+    signed = row.locator("[data-col=signed]").inner_text()
+    assert "marketing: cmo (" in signed and "sales: cro (" in signed
+    assert row.locator("[data-col=missing]").inner_text() == "—"
+    # the marketing leader's page, reloaded, shows the same agreement
+    ctx1.pages[0].reload()
+    assert ctx1.pages[0].locator("#table-approvals [data-col=status]").first.inner_text() == status
+    assert int(page.locator("#scored-leads").inner_text()) > 0
+    ctx1.close()
+    ctx2.close()
