@@ -84,6 +84,29 @@ class DuplicateLeadSettings(_Part):
     ignore_tags: bool = Field(True, description="Treat 'name+tag@domain' as 'name@domain' (a tag is the same mailbox).")
 
 
+FREE_EMAIL_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "gmx.com",
+    "gmx.de",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
+    "mail.com",
+    "yandex.ru",
+    "qq.com",
+    "163.com",
+)
+"""Mailbox providers: a shared address there says nothing about a shared employer."""
+
+
 class DuplicateAccountSettings(_Part):
     """``duplicate_account``: the same company entered twice."""
 
@@ -95,12 +118,22 @@ class DuplicateAccountSettings(_Part):
         "an email domain. A shared domain is strong evidence already; 80 lets through 'Acme' vs 'Acme Inc.' and "
         "keeps out two firms that only share a word.",
     )
+    free_email_domains: tuple[str, ...] = Field(
+        FREE_EMAIL_DOMAINS, description="Domains that never tie two accounts together (mailbox providers)."
+    )
+    max_accounts_per_domain: int = Field(
+        5,
+        ge=2,
+        description="A domain shared by more accounts than this is a reseller's, an agency's or a provider's, not one "
+        "company's; it also bounds the candidate pairs scored in memory.",
+    )
+    match_names_without_domain: bool = Field(
+        False,
+        description="Also pair accounts whose names are equal once suffixes (Inc, LLC…) are dropped, with no shared "
+        "domain. Off by default: distinct companies share names (the simulator's do), so a name alone is weak.",
+    )
     name_only_threshold: float = Field(
-        100.0,
-        ge=0,
-        le=100,
-        description="Similarity needed when no email domain is shared (names alone): exact after normalisation, "
-        "because distinct companies often share a first word.",
+        95.0, ge=0, le=100, description="Similarity a name-only pair needs (with match_names_without_domain)."
     )
 
 
@@ -122,6 +155,11 @@ class StageSkipSettings(_Part):
         True,
         description="Report only deals that were won: a skip matters when commission is paid on it; an open deal's "
         "missing stage is usually data-entry lag that the next update fills.",
+    )
+    deal_types: tuple[str, ...] = Field(
+        ("new_business",),
+        description="Deal types held to the full sales process; renewals and expansions legitimately run a shorter "
+        "one (CRMs, and the simulator, move them from discovery straight to proposal).",
     )
 
 
@@ -269,6 +307,7 @@ def audit_settings(raw: Mapping[str, Any] | None, file: Path | None = None) -> A
 
 
 __all__ = [
+    "FREE_EMAIL_DOMAINS",
     "KEY",
     "RULES",
     "AuditSettings",

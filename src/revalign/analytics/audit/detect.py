@@ -14,10 +14,16 @@ from collections.abc import Callable, Iterable, Mapping
 import ibis.expr.types as ir
 import pandas as pd
 
+from revalign.analytics.audit.backdated_change import backdated_change
+from revalign.analytics.audit.close_date_push import close_date_push
 from revalign.analytics.audit.common import empty_findings, finalise
+from revalign.analytics.audit.duplicate_account import duplicate_account
+from revalign.analytics.audit.duplicate_lead import duplicate_lead
 from revalign.analytics.audit.findings import FINDING_KINDS
 from revalign.analytics.audit.lead_source_overwrite import lead_source_overwrite
 from revalign.analytics.audit.no_opportunity_recreate import no_opportunity_recreate
+from revalign.analytics.audit.owner_flip_before_close import owner_flip_before_close
+from revalign.analytics.audit.stage_skip import stage_skip
 from revalign.definitions.audit import AuditSettings
 from revalign.errors import UnknownNameError
 from revalign.model.access import Tables
@@ -28,6 +34,12 @@ Detector = Callable[[Tables, AuditSettings], "ir.Table | pd.DataFrame"]
 DETECTORS: Mapping[str, Detector] = {
     "lead_source_overwrite": lead_source_overwrite,
     "no_opportunity_recreate": no_opportunity_recreate,
+    "duplicate_lead": duplicate_lead,
+    "duplicate_account": duplicate_account,
+    "close_date_push": close_date_push,
+    "stage_skip": stage_skip,
+    "backdated_change": backdated_change,
+    "owner_flip_before_close": owner_flip_before_close,
 }
 """Every detector by kind, in the order the audit lists them."""
 
