@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-from revalign.analytics.audit.common import finding_table, text
+from revalign.analytics.audit.common import finding_table, text, with_evidence
 from revalign.definitions.audit import AuditSettings
 from revalign.model.access import Tables
 
@@ -43,8 +44,8 @@ def pushes(tables: Tables) -> ir.Table:
     return c.filter(_quarter_number(c.new_day) > _quarter_number(c.old_day))
 
 
-def close_date_push(tables: Tables, settings: AuditSettings) -> ir.Table:
-    """Opportunities pushed ``min_pushes`` times or more (findings shape, ``finding_id`` null)."""
+def close_date_push_expr(tables: Tables, settings: AuditSettings) -> ir.Table:
+    """Opportunities pushed ``min_pushes`` times or more (findings shape; ``finding_id`` and ``evidence`` null)."""
     p = pushes(tables)
     w = ibis.window(group_by=p.entity_id, order_by=[p.occurred_at, p.event_id])
     p = p.mutate(
@@ -52,13 +53,10 @@ def close_date_push(tables: Tables, settings: AuditSettings) -> ir.Table:
         last=ibis.row_number().over(ibis.window(group_by=p.entity_id, order_by=[ibis.desc(p.occurred_at), p.event_id])),
         first_old=p.old_value.first().over(w),
     )
-    evidence = p.group_by(e_opp=p.entity_id).aggregate(
-        e_events=p.event_id.group_concat(",", order_by=[p.occurred_at, p.event_id])
-    )
     last = p.filter((p.last == 0) & (p.n >= settings.close_date_push.min_pushes))
     o = tables.table("opportunities")
     o = o.select(o_id=o.opportunity_id, o_won=ibis.ifelse(o.is_won, o.amount.fill_null(0.0), 0.0))
-    j = last.left_join(evidence, last.entity_id == evidence.e_opp).left_join(o, last.entity_id == o.o_id)
+    j = last.left_join(o, last.entity_id == o.o_id)
     detail = (
         ibis.literal("close date pushed ")
         + j.n.cast("string")
@@ -79,7 +77,11 @@ def close_date_push(tables: Tables, settings: AuditSettings) -> ir.Table:
             "confidence": ibis.ifelse(j.n > settings.close_date_push.min_pushes, 0.95, 0.9),
             "opportunity_id": j.entity_id,
             "revenue_at_stake": j.o_won.fill_null(0.0),
-            "evidence": j.e_events,
             "detail": detail,
         },
     )
+
+
+def close_date_push(tables: Tables, settings: AuditSettings) -> pd.DataFrame:
+    """Opportunities pushed ``min_pushes`` times or more, with every push as evidence (``finding_id`` null)."""
+    return with_evidence(tables, close_date_push_expr(tables, settings), pushes(tables))

@@ -88,6 +88,24 @@ def original_sources(tables: Tables) -> ir.Table:
     return c.select(s_lead=c.entity_id, s_original=c.old_value)
 
 
+def with_evidence(tables: Tables, findings: ir.Table, events: ir.Table) -> pd.DataFrame:
+    """``findings`` run on the engine, with ``evidence`` set to the ids of each finding's ``events`` in time order.
+
+    ``events`` has ``entity_id``, ``occurred_at`` and ``event_id``. The ids are joined in pandas, on the events of
+    the findings' records only (a few per finding): an ordered string aggregate is not portable (Spark's has no
+    order), and evidence must read in time order on every engine.
+    """
+    frame = tables.to_pandas(findings)
+    if frame.empty:
+        return frame
+    ev = events.semi_join(findings, events.entity_id == findings.entity_id)
+    rows = tables.to_pandas(ev.select("entity_id", "occurred_at", "event_id"))
+    rows = rows.sort_values(["entity_id", "occurred_at", "event_id"], kind="stable")
+    joined = rows.groupby("entity_id", sort=False)["event_id"].agg(",".join)
+    frame["evidence"] = frame["entity_id"].map(joined)
+    return frame
+
+
 def text(value: ir.Value) -> ir.StringValue:
     """A value as text for a ``detail`` sentence (``?`` when null, so one null does not blank the sentence)."""
     return value.cast("string").fill_null("?")

@@ -72,14 +72,13 @@ def detect(
     frames = []
     for kind in _kinds(kinds):
         found = DETECTORS[kind](tables, settings)
-        if isinstance(found, ir.Table):
+        if isinstance(found, ir.Table):  # filtered on the engine; frames are filtered below, once typed
             if start is not None:
                 found = found.filter(found.occurred_at >= start.to_pydatetime())
-            frame = tables.to_pandas(found)
-        else:
-            frame = found if start is None else found[found["occurred_at"] >= start]
-        if len(frame):
-            frames.append(frame)
+            found = tables.to_pandas(found)
+        if len(found):
+            frames.append(found)
     if not frames:
         return empty_findings()
-    return finalise(pd.concat(frames, ignore_index=True))
+    out = finalise(pd.concat(frames, ignore_index=True))
+    return out if start is None else out[out["occurred_at"] >= start].reset_index(drop=True)

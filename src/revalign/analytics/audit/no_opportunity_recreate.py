@@ -50,7 +50,7 @@ def _people(tables: Tables) -> ir.Table:
         lead_id=leads.lead_id,
         account_id=leads.account_id,
         email=email,
-        alias=local + "@" + leads.account_id,
+        alias_key=local + "@" + leads.account_id,
         source=leads.s_original.fill_null(leads.lead_source),
         current_source=leads.lead_source,
         owner_id=leads.owner_id,
@@ -74,13 +74,13 @@ def _matches(tables: Tables, settings: AuditSettings) -> ir.Table:
     closes = _closes(tables, settings)
     old = closes.inner_join(people, closes.q_lead == people.lead_id)
     old = old.select(
-        "q_lead", "q_at", "q_event", "q_actor", o_email="email", o_alias="alias", o_account="account_id",
+        "q_lead", "q_at", "q_event", "q_actor", o_email="email", o_alias="alias_key", o_account="account_id",
         o_source="source", o_owner="owner_id",
     )  # fmt: skip
     new = people.view()  # a self-join: the second side must be a distinct view of the same table
     window = ibis.interval(seconds=int(cfg.window_days * 86400))
     same_email = old.o_email.notnull() & (new.email == old.o_email)
-    same_alias = new.account_id.notnull() & (new.alias == old.o_alias)
+    same_alias = new.account_id.notnull() & (new.alias_key == old.o_alias)
     same_account = new.account_id.notnull() & (new.account_id == old.o_account)
     if cfg.match_account:
         same_account &= new.current_source.isin(list(settings.sales_channels))
@@ -94,7 +94,7 @@ def _matches(tables: Tables, settings: AuditSettings) -> ir.Table:
     j = j.filter(j.owner_id.notnull() & (other_source | other_owner))
     confidence = ibis.cases(
         (j.o_email.notnull() & (j.email == j.o_email), 0.95),
-        (j.account_id.notnull() & (j.alias == j.o_alias), 0.85),
+        (j.account_id.notnull() & (j.alias_key == j.o_alias), 0.85),
         else_=0.5,
     )
     j = j.mutate(confidence=confidence)
@@ -119,9 +119,9 @@ def no_opportunity_recreate(tables: Tables, settings: AuditSettings) -> ir.Table
         + text(j.q_actor)
         + ", re-created by "
         + text(actor)
-        + " as a "
+        + " with source "
         + text(j.current_source)
-        + " lead (was "
+        + " (was "
         + text(j.o_source)
         + ")"
     )

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
-from revalign.analytics.audit.common import finding_table
+from revalign.analytics.audit.common import finding_table, with_evidence
 from revalign.definitions.audit import AuditSettings
 from revalign.model.access import Tables
 from revalign.model.tables import OPPORTUNITY_STAGES
@@ -45,8 +46,8 @@ def visits(tables: Tables) -> ir.Table:
     return v.group_by("v_opp").aggregate(lo=v.pos.min(), hi=v.pos.max(), n=v.pos.nunique())
 
 
-def stage_skip(tables: Tables, settings: AuditSettings) -> ir.Table:
-    """Opportunities that skipped open stages (findings shape, ``finding_id`` null)."""
+def stage_skip_expr(tables: Tables, settings: AuditSettings) -> ir.Table:
+    """Opportunities that skipped open stages (findings shape; ``finding_id`` and ``evidence`` null)."""
     cfg = settings.stage_skip
     v = visits(tables)
     v = v.mutate(skipped=v.hi - v.lo + 1 - v.n).filter(lambda t: t.skipped > 0)
@@ -56,14 +57,10 @@ def stage_skip(tables: Tables, settings: AuditSettings) -> ir.Table:
     o = o.select(o_id=o.opportunity_id, o_won=ibis.ifelse(o.is_won, o.amount.fill_null(0.0), 0.0))
     led = tables.table("ledger")
     st = led.filter((led.entity_type == "opportunity") & (led.kind == "stage"))
-    evidence = st.group_by(e_opp=st.entity_id).aggregate(
-        e_events=st.event_id.group_concat(",", order_by=[st.occurred_at, st.event_id])
-    )
     rank = ibis.row_number().over(group_by=st.entity_id, order_by=[ibis.desc(st.occurred_at), st.event_id])
     last = st.mutate(_rn=rank).filter(lambda t: t._rn == 0)
     last = last.select(l_opp="entity_id", l_at="occurred_at", l_rec="recorded_at", l_actor="actor_id", l_name="name")
     j = v.inner_join(o, v.v_opp == o.o_id).inner_join(last, v.v_opp == last.l_opp)
-    j = j.left_join(evidence, j.v_opp == evidence.e_opp)
     detail = ibis.literal("skipped ") + j.skipped.cast("string") + " stage(s) on the way to " + j.l_name
     return finding_table(
         j,
@@ -77,7 +74,13 @@ def stage_skip(tables: Tables, settings: AuditSettings) -> ir.Table:
             "confidence": ibis.ifelse(j.skipped > 1, 0.95, 0.9),
             "opportunity_id": j.v_opp,
             "revenue_at_stake": j.o_won,
-            "evidence": j.e_events,
             "detail": detail,
         },
     )
+
+
+def stage_skip(tables: Tables, settings: AuditSettings) -> pd.DataFrame:
+    """Opportunities that skipped open stages, with their stage events as evidence (``finding_id`` null)."""
+    led = tables.table("ledger")
+    stages = led.filter((led.entity_type == "opportunity") & (led.kind == "stage"))
+    return with_evidence(tables, stage_skip_expr(tables, settings), stages)

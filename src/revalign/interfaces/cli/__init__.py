@@ -24,6 +24,7 @@ from revalign.interfaces.cli import targets
 from revalign.interfaces.cli import funnel
 from revalign.interfaces.cli import channels
 from revalign.interfaces.cli import attribute
+from revalign.interfaces.cli import audit
 from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
 from revalign.interfaces.cli import users
@@ -57,6 +58,7 @@ COMMAND_MODULES = (
     funnel,
     channels,
     attribute,
+    audit,
     serve,
     demo,
     users,
