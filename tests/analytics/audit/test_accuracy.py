@@ -18,6 +18,7 @@ from revalign.analytics.audit.findings import HEADLINE_KINDS
 from revalign.engine import connect
 from revalign.model.access import Tables
 from revalign.simulate import SimulationConfig, simulate
+from tests.analytics.audit import reference
 from tests.analytics.audit.scoring import score
 
 SEEDS = (0, 1, 2)
@@ -63,6 +64,30 @@ def test_precision_and_recall_at_scale_m() -> None:
         assert s.labels > 100, s  # enough labels that one miss is below a percent
         assert s.precision >= floor, s
         assert s.recall >= floor, s
+
+
+def _compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    cols = reference.COLUMNS
+    a = ours[cols].sort_values(["entity_id", "related_id"]).reset_index(drop=True)
+    b = theirs[cols].sort_values(["entity_id", "related_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+def test_headline_detectors_agree_with_plain_pandas() -> None:
+    """Every column a reviewer relies on, against the pandas reference (tests/analytics/audit/reference.py)."""
+    company = simulate(scale="s", seed=0)
+    frame = {n: company.tables[n].to_pandas() for n in ("ledger", "leads", "opportunities")}
+    engine = connect("duckdb://:memory:")
+    try:
+        company.write(engine)
+        ours = detect(Tables(engine), kinds=HEADLINE_KINDS)
+    finally:
+        engine.close()
+    overwrites = reference.overwrites(frame["ledger"], frame["opportunities"])
+    _compare(ours[ours["kind"] == "lead_source_overwrite"], overwrites)
+    recreations = reference.recreations(frame["ledger"], frame["leads"], frame["opportunities"])
+    _compare(ours[ours["kind"] == "no_opportunity_recreate"], recreations)
+    assert (overwrites["revenue_at_stake"] > 0).any() and (recreations["revenue_at_stake"] > 0).any()
 
 
 def test_no_headline_findings_without_gaming() -> None:
