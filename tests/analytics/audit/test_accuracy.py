@@ -17,7 +17,7 @@ from revalign.analytics.audit.detect import detect
 from revalign.analytics.audit.findings import HEADLINE_KINDS
 from revalign.engine import connect
 from revalign.model.access import Tables
-from revalign.simulate import SimulationConfig, simulate
+from revalign.simulate import SimulatedCompany, SimulationConfig, simulate
 from tests.analytics.audit import reference
 from tests.analytics.audit.scoring import score
 
@@ -31,19 +31,23 @@ NO_GAMING = dataclasses.replace(
 )
 
 
-def _audit(scale: str, seed: int, config: SimulationConfig | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    company = simulate(scale=scale, seed=seed, config=config)
+def _audit(company: SimulatedCompany, kinds: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     engine = connect("duckdb://:memory:")
     try:
         company.write(engine)
-        return detect(Tables(engine)), company.truth.labels.to_pandas()
+        return detect(Tables(engine), kinds=kinds), company.truth.labels.to_pandas()
     finally:
         engine.close()
 
 
 @pytest.fixture(scope="module")
-def audited_s() -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
-    return {seed: _audit("s", seed) for seed in SEEDS}
+def companies_s() -> dict[int, SimulatedCompany]:
+    return {seed: simulate(scale="s", seed=seed) for seed in SEEDS}
+
+
+@pytest.fixture(scope="module")
+def audited_s(companies_s) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    return {seed: _audit(company) for seed, company in companies_s.items()}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -58,7 +62,7 @@ def test_precision_and_recall_at_scale_s(audited_s, seed: int, kind: str) -> Non
 
 @pytest.mark.slow
 def test_precision_and_recall_at_scale_m() -> None:
-    findings, labels = _audit("m", 0)
+    findings, labels = _audit(simulate(scale="m", seed=0))
     for kind, floor in FLOORS.items():
         s = score(findings, labels, kind)
         assert s.labels > 100, s  # enough labels that one miss is below a percent
@@ -73,16 +77,10 @@ def _compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
 
 
-def test_headline_detectors_agree_with_plain_pandas() -> None:
+def test_headline_detectors_agree_with_plain_pandas(companies_s, audited_s) -> None:
     """Every column a reviewer relies on, against the pandas reference (tests/analytics/audit/reference.py)."""
-    company = simulate(scale="s", seed=0)
-    frame = {n: company.tables[n].to_pandas() for n in ("ledger", "leads", "opportunities")}
-    engine = connect("duckdb://:memory:")
-    try:
-        company.write(engine)
-        ours = detect(Tables(engine), kinds=HEADLINE_KINDS)
-    finally:
-        engine.close()
+    frame = {n: companies_s[0].tables[n].to_pandas() for n in ("ledger", "leads", "opportunities")}
+    ours, _ = audited_s[0]
     overwrites = reference.overwrites(frame["ledger"], frame["opportunities"])
     _compare(ours[ours["kind"] == "lead_source_overwrite"], overwrites)
     recreations = reference.recreations(frame["ledger"], frame["leads"], frame["opportunities"])
@@ -91,6 +89,6 @@ def test_headline_detectors_agree_with_plain_pandas() -> None:
 
 
 def test_no_headline_findings_without_gaming() -> None:
-    findings, labels = _audit("s", 0, NO_GAMING)
+    findings, labels = _audit(simulate(scale="s", seed=0, config=NO_GAMING), kinds=HEADLINE_KINDS)
     assert not labels["kind"].isin(HEADLINE_KINDS).any()  # the switch is really off
     assert not findings["kind"].isin(HEADLINE_KINDS).any(), findings.head()

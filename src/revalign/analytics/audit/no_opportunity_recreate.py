@@ -68,36 +68,46 @@ def _closes(tables: Tables, settings: AuditSettings) -> ir.Table:
     return c.select(q_lead=c.entity_id, q_at=c.occurred_at, q_event=c.event_id, q_actor=c.actor_id)
 
 
-def _matches(tables: Tables, settings: AuditSettings) -> ir.Table:
-    cfg = settings.no_opportunity_recreate
+def _old(tables: Tables, settings: AuditSettings) -> ir.Table:
+    """The closed leads, each with the person keys, source (before overwrites) and owner it had."""
     people = _people(tables)
     closes = _closes(tables, settings)
     old = closes.inner_join(people, closes.q_lead == people.lead_id)
-    old = old.select(
+    return old.select(
         "q_lead", "q_at", "q_event", "q_actor", o_email="email", o_alias="alias_key", o_account="account_id",
         o_source="source", o_owner="owner_id",
     )  # fmt: skip
-    new = people.view()  # a self-join: the second side must be a distinct view of the same table
-    window = ibis.interval(seconds=int(cfg.window_days * 86400))
-    same_email = old.o_email.notnull() & (new.email == old.o_email)
-    same_alias = new.account_id.notnull() & (new.alias_key == old.o_alias)
-    same_account = new.account_id.notnull() & (new.account_id == old.o_account)
-    if cfg.match_account:
-        same_account &= new.current_source.isin(list(settings.sales_channels))
-    person = same_email | same_alias | (same_account if cfg.match_account else ibis.literal(False))
-    j = old.inner_join(
+
+
+def _matched_on(
+    old: ir.Table, new: ir.Table, key: str, old_key: str, confidence: float, window: ir.IntervalValue
+) -> ir.Table:
+    """New leads whose ``key`` equals the closed lead's ``old_key``, within the window (an equi-join: one match
+    rule per join, so the engine hashes instead of comparing every close with every lead)."""
+    o = old.filter(old[old_key].notnull())
+    j = o.inner_join(
         new,
-        [new.lead_id != old.q_lead, new.created_at > old.q_at, new.created_at <= old.q_at + window, person],
+        [new[key] == o[old_key], new.lead_id != o.q_lead, new.created_at > o.q_at, new.created_at <= o.q_at + window],
     )
+    return j.mutate(confidence=ibis.literal(confidence))
+
+
+def _matches(tables: Tables, settings: AuditSettings) -> ir.Table:
+    cfg = settings.no_opportunity_recreate
+    old = _old(tables, settings)
+    new = _people(tables).filter(lambda t: t.owner_id.notnull())
+    window = ibis.interval(seconds=int(cfg.window_days * 86400))
+    parts = [
+        _matched_on(old, new, "email", "o_email", 0.95, window),
+        _matched_on(old, new, "alias_key", "o_alias", 0.85, window),
+    ]
+    if cfg.match_account:
+        sales = new.filter(new.current_source.isin(list(settings.sales_channels)))
+        parts.append(_matched_on(old, sales, "account_id", "o_account", 0.5, window))
+    j = ibis.union(*parts)
     other_source = j.current_source.isnull() | j.o_source.isnull() | (j.current_source != j.o_source)
     other_owner = j.o_owner.isnull() | (j.owner_id != j.o_owner)
-    j = j.filter(j.owner_id.notnull() & (other_source | other_owner))
-    confidence = ibis.cases(
-        (j.o_email.notnull() & (j.email == j.o_email), 0.95),
-        (j.account_id.notnull() & (j.alias_key == j.o_alias), 0.85),
-        else_=0.5,
-    )
-    j = j.mutate(confidence=confidence)
+    j = j.filter(other_source | other_owner)
     rank = ibis.row_number().over(group_by=j.lead_id, order_by=[ibis.desc(j.confidence), ibis.desc(j.q_at), j.q_lead])
     return j.mutate(_rn=rank).filter(lambda t: t._rn == 0)
 
