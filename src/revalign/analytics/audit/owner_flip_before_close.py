@@ -8,9 +8,8 @@ Rules:
 2. Confidence 0.7: territory changes and leavers are legitimate reasons; the finding asks a reviewer to look,
    the commission moved either way.
 
-The finding: ``entity`` the opportunity, ``related_id`` the new owner's user id is not a record, so it is null;
-``actor_id`` who made the change; ``revenue_at_stake`` the won amount; ``detail`` from whom to whom and how long
-before the win.
+The finding: ``entity`` the opportunity (``related_id`` null: the owners are users, named in ``detail``);
+``actor_id`` who made the change; ``revenue_at_stake`` the won amount; ``detail`` from whom to whom, and the win.
 """
 
 from __future__ import annotations
