@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
+from revalign.analytics.audit.detect import detect
 from revalign.analytics.channels import channel_productivity
 from revalign.analytics.funnel import FunnelResult, funnel
 from revalign.analytics.funnel.timing import stage_velocity
@@ -61,6 +62,7 @@ from revalign.definitions.agreements.loader import (
     check_agreements,
     example_agreement_text,
 )
+from revalign.definitions.audit import AuditSettings, audit_settings
 from revalign.definitions.funnels.loader import default_funnels, load_funnels
 from revalign.definitions.funnels.spec import FunnelSpec
 from revalign.definitions.issues import Issue, errors
@@ -554,6 +556,15 @@ class Project:
     def score_export(self, model: str, version: int | None = None, crm: str = "generic") -> pd.DataFrame:
         """The latest applied scores of ``model`` with the column headers of ``crm``'s importer."""
         return score_export(self.tables, model, version, crm)
+    # -- audit: revalign.analytics.audit ---------------------------------------------------------------------------
+    @property
+    def audit_settings(self) -> AuditSettings:
+        """``audit:`` of revalign.yaml, validated (problems raise ConfigError with file:line)."""
+        return audit_settings(self.settings.audit, self.folder / PROJECT_FILE)
+
+    def audit_findings(self, kinds: Iterable[str] | str | None = None, since: DateLike = None) -> pd.DataFrame:
+        """Credit-gaming and data-fault findings of ``kinds`` (default all) since ``since`` (docs/audit.md)."""
+        return detect(self.tables, self.audit_settings, kinds=kinds, since=since)
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None, read_only: bool = False) -> Project:

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Kind = Literal["kpi", "tree", "funnel", "target", "mapping", "agreement", "scoring"]
+Kind = Literal["kpi", "tree", "funnel", "target", "mapping", "agreement", "scoring", "audit"]
 """What an issue's ``subject`` names: a KPI (catalog), a driver tree, a funnel, a target's KPI, a mapping, an
-agreement version, a scoring model version."""
+agreement version, a scoring model version, the audit's settings."""
 
 
 class Level(enum.IntEnum):

@@ -40,6 +40,7 @@ NAMED_UNITS: Mapping[str, str] = {
     "contribution_pct": "percent_points_x100",
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),
     **dict.fromkeys(("budget", "avg_deal_size", "average_deal_size"), "currency"),
+    **{"revenue_at_stake": "currency", "confidence": "percent"},  # audit findings
     "score": "score",
     **dict.fromkeys(
         ("leads", "mqls", "sqls", "opportunities", "won_deals", "lost_deals", "deals", "customers", "sessions"),
