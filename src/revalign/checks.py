@@ -140,6 +140,10 @@ def agreement_check(issues: Sequence[Issue]) -> Section:
         len(frame),
         frame,
         hint="Fix the agreement file at the line shown; the keys and rules are described in docs/agreements.md.",
+        rows=frame,
+    )
+
+
 def scoring_check(folder: Path) -> Section:
     """Every problem of the project's scoring models (``scoring.yaml``, ``scoring/*.yaml``): file:line, rule."""
     _, issues = check_project_scoring(folder)

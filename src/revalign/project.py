@@ -41,8 +41,6 @@ from revalign.analytics.governance.scorecard import (
 )
 from revalign.analytics.handoff import handoff
 from revalign.analytics.pipeline import pipeline_summary
-from revalign.analytics.sla import data_as_of, sla_breaches, sla_compliance, sla_items
-from revalign.analytics.sla.volume import volume_slas
 from revalign.analytics.scoring import (
     ApplyResult,
     ScoringSummary,
@@ -54,6 +52,8 @@ from revalign.analytics.scoring import (
     scoring_summary,
     suggest_changes,
 )
+from revalign.analytics.sla import data_as_of, sla_breaches, sla_compliance, sla_items
+from revalign.analytics.sla.volume import volume_slas
 from revalign.analytics.targets import TargetBook, check_project_targets
 from revalign.definitions.agreements.loader import (
     EXAMPLE_FILE,
@@ -508,6 +508,7 @@ class Project:
         return volume_slas(
             self.catalog, self.tables, self.agreements(), agreement=agreement, start=lo, end=hi, as_of=as_of
         )
+
     # -- lead scoring ---------------------------------------------------------------------------------------------
     def scoring_models(self) -> dict[tuple[str, int], ScoringModel]:
         """Every scoring model version of the project (``scoring.yaml``, ``scoring/*.yaml``) by (name, version)."""
@@ -556,6 +557,7 @@ class Project:
     def score_export(self, model: str, version: int | None = None, crm: str = "generic") -> pd.DataFrame:
         """The latest applied scores of ``model`` with the column headers of ``crm``'s importer."""
         return score_export(self.tables, model, version, crm)
+
     # -- audit: revalign.analytics.audit ---------------------------------------------------------------------------
     @property
     def audit_settings(self) -> AuditSettings:

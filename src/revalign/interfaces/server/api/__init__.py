@@ -16,8 +16,8 @@ from revalign.interfaces.server.api import (
     overview,
     records,
     scorecards,
-    sla,
     scoring,
+    sla,
     views,
 )
 

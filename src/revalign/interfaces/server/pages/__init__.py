@@ -21,7 +21,18 @@ from revalign.interfaces.server.pages import (
 
 router = APIRouter(include_in_schema=False)
 for _module in (
-    login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, sla, scoring
+    login,
+    overview,
+    scorecards,
+    funnel,
+    channels,
+    attribution,
+    glossary,
+    records,
+    admin,
+    account,
+    sla,
+    scoring,
 ):
     router.include_router(_module.router)
 
