@@ -119,18 +119,19 @@ class AuditDecisions:
             allowed = ", ".join(sorted(REVIEWER_ROLES))
             raise PermissionDenied(f"Your role ({user.role}) may read findings but not decide them; {allowed} may.")
         finding_id, status, reason = checked_decision(finding_id, status, reason)
-        values = {
-            "finding_id": finding_id,
-            "status": status,
-            "reason": reason,
-            "user_id": user.id,
-            "username": user.username,
-            "decided_at": datetime.now(UTC).replace(tzinfo=None),
-        }
+        when = datetime.now(UTC).replace(tzinfo=None)
+        insert = audit_decisions.insert().values(
+            finding_id=finding_id,
+            status=status,
+            reason=reason,
+            user_id=user.id,
+            username=user.username,
+            decided_at=when,
+        )
         with self.db.begin() as conn:
-            new_id = conn.execute(audit_decisions.insert().values(**values)).inserted_primary_key
+            new_id = conn.execute(insert).inserted_primary_key
         assert new_id is not None  # an insert into a table with a primary key always returns it
-        return DecisionRecord(id=int(new_id[0]), **{k: v for k, v in values.items() if k != "user_id"})
+        return DecisionRecord(int(new_id[0]), finding_id, status, reason, user.username, when)
 
     def latest(self, finding_ids: Iterable[str] | None = None) -> dict[str, DecisionRecord]:
         """The latest decision per finding (of ``finding_ids``, or all): each finding's status and who set it."""
