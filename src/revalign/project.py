@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
+from revalign.analytics.audit.detect import detect
 from revalign.analytics.channels import channel_productivity
 from revalign.analytics.funnel import FunnelResult, funnel
 from revalign.analytics.funnel.timing import stage_velocity
@@ -41,6 +42,7 @@ from revalign.analytics.governance.scorecard import (
 from revalign.analytics.handoff import handoff
 from revalign.analytics.pipeline import pipeline_summary
 from revalign.analytics.targets import TargetBook, check_project_targets
+from revalign.definitions.audit import AuditSettings, audit_settings
 from revalign.definitions.funnels.loader import default_funnels, load_funnels
 from revalign.definitions.funnels.spec import FunnelSpec
 from revalign.definitions.issues import Issue, errors
@@ -411,6 +413,16 @@ class Project:
             models=models,
             custom_models=self.attribution_settings.custom_models,
         )
+
+    # -- audit: revalign.analytics.audit ---------------------------------------------------------------------------
+    @property
+    def audit_settings(self) -> AuditSettings:
+        """``audit:`` of revalign.yaml, validated (problems raise ConfigError with file:line)."""
+        return audit_settings(self.settings.audit, self.folder / PROJECT_FILE)
+
+    def audit_findings(self, kinds: Iterable[str] | str | None = None, since: DateLike = None) -> pd.DataFrame:
+        """Credit-gaming and data-fault findings of ``kinds`` (default all) since ``since`` (docs/audit.md)."""
+        return detect(self.tables, self.audit_settings, kinds=kinds, since=since)
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None, read_only: bool = False) -> Project:

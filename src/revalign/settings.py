@@ -47,6 +47,11 @@ class Settings(BaseModel):
         None, description="Target files (.yaml/.csv), project-relative; default: targets.yaml and targets.csv."
     )
     extra: dict[str, Any] = Field(default_factory=dict, description="Settings owned by analytics modules.")
+    audit: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Audit detector tuning (windows, thresholds, marketing vs sales channels), validated by "
+        "revalign.definitions.audit (docs/audit.md).",
+    )
 
 
 def load_settings(folder: Path) -> Settings:

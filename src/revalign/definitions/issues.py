@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Kind = Literal["kpi", "tree", "funnel", "target", "mapping"]
+Kind = Literal["kpi", "tree", "funnel", "target", "mapping", "audit"]
 """What an issue's ``subject`` names: a KPI (catalog), a driver tree, a funnel, a target's KPI, a mapping."""
 
 
