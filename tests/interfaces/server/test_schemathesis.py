@@ -46,6 +46,7 @@ HEAVY = {
     "/api/v1/funnel",
     "/api/v1/channels",
     "/api/v1/attribution",
+    "/api/v1/audit",
 }
 """Operations that evaluate the whole catalog or a model: fewer examples each, to keep the suite's budget."""
 EXAMPLES = {GenerationMode.POSITIVE: (10, 3), GenerationMode.NEGATIVE: (6, 2)}

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from revalign.interfaces.server.api import (
     admin,
     attribution,
+    audit,
     auth,
     channels,
     checks,
@@ -20,7 +21,21 @@ from revalign.interfaces.server.api import (
 )
 
 router = APIRouter(prefix="/api/v1")
-for _module in (health, auth, admin, checks, views, kpis, overview, scorecards, funnel, channels, attribution, records):
+for _module in (
+    health,
+    auth,
+    admin,
+    checks,
+    views,
+    kpis,
+    overview,
+    scorecards,
+    funnel,
+    channels,
+    attribution,
+    records,
+    audit,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

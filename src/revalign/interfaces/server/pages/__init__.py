@@ -8,6 +8,7 @@ from revalign.interfaces.server.pages import (
     account,
     admin,
     attribution,
+    audit,
     channels,
     funnel,
     glossary,
@@ -18,7 +19,7 @@ from revalign.interfaces.server.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account):
+for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, audit):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -30,6 +30,7 @@ NAV = (
     ("funnel", "/funnel", "Funnel"),
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
+    ("audit", "/audit", "Audit"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 

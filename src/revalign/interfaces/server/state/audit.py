@@ -9,7 +9,7 @@ own the numbers' integrity decide (:data:`REVIEWER_ROLES`); everyone else reads.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,7 +17,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from revalign.analytics.audit.credit import STATUSES
-from revalign.errors import PermissionDenied
+from revalign.errors import PermissionDenied, UnknownNameError
 from revalign.interfaces.server.errors import BadRequest
 from revalign.interfaces.server.roles import Role
 from revalign.interfaces.server.state.store import StateStore, UserRecord
@@ -113,12 +113,28 @@ class AuditDecisions:
     def __init__(self, store: StateStore) -> None:
         self.db = store.db
 
-    def decide(self, user: UserRecord, finding_id: str, status: str, reason: str | None = None) -> DecisionRecord:
-        """Record ``user``'s decision (the finding's status from now on); earlier decisions stay as history."""
+    def decide(
+        self,
+        user: UserRecord,
+        finding_id: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        known: Callable[[], Collection[str]] | None = None,
+    ) -> DecisionRecord:
+        """Record ``user``'s decision (the finding's status from now on); earlier decisions stay as history.
+
+        Checked in the order a client can act on: the role (403), the values (422), then that the finding is one
+        of ``known()`` (404 naming close ids), asked last because listing the findings runs the audit.
+        """
         if not may_decide(user.role):
             allowed = ", ".join(sorted(REVIEWER_ROLES))
             raise PermissionDenied(f"Your role ({user.role}) may read findings but not decide them; {allowed} may.")
         finding_id, status, reason = checked_decision(finding_id, status, reason)
+        if known is not None:
+            ids = known()
+            if finding_id not in ids:
+                raise UnknownNameError("audit finding", finding_id, ids)
         when = datetime.now(UTC).replace(tzinfo=None)
         insert = audit_decisions.insert().values(
             finding_id=finding_id,
