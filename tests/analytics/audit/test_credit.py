@@ -214,3 +214,21 @@ def test_no_counted_findings_serve_the_tables_unchanged(duckdb_engine):
     assert corrections.empty
     t = audited_tables(Tables(duckdb_engine), HAND_FINDINGS, {"f1": "dismissed", "f2": "dismissed"})
     assert t.table("leads").equals(Tables(duckdb_engine).table("leads"))
+
+
+def test_the_facade_credits_as_audited_with_the_detectors_findings(eng, company, frames, tmp_path_factory):
+    """Through ``Project`` (what the CLI, the server and a notebook call), on the real detectors' findings."""
+    from revalign.project import Project
+
+    project = Project(tmp_path_factory.mktemp("credit"), engine=eng)
+    expected = true_credit(company, frames)
+    got = project.kpi("new_revenue", credit="audited").grain("all").by("channel").to_pandas()
+    assert got.set_index("channel")["value"].round(2).to_dict() == expected["revenue"].round(2).to_dict()
+    channels = project.channels(credit="audited").set_index("channel")
+    assert (
+        channels.loc[channels["won_deals"] > 0, "revenue"].round(2).to_dict() == expected["revenue"].round(2).to_dict()
+    )
+    recorded = project.channels().set_index("channel")
+    assert recorded.loc["outbound_sales", "revenue"] > channels.loc["outbound_sales", "revenue"]
+    with pytest.raises(ConfigError, match="credit must be one of recorded, audited"):
+        project.kpi("new_revenue", credit="gamed")  # type: ignore[arg-type]  # the wrong value is the point
