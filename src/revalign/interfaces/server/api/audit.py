@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from revalign.analytics.audit.credit import DEFAULT_COUNTED, Counted
 from revalign.interfaces.server.api.report_endpoint import report_endpoint
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep, StoreDep
 from revalign.interfaces.server.filters import Filters, filters_for
@@ -37,6 +38,10 @@ def audit_filters(
         str | None, Query(pattern=r"^[A-Za-z0-9_.@-]{1,64}$", description="Only changes made by this user_id.")
     ] = None,
     page: Annotated[int, Query(ge=1, le=100_000, description="Page of findings (50 per page).")] = 1,
+    counted: Annotated[
+        Counted,
+        Query(description="Which findings audited credit undoes: not_dismissed (open and confirmed) or confirmed."),
+    ] = DEFAULT_COUNTED,
 ) -> AuditFilters:
     """FastAPI dependency: the audit's filters, with the current review decisions (so the cache keys on them)."""
     latest = AuditDecisions(store).latest()
@@ -49,6 +54,7 @@ def audit_filters(
         since=since,
         actor=actor,
         page=page,
+        counted=counted,
         decisions=decisions,
     )
 

@@ -14,7 +14,7 @@ from typing import Any, Final, Literal, get_args
 
 import pandas as pd
 
-from revalign.analytics.audit.credit import finding_statuses
+from revalign.analytics.audit.credit import DEFAULT_COUNTED, Counted, finding_statuses
 from revalign.analytics.audit.findings import FINDING_KINDS
 from revalign.display import DisplayContext
 from revalign.errors import RevalignError
@@ -72,6 +72,7 @@ class AuditFilters(Filters):
     since: date | None = None
     actor: str | None = None
     page: int = 1
+    counted: Counted = DEFAULT_COUNTED
     decisions: tuple[tuple[str, str, str, str | None], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,7 +132,7 @@ def audit(project: Project, filters: Filters) -> Report:
     report = Report(page="audit", title="Credit audit")
     found = project.audit_findings(kinds=f.kind, since=f.since)
     every = found if f.kind is None and f.since is None else None  # unfiltered: they hold every headline finding
-    credit = project.credit_comparison(start=start, end=end, decisions=decisions, findings=every)
+    credit = project.credit_comparison(start=start, end=end, decisions=decisions, counted=f.counted, findings=every)
     report.add("credit", f"Credit as recorded and as audited{' in ' + label if label else ''}", credit)
     if f.actor:
         found = found[found["actor_id"] == f.actor]
@@ -150,6 +151,7 @@ def audit(project: Project, filters: Filters) -> Report:
         headline="credit",
         credit_sentence=_sentence(project, credit, label),
         credit_period=label,
+        counted=f.counted,
         total_findings=len(table),
         page=f.page,
         pages=pages,
