@@ -19,7 +19,19 @@ import ibis.expr.types as ir
 import pandas as pd
 import yaml
 
+from revalign.analytics.audit.credit import (
+    CREDITS,
+    DEFAULT_COUNTED,
+    MARKETING_KPIS,
+    Counted,
+    Credit,
+    audited_tables,
+    credit_comparison,
+)
 from revalign.analytics.audit.detect import detect
+from revalign.analytics.audit.evidence import evidence_rows
+from revalign.analytics.audit.findings import HEADLINE_KINDS
+from revalign.analytics.audit.rollups import AuditRollups, audit_rollups
 from revalign.analytics.channels import channel_productivity
 from revalign.analytics.funnel import FunnelResult, funnel
 from revalign.analytics.funnel.timing import stage_velocity
@@ -171,9 +183,12 @@ class Project:
         return book
 
     # -- KPIs -----------------------------------------------------------------------------------------------------
-    def kpi(self, *names: str) -> KpiQuery:
-        """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``."""
-        return KpiQuery(self.catalog, self.tables, names, self.fiscal_year_start_month)
+    def kpi(self, *names: str, credit: Credit = "recorded", decisions: Mapping[str, str] | None = None) -> KpiQuery:
+        """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``;
+        ``credit="audited"``: over the tables as audited (:meth:`credit_tables`)."""
+        return KpiQuery(
+            self.catalog, self.credit_tables(credit, decisions=decisions), names, self.fiscal_year_start_month
+        )
 
     def latest_period(self, kpi: str, grain: str = "quarter", *, where: str | None = None) -> str:
         """The label of the latest ``grain`` period in which ``kpi`` has a value."""
@@ -360,9 +375,12 @@ class Project:
         attribution: Literal["sourced", "influenced"] = "sourced",
         start: DateLike = None,
         end: DateLike = None,
+        credit: Credit = "recorded",
+        decisions: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
-        """Spend → revenue per channel or campaign, sourced or influenced."""
-        return channel_productivity(self.tables, by=by, attribution=attribution, start=start, end=end)
+        """Spend → revenue per channel or campaign, sourced or influenced, as recorded or as audited."""
+        tables = self.credit_tables(credit, decisions=decisions)
+        return channel_productivity(tables, by=by, attribution=attribution, start=start, end=end)
 
     # -- attribution: revalign.analytics.attribution ---------------------------------------------------------------
     # Imported where used, on purpose: attribution loads scikit-learn and SciPy (about 70 MiB and 1.2 s), which
@@ -383,15 +401,18 @@ class Project:
         models: Sequence[str] | None = None,
         start: DateLike = None,
         end: DateLike = None,
+        credit: Credit = "recorded",
+        decisions: Mapping[str, str] | None = None,
     ) -> pd.DataFrame:
         """Every attribution model side by side with spend, ROMI and CAC (one row per model × key).
 
-        Periods frozen with :meth:`freeze_attribution` are read back instead of recomputed.
+        Periods frozen with :meth:`freeze_attribution` are read back instead of recomputed (as recorded only:
+        credit as audited is always computed, since a reviewer's decision changes it).
         """
         from revalign.analytics.attribution import FrozenCredit, attribution_comparison
 
         return attribution_comparison(
-            self.tables,
+            self.credit_tables(credit, decisions=decisions),
             conversion=conversion,
             lookback_days=lookback_days,
             by=by,
@@ -399,7 +420,7 @@ class Project:
             start=start,
             end=end,
             custom_models=self.attribution_settings.custom_models,
-            frozen=FrozenCredit(self.engine),
+            frozen=FrozenCredit(self.engine) if credit == "recorded" else None,
         )
 
     def attribution_model_of_record(self, use: str) -> str:
@@ -567,6 +588,55 @@ class Project:
     def audit_findings(self, kinds: Iterable[str] | str | None = None, since: DateLike = None) -> pd.DataFrame:
         """Credit-gaming and data-fault findings of ``kinds`` (default all) since ``since`` (docs/audit.md)."""
         return detect(self.tables, self.audit_settings, kinds=kinds, since=since)
+
+    # -- credit as audited, audit roll-ups and evidence: revalign.analytics.audit ---------------------------------
+    def credit_tables(
+        self,
+        credit: Credit = "recorded",
+        *,
+        decisions: Mapping[str, str] | None = None,
+        counted: Counted = DEFAULT_COUNTED,
+        findings: pd.DataFrame | None = None,
+    ) -> Tables:
+        """The tables as recorded, or as audited: the headline findings ``counted`` under ``decisions``
+        (finding_id → open / confirmed / dismissed) undone (:mod:`revalign.analytics.audit.credit`).
+
+        ``findings``: every finding of the headline kinds, when the caller has them already (else detected)."""
+        if credit == "recorded":
+            return self.tables
+        if credit != "audited":
+            raise ConfigError(f"credit must be one of {', '.join(CREDITS)}. Got {credit!r} instead.")
+        found = self.audit_findings(kinds=HEADLINE_KINDS) if findings is None else findings
+        return audited_tables(self.tables, found, decisions, counted=counted)
+
+    def credit_comparison(
+        self,
+        kpis: Iterable[str] = MARKETING_KPIS,
+        *,
+        start: DateLike = None,
+        end: DateLike = None,
+        decisions: Mapping[str, str] | None = None,
+        counted: Counted = DEFAULT_COUNTED,
+        findings: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """``kpi, recorded, audited, difference`` for ``[start, end)``: marketing-sourced revenue as recorded and
+        as audited, side by side (``findings``: see :meth:`credit_tables`)."""
+        audited = self.credit_tables("audited", decisions=decisions, counted=counted, findings=findings)
+        fs = self.fiscal_year_start_month
+        return credit_comparison(
+            self.tables, audited, self.catalog, kpis, start=start, end=end, fiscal_year_start_month=fs
+        )
+
+    def audit_rollups(
+        self, findings: pd.DataFrame | None = None, *, decisions: Mapping[str, str] | None = None
+    ) -> AuditRollups:
+        """Findings (default: every kind) per rep, team, quarter and kind × quarter, dismissed ones left out."""
+        found = self.audit_findings() if findings is None else findings
+        return audit_rollups(self.tables, found, decisions, fiscal_year_start_month=self.fiscal_year_start_month)
+
+    def audit_evidence(self, findings: pd.DataFrame) -> pd.DataFrame:
+        """The ledger rows behind ``findings`` (pass the few being shown): each finding's evidence timeline."""
+        return evidence_rows(self.tables, findings)
 
 
 def open_project(folder: str | Path = ".", *, engine: Engine | str | None = None, read_only: bool = False) -> Project:

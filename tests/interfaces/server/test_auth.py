@@ -207,7 +207,7 @@ def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
     first.add_user("keep", "password-123", "sales")
     first.close()
     again = StateStore(url)
-    assert again.migrate() == "0004"  # adds login_failures and approvals; the user survives
+    assert again.migrate() == "0004"  # adds login_failures, audit_decisions and approvals; the user survives
     assert again.get_user("keep").role == "sales"
     assert again.login_failures("user", "keep") is None
     assert again.migrate() == "0004"  # nothing left to do

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from revalign.interfaces.server.api import (
     admin,
     attribution,
+    audit,
     auth,
     channels,
     checks,
@@ -37,6 +38,7 @@ for _module in (
     records,
     sla,
     scoring,
+    audit,
 ):
     router.include_router(_module.router)
 

@@ -8,6 +8,7 @@ from revalign.interfaces.server.pages import (
     account,
     admin,
     attribution,
+    audit,
     channels,
     funnel,
     glossary,
@@ -33,6 +34,7 @@ for _module in (
     account,
     sla,
     scoring,
+    audit,
 ):
     router.include_router(_module.router)
 

@@ -32,6 +32,7 @@ NAV = (
     ("attribution", "/attribution", "Attribution"),
     ("sla", "/sla", "SLAs"),
     ("scoring", "/scoring", "Scoring"),
+    ("audit", "/audit", "Audit"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 

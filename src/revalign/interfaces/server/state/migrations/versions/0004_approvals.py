@@ -1,7 +1,7 @@
 """Approvals of versioned definitions (scoring models, agreements) and who signed them when.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003_audit_decisions
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003_audit_decisions"
 branch_labels = None
 depends_on = None
 
