@@ -1,0 +1,1 @@
+"""⑤ Lead scoring: rules as code and a calibrated predictive model, backtested side by side."""
