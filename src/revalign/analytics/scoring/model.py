@@ -47,9 +47,10 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from revalign.analytics.scoring.leakage import DEFAULT_AUC_THRESHOLD, Finding, audit, guard
+from revalign.definitions.scoring_model import MODEL_KINDS
 
 Kind = Literal["logistic", "gbm"]
-KINDS: tuple[Kind, ...] = ("logistic", "gbm")
+KINDS = MODEL_KINDS
 EPS = 1e-6
 
 
