@@ -52,6 +52,7 @@ def oracle(company) -> pd.DataFrame:
     tp = company.tables["touchpoints"].to_pandas()
     leads = leads[leads.created_at < AS_OF].set_index("lead_id")
     cutoff = _first(ledger, "mql").reindex(leads.index).fillna(pd.Timestamp(AS_OF))
+    cutoff = cutoff.where(cutoff >= leads.created_at, leads.created_at)  # never before the lead's creation
     opp = _first(ledger, "opportunity")
     tp = tp[tp.lead_id.isin(leads.index)]
     tp = tp[tp.occurred_at < tp.lead_id.map(cutoff)]

@@ -5,7 +5,8 @@ was known when the lead is scored, so a backtest that trains "as of" a date neve
 
 - the **as-of** ``as_of``: leads created before it, ledger events and touches that occurred before it;
 - each lead's **scoring time** ``cutoff = min(first MQL time, as_of)``: a lead is scored when it becomes an
-  MQL (the moment sales decides whether to work it), or at the as-of if it never did. Touches count only
+  MQL (the moment sales decides whether to work it), or at the as-of if it never did (never before its own
+  creation: a CRM that records an MQL before the lead was created scores it at creation). Touches count only
   before the cutoff, so nothing that happens after the hand-off (sales meetings, nurture emails after
   conversion) can leak into the features.
 
@@ -31,6 +32,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from revalign.analytics.scoring.leakage import check_cutoff, guard
 from revalign.model.access import Tables
 from revalign.model.tables import CHANNELS
 
@@ -87,7 +89,7 @@ def _scored_leads(
         lead_id=leads.lead_id,
         account_id=leads.account_id,
         created_at=leads.created_at,
-        cutoff=ibis.coalesce(mql.at, as_of_lit),
+        cutoff=ibis.greatest(ibis.coalesce(mql.at, as_of_lit), leads.created_at),
         segment=leads.segment.fill_null("unknown"),
         region=leads.region.fill_null("unknown"),
         industry=leads.industry.fill_null("unknown"),
@@ -172,7 +174,11 @@ def lead_features(
     created_from: dt.datetime | None = None,
     created_before: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """The feature matrix in pandas (the only pull: one row per lead, :data:`FEATURES` plus ids and label)."""
+    """The feature matrix in pandas (the only pull: one row per lead, :data:`FEATURES` plus ids and label).
+
+    Raises :class:`~revalign.analytics.scoring.leakage.LeakageError` if any row read an input dated after its
+    scoring time.
+    """
     frame = tables.to_pandas(
         lead_features_expr(tables, as_of=as_of, created_from=created_from, created_before=created_before)
     )
@@ -180,6 +186,7 @@ def lead_features(
         frame[c] = frame[c].astype("float64")
     frame["current_score"] = frame["current_score"].astype("float64")
     frame[TARGET] = frame[TARGET].astype(bool)
+    guard(check_cutoff(frame))  # never by construction; if a change ever makes it so, refuse loudly
     return frame
 
 

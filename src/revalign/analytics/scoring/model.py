@@ -43,7 +43,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from revalign.analytics.scoring.leakage import DEFAULT_AUC_THRESHOLD, Finding, audit, guard
@@ -72,14 +72,21 @@ def as_categories(frame: pd.DataFrame, categorical: Sequence[str]) -> pd.DataFra
 
 def build_pipeline(kind: Kind, numeric: Sequence[str], categorical: Sequence[str], random_state: int) -> Pipeline:
     """The uncalibrated pipeline: preprocessing by column type, then the estimator."""
-    onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, sparse_output=False)
     if kind == "logistic":
         num = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-        model: Any = LogisticRegression(max_iter=2000)
-    else:
-        num = make_pipeline(SimpleImputer(strategy="median"))
-        model = HistGradientBoostingClassifier(random_state=random_state)
-    pre = ColumnTransformer([("num", num, list(numeric)), ("cat", onehot, list(categorical))])
+        onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10, sparse_output=False)
+        pre = ColumnTransformer([("num", num, list(numeric)), ("cat", onehot, list(categorical))])
+        return Pipeline([("pre", pre), ("model", LogisticRegression(max_iter=2000))])
+    # gradient boosting splits categories natively: one ordinal column per feature (rare and unseen levels
+    # pooled), far narrower than one-hot, so fits and predictions are several times faster
+    codes = OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=np.nan, min_frequency=10, max_categories=250
+    )
+    pre = ColumnTransformer(
+        [("num", SimpleImputer(strategy="median"), list(numeric)), ("cat", codes, list(categorical))]
+    )
+    is_category = [False] * len(numeric) + [True] * len(categorical)
+    model = HistGradientBoostingClassifier(categorical_features=is_category, random_state=random_state)
     return Pipeline([("pre", pre), ("model", model)])
 
 
