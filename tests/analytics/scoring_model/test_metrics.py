@@ -156,7 +156,7 @@ def toy() -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.mark.parametrize("kind", ["logistic", "gbm"])
 def test_model_contract_and_saved_artefact(kind: str, toy, tmp_path) -> None:
     frame, y = toy
-    model = LeadScoreModel(kind, cv=3)  # type: ignore[arg-type]
+    model = LeadScoreModel(kind, cv=3)
     with pytest.raises(NotFittedError):
         model.predict_proba(frame)
     model.fit(frame, y)
@@ -187,6 +187,20 @@ def test_logistic_reasons_decompose_the_linear_predictor(toy) -> None:
     # visits carries a positive coefficient: more visits than average push the score up
     top = model.contributions(frame.assign(visits=20.0).head(1)).iloc[0]
     assert top["visits"] > 0
+
+
+def test_gbm_reasons_are_occlusions(toy) -> None:
+    """A feature at its training reference pushes nothing; moving it changes the calibrated log-odds by its reason."""
+    frame, y = toy
+    model = LeadScoreModel("gbm", cv=2).fit(frame, y)
+    at_reference = frame.head(3).assign(visits=model.reference_["visits"], segment=model.reference_["segment"])
+    np.testing.assert_array_equal(model.contributions(at_reference).to_numpy(), 0.0)
+    row = frame.head(1).assign(visits=12.0)
+    p = model.score_leads(row)[0]
+    p_ref = model.score_leads(row.assign(visits=model.reference_["visits"]))[0]
+    expected = np.log(p / (1 - p)) - np.log(p_ref / (1 - p_ref))
+    assert model.contributions(row).iloc[0]["visits"] == pytest.approx(expected)
+    assert expected > 0  # more visits than the median raise the score
 
 
 def test_model_refuses_leaks_unless_allowed(toy) -> None:

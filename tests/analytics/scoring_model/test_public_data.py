@@ -28,7 +28,7 @@ def _split(data: FlatDataset) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _auc(kind: str, train: pd.DataFrame, test: pd.DataFrame, cols: list[str], allow=()) -> tuple[float, np.ndarray]:
-    model = LeadScoreModel(kind, allow=allow).fit(train[cols], train["_y"])  # type: ignore[arg-type]
+    model = LeadScoreModel(kind, allow=allow).fit(train[cols], train["_y"])
     p = model.score_leads(test[cols])
     auc = score_metrics(test["_y"].to_numpy(), p).roc_auc
     assert auc == pytest.approx(roc_auc_score(test["_y"], p), abs=1e-12)

@@ -15,6 +15,7 @@ in 2025-H1 (outcomes as known at the export). On the same test leads, with sciki
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -33,8 +34,16 @@ from revalign.simulate import SimulationConfig, simulate
 HONEST = [f for f in FEATURES if f not in ("n_sales", "n_demo_request")]
 
 
+@dataclass(frozen=True)
+class Case:
+    train: pd.DataFrame
+    test: pd.DataFrame
+    p_true: np.ndarray
+    p_observable: np.ndarray
+
+
 @pytest.fixture(scope="module")
-def case() -> dict[str, object]:
+def case() -> Case:
     company = simulate(scale="s", seed=0)
     engine = connect("duckdb://")
     company.write(engine)
@@ -50,11 +59,11 @@ def case() -> dict[str, object]:
     x = t[[f"x_{c.name}" for c in cfg.channels]].to_numpy(dtype=float)
     segment = t["segment"].map({"smb": 0, "mid_market": 1, "enterprise": 2}).to_numpy()
     observable = expit(np.asarray(cfg.intercept)[segment] + x @ effect)
-    return {"train": train, "test": test, "p_true": t["p_convert"].to_numpy(), "p_observable": observable}
+    return Case(train, test, t["p_convert"].to_numpy(), observable)
 
 
-def test_guard_flags_the_demo_request_and_sales_touches(case) -> None:
-    train: pd.DataFrame = case["train"]  # type: ignore[assignment]
+def test_guard_flags_the_demo_request_and_sales_touches(case: Case) -> None:
+    train = case.train
     found = {f.feature: f for f in audit(train[list(FEATURES)], train[TARGET].to_numpy())}
     assert set(found) == {"n_demo_request", "n_sales"}
     assert found["n_demo_request"].auc is not None and found["n_demo_request"].auc > 0.9  # the generic test agrees
@@ -62,16 +71,15 @@ def test_guard_flags_the_demo_request_and_sales_touches(case) -> None:
         LeadScoreModel("logistic").fit(train[list(FEATURES)], train[TARGET])
 
 
-def test_model_against_the_true_probabilities(case) -> None:
-    train: pd.DataFrame = case["train"]  # type: ignore[assignment]
-    test: pd.DataFrame = case["test"]  # type: ignore[assignment]
+def test_model_against_the_true_probabilities(case: Case) -> None:
+    train, test = case.train, case.test
     y = test[TARGET].to_numpy().astype(int)
     model = LeadScoreModel("logistic").fit(train[HONEST], train[TARGET])
     p = model.score_leads(test[HONEST])
-    side = compare_scores(y, {"model": p, "truth": case["p_true"], "observable": case["p_observable"]})
+    side = compare_scores(y, {"model": p, "truth": case.p_true, "observable": case.p_observable})
     auc = side.set_index("score")["roc_auc"]
     assert auc["model"] == pytest.approx(roc_auc_score(y, p))
-    assert auc["truth"] == pytest.approx(roc_auc_score(y, case["p_true"]))  # type: ignore[arg-type]
+    assert auc["truth"] == pytest.approx(roc_auc_score(y, case.p_true))
     assert auc["truth"] - auc["observable"] > 0.08  # the latent propensity's share: out of any honest reach
     assert auc["model"] < auc["truth"]  # an honest model never beats the truth
     assert auc["model"] > auc["observable"] - 0.05
@@ -79,10 +87,9 @@ def test_model_against_the_true_probabilities(case) -> None:
     assert metrics.ece is not None and metrics.ece < 0.03  # the truth's own ECE on these 1,461 leads is ~0.025
 
 
-def test_allowing_the_leak_beats_the_truth(case) -> None:
-    train: pd.DataFrame = case["train"]  # type: ignore[assignment]
-    test: pd.DataFrame = case["test"]  # type: ignore[assignment]
+def test_allowing_the_leak_beats_the_truth(case: Case) -> None:
+    train, test = case.train, case.test
     cols = [*HONEST, "n_demo_request"]
     model = LeadScoreModel("logistic", allow=("n_demo_request",)).fit(train[cols], train[TARGET])
     leaky = roc_auc_score(test[TARGET], model.score_leads(test[cols]))
-    assert leaky > roc_auc_score(test[TARGET], case["p_true"]) + 0.05  # type: ignore[arg-type]
+    assert leaky > roc_auc_score(test[TARGET], case.p_true) + 0.05
