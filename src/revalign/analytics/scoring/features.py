@@ -40,7 +40,7 @@ CATEGORICAL = ("segment", "region", "industry", "lead_source")
 """Categorical features (one-hot or native categories in the model)."""
 
 TOUCH_CHANNELS = tuple(c for c in CHANNELS if c != "unknown")
-"""Channels counted one column each (``n_<channel>``); ``unknown`` touches count only in ``n_touches``."""
+"""Channels counted one column each (``n_<channel>``); ``unknown`` touches count only in ``n_marketing``."""
 
 NUMERIC = (
     "n_marketing",
