@@ -26,6 +26,7 @@ from revalign.interfaces.cli import channels
 from revalign.interfaces.cli import attribute
 from revalign.interfaces.cli import sla
 from revalign.interfaces.cli import score
+from revalign.interfaces.cli import score_model
 from revalign.interfaces.cli import audit
 from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
@@ -62,6 +63,7 @@ COMMAND_MODULES = (
     attribute,
     sla,
     score,
+    score_model,
     audit,
     serve,
     demo,

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from revalign.interfaces.server.state.approvals import Approvals
 
 score_app = typer.Typer(
-    help="Lead scoring: propose and approve versions, apply them, explain, feedback, drift, export.",
+    help="Lead scoring: rule versions (propose, approve, apply, explain, feedback, drift, export) and a "
+    "predictive model (fit, backtest, explain-model).",
     no_args_is_help=True,
 )
 app.add_typer(score_app, name="score")
