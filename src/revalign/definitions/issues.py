@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Kind = Literal["kpi", "tree", "funnel", "target", "mapping"]
-"""What an issue's ``subject`` names: a KPI (catalog), a driver tree, a funnel, a target's KPI, a mapping."""
+Kind = Literal["kpi", "tree", "funnel", "target", "mapping", "alert"]
+"""What an issue's ``subject`` names: a KPI (catalog), a driver tree, a funnel, a target's KPI, a mapping, an alert
+rule."""
 
 
 class Level(enum.IntEnum):
