@@ -12,6 +12,7 @@ from revalign.interfaces.server.api import (
     checks,
     funnel,
     health,
+    inbox,
     kpis,
     overview,
     records,
@@ -22,5 +23,6 @@ from revalign.interfaces.server.api import (
 router = APIRouter(prefix="/api/v1")
 for _module in (health, auth, admin, checks, views, kpis, overview, scorecards, funnel, channels, attribution, records):
     router.include_router(_module.router)
+router.include_router(inbox.router)
 
 __all__ = ["router"]

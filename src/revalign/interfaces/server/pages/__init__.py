@@ -11,6 +11,7 @@ from revalign.interfaces.server.pages import (
     channels,
     funnel,
     glossary,
+    inbox,
     login,
     overview,
     records,
@@ -18,7 +19,7 @@ from revalign.interfaces.server.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account):
+for _module in (login, overview, scorecards, funnel, channels, attribution, glossary, records, admin, account, inbox):
     router.include_router(_module.router)
 
 __all__ = ["router"]
