@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from revalign.alerts.drivers import driver_of
+from revalign.alerts.drivers import DriverFinder, driver_of
 from revalign.alerts.firing import Firing, Link
 from revalign.analytics.governance.scorecard import ScorecardRow, status_of
 from revalign.analytics.pace import forecast_period
@@ -258,10 +258,11 @@ def alignment_finding(project: Project, rule: AlertRule) -> list[Firing]:
     kinds = set(rule.params.get("kinds") or [])
     fs = project.fiscal_year_start_month
     out = []
+    drivers = DriverFinder(project)
     for f in found.findings:
         if (kinds and f.kind not in kinds) or (rule.kpi and rule.kpi not in f.kpis):
             continue
-        driver = next((d for d in (driver_of(project, k, f.period, rule.grain) for k in f.kpis) if d), None)
+        driver = next((d for d in (drivers(k, f.period, rule.grain) for k in f.kpis) if d), None)
         p = parse_period(f.period, fs)
         links = tuple(Link(f"Records behind {k}", records_path(k, p.start, p.end, {})) for k in f.kpis)
         out.append(

@@ -72,23 +72,20 @@ def forecast_period(
 ) -> PeriodForecast:
     """The run-rate forecast of ``kpi`` for ``period`` (a label such as ``2025-Q2``), narrowed by ``where``.
 
-    ``as_of`` defaults to the last day of the period on which the KPI has a value (one daily query).
+    ``as_of`` reads the tables as they were known at the end of that day (the ledger's as-of: a total counts the
+    rows through it, a rate is the rate then); it defaults to the last day of the period on which the KPI has a
+    value (one daily query), which reads the tables as they are.
     """
     p = parse_period(period, fiscal_year_start_month)
     spec = catalog.get(kpi)
     total_days = (p.end - p.start).days  # half-open [start, end)
-    daily = evaluate(
-        tables,
-        catalog,
-        [kpi],
-        grain="day",
-        start=p.start,
-        end=p.end,
-        where=where,
-        fiscal_year_start_month=fiscal_year_start_month,
-    )
-    daily = daily[daily["value"].notna()]
+    fs = fiscal_year_start_month
+    known = None if as_of is None else as_of + dt.timedelta(days=1)  # the data as known by the end of ``as_of``
     if as_of is None:
+        daily = evaluate(
+            tables, catalog, [kpi], grain="day", start=p.start, end=p.end, where=where, fiscal_year_start_month=fs
+        )
+        daily = daily[daily["value"].notna()]
         as_of = pd.Timestamp(daily["period_start"].max()).date() if len(daily) else None
     whole = evaluate(
         tables,
@@ -98,7 +95,8 @@ def forecast_period(
         start=p.start,
         end=p.end,
         where=where,
-        fiscal_year_start_month=fiscal_year_start_month,
+        as_of=known,
+        fiscal_year_start_month=fs,
     )
     whole = whole[whole["value"].notna()]
     actual = float(whole["value"].iloc[0]) if len(whole) else None

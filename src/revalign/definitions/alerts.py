@@ -262,7 +262,7 @@ def _read(text: str, file: str) -> tuple[dict[str, AlertRule], list[Issue], Any]
     rules: dict[str, AlertRule] = {}
     issues: list[Issue] = []
     for name, body in data["alerts"].items():
-        line = line_of(data, ("alerts", name))
+        line = data["alerts"].key_lines.get(str(name))  # where the rule's name is written
         if not isinstance(body, dict):
             issues.append(Issue(Level.ERROR, "a rule must be a mapping", file=file, line=line, subject=str(name)))
             continue
