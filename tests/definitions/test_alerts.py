@@ -96,3 +96,9 @@ def test_durations(text, seconds):
 def test_a_duration_without_a_unit_is_refused():
     with pytest.raises(ValueError, match="like '24h'"):
         parse_duration("24")
+
+
+def test_a_slice_value_with_a_quote_is_refused_at_its_line():
+    text = 'alerts:\n  r:\n    condition: kpi_off_target\n    kpi: win_rate\n    slice: {segment: "o\'hara"}\n'
+    rules, issues = check_alerts(text, "alerts.yaml", kinds=KINDS)
+    assert rules == {} and [(i.line, i.path) for i in issues] == [(5, "r.slice")]

@@ -41,18 +41,27 @@ from revalign.sources import quarantined
 Condition = Callable[[Project, AlertRule], list[Firing]]
 
 
-def records_path(kpi: str, start: dt.date, end: dt.date, dims: dict[str, str]) -> str:
+DRILL_PARAMS = {"segment": "segment", "channel": "channel", "stage": "stage", "owner": "owner_id"}
+"""Slice dimensions the records page can narrow by (→ its query parameter)."""
+
+
+def records_path(kpi: str, start: dt.date, end: dt.date, dims: dict[str, str]) -> str | None:
     """The drill-down behind ``kpi`` from ``start`` to ``end`` (exclusive), narrowed to ``dims``: the server's
-    ``/records?kpi=…`` page (every KPI type; it shows each part of a ratio), with the API's inclusive end."""
+    ``/records?kpi=…`` page (every KPI type; it shows each part of a ratio), with the API's inclusive end.
+
+    None when a dimension cannot narrow the records page (a list that is not this number's is worse than none).
+    """
+    if any(d not in DRILL_PARAMS for d in dims):
+        return None
     params = {"kpi": kpi, "start": start.isoformat(), "end": (end - dt.timedelta(days=1)).isoformat()}
-    params.update({("owner_id" if k == "owner" else k): v for k, v in dims.items()})
+    params.update({DRILL_PARAMS[k]: v for k, v in dims.items()})
     return f"/records?{urlencode(params)}"
 
 
 def _where(rule: AlertRule) -> str | None:
-    """The rule's slice in the KPI language (``segment = 'smb' and channel = 'email'``)."""
-    parts = [f"{dim} = '{value}'" for dim, value in rule.slice.items() if "'" not in value]
-    return " and ".join(parts) or None
+    """The rule's slice in the KPI language (``segment = 'smb' and channel = 'email'``; the definition refuses
+    quotes in slice values, so each value is one literal)."""
+    return " and ".join(f"{dim} = '{value}'" for dim, value in rule.slice.items()) or None
 
 
 def _subject(rule: AlertRule) -> str:
@@ -91,10 +100,9 @@ def _misses(rule: AlertRule, actual: float | None, target: float | None, directi
 def _kpi_links(rule: AlertRule, period: str, fs: int) -> tuple[Link, ...]:
     p = parse_period(period, fs)
     kpi = str(rule.kpi)
-    return (
-        Link("Records behind the number", records_path(kpi, p.start, p.end, rule.slice)),
-        Link("KPI definition", f"/glossary/{kpi}"),
-    )
+    drill = records_path(kpi, p.start, p.end, rule.slice)
+    records = (Link("Records behind the number", drill),) if drill else ()
+    return (*records, Link("KPI definition", f"/glossary/{kpi}"))
 
 
 def _money(project: Project, value: float | None, unit: str | None) -> str:
@@ -264,7 +272,10 @@ def alignment_finding(project: Project, rule: AlertRule) -> list[Firing]:
             continue
         driver = next((d for d in (drivers(k, f.period, rule.grain) for k in f.kpis) if d), None)
         p = parse_period(f.period, fs)
-        links = tuple(Link(f"Records behind {k}", records_path(k, p.start, p.end, {})) for k in f.kpis)
+        links = tuple(
+            Link(f"Records behind {k}", f"/records?kpi={k}&start={p.start}&end={p.end - dt.timedelta(days=1)}")
+            for k in f.kpis
+        )
         out.append(
             Firing(
                 rule=rule.name,
@@ -291,4 +302,4 @@ CONDITIONS: dict[str, Condition] = {
 }
 """Every condition kind, by the name ``alerts.yaml`` uses. The definition reader accepts exactly these names."""
 
-__all__ = ["CONDITIONS", "Condition", "records_path", "shortfall"]
+__all__ = ["CONDITIONS", "DRILL_PARAMS", "Condition", "records_path", "shortfall"]

@@ -131,6 +131,14 @@ class AlertRule(BaseModel):
             raise ValueError(f"grain must be one of {', '.join(GRAINS)}; got {value!r}")
         return value
 
+    @field_validator("slice")
+    @classmethod
+    def _slice(cls, value: dict[str, str]) -> dict[str, str]:
+        for dim, item in value.items():
+            if not dim.isidentifier() or any(q in str(item) for q in "'\"\\"):
+                raise ValueError(f"slice {dim}: {item!r}: a dimension name and a plain value (no quotes)")
+        return value
+
     @field_validator("cooldown")
     @classmethod
     def _cooldown(cls, value: str) -> str:

@@ -207,10 +207,10 @@ def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
     first.add_user("keep", "password-123", "sales")
     first.close()
     again = StateStore(url)
-    assert again.migrate() == "0002"  # adds login_failures; the user survives
+    assert again.migrate() == "0005"  # adds login_failures (0002) and the alert tables (0005); the user survives
     assert again.get_user("keep").role == "sales"
     assert again.login_failures("user", "keep") is None
-    assert again.migrate() == "0002"  # nothing left to do
+    assert again.migrate() == "0005"  # nothing left to do
 
 
 @pytest.mark.postgres
