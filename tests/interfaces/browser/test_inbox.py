@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def delivered(live_server, tmp_path_factory) -> str:
     """An alert put in the leader's inbox through the state store the live server uses (the project's default)."""
-    (path,) = tmp_path_factory.getbasetemp().glob("browser-demo*/.revalign/state.sqlite")
+    # the live server's folder (pytest also links it as "browser-democurrent")
+    (path,) = {p.resolve() for p in tmp_path_factory.getbasetemp().glob("browser-demo*/.revalign/state.sqlite")}
     store = StateStore(f"sqlite:///{path}")
     state = AlertStore(store)
     title = f"Win rate off target in 2025-Q4 ({dt.datetime.now():%H%M%S%f})"
