@@ -18,7 +18,7 @@ A condition that cannot be evaluated (no data yet, a KPI without a target) is re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from revalign.alerts.conditions import CONDITIONS, Condition
@@ -118,11 +118,4 @@ def evaluate_alerts(
     return result
 
 
-def dry_run(
-    project: Project, rules: Mapping[str, AlertRule], state: AlertState, now: dt.datetime | None = None
-) -> Sequence[Alert]:
-    """What an evaluation would send now, without sending or logging anything."""
-    return evaluate_alerts(project, rules, state, None, now=now).alerts
-
-
-__all__ = ["Deliver", "Evaluation", "decide", "dry_run", "evaluate_alerts", "fire"]
+__all__ = ["Deliver", "Evaluation", "decide", "evaluate_alerts", "fire"]

@@ -217,7 +217,7 @@ def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
 def test_state_store_on_postgresql(postgres_server):
     url = postgres_server.create_database("state_store_test")
     store = StateStore(url)
-    assert store.migrate() == "0002"
+    assert store.migrate() == "0005"
     store.add_user("pg", "password-123", "rep", owner_id="u9")
     token = store.create_token("pg", "ci")
     assert store.user_for_token(token).owner_id == "u9"
