@@ -26,6 +26,44 @@ class SourceConfig(BaseModel):
     mapping: str = Field(description="A shipped mapping name (olist, x_education, generic_crm) or a YAML path.")
 
 
+class SmtpSettings(BaseModel):
+    """Where alert emails go out: an SMTP server; the password is read from an environment variable, never
+    from the file (docs/alerts.md)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = Field("revalign@localhost", alias="from", description="The From address.")
+    starttls: bool = False
+    username: str | None = None
+    password_env: str = Field("REVALIGN_SMTP_PASSWORD", description="Environment variable holding the password.")
+    timeout: float = Field(10.0, gt=0)
+
+
+class RefreshSchedule(BaseModel):
+    """How often the server runs ``revalign refresh``: ``every`` a duration ('1h', '30m', '1d') or ``cron``
+    text ('0 6 * * 1-5'); one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+    every: str | None = None
+    cron: str | None = None
+
+
+class AlertSettings(BaseModel):
+    """Delivery settings for alert rules (``alerts.yaml``): SMTP, named webhooks, an address book, links."""
+
+    model_config = ConfigDict(extra="forbid")
+    smtp: SmtpSettings | None = None
+    webhooks: dict[str, str] = Field(
+        default_factory=dict, description="Webhook name → URL (Slack-compatible); a URL may be '${ENV_VAR}'."
+    )
+    addresses: dict[str, list[str]] = Field(
+        default_factory=dict, description="Email addresses per user name, role or team (an alert's audience)."
+    )
+    base_url: str = Field("http://localhost:8000", description="The server's address, for links in alerts.")
+    refresh: RefreshSchedule | None = Field(None, description="When the server refreshes (sources, alerts).")
+
+
 class Settings(BaseModel):
     """Everything a project folder configures. Paths are relative to the project folder."""
 
@@ -52,6 +90,7 @@ class Settings(BaseModel):
         description="Audit detector tuning (windows, thresholds, marketing vs sales channels), validated by "
         "revalign.definitions.audit (docs/audit.md).",
     )
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery and refresh schedule.")
 
 
 def load_settings(folder: Path) -> Settings:

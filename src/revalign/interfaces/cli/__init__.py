@@ -16,6 +16,8 @@ from revalign.interfaces.cli import project
 from revalign.interfaces.cli import simulate
 from revalign.interfaces.cli import ingest
 from revalign.interfaces.cli import check
+from revalign.interfaces.cli import refresh
+from revalign.interfaces.cli import alerts
 from revalign.interfaces.cli import tables
 from revalign.interfaces.cli import kpi
 from revalign.interfaces.cli import tree
@@ -53,6 +55,8 @@ COMMAND_MODULES = (
     simulate,
     ingest,
     check,
+    refresh,
+    alerts,
     tables,
     kpi,
     tree,

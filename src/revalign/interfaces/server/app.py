@@ -25,6 +25,8 @@ from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
 from revalign.interfaces.server.pages import router as pages_router
 from revalign.interfaces.server.pages.rendering import fmt, query_string
+from revalign.interfaces.server.reports.freshness import footer_line
+from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
 from revalign.project import Project
 
@@ -61,9 +63,16 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
     store.migrate()
 
+    schedule = project.settings.alerts.refresh
+    scheduler = RefreshScheduler(project, store, schedule) if schedule and settings.scheduled_refresh else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         store.close()
 
     app = FastAPI(
@@ -87,6 +96,10 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         changed=lambda: project.engine.change_token(),
     )
     app.state.templates = templates
+    app.state.scheduler = scheduler
+    if scheduler is not None:  # a refresh loads data: drop the cached reports at once, not at the next check
+        scheduler.after_run = lambda _report: app.state.cache.clear()
+    templates.env.globals["freshness"] = lambda: footer_line(app)
 
     errors.install(app)
     middleware.install(app, settings)

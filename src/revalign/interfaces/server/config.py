@@ -23,3 +23,4 @@ class ServerSettings(BaseModel):
     title: str = "revalign"
     login_throttle: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write (413 beyond).")
+    scheduled_refresh: bool = Field(True, description="Run revalign.yaml's alerts.refresh schedule in the server.")

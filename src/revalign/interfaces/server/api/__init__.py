@@ -13,6 +13,7 @@ from revalign.interfaces.server.api import (
     checks,
     funnel,
     health,
+    inbox,
     kpis,
     overview,
     records,
@@ -41,5 +42,6 @@ for _module in (
     audit,
 ):
     router.include_router(_module.router)
+router.include_router(inbox.router)
 
 __all__ = ["router"]

@@ -12,6 +12,7 @@ from revalign.interfaces.server.pages import (
     channels,
     funnel,
     glossary,
+    inbox,
     login,
     overview,
     records,
@@ -35,6 +36,7 @@ for _module in (
     sla,
     scoring,
     audit,
+    inbox,
 ):
     router.include_router(_module.router)
 
