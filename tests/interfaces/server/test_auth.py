@@ -207,9 +207,8 @@ def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
     first.add_user("keep", "password-123", "sales")
     first.close()
     again = StateStore(url)
-    assert (
-        again.migrate() == "0005"
-    )  # adds login_failures, audit_decisions, approvals and the alert tables; the user survives
+    # adds login_failures, audit_decisions, approvals and the alert tables; the user survives
+    assert again.migrate() == "0005"
     assert again.get_user("keep").role == "sales"
     assert again.login_failures("user", "keep") is None
     assert again.migrate() == "0005"  # nothing left to do
