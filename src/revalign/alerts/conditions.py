@@ -11,6 +11,9 @@ kind                        fires when
 ``quarantine_new``          a load put at least ``threshold`` (default 1) rows in quarantine that are still open
 ``alignment_finding``       the alignment check finds a department winning while the business loses
                             (``params.kinds``: only these finding kinds; ``kpi``: only findings about it)
+``sla_breached``            an owner breached an SLA of the agreement in a month (:mod:`revalign.alerts.process`)
+``sla_at_risk``             an open SLA clock has used most of its allowance
+``audit_finding``           the credit audit finds gaming (per kind, actor and month, with the revenue at stake)
 ==========================  =========================================================================================
 
 Every function reads what it needs through the :class:`~revalign.project.Project` façade (this package sits above
@@ -30,6 +33,7 @@ import pandas as pd
 
 from revalign.alerts.drivers import DriverFinder, driver_of
 from revalign.alerts.firing import Firing, Link
+from revalign.alerts.process import audit_finding, sla_at_risk, sla_breached
 from revalign.analytics.governance.scorecard import ScorecardRow, status_of
 from revalign.analytics.pace import forecast_period
 from revalign.definitions.alerts import AlertRule
@@ -299,6 +303,9 @@ CONDITIONS: dict[str, Condition] = {
     "kpi_forecast_miss": kpi_forecast_miss,
     "quarantine_new": quarantine_new,
     "alignment_finding": alignment_finding,
+    "sla_breached": sla_breached,
+    "sla_at_risk": sla_at_risk,
+    "audit_finding": audit_finding,
 }
 """Every condition kind, by the name ``alerts.yaml`` uses. The definition reader accepts exactly these names."""
 
