@@ -63,3 +63,18 @@ def test_sla_at_risk_names_each_open_clock_at_risk(sim):
     assert sorted(f.subject for f in firings) == sorted(
         f"{r.sla}:{r.entity_id}" for r in items[items["status"] == "at_risk"].itertuples()
     )
+
+
+def test_who_is_behind_the_findings_and_the_breaches_matches_the_labels(sim):
+    project, labels = sim
+    breaches = labels[labels["kind"] == "sla_breach"]["actor_id"].value_counts()
+    sla = project.sla_concentration()
+    assert sla.total == int(breaches.sum())
+    assert [(who.rsplit("(", 1)[-1].rstrip(")"), n) for who, n in sla.people] == [
+        (str(k), int(v)) for k, v in breaches.head(len(sla.people)).items()
+    ]
+    overwrites = labels[labels["kind"] == "lead_source_overwrite"]["actor_id"].value_counts()
+    audit = project.audit_concentration()
+    top = audit.people[0][0].rsplit("(", 1)[-1].rstrip(")")
+    assert top == overwrites.index[0]  # the rep who games most, by the simulator's own labels
+    assert audit.total == pytest.approx(overwrites.sum(), rel=0.05)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from revalign.analytics.concentration import Concentration, concentration
+from revalign.analytics.people import names_of
 from revalign.analytics.sla import data_as_of, sla_breaches, sla_compliance, sla_items
 from revalign.analytics.sla.volume import volume_slas
 from revalign.definitions.agreements.loader import (
@@ -96,3 +98,11 @@ class AgreementFacade(ProjectBase):
         return volume_slas(
             self.catalog, self.tables, self.agreements(), agreement=agreement, start=lo, end=hi, as_of=as_of
         )
+
+    def sla_concentration(
+        self, sla: str = "mql_followup", *, start: DateLike = None, end: DateLike = None
+    ) -> Concentration:
+        """Who breached ``sla`` most in ``[start, end)`` (the fewest owners covering half of the breaches)."""
+        ledger = self.sla_breaches(slas=[sla], start=start, end=end)
+        named = ledger.assign(who=names_of(self.tables, ledger["owner_id"]))
+        return concentration(named, "who", f"breaches of the {sla} SLA")

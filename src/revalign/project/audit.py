@@ -17,8 +17,10 @@ from revalign.analytics.audit.credit import (
 )
 from revalign.analytics.audit.detect import detect
 from revalign.analytics.audit.evidence import evidence_rows
-from revalign.analytics.audit.findings import HEADLINE_KINDS
+from revalign.analytics.audit.findings import FINDING_NOUNS, HEADLINE_KINDS
 from revalign.analytics.audit.rollups import AuditRollups, audit_rollups
+from revalign.analytics.concentration import Concentration, concentration
+from revalign.analytics.people import names_of
 from revalign.definitions.audit import AuditSettings, audit_settings
 from revalign.errors import ConfigError
 from revalign.model.access import Tables
@@ -87,3 +89,10 @@ class AuditFacade(ProjectBase):
     def audit_evidence(self, findings: pd.DataFrame) -> pd.DataFrame:
         """The ledger rows behind ``findings`` (pass the few being shown): each finding's evidence timeline."""
         return evidence_rows(self.tables, findings)
+
+    def audit_concentration(self, kind: str = "lead_source_overwrite", since: DateLike = None) -> Concentration:
+        """Who made most of ``kind``'s findings (the fewest people covering half), with the revenue at stake: the
+        overview's and the demo's one-line answer to "who games credit"."""
+        found = self.audit_findings(kinds=kind, since=since)
+        found = found.assign(who=names_of(self.tables, found["actor_id"]))
+        return concentration(found, "who", FINDING_NOUNS.get(kind, kind), amount="revenue_at_stake")

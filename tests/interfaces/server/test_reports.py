@@ -110,6 +110,10 @@ def test_overview_equals_scorecard_decomposition_and_alignment(client, sim_proje
     api_findings = table(body, "alignment")
     assert api_findings["message"].tolist() == [f.message for f in findings.findings]
     assert body["meta"]["warnings"] == [f.message for f in findings.findings]
+    # who is behind the numbers: the overwrites' and the follow-up breaches' concentration, as the library says
+    lines = {line["id"]: line for line in body["meta"]["process"]}
+    assert lines["audit"]["text"] == sim_project.audit_concentration().sentence(sim_project.settings.currency)
+    assert lines["audit"]["href"].startswith("/audit")
     groups = body["meta"]["warning_groups"]
     assert sum(len(g["messages"]) for g in groups) == len(findings.findings)
     assert [g["title"] for g in groups] == list(dict.fromkeys(f.title for f in findings.findings))

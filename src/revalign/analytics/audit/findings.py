@@ -25,6 +25,18 @@ FINDING_KINDS: Final = (
 """Every kind a detector reports, in the order the audit lists them. The first five share their names with
 the simulator's labels (``revalign.simulate.gaming``), so precision and recall are a join on the names."""
 
+FINDING_NOUNS: Final = {
+    "lead_source_overwrite": "lead-source overwrites",
+    "no_opportunity_recreate": "no-opportunity re-creations",
+    "duplicate_lead": "duplicate leads",
+    "duplicate_account": "duplicate accounts",
+    "close_date_push": "close-date pushes",
+    "stage_skip": "stage skips",
+    "backdated_change": "back-dated changes",
+    "owner_flip_before_close": "owner flips before close",
+}
+"""How a sentence names many findings of a kind ("65 of 78 lead-source overwrites")."""
+
 HEADLINE_KINDS: Final = ("lead_source_overwrite", "no_opportunity_recreate")
 """The two kinds that move marketing's credit to sales: audited credit undoes them."""
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from revalign.analytics.audit.credit import finding_statuses
 from revalign.analytics.audit.findings import FINDING_KINDS, HEADLINE_KINDS
+from revalign.analytics.people import people
 from revalign.model.access import Tables
 from revalign.model.calendar import period_label, period_start
 
@@ -69,16 +70,6 @@ def _counts(f: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def _people(tables: Tables) -> pd.DataFrame:
-    """``actor_id, name, team_id, team`` for every user (team names from ``teams``)."""
-    users, teams = tables.table("users"), tables.table("teams")
-    u = tables.to_pandas(users.select("user_id", "name", "team_id"))
-    t = tables.to_pandas(teams.select("team_id", team=teams.name))
-    people = u.merge(t, on="team_id", how="left").rename(columns={"user_id": "actor_id"})
-    people["team"] = people["team"].fillna(people["team_id"])
-    return people.drop_duplicates("actor_id")
-
-
 def _prepared(findings: pd.DataFrame, decisions: Mapping[str, str] | None, fiscal_start: int) -> pd.DataFrame:
     f = findings.assign(status=finding_statuses(findings, decisions).to_numpy())
     f = f[f["status"] != "dismissed"].copy()
@@ -103,8 +94,7 @@ def audit_rollups(
     ``by_quarter`` and ``trend`` by quarter (and kind, in :data:`FINDING_KINDS` order).
     """
     f = _prepared(findings, decisions, fiscal_year_start_month)
-    people = _people(tables)
-    f = f.merge(people, on="actor_id", how="left")
+    f = f.merge(people(tables), on="actor_id", how="left")
     f["team_id"] = f["team_id"].astype("object").where(f["team_id"].notna(), UNKNOWN)
     f["team"] = f["team"].astype("object").where(f["team"].notna(), f["team_id"])
     f["name"] = f["name"].astype("object").where(f["name"].notna(), f["actor_id"])

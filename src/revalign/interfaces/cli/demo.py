@@ -176,6 +176,21 @@ def print_north_star(project: Project) -> None:
         console.print(f"  {f.severity.upper()} {f.kind}: {f.message}", highlight=False)
 
 
+def print_people(project: Project) -> None:
+    """Who is behind the numbers: the reps who make most lead-source overwrites, and who breaches the follow-up
+    SLA most (the same lines as the overview page), each pointing at the command that lists the rows."""
+    try:
+        audit = project.audit_concentration("lead_source_overwrite")
+        sla = project.sla_concentration()
+    except RevalignError as exc:
+        console.print(f"[yellow]Audit and SLA lines not available:[/] {exc}")
+        return
+    console.print(f"[bold]Credit audit:[/] {audit.sentence(project.settings.currency)}", highlight=False)
+    console.print("  (revalign audit --kind lead_source_overwrite lists them; the Audit page has the evidence)")
+    console.print(f"[bold]SLAs:[/] {sla.sentence()}", highlight=False)
+    console.print("  (revalign sla breaches lists them; the SLAs page has compliance by team)")
+
+
 @app.command()
 def demo(
     folder: Annotated[Path, typer.Option(help="Demo project folder (created, or reused and refreshed).")] = Path(
@@ -197,6 +212,7 @@ def demo(
     console.print(f"Simulated company {how} into {folder}")
     console.print(plan_demo_targets(project), highlight=False)
     print_north_star(project)
+    print_people(project)
     logins = demo_logins(pick_rep(project), pick_leader(project))
     create_logins(project, logins)
     console.print(install_demo_scoring(project), highlight=False)

@@ -11,6 +11,7 @@ from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, departments_frame
 from revalign.interfaces.server.reports.scorecards import card_covers, scorecard_card, scorecard_frame
+from revalign.model.calendar import parse_period
 from revalign.project import Project
 
 ACCEPTS = ("period", "grain")
@@ -71,6 +72,9 @@ def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool)
     ]
 
 
+AUDIT_LINK = "/audit?kind=lead_source_overwrite"
+
+
 def overview(project: Project, filters: Filters) -> Report:
     """The north star, its trend, why it moved (driver-tree decomposition) and alignment warnings."""
     card = scorecard_card(project, "joint", filters)
@@ -95,5 +99,23 @@ def overview(project: Project, filters: Filters) -> Report:
         headline="north_star",
         drill={"north_star": {"columns": ["actual"]}},
         charts=charts,
+        process=process_lines(project, card.period),
     )
     return report
+
+
+def process_lines(project: Project, period: str) -> list[dict[str, str]]:
+    """Who games credit (all history) and who breaches the follow-up SLA (the card's period): one sentence each,
+    linking to the rows, so the first minute on the overview shows the people behind the numbers."""
+    lines = []
+    try:
+        audit = project.audit_concentration("lead_source_overwrite")
+        if audit.total:
+            lines.append({"id": "audit", "text": audit.sentence(project.settings.currency), "href": AUDIT_LINK})
+        p = parse_period(period, project.fiscal_year_start_month)
+        sla = project.sla_concentration(start=p.start, end=p.end)
+        if sla.total:
+            lines.append({"id": "sla", "text": f"{period}: {sla.sentence()}", "href": "/sla"})
+    except RevalignError:  # no ledger or no agreement yet: the overview shows the numbers without these lines
+        pass
+    return lines
