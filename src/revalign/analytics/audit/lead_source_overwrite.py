@@ -5,6 +5,12 @@ Rules (over the ledger's ``lead_source`` field changes, old and new value known 
 1. A change on a **lead** is an overwrite when it happens after the lead's first hand-off stage
    (``handoff_stages``, default the MQL) or after its first opportunity was created. Before the hand-off the
    lead is marketing's own record and marketing ops may still correct its source: that is not gaming.
+   A lead revalign first saw (in a snapshot export) already at or past the hand-off counts from that first
+   sight, when a later load recorded the change: its stage then is the old value of its first lifecycle change
+   recorded later, else its current stage (every stage change between two exports is in the ledger, so an
+   unchanged stage held all along). Load order, not business time, is what proves the order here: the first
+   export showed the lead handed off with the old source; a later one showed the new source. Without this
+   rule, a customer's first export hides every hand-off that happened before it.
 2. CRMs copy the source onto the opportunity, so the same overwrite usually shows twice. A change on an
    **opportunity** to the same new value within ``pair_hours`` of a change on its lead is that lead's overwrite
    and is not reported again (its event joins the lead finding's evidence). An opportunity changed on its own
@@ -25,6 +31,7 @@ import ibis.expr.types as ir
 from revalign.analytics.audit.common import finding_table, first_opportunity, source_changes, text
 from revalign.definitions.audit import AuditSettings
 from revalign.model.access import Tables
+from revalign.model.tables import LIFECYCLE_STAGES
 
 KIND = "lead_source_overwrite"
 
@@ -47,6 +54,36 @@ def _detail(entity: str, c: ir.Table, after: ir.StringValue) -> ir.StringValue:
     )
 
 
+def _past(handoff_stages: tuple[str, ...]) -> list[str]:
+    """Stages at or past the first hand-off stage in funnel order (the exits recycled/disqualified can come
+    before any hand-off, so they do not count)."""
+    first = min(LIFECYCLE_STAGES.index(s) for s in handoff_stages if s in LIFECYCLE_STAGES)
+    return [s for s in LIFECYCLE_STAGES[first:] if s not in ("recycled", "disqualified")]
+
+
+def _first_sight(tables: Tables, handoff_stages: tuple[str, ...]) -> ir.Table:
+    """``s_lead, s_load``: leads already handed off in the load that first recorded them, and that load (rule 1).
+
+    The first load is the one that recorded the lead's earliest event (its creation); load ids, not load times,
+    tell loads apart, since two loads can share a second."""
+    led = tables.table("ledger")
+    lead_ev = led.filter(led.entity_type == "lead")
+    first = ibis.row_number().over(
+        group_by=lead_ev.entity_id, order_by=[lead_ev.occurred_at, lead_ev.recorded_at, lead_ev.event_id]
+    )
+    seen = lead_ev.mutate(_rn=first).filter(lambda t: t._rn == 0).select(s_lead="entity_id", s_load="load_id")
+    life = lead_ev.filter(lead_ev.kind == "lifecycle").select(
+        l_lead="entity_id", l_old="old_value", l_load="load_id", l_occ="occurred_at", l_ev="event_id"
+    )
+    later = life.join(seen, life.l_lead == seen.s_lead).filter(lambda t: t.l_load != t.s_load)
+    rank = ibis.row_number().over(group_by=later.l_lead, order_by=[later.l_occ, later.l_ev])
+    later = later.mutate(_rn=rank).filter(lambda t: t._rn == 0).select("l_lead", "l_old")
+    leads = tables.table("leads").select(c_lead="lead_id", c_stage="lifecycle_stage")
+    s = seen.left_join(later, seen.s_lead == later.l_lead).left_join(leads, seen.s_lead == leads.c_lead)
+    stage = ibis.coalesce(s.l_old, s.c_stage)
+    return s.filter(stage.isin(_past(handoff_stages)) & s.s_load.notnull()).select("s_lead", "s_load")
+
+
 def _lead_changes(tables: Tables, settings: AuditSettings) -> ir.Table:
     """Lead-level changes after the hand-off, with the lead's opportunity and the paired opportunity event."""
     cfg = settings.lead_source_overwrite
@@ -55,8 +92,11 @@ def _lead_changes(tables: Tables, settings: AuditSettings) -> ir.Table:
     hand = hand.group_by(h_lead=hand.entity_id).aggregate(h_at=hand.occurred_at.min())
     c = source_changes(tables, "lead")
     opp = first_opportunity(tables)
+    sight = _first_sight(tables, cfg.handoff_stages)
     c = c.left_join(hand, c.entity_id == hand.h_lead).left_join(opp, c.entity_id == opp.o_lead)
-    after_mql = c.h_at.notnull() & (c.occurred_at > c.h_at)
+    c = c.left_join(sight, c.entity_id == sight.s_lead)
+    seen_handed = c.s_load.notnull() & c.load_id.notnull() & (c.load_id != c.s_load)  # a later export showed it
+    after_mql = (c.h_at.notnull() & (c.occurred_at > c.h_at)) | seen_handed
     after_opp = c.o_created.notnull() & (c.occurred_at > c.o_created)
     c = c.filter(after_mql | after_opp).mutate(after=ibis.ifelse(after_mql, "the MQL", "the opportunity"))
     oc = source_changes(tables, "opportunity").select(
