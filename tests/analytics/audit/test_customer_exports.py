@@ -8,12 +8,12 @@ The fixture (``tests/sources/crm_exports.py``) states the expected findings by h
 from __future__ import annotations
 
 import pandas as pd
-from tests.sources import crm_exports
 
 from revalign.analytics.audit.detect import detect
 from revalign.analytics.audit.findings import HEADLINE_KINDS
 from revalign.model.access import Tables
 from revalign.sources import ingest
+from tests.sources import crm_exports
 
 
 def test_the_audit_finds_exactly_what_changed_between_two_exports(duckdb_engine, tmp_path):
