@@ -77,8 +77,8 @@ def broken_project(tmp_path: Path) -> Path:
 def assert_every_finding_is_placed(sections: list[dict]) -> None:
     """Each broken thing appears in its section with its file and line (YAML) or row (CSV)."""
     by_name = {s["name"]: s for s in sections}
-    sections = ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements", "scoring"]
-    assert list(by_name) == sections
+    expected = ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements", "scoring"]
+    assert list(by_name) == expected
     scoring = [(r["file"].rsplit("/", 1)[-1], r["line"], r["model"], r["rule"]) for r in by_name["scoring"]["rows"]]
     assert scoring == [("scoring.yaml", 4, "lead_score@1", "owners")]
     assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] not in ("quarantine", "inputs"))

@@ -12,7 +12,7 @@ from revalign.interfaces.server.state.audit import AuditDecisions, may_decide
 
 def _decisions(url: str) -> tuple[StateStore, AuditDecisions]:
     store = StateStore(url)
-    assert store.migrate() == "0003_audit_decisions"
+    store.migrate()  # the head is test_auth's to check
     for name, role in (("ops", "revops"), ("cfo", "finance"), ("root", "admin"), ("seller", "sales")):
         store.add_user(name, "password-123", role)
     return store, AuditDecisions(store)
