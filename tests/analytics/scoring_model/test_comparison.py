@@ -15,7 +15,7 @@ import pytest
 from revalign.analytics.scoring.comparison import BacktestWindow, backtest_window, rule_scores_at_scoring_time
 from revalign.analytics.scoring.rules import score_leads
 from revalign.definitions.scoring import DEFAULT_DIR, load_scoring
-from revalign.engine import connect
+from revalign.engine import Engine, connect
 from revalign.errors import ConfigError
 from revalign.model.access import Tables
 from revalign.simulate import simulate
@@ -57,3 +57,15 @@ def test_rule_scores_count_only_touches_before_the_scoring_time(tables: Tables) 
     assert (loose_plain > at_scoring["score"]).any()
     loose_at = rule_scores_at_scoring_time(tables, loose, w).set_index("lead_id")["score"]
     pd.testing.assert_series_equal(loose_at, at_scoring["score"], check_names=False)
+
+
+def test_the_same_window_and_rule_scores_on_every_engine(engine: Engine, tables: Tables) -> None:
+    """The window and the rules' scores at scoring time are Ibis on the engine: Postgres and Spark agree with DuckDB."""
+    simulate(scale="xs", seed=4).write(engine)
+    other = Tables(engine)
+    model = load_scoring(DEFAULT_DIR / "simulator.yaml")
+    w = backtest_window(other)
+    assert w == backtest_window(tables)
+    got = rule_scores_at_scoring_time(other, model, w).sort_values("lead_id").reset_index(drop=True)
+    want = rule_scores_at_scoring_time(tables, model, w).sort_values("lead_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
