@@ -1,4 +1,5 @@
-"""The façade of lead scoring (docs/scoring.md): rule versions, scores, bands, feedback, drift, export."""
+"""The façade of lead scoring (docs/scoring.md): rule versions, scores, bands, feedback, drift, export, and the
+backtest of rules vs model vs the current score."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from revalign.analytics.scoring import (
     scoring_summary,
     suggest_changes,
 )
+from revalign.analytics.scoring.comparison import ScoringBacktest, backtest_window, compare_on_cohort
+from revalign.analytics.scoring.model import Kind
 from revalign.definitions.scoring import ScoringModel, pick_model, project_scoring
 from revalign.errors import ConfigError
 from revalign.project.base import ProjectBase
@@ -73,3 +76,40 @@ class ScoringFacade(ProjectBase):
     def score_export(self, model: str, version: int | None = None, crm: str = "generic") -> pd.DataFrame:
         """The latest applied scores of ``model`` with the column headers of ``crm``'s importer."""
         return score_export(self.tables, model, version, crm)
+
+    def scoring_backtest(
+        self,
+        model_name: str | None = None,
+        version: int | None = None,
+        *,
+        split: dt.date | dt.datetime | None = None,
+        test_end: dt.date | dt.datetime | None = None,
+        as_of: dt.date | dt.datetime | None = None,
+        kind: Kind = "gbm",
+        reps: int = 5,
+        mqls_per_rep_per_week: float = 40.0,
+        sla_hours: float = 24.0,
+    ) -> ScoringBacktest:
+        """Rules (version ``version`` of ``model_name``; default the newest) vs a ``kind`` model fitted on the
+        leads created before ``split`` vs ``leads.score``, on the leads created in ``[split, test_end)`` with
+        outcomes as of ``as_of``. Dates not given come from the data (:func:`backtest_window`); a date means its
+        start (midnight) for ``split``/``test_end``. Same tables and arguments, same result: cache it per data
+        version."""
+        window = backtest_window(self.tables, split=_moment(split), test_end=_moment(test_end), as_of=_moment(as_of))
+        rules = self.scoring_model(model_name, version)
+        return compare_on_cohort(
+            self.tables,
+            rules,
+            window,
+            kind=kind,
+            reps=reps,
+            mqls_per_rep_per_week=mqls_per_rep_per_week,
+            sla_hours=sla_hours,
+        )
+
+
+def _moment(day: dt.date | dt.datetime | None) -> dt.datetime | None:
+    """A date as its midnight (the backtest's bounds are "created from"), a moment as given."""
+    if day is None or isinstance(day, dt.datetime):
+        return day
+    return dt.datetime.combine(day, dt.time())

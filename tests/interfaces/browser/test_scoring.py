@@ -98,3 +98,26 @@ def test_a_version_is_in_force_only_after_marketing_and_sales_approve(chromium, 
     assert int(page.locator("#scored-leads").inner_text()) > 0
     ctx1.close()
     ctx2.close()
+
+
+def test_the_model_section_shows_the_apis_formatted_metrics_and_draws_calibration(chromium, scoring_server) -> None:
+    """The three scores' metrics on the page are the JSON twin's formatted text (revalign.display), and the
+    calibration chart (with its diagonal) and the lift chart were drawn."""
+    context = chromium.new_context(viewport=LAPTOP, base_url=scoring_server)
+    context.set_default_timeout(120_000)
+    page = context.new_page()
+    log_in(page, "cmo", target="/scoring")
+    body = page.request.get("/api/v1/scoring").json()
+    table = next(t for t in body["tables"] if t["name"] == "model_metrics")
+    shown = page.locator("#model #table-model_metrics tbody tr")
+    assert shown.count() == len(table["rows"]) >= 2
+    for i, formatted in enumerate(table["formatted"]):
+        row = shown.nth(i)
+        for column in ("roc_auc", "pr_auc", "top_decile_lift"):
+            assert row.locator(f"[data-col={column}]").inner_text() == formatted[column]
+    assert page.locator("#calibration-chart[data-rendered='1'] .plot svg").count() >= 1
+    assert page.locator("#calibration-chart .scatterlayer .trace").count() == 2  # the diagonal and the bins
+    assert page.locator("#model figure.chart[data-rendered='1']").count() == 1  # lift by decile
+    advice = page.locator("#threshold-advice").inner_text()
+    assert advice == body["meta"]["backtest"]["threshold_sentence"] and "MQL" in advice
+    context.close()

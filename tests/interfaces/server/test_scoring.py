@@ -52,7 +52,8 @@ def csrf_of(client: TestClient) -> str:
 def test_the_report_is_the_librarys_summary(app, project: Project) -> None:
     client = login(TestClient(app), "boss")
     body = client.get("/api/v1/scoring").json()
-    assert body["available"] and [t["name"] for t in body["tables"]] == ["bands", "distribution", "rejections", "rules"]
+    names = [t["name"] for t in body["tables"]]
+    assert body["available"] and names[:4] == ["bands", "distribution", "rejections", "rules"]
     model = project.scoring_model()
     summary = project.scoring_summary(model, dt.datetime.fromisoformat(body["meta"]["as_of"]))
     bands = {r["band"]: r for r in body["tables"][0]["rows"]}

@@ -4,19 +4,32 @@ The numbers are the latest applied run's (``revalign score apply``: its model ve
 run, the project's newest model version scored as of now, with a notice saying so. ``end`` scores as of the end of
 that day instead. Versions and their approvals are the page's own section (:mod:`..pages.scoring`), read from the
 app state, not from the report.
+
+The "Model and calibration" section (:meth:`revalign.project.Project.scoring_backtest`) compares, on the leads
+created from ``start`` (the split date) to the test end, the same rule version's points, a calibrated model fitted
+on the leads created before ``start``, and the CRM's ``leads.score``; outcomes as of ``end`` (its end), else the
+last change recorded. Without ``start`` the window comes from the data (first of the month nearest the middle of
+the leads' creation span; the test runs to three quarters of it). A ``start`` outside the data is a 422.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from revalign.interfaces.server.errors import NotAvailable
+from revalign.analytics.scoring.comparison import ScoringBacktest
+from revalign.definitions.scoring import ScoringModel
+from revalign.display import format_value
+from revalign.errors import ConfigError
+from revalign.interfaces.server.errors import BadRequest, NotAvailable
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, require_data
 from revalign.project import Project
 
-ACCEPTS = ("end",)
-"""The filters the page honours: ``end``, the day the scores are as of."""
+ACCEPTS = ("end", "start")
+"""The filters the page honours: ``end``, the day the scores (and the backtest's outcomes) are as of; ``start``,
+the backtest's split date (first day of the test cohort)."""
+MODEL_TABLES = ("model_metrics", "calibration", "deciles", "backtest_bands")
+"""The tables of the "Model and calibration" section, in display order."""
 UNITS = {
     "distribution": {"bucket": "score"},
     "rejections": {"reason_share": "percent"},
@@ -31,6 +44,33 @@ UNITS = {
         "conversion_rate_with": "percent",
         "lift": "ratio",
     },
+    "model_metrics": {
+        "n": "count",
+        "positives": "count",
+        "roc_auc": "number",
+        "pr_auc": "number",
+        "brier": "number",
+        "ece": "number",
+        "top_decile_lift": "ratio",
+    },
+    "calibration": {
+        "lower": "percent",
+        "upper": "percent",
+        "leads": "count",
+        "predicted": "percent",
+        "observed": "percent",
+    },
+    "deciles": {
+        "decile": "count",
+        "leads": "count",
+        "conversions": "count",
+        "min_score": "percent",
+        "max_score": "percent",
+        "conversion_rate": "percent",
+        "lift": "ratio",
+        "cumulative_capture": "percent",
+    },
+    "backtest_bands": {"leads": "count", "converted": "count", "conversion_rate": "percent"},
 }
 
 
@@ -53,6 +93,7 @@ def scoring(project: Project, filters: Filters) -> Report:
     if filters.end is not None:
         as_of = dt.datetime.combine(filters.end, dt.time(23, 59, 59, 999999))
     summary = project.scoring_summary(model, as_of)
+    backtest = _backtest(report, project, model, filters)
     report.add("bands", f"Bands of {model.key}: leads, MQLs and conversion to opportunity", summary.bands)
     report.add("distribution", "Leads by score (buckets of 10 points)", summary.distribution)
     report.add("rejections", "Rejected MQLs by band and reason", summary.rejections_by_band)
@@ -73,4 +114,64 @@ def scoring(project: Project, filters: Filters) -> Report:
             ],
         }
     )
+    if backtest is not None:
+        _add_backtest(report, backtest)
     return report
+
+
+def _backtest(report: Report, project: Project, model: ScoringModel, filters: Filters) -> ScoringBacktest | None:
+    """The backtest of ``model``'s rules vs the model vs ``leads.score``; a notice instead when the data's own
+    window cannot hold one, a 422 naming ``start`` when the chosen split cannot."""
+    split = dt.datetime.combine(filters.start, dt.time()) if filters.start is not None else None
+    as_of = dt.datetime.combine(filters.end, dt.time(23, 59, 59, 999999)) if filters.end is not None else None
+    try:
+        return project.scoring_backtest(model.name, model.version, split=split, as_of=as_of)
+    except ConfigError as exc:
+        if split is not None:
+            raise BadRequest(str(exc), loc=("query", "start"), rule="backtest_window") from exc
+        report.notices.append(f"Model and calibration: not available for this data: {exc}")
+        return None
+
+
+def threshold_sentence(result: ScoringBacktest) -> str:
+    """The capacity threshold in words, every number through :mod:`revalign.display`."""
+    t, reps, per_rep, sla_hours = result.threshold, result.reps, result.mqls_per_rep_per_week, result.sla_hours
+    conversions = (
+        f", holding {format_value(t.expected_conversion_share, 'percent')} of the expected conversions"
+        if t.expected_conversion_share is not None
+        else ""
+    )
+    return (
+        f"With {format_value(reps, 'count')} reps working {format_value(per_rep, 'count')} MQLs a week each "
+        f"({format_value(t.capacity_per_week, 'count')} a week) and a {format_value(sla_hours, 'hours')} follow-up "
+        f"SLA, peak load is {format_value(t.peak_leads_per_week, 'count')} leads a week: make a lead an MQL at a "
+        f"model probability of {format_value(t.threshold, 'percent')} or more (the top "
+        f"{format_value(t.mql_share, 'percent')} of leads, about {format_value(t.expected_mqls_per_week, 'count')} "
+        f"MQLs a week at peak){conversions}."
+    )
+
+
+def _add_backtest(report: Report, result: ScoringBacktest) -> None:
+    """The "Model and calibration" section: tables, the lift chart, the window and the threshold advice."""
+    w = result.window
+    report.add(
+        "model_metrics", f"Rules ({result.rules_model}) vs model ({result.kind}) vs current score", result.metrics
+    )
+    report.add("calibration", "Calibration of the model: predicted vs observed conversion", result.calibration)
+    report.add("deciles", "Conversion and lift by model decile (1 = highest scores)", result.deciles)
+    report.add("backtest_bands", f"Conversion of the test cohort by band of {result.rules_model}", result.bands)
+    report.meta["charts"].append(
+        {"table": "deciles", "x": "decile", "y": "lift", "kind": "bar", "title": "Lift by decile", "section": "model"}
+    )
+    report.meta["backtest"] = {
+        "split": w.split.isoformat(),
+        "test_end": w.test_end.isoformat(),
+        "as_of": w.as_of.isoformat(),
+        "kind": result.kind,
+        "rules": result.rules_model,
+        "train_leads": result.train_leads,
+        "test_leads": result.test_leads,
+        "tables": list(MODEL_TABLES),
+        "threshold": dict(result.threshold.__dict__),
+        "threshold_sentence": threshold_sentence(result),
+    }
