@@ -18,7 +18,12 @@ from revalign.analytics.scoring import (
     scoring_summary,
     suggest_changes,
 )
-from revalign.analytics.scoring.comparison import ScoringBacktest, backtest_window, compare_on_cohort
+from revalign.analytics.scoring.comparison import (
+    BacktestWindow,
+    ScoringBacktest,
+    backtest_window,
+    compare_on_cohort,
+)
 from revalign.analytics.scoring.model import Kind
 from revalign.definitions.scoring import ScoringModel, pick_model, project_scoring
 from revalign.errors import ConfigError
@@ -76,6 +81,10 @@ class ScoringFacade(ProjectBase):
     def score_export(self, model: str, version: int | None = None, crm: str = "generic") -> pd.DataFrame:
         """The latest applied scores of ``model`` with the column headers of ``crm``'s importer."""
         return score_export(self.tables, model, version, crm)
+
+    def scoring_window(self, *, as_of: dt.date | dt.datetime | None = None) -> BacktestWindow:
+        """The data's default backtest window (split, test end, as-of): cheap, no model is fitted."""
+        return backtest_window(self.tables, as_of=_moment(as_of))
 
     def scoring_backtest(
         self,

@@ -47,7 +47,10 @@ def client(project: Project, tmp_path_factory: pytest.TempPathFactory) -> TestCl
 
 @pytest.fixture(scope="module")
 def body(client: TestClient) -> dict:
-    response = client.get("/api/v1/scoring")
+    plain = client.get("/api/v1/scoring").json()  # no model is fitted unless asked: a link at the default split
+    assert "backtest" not in plain["meta"]
+    start = plain["meta"]["backtest_link"]["start"]
+    response = client.get(f"/api/v1/scoring?start={start}")
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -128,6 +131,7 @@ def test_the_split_date_is_a_parameter(client: TestClient) -> None:
     assert outside["errors"][0]["loc"] == ["query", "start"] and "2024-01-01" in outside["error"]
     unknown = assert_canonical_error(client.get("/api/v1/scoring?split=2025-03-01"), 422)
     assert "split" in unknown["error"] and "start" in unknown["error"]
-    page = client.get("/scoring")
+    page = client.get("/scoring?start=2025-03-01")
     assert page.status_code == 200 and 'id="calibration-chart"' in page.text and 'id="threshold-advice"' in page.text
+    assert 'id="backtest-link"' in client.get("/scoring").text
     assert client.get("/scoring?split=2025-03-01").status_code == 422
