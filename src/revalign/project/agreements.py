@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 
@@ -35,19 +35,29 @@ class AgreementFacade(ProjectBase):
         specs, issues = check_agreements(texts, kpi_windows=windows)
         return AgreementBook(tuple(specs)), issues
 
-    def agreements(self) -> AgreementBook:
-        """Every version of the project's agreements; raises :class:`CatalogError` listing any error."""
+    def agreements(self, approved: Collection[tuple[str, int]] | None = None) -> AgreementBook:
+        """Every version of the project's agreements (only the ``approved`` ``(agreement, version)`` pairs when
+        given: the interfaces pass the sign-off they record, see :meth:`AgreementBook.approved_versions`);
+        raises :class:`CatalogError` listing any error."""
         book, issues = self.checked_agreements()
         if errors(issues):
             bad = errors(issues)
             raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
-        return book
+        return book.only(approved)
 
     def sla_items(
-        self, *, agreement: str | None = None, start: DateLike = None, end: DateLike = None, as_of: DateLike = None
+        self,
+        *,
+        agreement: str | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+        as_of: DateLike = None,
+        approved: Collection[tuple[str, int]] | None = None,
     ) -> pd.DataFrame:
-        """Every SLA clock started in ``[start, end)`` with its status (met, breached, overdue, at risk, open)."""
-        return sla_items(self.tables, self.agreements(), agreement=agreement, start=start, end=end, as_of=as_of)
+        """Every SLA clock started in ``[start, end)`` with its status (met, breached, overdue, at risk, open),
+        under the version in force at its start among the ``approved`` ones (``None``: every version)."""
+        book = self.agreements(approved)
+        return sla_items(self.tables, book, agreement=agreement, start=start, end=end, as_of=as_of)
 
     def sla_breaches(
         self,
@@ -59,11 +69,12 @@ class AgreementFacade(ProjectBase):
         start: DateLike = None,
         end: DateLike = None,
         as_of: DateLike = None,
+        approved: Collection[tuple[str, int]] | None = None,
     ) -> pd.DataFrame:
         """The breach ledger: one row per closed breach, under the agreement version in force at its start."""
         return sla_breaches(
             self.tables,
-            self.agreements(),
+            self.agreements(approved),
             agreement=agreement,
             slas=slas,
             owner=owner,
@@ -82,21 +93,34 @@ class AgreementFacade(ProjectBase):
         start: DateLike = None,
         end: DateLike = None,
         as_of: DateLike = None,
+        approved: Collection[tuple[str, int]] | None = None,
     ) -> pd.DataFrame:
         """Compliance per SLA (and team or owner) per month: met / (met + breached + overdue)."""
         return sla_compliance(
-            self.tables, self.agreements(), by=by, grain=grain, agreement=agreement, start=start, end=end, as_of=as_of
+            self.tables,
+            self.agreements(approved),
+            by=by,
+            grain=grain,
+            agreement=agreement,
+            start=start,
+            end=end,
+            as_of=as_of,
         )
 
     def sla_volumes(
-        self, *, agreement: str | None = None, start: DateLike = None, end: DateLike = None
+        self,
+        *,
+        agreement: str | None = None,
+        start: DateLike = None,
+        end: DateLike = None,
+        approved: Collection[tuple[str, int]] | None = None,
     ) -> pd.DataFrame:
         """Volume SLAs per month and slice (a catalog KPI against the agreement's minimum): met, breached, open."""
         as_of = data_as_of(self.tables).date()
         lo = pd.Timestamp(start).date() if start is not None else None
         hi = pd.Timestamp(end).date() if end is not None else None
         return volume_slas(
-            self.catalog, self.tables, self.agreements(), agreement=agreement, start=lo, end=hi, as_of=as_of
+            self.catalog, self.tables, self.agreements(approved), agreement=agreement, start=lo, end=hi, as_of=as_of
         )
 
     def sla_concentration(

@@ -9,7 +9,7 @@ simulator's labels.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -136,6 +136,32 @@ class AgreementBook:
         """The version in force on ``on``: the latest whose ``effective_from`` is on or before it."""
         live = [v for v in self.history(name) if v.effective_from <= on]
         return live[-1] if live else None
+
+    def approved_versions(
+        self, signed: Collection[tuple[str, int]], proposed: Collection[tuple[str, int]]
+    ) -> frozenset[tuple[str, int]]:
+        """The ``(agreement, version)`` pairs numbers may be computed under, given the sign-off recorded.
+
+        A version counts once every signatory has signed it (``signed``: the interface reads that from the app
+        state and passes it in as plain data, so the library never touches the server's store). One exception:
+        an agreement's *first* version that was never put up for signature (not in ``proposed``) is the
+        baseline the project started from and counts as agreed — the shipped example is the simulated
+        company's, whose follow-up SLA is the simulator's own, so the demo and the ground-truth checks work
+        before anyone signs anything. Proposing that version brings it under sign-off like any other. A
+        later version never counts unsigned: a draft or a proposal does not change a number.
+        """
+        out = set(signed)
+        for name in self.names:
+            first = self.history(name)[0]
+            if first.key not in proposed:
+                out.add(first.key)
+        return frozenset(k for k in out if any(v.key == k for v in self.versions))
+
+    def only(self, approved: Collection[tuple[str, int]] | None) -> AgreementBook:
+        """The book of the ``approved`` versions only (``None``: every version, no sign-off applied)."""
+        if approved is None:
+            return self
+        return AgreementBook(tuple(v for v in self.versions if v.key in approved))
 
     def _only(self) -> str:
         if len(self.names) != 1:

@@ -16,6 +16,8 @@ SLA with ``calendar: team`` uses the calendar of the responsible owner's team (`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from typing import Literal
 
@@ -251,6 +253,24 @@ class AgreementSpec(BaseModel):
 
     def sla(self, name: str) -> SlaSpec | None:
         return next((s for s in self.slas if s.name == name), None)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """``(agreement, version)``: how sign-off names a version (the approved set is a set of these)."""
+        return self.agreement, self.version
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        """The departments that must sign this version (its signatories' roles, in the file's order)."""
+        return tuple(dict.fromkeys(s.role for s in self.signatories))
+
+    def content_hash(self) -> str:
+        """A fingerprint of what the version says (not its file's layout or path): what the signatories sign.
+
+        An edit to a signed file changes the hash, so the edited text is no longer the signed one.
+        """
+        text = json.dumps(self.model_dump(mode="json", exclude={"file"}), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def calendar_of(self, sla: SlaSpec, team_id: str | None) -> str | None:
         """The calendar name a clock of ``sla`` runs on for an owner in ``team_id`` (``None``: continuous)."""

@@ -27,6 +27,7 @@ from revalign.interfaces.cli import funnel
 from revalign.interfaces.cli import channels
 from revalign.interfaces.cli import attribute
 from revalign.interfaces.cli import sla
+from revalign.interfaces.cli import agreement
 from revalign.interfaces.cli import score
 from revalign.interfaces.cli import score_model
 from revalign.interfaces.cli import audit
@@ -66,6 +67,7 @@ COMMAND_MODULES = (
     channels,
     attribute,
     sla,
+    agreement,
     score,
     score_model,
     audit,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from revalign.interfaces.server.api import (
     admin,
+    agreements,
     attribution,
     audit,
     auth,
@@ -40,6 +41,7 @@ for _module in (
     sla,
     scoring,
     audit,
+    agreements,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from revalign.interfaces.server.pages import (
     account,
     admin,
+    agreements,
     attribution,
     audit,
     channels,
@@ -37,6 +38,7 @@ for _module in (
     scoring,
     audit,
     inbox,
+    agreements,
 ):
     router.include_router(_module.router)
 

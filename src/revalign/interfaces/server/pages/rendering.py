@@ -31,6 +31,7 @@ NAV = (
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
     ("sla", "/sla", "SLAs"),
+    ("agreements", "/agreements", "Agreements"),
     ("scoring", "/scoring", "Scoring"),
     ("audit", "/audit", "Audit"),
     ("glossary", "/glossary", "KPI glossary"),

@@ -25,7 +25,7 @@ from revalign.interfaces.server.state.store import StateStore, UserRecord
 SubjectKind = Literal["scoring", "agreement"]
 SUBJECT_KINDS: tuple[str, ...] = ("scoring", "agreement")
 Status = Literal["proposed", "approved", "superseded"]
-SIGNING_ROLES = {"marketing": "marketing", "sales": "sales"}
+SIGNING_ROLES = {"marketing": "marketing", "sales": "sales", "revops": "revops", "customer_success": "customer_success"}
 """Role → the department a login of that role signs for (leaders of each team hold these roles)."""
 
 metadata = sa.MetaData()

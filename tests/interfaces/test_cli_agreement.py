@@ -1,0 +1,94 @@
+"""``revalign agreement``: versions, propose, and every signatory approves — then ``versions`` says it counts and
+the SLA numbers of a project computed under the signed set equal the library's run on both versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from revalign.analytics.sla import breach_ledger, sla_items
+from revalign.interfaces.cli import EXIT_OK, EXIT_USAGE, main
+from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.interfaces.server.state.agreement_signoff import approved_versions
+from revalign.interfaces.server.state.approvals import Approvals
+from revalign.project import init_project, open_project
+from revalign.simulate import simulate
+from tests.interfaces.server.agreement_versions import V1, V2, book, write_versions
+
+PASSWORD = "leader-pass-1"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("agreement-cli")
+    init_project(folder, name="agreement cli")
+    write_versions(folder)
+    project = open_project(folder)
+    simulate(scale="xs", seed=3).write(project.engine)
+    project.close()
+    store = StateStore(default_state_url(folder))
+    store.migrate()
+    for user, role in (("mkt", "marketing"), ("sls", "sales"), ("ops", "revops"), ("boss", "leadership")):
+        store.add_user(user, PASSWORD, role)
+    store.close()
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], folder: Path, *args: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["agreement", *args, "--project", str(folder)])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def approved(folder: Path) -> frozenset[tuple[str, int]]:
+    project = open_project(folder)
+    store = StateStore(default_state_url(folder))
+    try:
+        return approved_versions(project.agreements(), Approvals(store))
+    finally:
+        store.close()
+        project.close()
+
+
+def test_propose_and_every_signatory_approves(folder: Path, capsys) -> None:
+    code, out = run(capsys, folder, "versions", "--json")
+    rows = json.loads(out)
+    assert code == EXIT_OK and [(r["version"], r["status"], r["counted"]) for r in rows] == [
+        (1, "baseline", True),
+        (2, "draft", False),
+    ]
+    code, out = run(capsys, folder, "propose", "--version", "7")
+    assert code == EXIT_USAGE and "no version 7" in out
+    code, out = run(capsys, folder, "propose", "--by", "ops", "--note", "tighter follow-up", "--json")
+    proposal = json.loads(out)  # the newest version by default
+    assert code == EXIT_OK and proposal["version"] == "2" and proposal["missing"] == ["marketing", "sales", "revops"]
+    approval = str(proposal["id"])
+    code, out = run(capsys, folder, "approve", approval, "--user", "boss", "--password", PASSWORD)
+    assert code != EXIT_OK and "cannot sign" in out
+    for user, waiting in (("mkt", "sales, revops"), ("sls", "revops")):
+        code, out = run(capsys, folder, "approve", approval, "--user", user, "--password", PASSWORD)
+        assert code == EXIT_OK and f"waiting for {waiting}" in out
+        assert approved(folder) == {("marketing_sales", 1)}
+    code, out = run(capsys, folder, "approve", approval, "--user", "ops", "--password", PASSWORD)
+    assert code == EXIT_OK and "it counts" in out
+    assert approved(folder) == {("marketing_sales", 1), ("marketing_sales", 2)}
+    code, out = run(capsys, folder, "versions", "--json")
+    v2 = json.loads(out)[1]
+    assert v2["status"] == "signed" and v2["counted"] and v2["signed"].startswith("marketing: mkt (")
+
+
+def test_the_numbers_follow_the_signed_set(folder: Path, capsys) -> None:
+    project = open_project(folder)
+    try:
+        under_signed = project.sla_breaches(approved=approved(folder))
+        under_v1 = project.sla_breaches(approved={("marketing_sales", 1)})
+        direct = breach_ledger(sla_items(project.tables, book(V1, V2)))
+        direct_v1 = breach_ledger(sla_items(project.tables, book(V1)))
+    finally:
+        project.close()
+    assert under_signed["entity_id"].tolist() == direct["entity_id"].tolist()
+    assert under_v1["entity_id"].tolist() == direct_v1["entity_id"].tolist()
+    assert len(direct) > len(direct_v1)
