@@ -10,6 +10,7 @@ from revalign.interfaces.server.pages import (
     attribution,
     audit,
     channels,
+    disputes,
     funnel,
     glossary,
     inbox,
@@ -37,6 +38,7 @@ for _module in (
     scoring,
     audit,
     inbox,
+    disputes,
 ):
     router.include_router(_module.router)
 
