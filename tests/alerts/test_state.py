@@ -27,7 +27,7 @@ def store(request, tmp_path):
     else:
         url = request.getfixturevalue("postgres_server").create_database("alerts_state")
     store = StateStore(url)
-    assert store.migrate() == "0005"
+    assert store.migrate() == "0006"
     yield store
     store.close()
 

@@ -207,18 +207,18 @@ def test_state_store_migrates_in_place_and_is_idempotent(tmp_path):
     first.add_user("keep", "password-123", "sales")
     first.close()
     again = StateStore(url)
-    # adds login_failures, audit_decisions, approvals and the alert tables; the user survives
-    assert again.migrate() == "0005"
+    # adds login_failures, audit_decisions, approvals, the alert tables and the disputes; the user survives
+    assert again.migrate() == "0006"
     assert again.get_user("keep").role == "sales"
     assert again.login_failures("user", "keep") is None
-    assert again.migrate() == "0005"  # nothing left to do
+    assert again.migrate() == "0006"  # nothing left to do
 
 
 @pytest.mark.postgres
 def test_state_store_on_postgresql(postgres_server):
     url = postgres_server.create_database("state_store_test")
     store = StateStore(url)
-    assert store.migrate() == "0005"
+    assert store.migrate() == "0006"
     store.add_user("pg", "password-123", "rep", owner_id="u9")
     token = store.create_token("pg", "ci")
     assert store.user_for_token(token).owner_id == "u9"

@@ -34,6 +34,7 @@ from revalign.interfaces.cli import audit
 from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
 from revalign.interfaces.cli import users
+from revalign.interfaces.cli import disputes
 from revalign.interfaces.cli import docs
 
 # isort: on
@@ -74,6 +75,7 @@ COMMAND_MODULES = (
     serve,
     demo,
     users,
+    disputes,
     docs,
 )
 """The modules that add commands to ``app``, in the order of ``revalign --help``."""

@@ -12,6 +12,7 @@ from revalign.interfaces.server.api import (
     auth,
     channels,
     checks,
+    disputes,
     funnel,
     health,
     inbox,
@@ -45,5 +46,6 @@ for _module in (
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)
+router.include_router(disputes.router)
 
 __all__ = ["router"]

@@ -11,6 +11,7 @@ from revalign.interfaces.server.pages import (
     attribution,
     audit,
     channels,
+    disputes,
     funnel,
     glossary,
     inbox,
@@ -39,6 +40,7 @@ for _module in (
     audit,
     inbox,
     agreements,
+    disputes,
 ):
     router.include_router(_module.router)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from revalign.analytics.records import RECORD_TABLES
 from revalign.interfaces.server.api.records import (
     KpiRecordQueryDep,
     RecordQueryDep,
@@ -17,6 +18,11 @@ from revalign.interfaces.server.filters import FiltersDep, KnownParameters
 from revalign.interfaces.server.pages.rendering import render
 
 router = APIRouter()
+DISPUTES = {
+    "dispute_rows": True,
+    "dispute_keys": [(name, spec.key[0]) for name, spec in RECORD_TABLES.items() if spec.key],
+}
+"""Each row gets a "Dispute" link (templates/_dispute.html): its record found by the first table key it holds."""
 
 
 @router.get("/records", response_class=HTMLResponse, dependencies=[KnownParameters])
@@ -29,7 +35,7 @@ def kpi_records_page(
     query: KpiRecordQueryDep,
 ):
     report = kpi_records_report(request, project, cache, user, query)
-    return render(request, "records.html", report, filters=filters, api_path="/api/v1/records")
+    return render(request, "records.html", report, filters=filters, api_path="/api/v1/records", extra=DISPUTES)
 
 
 @router.get("/records/{table}", response_class=HTMLResponse, dependencies=[KnownParameters])
@@ -42,4 +48,6 @@ def records_page(
     query: RecordQueryDep,
 ):
     report = records_report(request, project, cache, user, query)
-    return render(request, "records.html", report, filters=filters, api_path=f"/api/v1/records/{query.table}")
+    return render(
+        request, "records.html", report, filters=filters, api_path=f"/api/v1/records/{query.table}", extra=DISPUTES
+    )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from revalign.interfaces.server.api.scorecards import Department, PageFilters, scorecard_report
-from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
+from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep, StoreDep
 from revalign.interfaces.server.filters import KnownParameters
 from revalign.interfaces.server.pages.rendering import render
 from revalign.interfaces.server.privacy import private_rows, scope_of
+from revalign.interfaces.server.reports.disputes import banner, viewing
 from revalign.interfaces.server.reports.report import SCORECARD_DEPARTMENTS
 from revalign.interfaces.server.reports.scorecards import ACCEPTS
 
@@ -21,11 +24,20 @@ def scorecards_page(
     request: Request,
     project: ProjectDep,
     cache: CacheDep,
+    store: StoreDep,
     user: CurrentUser,
     filters: PageFilters,
     department: Department = "joint",
 ):
     card = scorecard_report(project, cache, department, filters)
     report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
-    extra = {"departments": SCORECARD_DEPARTMENTS, "department": department, "controls": ACCEPTS}
+    extra: dict[str, Any] = {
+        "departments": SCORECARD_DEPARTMENTS,
+        "department": department,
+        "controls": ACCEPTS,
+        "dispute_rows": True,
+    }
+    extra["disputes_banner"] = banner(
+        store, viewing(project, cache, user), None if department == "joint" else department
+    )
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/scorecards", extra=extra)
