@@ -11,7 +11,7 @@ import pytest
 from revalign.analytics.sla import breach_ledger, sla_items
 from revalign.interfaces.cli import EXIT_OK, EXIT_USAGE, main
 from revalign.interfaces.server.state import StateStore, default_state_url
-from revalign.interfaces.server.state.agreement_signoff import approved_versions
+from revalign.interfaces.server.state.agreement_signoff import approved_versions, propose_version
 from revalign.interfaces.server.state.approvals import Approvals
 from revalign.project import init_project, open_project
 from revalign.simulate import simulate
@@ -92,3 +92,38 @@ def test_the_numbers_follow_the_signed_set(folder: Path, capsys) -> None:
     assert under_signed["entity_id"].tolist() == direct["entity_id"].tolist()
     assert under_v1["entity_id"].tolist() == direct_v1["entity_id"].tolist()
     assert len(direct) > len(direct_v1)
+
+
+def test_revalign_sla_counts_only_signed_versions_like_the_page(tmp_path: Path, capsys) -> None:
+    """A proposed v2 shows in `revalign agreement versions` but `revalign sla breaches` keeps v1's ledger until
+    every signatory signed (the independent side: the library run on the version texts alone)."""
+    init_project(tmp_path, name="sla cli sign-off")
+    write_versions(tmp_path)
+    project = open_project(tmp_path)
+    simulate(scale="xs", seed=3).write(project.engine)
+    only_v1 = breach_ledger(sla_items(project.tables, book(V1)))
+    both = breach_ledger(sla_items(project.tables, book(V1, V2)))
+    project.close()
+    assert len(both) > len(only_v1)
+
+    def ledger() -> list[str]:
+        capsys.readouterr()
+        assert main(["sla", "breaches", "--project", str(tmp_path), "--json"]) == EXIT_OK
+        return [r["entity_id"] for r in json.loads(capsys.readouterr().out)]
+
+    assert ledger() == only_v1["entity_id"].tolist()  # v2 is a draft: nobody proposed it
+    store = StateStore(default_state_url(tmp_path))
+    store.migrate()
+    users = {}
+    for user, role in (("mkt", "marketing"), ("sls", "sales"), ("ops", "revops")):
+        store.add_user(user, PASSWORD, role)
+        users[user] = store.get_user(user)
+    approvals = Approvals(store)
+    spec = book(V1, V2).versions[-1]
+    rec = propose_version(approvals, spec, by="ops")
+    for user in ("mkt", "sls"):
+        approvals.sign(rec.id, users[user], spec.content_hash())
+        assert ledger() == only_v1["entity_id"].tolist()  # proposed, not yet signed by everyone
+    approvals.sign(rec.id, users["ops"], spec.content_hash())
+    store.close()
+    assert ledger() == both["entity_id"].tolist()
