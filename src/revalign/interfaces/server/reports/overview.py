@@ -112,10 +112,13 @@ def process_lines(project: Project, period: str) -> list[dict[str, str]]:
         audit = project.audit_concentration("lead_source_overwrite")
         if audit.total:
             lines.append({"id": "audit", "text": audit.sentence(project.settings.currency), "href": AUDIT_LINK})
+    except RevalignError:  # no ledger yet: no audit line; the SLA line does not depend on it
+        pass
+    try:
         p = parse_period(period, project.fiscal_year_start_month)
         sla = project.sla_concentration(start=p.start, end=p.end)
         if sla.total:
             lines.append({"id": "sla", "text": f"{period}: {sla.sentence()}", "href": "/sla"})
-    except RevalignError:  # no ledger or no agreement yet: the overview shows the numbers without these lines
+    except RevalignError:  # no agreement in force or no lifecycle events: no SLA line
         pass
     return lines
