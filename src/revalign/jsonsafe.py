@@ -30,6 +30,14 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-safe records (one dict per row, column names as keys)."""
-    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+def records(frame: pd.DataFrame, *, null_label: str | None = None) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-safe records (one dict per row, column names as keys).
+
+    ``null_label``: the text that stands for "no value" in the frame's group columns (KPI results group a
+    missing segment under ``"(none)"``, because engines group nulls differently) becomes ``null`` again: in
+    JSON a missing value is null, not a word a script would have to know.
+    """
+    out = [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    if null_label is not None:
+        out = [{k: None if v == null_label else v for k, v in row.items()} for row in out]
+    return out

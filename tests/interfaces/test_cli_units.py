@@ -7,6 +7,8 @@ for 400,000 + 500,000 + 334,567 = 1,234,567). Win rate Q3 = 1/2 = 50.0 %, Q4 = 3
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from rich.console import Console
@@ -67,6 +69,19 @@ def test_kpi_eval_json_keeps_raw_values(project_folder):
     result = runner.invoke(app, [*args, "--project", str(project_folder)])
     assert result.exit_code == 0, result.output
     assert '"value": 0.375' in result.stdout
+
+
+def test_a_missing_group_is_null_in_json_and_reads_none_in_the_table(project_folder):
+    # the fixture's deals have no region: one group, "(none)" to read, null to a script
+    args = ["kpi", "eval", "new_revenue", "--grain", "year", "--by", "region", "--project", str(project_folder)]
+    as_json = runner.invoke(app, [*args, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    rows = json.loads(as_json.stdout)
+    assert [r["region"] for r in rows] == [None] and rows[0]["value"] == pytest.approx(
+        1000 + 400_000 + 500_000 + 334_567
+    )  # the won deals
+    table = runner.invoke(app, args)
+    assert "(none)" in table.output and "null" not in table.output
 
 
 def test_a_wide_table_at_80_columns_leaves_columns_out_but_never_cuts_a_number(monkeypatch):

@@ -144,6 +144,20 @@ def test_kpi_values_equal_evaluate(client, sim_project):
     assert body["meta"]["kpi"]["name"] == "win_rate"
 
 
+def test_a_missing_group_is_null_in_json_and_reads_none_on_the_page(client, sim_project):
+    # people whose team has no region (marketing, RevOps) are grouped under the library's "(none)" label
+    lib = sim_project.kpi("revenue_team_headcount").grain("year").by("region").to_pandas()
+    missing = lib["region"] == "(none)"
+    assert missing.any() and not missing.all()
+    body = client.get("/api/v1/kpis/revenue_team_headcount?grain=year&by=region").json()
+    (values,) = [t for t in body["tables"] if t["name"] == "values"]
+    regions = [r["region"] for r in values["rows"]]
+    assert regions == [None if m else r for r, m in zip(lib["region"], missing, strict=True)]
+    shown = [f.get("region") for f, r in zip(values["formatted"], regions, strict=True) if r is None]
+    assert shown == ["(none)"] * int(missing.sum())
+    assert "null" not in client.get("/api/v1/kpis/revenue_team_headcount?grain=year&by=region&format=csv").text
+
+
 def test_glossary_lists_every_catalog_kpi_with_its_governance(client, sim_project):
     body = client.get("/api/v1/kpis").json()
     api = table(body, "kpis").set_index("name")

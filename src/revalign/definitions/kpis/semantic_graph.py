@@ -144,8 +144,12 @@ class SemanticGraph:
         return sorted(names)
 
     def reachable_categorical(self, sm: SemanticModel, hops: int = MAX_HOPS) -> set[str]:
-        """Categorical dimensions of ``sm`` and of every model within ``hops`` joins."""
+        """Categorical dimensions of ``sm`` and of every model within ``hops`` joins — declared ones and the
+        standard ones (:data:`STANDARD_DIMENSIONS`) its table holds as plain columns, because :meth:`route`
+        resolves those too: a KPI that ``--by region`` slices through its owner's team must also be listed as
+        sliceable by region, or a sliced scorecard leaves it out while ``kpi eval`` slices it."""
         names = {d.name for d in sm.dimensions if d.type == "categorical"}
+        names |= {c for c in STANDARD_DIMENSIONS if c in self.columns(sm.table)}
         if hops:
             for ent in sm.entities:
                 for target in self.primary_models(ent.name, sm.name):

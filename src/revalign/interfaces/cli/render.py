@@ -21,6 +21,7 @@ from rich.table import Table
 from revalign.display import DisplayContext, column_units, format_rows, format_value
 from revalign.display.statuses import status_sign
 from revalign.jsonsafe import jsonable, records
+from revalign.kpis.request import NONE_LABEL
 from revalign.project import Project
 
 console = Console()
@@ -54,7 +55,7 @@ def display_context(project: Project, grain: str | None = None) -> DisplayContex
 def print_json(payload: Any) -> None:
     """Print ``payload`` as JSON on stdout (no Rich markup, so scripts can parse it)."""
     if isinstance(payload, pd.DataFrame):
-        payload = records(payload)
+        payload = records(payload, null_label=NONE_LABEL)
     print(json.dumps(payload, indent=2, default=jsonable))
 
 

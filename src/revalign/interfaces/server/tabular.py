@@ -19,6 +19,7 @@ from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ColumnPublic, ReportPublic, TablePublic
 from revalign.interfaces.spreadsheet import safe_frame
 from revalign.jsonsafe import jsonable, records
+from revalign.kpis.request import NONE_LABEL
 from revalign.project import Project
 
 ONE_KPI_TABLES = {"north_star_trend": "north_star"}
@@ -43,11 +44,14 @@ def table_public(
     its unit and every row's values as text (``units``: the report's own column → unit; ``kpi``: the KPI every
     row is about)."""
     ctx = ctx or DisplayContext()
-    rows = records(frame)
+    rows = records(frame, null_label=NONE_LABEL)
     dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
     unit_of = column_units(dtypes, ctx, rows, units, kpi=kpi)
     columns = [ColumnPublic(name=c, dtype=d, unit=unit_of[c].name if c in unit_of else None) for c, d in dtypes.items()]
     formatted = format_rows(rows, unit_of, ctx)
+    for shown, raw in zip(formatted, frame.to_dict(orient="records"), strict=True):
+        # a missing group is null in the JSON and reads "(none)" on the page and in charts' legends
+        shown.update({str(c): NONE_LABEL for c, v in raw.items() if isinstance(v, str) and v == NONE_LABEL})
     return TablePublic(name=name, title=title, columns=columns, rows=rows, row_count=len(rows), formatted=formatted)
 
 
