@@ -25,6 +25,7 @@ from revalign.analytics.funnel import FunnelResult, funnel
 from revalign.analytics.funnel.timing import stage_velocity
 from revalign.analytics.governance.alignment import Alignment, evaluate_alignment
 from revalign.analytics.governance.decomposition import Decomposition, Method, evaluate_decomposition
+from revalign.analytics.governance.kpi_tree import kpi_tree
 from revalign.analytics.governance.planning import (
     DEFAULT_GROWTH,
     DEFAULT_POINTS,
@@ -132,6 +133,26 @@ class Project(AuditFacade, AgreementFacade, ScoringFacade, ProjectBase):
             target_issues=issues,
             fiscal_year_start_month=self.fiscal_year_start_month,
         )
+
+    def kpi_tree(
+        self,
+        *,
+        period: str | None = None,
+        grain: str = "quarter",
+        segment: str | None = None,
+        card: Scorecard | None = None,
+    ) -> pd.DataFrame:
+        """Every KPI under its catalog parent, with its status on the joint scorecard (``card``, else evaluated
+        for ``period``/``grain``/``segment``) and its contribution to the north star's change into that period.
+        Without a decomposition (no earlier period) the contributions are empty, the tree is still whole."""
+        if card is None:
+            card = self.scorecard(period=period, grain=grain, by=("segment",) if segment else ())
+        condition = f"segment = '{segment}'" if segment else None
+        try:
+            dec: Decomposition | None = self.decompose(end=card.period, grain=card.grain, where=condition)
+        except RevalignError:
+            dec = None
+        return kpi_tree(card, dec, where={"segment": segment} if segment else None)
 
     def alignment(
         self,

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "overview": "/",
+    "tree": "/tree",
     "scorecards": "/scorecards",
     "funnel": "/funnel",
     "channels": "/channels",
@@ -46,7 +47,7 @@ def test_every_page_opens_at_laptop_and_phone_width(new_page, tmp_path):
         assert page.locator("h1").first.is_visible()
         assert page.locator(".error-page").count() == 0
         # either real content or the clear "not available yet" state; never a blank page
-        assert page.locator("table, .glossary, #not-available").count() > 0, name
+        assert page.locator("table, .glossary, .kpi-tree, #not-available").count() > 0, name
         for chart in page.locator("figure.chart").all():
             assert chart.get_attribute("data-rendered") == "1", f"{name}: chart not drawn"
         page.set_viewport_size(LAPTOP)

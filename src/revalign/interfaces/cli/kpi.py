@@ -13,10 +13,11 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.tree import Tree as RichTree
 
 from revalign.errors import UnknownNameError
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import display_context, emit, err_console, print_json
+from revalign.interfaces.cli.render import console, display_context, emit, err_console, print_json, status_text
 from revalign.kpis import evaluate, query
 from revalign.kpis.export import FORMATS, export_metricflow
 from revalign.project import open_project
@@ -145,3 +146,41 @@ def export(
     written = export_metricflow(open_project(project).catalog, out, dialect=dialect)
     for path in written:
         print(path)
+
+
+@kpi_app.command("tree")
+def tree(
+    period: Annotated[str | None, typer.Option(help="Period, e.g. 2025-Q4 (default: the latest).")] = None,
+    grain: Annotated[str, typer.Option(help="day, week, month, quarter or year.")] = "quarter",
+    segment: Annotated[str | None, typer.Option(help="One segment's tree (smb, mid_market, enterprise).")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Every KPI under its catalog parent, down from the north star: status, actual vs target, change and the
+    contribution to the north star's change (the Driver tree page's numbers). KPIs not linked to the north star
+    come last."""
+    proj = open_project(project)
+    try:
+        frame = proj.kpi_tree(period=period, grain=grain, segment=segment)
+    finally:
+        proj.close()
+    if as_json:
+        print_json(frame)
+        return
+    ctx = display_context(proj, grain)
+    nodes: dict[str, RichTree] = {}
+    roots: list[RichTree] = []
+    for row in frame.itertuples(index=False):
+        text = f"{row.label} {status_text(str(row.status))} {ctx.format(row.actual, row.unit)}"
+        if row.target is not None and not pd.isna(row.target):
+            text += f" (target {ctx.format(row.target, row.unit)})"
+        if row.contribution is not None and not pd.isna(row.contribution):
+            text += f", drives {ctx.format(row.contribution, ctx.unit_of(str(frame['kpi'].iloc[0])))}"
+        if not row.linked and not row.depth:
+            text = f"[yellow]not linked to the north star:[/] {text}"
+        parent = nodes.get(str(row.parent)) if row.depth else None
+        nodes[str(row.kpi)] = parent.add(text) if parent is not None else RichTree(text)
+        if parent is None:
+            roots.append(nodes[str(row.kpi)])
+    for root in roots:
+        console.print(root, highlight=False)

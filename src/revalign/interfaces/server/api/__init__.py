@@ -22,6 +22,7 @@ from revalign.interfaces.server.api import (
     scorecards,
     scoring,
     sla,
+    tree,
     views,
 )
 
@@ -43,6 +44,7 @@ for _module in (
     scoring,
     audit,
     agreements,
+    tree,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

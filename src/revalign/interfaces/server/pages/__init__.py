@@ -21,6 +21,7 @@ from revalign.interfaces.server.pages import (
     scorecards,
     scoring,
     sla,
+    tree,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -41,6 +42,7 @@ for _module in (
     inbox,
     agreements,
     disputes,
+    tree,
 ):
     router.include_router(_module.router)
 
