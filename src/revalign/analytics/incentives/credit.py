@@ -107,10 +107,8 @@ def _bounds(t: ir.Table, column: str, start: DateLike, end: DateLike) -> ir.Bool
 def _churn(tables: Tables) -> ir.Table:
     """``account_id, churned_at``: the day after an account's last billed day, for accounts with no active line."""
     s = tables.table("subscriptions")
-    g = s.group_by("account_id").aggregate(
-        active=(s.end_date.isnull()).cast("int64").max(), churned_at=s.end_date.max()
-    )
-    return g.filter(g.active == 0).select("account_id", "churned_at")
+    g = s.group_by("account_id").aggregate(active=s.end_date.isnull().any(), churned_at=s.end_date.max())
+    return g.filter(~g.active).select("account_id", "churned_at")
 
 
 def deal_records(tables: Tables, plan: CompPlan, *, start: DateLike = None, end: DateLike = None) -> pd.DataFrame:
