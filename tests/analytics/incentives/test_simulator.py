@@ -67,8 +67,12 @@ def plan():
 
 @pytest.fixture(scope="module")
 def both(company, tables, plan):
-    frames = {n: tables.to_pandas(tables.table(n)) for n in ("opportunities", "ledger")}
-    findings = findings_from_labels(company.truth.labels.to_pandas(), frames["opportunities"], frames["ledger"])
+    labels = company.truth.labels.to_pandas()
+    labels = labels[labels["kind"].isin(("lead_source_overwrite", "no_opportunity_recreate"))]
+    ledger = tables.table("ledger")
+    ids = sorted(set(labels["entity_id"].dropna()) | set(labels["related_id"].dropna()))
+    ledger = tables.to_pandas(ledger.filter(ledger.entity_id.isin(ids)))  # the labelled records' events only
+    findings = findings_from_labels(labels, tables.to_pandas(tables.table("opportunities")), ledger)
     quotas = quota_by_period(tables, plan)
     recorded = payouts(credit_lines(tables, plan), plan, quotas)
     audited = payouts(credit_lines(audited_tables(tables, findings), plan), plan, quotas)
