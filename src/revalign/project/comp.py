@@ -10,7 +10,13 @@ import pandas as pd
 from revalign.analytics.audit.credit import Credit
 from revalign.analytics.incentives.check import PerverseCheck, gaming_gains, perverse_incentives
 from revalign.analytics.incentives.credit import Records, lines_from_records, records
-from revalign.analytics.incentives.payout import Payouts, payouts, quota_by_period, visible_payouts
+from revalign.analytics.incentives.payout import (
+    Payouts,
+    compliance_by_period,
+    payouts,
+    quota_by_period,
+    visible_payouts,
+)
 from revalign.analytics.privacy import Viewer
 from revalign.definitions.comp import (
     EXAMPLE_FILE,
@@ -23,11 +29,12 @@ from revalign.definitions.comp import (
 )
 from revalign.definitions.issues import Issue, errors
 from revalign.errors import CatalogError
+from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike
 
 
-class CompFacade(AuditFacade):
+class CompFacade(AuditFacade, AgreementFacade):
     """Comp plans (``<project>/comp_plans/*.yaml``, else the shipped example), payouts and the check."""
 
     def checked_comp_plans(self) -> tuple[dict[str, CompPlan], list[Issue]]:
@@ -74,9 +81,14 @@ class CompFacade(AuditFacade):
     ) -> Payouts:
         """Payouts and statements of ``plan`` over ``[start, end)``, cut to what ``viewer`` may see (pay privacy:
         the person, their managers, finance/RevOps/admin). ``viewer=None`` is a trusted caller (the operator's CLI,
-        a notebook) and sees everyone's; the argument has no default so no interface forgets it."""
+        a notebook) and sees everyone's; the argument has no default so no interface forgets it. A plan with an SLA
+        term reads each person's SLA compliance per period from the agreement's clocks unless ``compliance`` is
+        given (``user_id, period, compliance``)."""
         spec = plan if isinstance(plan, CompPlan) else self.comp_plan(plan)
         recs = self.comp_records(spec, start=start, end=end, credit=credit, decisions=decisions)
+        if spec.sla is not None and compliance is None:
+            by_owner = self.sla_compliance(by=("owner_id",), grain=spec.period, start=start, end=end)
+            compliance = compliance_by_period(by_owner, spec)
         result = payouts(
             lines_from_records(recs, spec),
             spec,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from revalign.analytics.incentives.credit import credit_lines
-from revalign.analytics.incentives.payout import payouts, quota_by_period
+from revalign.analytics.incentives.payout import compliance_by_period, payouts, quota_by_period
 from revalign.model.access import Tables
 from tests.analytics.incentives.hand import PLAN_YAML, plan, write_company
 
@@ -133,3 +133,19 @@ def test_a_plan_cap_and_an_sla_gate_and_modifier(tables, lines):
     )
     got = _by_person(payouts(lines, mod, quota_by_period(tables, mod), compliance=compliance).totals, "payout")
     assert got[("A1", "2025-Q2")] == pytest.approx(12_400 * 0.8)
+
+
+def test_sla_compliance_by_owner_becomes_the_plans_periods():
+    by_owner = pd.DataFrame(
+        {
+            "period": ["2025-04-01", "2025-01-01", None],
+            "owner_id": ["A1", "S1", None],
+            "compliance_rate": [0.5, 1.0, 0.0],
+        }
+    )
+    by_owner = by_owner.assign(period=pd.to_datetime(by_owner["period"]))
+    got = compliance_by_period(by_owner, plan())
+    assert got.to_dict("records") == [
+        {"user_id": "A1", "period": "2025-Q2", "compliance": 0.5},
+        {"user_id": "S1", "period": "2025-Q1", "compliance": 1.0},
+    ]

@@ -78,6 +78,20 @@ def quota_by_period(tables: Tables, plan: CompPlan) -> pd.DataFrame:
     return frame.groupby(["user_id", "period"], as_index=False)["amount"].sum().rename(columns={"amount": "quota"})
 
 
+def compliance_by_period(compliance: pd.DataFrame, plan: CompPlan) -> pd.DataFrame:
+    """``user_id, period, compliance`` from SLA compliance by owner (``analytics.sla.sla_compliance(by=("owner_id",),
+    grain=plan.period)``: ``period`` is the period's first day, ``compliance_rate`` met ÷ due) in the plan's labels.
+    A person with no SLA clock in a period has no row, and so no SLA line."""
+    frame = compliance.dropna(subset=["owner_id"])
+    return pd.DataFrame(
+        {
+            "user_id": frame["owner_id"].astype(str).to_numpy(),
+            "period": period_label(frame["period"], plan.period).to_numpy(),
+            "compliance": frame["compliance_rate"].astype(float).to_numpy(),
+        }
+    )
+
+
 def _quota(frame: pd.DataFrame, m: Measure, quotas: pd.DataFrame) -> pd.Series:
     if m.quota == "quotas":
         got = frame[["user_id", "period"]].merge(quotas, on=["user_id", "period"], how="left")["quota"]
@@ -154,13 +168,14 @@ def _sla_lines(
     v = variable.merge(compliance, on=["user_id", "period"], how="inner")
     v = v[v["compliance"] < plan.sla.threshold]
     factor = 0.0 if plan.sla.mode == "gate" else plan.sla.multiplier
+    threshold, mode = plan.sla.threshold, plan.sla.mode
     return v.assign(
         line="sla",
         measure=pd.NA,
         base=v["amount"],
         rate=factor,
         amount=v["amount"] * (factor - 1.0),
-        detail=f"SLA compliance below {plan.sla.threshold:.0%} ({plan.sla.mode})",
+        detail=v["compliance"].map(lambda c: f"SLA compliance {c:.0%} below {threshold:.0%} ({mode})"),
     )
 
 
@@ -305,6 +320,7 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "TOTAL_COLUMNS",
     "Payouts",
+    "compliance_by_period",
     "earnings",
     "payouts",
     "quota_by_period",
