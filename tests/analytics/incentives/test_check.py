@@ -133,3 +133,11 @@ def test_a_spif_per_deal_pays_for_splitting_a_deal(tables):
     gains = check(tables, text).gains.set_index(["action", "record_id"])
     assert gains.loc[("split_deal", "D1"), "gain"] == pytest.approx(300)  # two deals, two SPIFs
     assert gains.loc[("split_deal", "D2"), "gain"] == pytest.approx(300)
+
+
+def test_an_empty_project_pays_nothing_and_flags_no_action():
+    empty = Tables(connect("duckdb://:memory:"))
+    plan = parse_comp_plans((PLAN, "ae.yaml"))["ae"]
+    result = perverse_incentives(records(empty, plan), plan, quota_by_period(empty, plan))
+    assert not result.actions["flagged"].any() and result.gains.empty
+    assert result.actions["records"].sum() == 0
