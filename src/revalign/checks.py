@@ -158,6 +158,22 @@ def scoring_check(folder: Path) -> Section:
     )
 
 
+def comp_plan_check(issues: Sequence[Issue]) -> Section:
+    """Every problem of the comp plans (``comp_plans/*.yaml``): file:line, plan, rule (docs/incentives.md).
+
+    ``issues`` come from ``Project.checked_comp_plans()``.
+    """
+    frame = _issue_rows(issues, ["level", "file", "line", "plan", "rule", "message"], "plan")
+    return Section(
+        "comp_plans",
+        "Comp plan issues (file:line, plan, rule)",
+        len(frame),
+        frame,
+        hint="Fix the comp plan file at the line shown; the keys and rules are described in docs/incentives.md.",
+        rows=frame,
+    )
+
+
 def quarantine_check(engine: Engine, *, include_resolved: bool = False) -> Section:
     """Open quarantined rows grouped by file, table, rule and column (with the first row and an example value).
 
@@ -250,6 +266,10 @@ def _scoring_section(project: Project, include_resolved: bool) -> Section:
     return scoring_check(project.folder)
 
 
+def _comp_plan_section(project: Project, include_resolved: bool) -> Section:
+    return comp_plan_check(project.checked_comp_plans()[1])
+
+
 CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _quarantine_section,
     _inputs_section,
@@ -259,6 +279,7 @@ CHECKS: tuple[Callable[[Project, bool], Section], ...] = (
     _target_section,
     _agreement_section,
     _scoring_section,
+    _comp_plan_section,
 )
 """Every check, in the order ``revalign check`` prints them: each reads what it needs off the project."""
 

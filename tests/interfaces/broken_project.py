@@ -53,6 +53,10 @@ SCORING = (
 )
 LEADS = "Lead ID,Created Date,Lead Source\nL1,2024-01-01,Email\nL2,2024-01-02,Webinar\nL3,not a date,Email\n"
 
+COMP_PLAN = (
+    "name: p\nversion: 1\ntarget_variable_pay: 1\nmeasures: [{name: m, kind: mqls, north_star: false, rate: 1}]\n"
+)
+
 
 def broken_project(tmp_path: Path) -> Path:
     """Initialise, ingest a file with one bad row, then write one broken definition of each kind."""
@@ -71,14 +75,18 @@ def broken_project(tmp_path: Path) -> Path:
     (folder / "funnels.yaml").write_text(FUNNELS, encoding="utf-8")
     (folder / "targets.csv").write_text(TARGETS, encoding="utf-8")
     (folder / "scoring.yaml").write_text(SCORING, encoding="utf-8")
+    (folder / "comp_plans").mkdir()
+    (folder / "comp_plans" / "bad.yaml").write_text(COMP_PLAN, encoding="utf-8")
     return folder
 
 
 def assert_every_finding_is_placed(sections: list[dict]) -> None:
     """Each broken thing appears in its section with its file and line (YAML) or row (CSV)."""
     by_name = {s["name"]: s for s in sections}
-    expected = ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements", "scoring"]
+    expected = ["quarantine", "inputs", "catalog", "trees", "funnels", "targets", "agreements", "scoring", "comp_plans"]
     assert list(by_name) == expected
+    plans = [(r["file"].rsplit("/", 1)[-1], r["line"], r["plan"], r["rule"]) for r in by_name["comp_plans"]["rows"]]
+    assert plans == [("bad.yaml", 1, "p", "applies_to")]
     scoring = [(r["file"].rsplit("/", 1)[-1], r["line"], r["model"], r["rule"]) for r in by_name["scoring"]["rows"]]
     assert scoring == [("scoring.yaml", 4, "lead_score@1", "owners")]
     assert all(s["problems"] == len(s["rows"]) for s in sections if s["name"] not in ("quarantine", "inputs"))

@@ -41,6 +41,8 @@ NAMED_UNITS: Mapping[str, str] = {
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),
     **dict.fromkeys(("budget", "avg_deal_size", "average_deal_size"), "currency"),
     **{"revenue_at_stake": "currency", "confidence": "percent"},  # audit findings
+    **dict.fromkeys(("payout", "earned", "draw", "gain", "gained", "total_gain", "max_gain"), "currency"),  # comp
+    **dict.fromkeys(("payout_recorded", "payout_audited"), "currency"),
     "score": "score",
     **dict.fromkeys(
         ("leads", "mqls", "sqls", "opportunities", "won_deals", "lost_deals", "deals", "customers", "sessions"),

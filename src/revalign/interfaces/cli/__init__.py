@@ -31,6 +31,7 @@ from revalign.interfaces.cli import agreement
 from revalign.interfaces.cli import score
 from revalign.interfaces.cli import score_model
 from revalign.interfaces.cli import audit
+from revalign.interfaces.cli import comp
 from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
 from revalign.interfaces.cli import users
@@ -72,6 +73,7 @@ COMMAND_MODULES = (
     score,
     score_model,
     audit,
+    comp,
     serve,
     demo,
     users,
