@@ -261,3 +261,14 @@ def test_lmdi_and_shapley_agree_on_the_total_of_a_product(before, after):
     for k in f.inputs:
         if before[k] == after[k]:
             assert s[k] == 0.0 and m[k] == 0.0
+
+
+def test_the_waterfall_starts_at_before_steps_by_each_contribution_and_ends_at_after():
+    # y = a*b: 2·10 = 20 → 3·12 = 36. Shapley by hand (above): a +11, b +5; measured y 37 → residual +1.
+    d = decompose(tree_of("y", y="a * b"), {"y": 20, "a": 2, "b": 10}, {"y": 37, "a": 3, "b": 12})
+    w = d.waterfall()
+    assert w["measure"].tolist() == ["absolute", "relative", "relative", "relative", "total"]
+    assert w["label"].iloc[0] == "before" and w["label"].iloc[-1] == "after"
+    assert w["value"].tolist() == pytest.approx([20.0, 11.0, 5.0, 1.0, 37.0], rel=1e-12)
+    assert w["running"].tolist() == pytest.approx([20.0, 31.0, 36.0, 37.0, 37.0], rel=1e-12)
+    assert w["department"].iloc[3] == "residual"

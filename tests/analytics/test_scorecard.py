@@ -201,3 +201,31 @@ def test_green_exactly_when_attainment_reaches_one(actual, target, direction):
         other = "lower_is_better" if direction == "higher_is_better" else "higher_is_better"
         both_green = status == "green" and status_of(actual, target, other)[0] == "green"
         assert both_green == (actual == target)
+
+
+def test_department_summary_counts_statuses_and_names_the_furthest_below_target():
+    from revalign.analytics.governance.scorecard import Scorecard, ScorecardRow
+
+    def row(kpi: str, dept: str, status: str, attainment: float | None, immature: bool = False) -> ScorecardRow:
+        return ScorecardRow(
+            kpi=kpi, label=kpi.upper(), department=dept, owner=None, unit="count", direction="up", timing=None,
+            parent=None, is_north_star=False, dims={}, period="2025-Q4", actual=1.0, target=1.0,
+            attainment=attainment, gap=None, status=status, previous_period="2025-Q3", previous=None, change=None,
+            pct_change=None, movement="", trend=(), trend_periods=(), trend_direction="", immature=immature,
+        )  # fmt: skip
+
+    card = Scorecard(
+        period="2025-Q4", grain="quarter", department=None, north_star=None,
+        rows=(
+            row("a", "sales", "green", 1.1), row("b", "sales", "red", 0.5), row("c", "sales", "amber", 0.93),
+            row("d", "sales", "no_target", None), row("e", "sales", "red", 0.2, immature=True),
+            row("f", "marketing", "no_target", None),
+        ),
+    )  # fmt: skip
+    s = card.department_summary().set_index("department")
+    # sales: e is immature (left out); of a, b, c, d: 1 green, 1 amber, 1 red; b is furthest below (50 %)
+    assert s.loc["sales", ["kpis", "green", "amber", "red"]].tolist() == [4, 1, 1, 1]
+    assert s.loc["sales", "worst_kpi"] == "b" and s.loc["sales", "worst_attainment"] == 0.5
+    assert s.loc["sales", "status"] == "red" and s.loc["marketing", "status"] == "no_target"
+    assert s.loc["marketing", ["green", "amber", "red"]].tolist() == [0, 0, 0]
+    assert pd.isna(s.loc["marketing", "worst_kpi"])

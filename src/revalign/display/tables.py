@@ -32,10 +32,10 @@ PERIOD_COLUMNS = frozenset({"period_start", "period", "cohort"})
 NAMED_UNITS: Mapping[str, str] = {
     # fractions shown as percentages (1.0 = 100 %)
     **dict.fromkeys(
-        ("attainment", "pct_change", "change_pct", "rate_from_previous", "rate_from_first", "share", "rate"),
+        ("attainment", "worst_attainment", "pct_change", "change_pct", "rate_from_previous", "rate_from_first"),
         "percent",
     ),
-    **dict.fromkeys(("conversion_rate", "target_growth", "implied_growth", "growth"), "percent"),
+    **dict.fromkeys(("share", "rate", "conversion_rate", "target_growth", "implied_growth", "growth"), "percent"),
     # the driver tree's share of the root's change, already in percentage points
     "contribution_pct": "percent_points_x100",
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),

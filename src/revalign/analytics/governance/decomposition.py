@@ -200,6 +200,25 @@ class Decomposition:
             parts.append(f"{r.label} {_signed(value, digits)}{points}{owner}")
         return f"{head}: " + ", ".join(parts) if parts else head
 
+    def waterfall(self) -> pd.DataFrame:
+        """The change as a waterfall: a start bar (the root in ``period_from``), one bar per driver (its
+        contribution, in the root's unit; the residual last), an end bar (the root in ``period_to``).
+
+        ``measure`` is Plotly's (absolute, relative, total); ``running`` is where each bar ends, so the last
+        relative bar ends on the end value (start + every contribution = end, the residual included).
+        """
+        bars = [(self.period_from, self.root, "start", "absolute", self.value_from)]
+        for r in self.leaf_rows():
+            value = 0.0 if r.contribution is None or math.isnan(r.contribution) else r.contribution
+            bars.append(
+                (r.label, r.kpi, r.department or ("residual" if r.kind == "residual" else None), "relative", value)
+            )
+        bars.append((self.period_to, self.root, "end", "total", self.value_to))
+        frame = pd.DataFrame(bars, columns=["label", "kpi", "department", "measure", "value"])
+        running = frame["value"].where(frame["measure"] != "total", 0.0).cumsum()
+        frame["running"] = running.where(frame["measure"] != "total", frame["value"])
+        return frame
+
     def to_pandas(self) -> pd.DataFrame:
         return pd.DataFrame([r.to_dict() for r in self.rows])
 

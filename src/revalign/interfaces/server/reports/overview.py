@@ -9,7 +9,7 @@ import pandas as pd
 from revalign.analytics.governance.scorecard import Scorecard
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.reports.report import Report, departments_frame
+from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.reports.scorecards import card_covers, scorecard_card, scorecard_frame
 from revalign.model.calendar import parse_period
 from revalign.project import Project
@@ -60,14 +60,18 @@ def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool)
     report.add("driver_tree", f"Why {dec.label} moved ({dec.period_from} → {dec.period_to})", tree[keep])
     report.meta["decomposition_summary"] = dec.summary()
     report.meta["decomposition_note"] = dec.note
+    # start bar, one bar per driver, end bar: each bar in the root's unit (not the driver's own)
+    report.add("north_star_waterfall", f"{dec.label}: {dec.period_from} → {dec.period_to}", dec.waterfall())
+    unit = project.catalog.get(dec.root).unit or "number"
+    report.meta.setdefault("units", {})["north_star_waterfall"] = {"value": unit, "running": unit}
     return [
         {
-            "table": "driver_tree",
+            "table": "north_star_waterfall",
             "x": "label",
-            "y": "contribution",
-            "kind": "bar",
-            "title": "Contribution to the north star's change",
-            "where": {"is_leaf": True},
+            "y": "value",
+            "measure": "measure",
+            "kind": "waterfall",
+            "title": f"How {dec.label} got from {dec.period_from} to {dec.period_to}, driver by driver",
         }
     ]
 
@@ -85,7 +89,7 @@ def overview(project: Project, filters: Filters) -> Report:
     star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
     charts = north_star_trend(report, card)
-    report.add("department_status", "Departments", departments_frame(card.department_status()))
+    report.add("department_status", "Departments", card.department_summary())
     charts += driver_tree(project, report, card, chosen=filters.period is not None)
     findings = project.alignment(period=card.period, grain=card.grain, card=card)
     report.add("alignment", "Alignment warnings (most revenue at stake first)", findings.to_pandas())

@@ -30,8 +30,15 @@ document.querySelectorAll("a[data-back]").forEach(function (a) {
       (groups[g] = groups[g] || { x: [], y: [], text: [] });
       groups[g].x.push(r[spec.x]); groups[g].y.push(r[spec.y]);
       groups[g].text.push((shown[i] || {})[spec.y] || String(r[spec.y]));
+      if (spec.measure) (groups[g].measure = groups[g].measure || []).push(r[spec.measure]);  // waterfall bars
     });
     var traces = Object.keys(groups).map(function (g) {
+      if (spec.kind === "waterfall") {  // a start bar, one bar per driver, an end bar (absolute/relative/total)
+        return { type: "waterfall", x: groups[g].x, y: groups[g].y, measure: groups[g].measure, text: groups[g].text,
+                 textposition: "outside", cliponaxis: false, connector: { line: { color: "#8c959f" } },
+                 increasing: { marker: { color: "#1a7f37" } }, decreasing: { marker: { color: "#cf222e" } },
+                 totals: { marker: { color: "#0969da" } }, hovertemplate: "%{x}: %{text}<extra></extra>" };
+      }
       var tr = { name: g, x: groups[g].x, y: groups[g].y, type: spec.kind === "line" ? "scatter" : "bar",
                  text: groups[g].text, textposition: "none", hovertemplate: "%{x}: %{text}<extra>" + g + "</extra>" };
       if (spec.kind === "line") tr.mode = "lines+markers";

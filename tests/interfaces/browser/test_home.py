@@ -1,0 +1,64 @@
+"""The overview's first screen in a real browser: the north-star tile shows the API's numbers (currency and
+percent restated here, not imported), one tile per department with the API's counts, and the change drawn as a
+waterfall whose start, driver and end bars are the API's rows (start + contributions = end)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.interfaces.browser.conftest import PHONE, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def overview(live_server) -> dict:
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+    response = httpx.get(live_server.url + "/api/v1/overview", headers=headers, timeout=300)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def rows(body: dict, name: str) -> list[dict]:
+    (table,) = [t for t in body["tables"] if t["name"] == name]
+    return table["rows"]
+
+
+def money(value: float) -> str:
+    x = abs(value)
+    return ("−" if value < 0 else "") + (f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}")
+
+
+def test_the_north_star_tile_and_department_tiles_read_the_apis_numbers(new_page, live_server):
+    body = overview(live_server)
+    star = rows(body, "north_star")[0]
+    page = new_page()
+    log_in(page, "leader", target="/")
+    tile = page.locator("#tile-north-star")
+    assert tile.get_attribute("data-kpi") == star["kpi"]
+    assert tile.locator('[data-col="actual"]').inner_text().strip() == money(star["actual"])
+    if star["target"] is not None:
+        assert tile.locator('[data-col="target"]').inner_text().strip() == money(star["target"])
+        assert tile.locator('[data-col="attainment"]').inner_text().strip() == f"{star['attainment'] * 100:,.1f}%"
+    assert star["status"].replace("_", " ") in tile.locator(".status").inner_text()
+    assert tile.locator("svg.spark polyline").count() == 1
+    for d in rows(body, "department_status"):
+        t = page.locator(f'.tile-dept[data-department="{d["department"]}"]')
+        assert t.locator('[data-col="red"]').inner_text() == str(d["red"])
+        assert t.locator('[data-col="green"]').inner_text() == str(d["green"])
+        if d["worst_kpi"]:
+            expected = f"{d['worst_attainment'] * 100:,.1f}%"
+            assert t.locator('[data-col="worst_attainment"]').inner_text() == expected
+
+
+def test_the_change_is_a_waterfall_from_start_to_end(new_page, live_server):
+    bars = rows(overview(live_server), "north_star_waterfall")
+    assert [b["measure"] for b in (bars[0], bars[-1])] == ["absolute", "total"]
+    moved = sum(b["value"] for b in bars[1:-1])
+    assert bars[0]["value"] + moved == pytest.approx(bars[-1]["value"], rel=1e-9)  # start + every driver = end
+    page = new_page(PHONE)
+    log_in(page, "leader", target="/")
+    fig = page.locator("figure.chart", has=page.locator("figcaption", has_text="driver by driver"))
+    assert fig.get_attribute("data-rendered") == "1"
+    drawn = fig.locator(".plot").evaluate("el => el.data.map(t => [t.type, t.measure, t.y])")
+    assert drawn == [["waterfall", [b["measure"] for b in bars], [b["value"] for b in bars]]]
