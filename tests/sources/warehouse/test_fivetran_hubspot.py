@@ -9,11 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+from tests.sources.warehouse.salesforce import write_parquet
 
 from revalign.engine import Engine, connect
 from revalign.sources import quarantined
 from revalign.sources.warehouse import ingest_tables
-from tests.sources.warehouse.salesforce import write_parquet
 
 T = pd.Timestamp
 
@@ -61,7 +61,7 @@ def _portal() -> dict[str, pa.Table]:
                 "source": ["CRM_UI", "CRM_UI", "ANALYTICS", "CRM_UI", "FORM"],
                 "source_id": ["101", "102", None, "102", None],
             }
-        ),  # fmt: skip
+        ),
         "deal_property_history": pa.table(
             {
                 "deal_id": [501, 501, 501],

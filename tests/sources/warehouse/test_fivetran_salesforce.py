@@ -13,35 +13,14 @@ import pyarrow as pa
 import pytest
 from tests.analytics.audit.scoring import score
 from tests.sources.warehouse.compare import EVENT_KEY, kpi_values, ledger_events
-from tests.sources.warehouse.salesforce import opening_stages, salesforce_tables, write_parquet
+from tests.sources.warehouse.salesforce import opening_stages, write_parquet
 
 from revalign.analytics.audit.detect import detect
 from revalign.engine import Engine, connect
 from revalign.errors import SchemaError
 from revalign.model.access import Tables
-from revalign.simulate import SimulatedCompany, simulate
-from revalign.sources import ingest, load_history, load_mapping, quarantined
+from revalign.sources import load_history, load_mapping, quarantined
 from revalign.sources.warehouse import ingest_tables
-
-
-@pytest.fixture(scope="module")
-def company() -> SimulatedCompany:
-    return simulate(scale="s", seed=0)
-
-
-@pytest.fixture(scope="module")
-def tables(company) -> dict[str, pa.Table]:
-    return salesforce_tables(company)
-
-
-@pytest.fixture(scope="module")
-def file_path(company, tmp_path_factory) -> Engine:
-    """The file path: the simulator's canonical tables as Parquet, loaded with the canonical mapping."""
-    folder = tmp_path_factory.mktemp("canonical")
-    company.to_parquet(folder)
-    engine = connect("duckdb://:memory:")
-    ingest(engine, folder, "canonical")
-    return engine
 
 
 @pytest.fixture(scope="module")
