@@ -118,6 +118,10 @@ def test_a_bad_row_is_quarantined_by_table_and_key(tmp_path, duckdb_engine) -> N
     got = duckdb_engine.execute(duckdb_engine.table("opportunities")).set_index("opportunity_id")
     assert got.loc["O3", "closed_at"] == pd.Timestamp("2025-02-14")  # closed: its close date
     assert pd.isna(got.loc["O1", "closed_at"])  # open: no close time yet
+    fixed = {**OPPORTUNITIES, "stage_name": ["Prospecting", "Qualification", "Closed Won"]}
+    folder, spec = _opportunities_only(tmp_path / "fixed", fixed)
+    assert ingest_tables(duckdb_engine, spec, database=folder).quarantine_resolved == 1  # O2 now loads
+    assert quarantined(duckdb_engine).empty
 
 
 def test_a_changed_table_loads_and_its_change_reaches_the_ledger(tmp_path, duckdb_engine) -> None:
