@@ -90,6 +90,9 @@ class ColumnSpec(_Spec):
     null_values: list[str] = Field(default_factory=list, description="Extra labels meaning 'no value' here.")
     money: bool = Field(False, description="Convert with the mapping's fx_rate into the project currency.")
     optional: bool = Field(False, description="The source column may be absent from the file (then: unmapped).")
+    when: str | None = Field(
+        None, description="A yes/no source column: the value is taken only where it is true (else left blank)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
@@ -156,7 +159,10 @@ class HistorySpec(_Spec):
     row per change of one field of one record, with who changed it and when. Each row becomes one ledger row with
     ``time_precision`` exact (``sources.load.history``)."""
 
-    object: str = Field(description="Source column naming the record's object (Lead, Opportunity, Account).")
+    object: str | None = Field(None, description="Source column naming the record's object (Lead, Opportunity, …).")
+    entity: EntityType | None = Field(
+        None, description="Or the one entity type of every row (Salesforce's LeadHistory holds only leads)."
+    )
     objects: dict[str, EntityType] = Field(
         default_factory=lambda: dict(_OBJECTS),
         description="Object labels (any case) → ledger entity type; another label is quarantined (rule enum).",
@@ -186,6 +192,12 @@ class HistorySpec(_Spec):
     def _lower(cls, value: Any) -> Any:
         return {str(k).strip().lower(): v for k, v in value.items()} if isinstance(value, dict) else value
 
+    @model_validator(mode="after")
+    def _one_object(self) -> HistorySpec:
+        if (self.object is None) == (self.entity is None):
+            raise ValueError("a history names its records' object: give exactly one of object (a column) and entity.")
+        return self
+
     @property
     def value_maps(self) -> list[str | ValueMap | None]:
         """Every value map the history names (for the mapping's reference check)."""
@@ -196,7 +208,11 @@ class TargetSpec(_Spec):
     """One kind of file (glob patterns) into one canonical table."""
 
     name: str
-    files: list[str] = Field(min_length=1, description="Glob patterns, relative to the ingested folder.")
+    files: list[str] = Field(default_factory=list, description="Glob patterns, relative to the ingested folder.")
+    tables: list[str] = Field(
+        default_factory=list,
+        description="Or warehouse tables (``table`` in the mapping's schema, or ``schema.table``): sources.warehouse.",
+    )
     table: str
     mode: Literal["upsert", "update", "append"] = Field(
         "upsert",
@@ -252,13 +268,15 @@ class TargetSpec(_Spec):
             )
         return value
 
-    @field_validator("files", mode="before")
+    @field_validator("files", "tables", mode="before")
     @classmethod
     def _one_file(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _against_model(self) -> TargetSpec:
+        if bool(self.files) == bool(self.tables):
+            raise ValueError("a target reads files or tables: give exactly one of files and tables.")
         if self.table not in CANONICAL_TABLES:
             raise ValueError(f"table must be one of {', '.join(CANONICAL_TABLES)}. Got {self.table!r} instead.")
         if self.history is not None:
@@ -314,6 +332,7 @@ class TargetSpec(_Spec):
     def source_columns(self) -> list[str]:
         """Source columns the file must have."""
         cols = [s.from_ for s in self.columns.values() if s.from_ is not None and not s.optional]
+        cols += [s.when for s in self.columns.values() if s.when is not None and not s.optional]
         return list(dict.fromkeys(cols))  # modified_at is optional: without it, changes date from the export
 
 
@@ -353,6 +372,9 @@ class Mapping(_Spec):
     currency: str | None = Field(None, description="Currency of money columns in the files (e.g. BRL).")
     fx_rate: float | None = Field(None, gt=0, description="Project-currency units per one unit of `currency`.")
     null_values: list[str] = Field(default_factory=lambda: [""])
+    schema_: str | None = Field(
+        None, alias="schema", description="Warehouse schema of the targets' tables (Fivetran's connector schema)."
+    )
     date_window: DateWindow = Field(default_factory=DateWindow, description="Dates outside are quarantined.")
     values: dict[str, ValueMap] = Field(default_factory=dict)
     targets: list[TargetSpec] = Field(min_length=1)

@@ -111,12 +111,13 @@ def _read_parquet(path: Path, required: list[str], exported_at: datetime) -> Sou
             table = pq.read_table(path)
         except Exception as exc:
             raise SchemaError(f"Not a readable Parquet file: {exc}", file=str(path), rule="parquet") from exc
-    _check_columns(path, table.column_names, required, delimiter=None, header_line=None)
-    table = pa.table({name: _as_text(table.column(name)) for name in table.column_names})
+    check_columns(path, table.column_names, required, delimiter=None, header_line=None)
+    table = pa.table({name: as_text(table.column(name)) for name in table.column_names})
     return SourceFile(path, digest, exported_at, table, np.arange(1, table.num_rows + 1))
 
 
-def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A typed column (Parquet, a warehouse table) as text, like a CSV cell: zoned times as naive UTC."""
     if pa.types.is_timestamp(column.type) and column.type.tz is not None:
         column = column.cast(pa.timestamp(column.type.unit))
     if pa.types.is_string(column.type):
@@ -178,7 +179,7 @@ class CsvFile:
             header_line = payload.split(b"\n", 1)[0].decode("utf-8")
         header_line = header_line.lstrip("\ufeff").rstrip("\r")
         header = next(csv.reader([header_line], delimiter=delimiter))
-        _check_columns(path, header, required, delimiter=delimiter, header_line=header_line)
+        check_columns(path, header, required, delimiter=delimiter, header_line=header_line)
         if len(set(header)) != len(header):
             dup = sorted({h for h in header if header.count(h) > 1})
             raise SchemaError(
@@ -369,9 +370,10 @@ def _decode(path: Path, data: bytes, encoding: str, delimiter: str) -> str:
         ) from None
 
 
-def _check_columns(
+def check_columns(
     path: Path, found: list[str], required: list[str], *, delimiter: str | None, header_line: str | None
 ) -> None:
+    """Refuse a source that lacks a column the mapping reads, naming close matches (and a likely delimiter)."""
     missing = [c for c in required if c not in found]
     if not missing:
         return

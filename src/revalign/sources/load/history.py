@@ -35,7 +35,7 @@ def history_labels(target: TargetSpec) -> dict[str, str]:
     if h is None:
         return {}
     return {
-        "entity_type": h.object,
+        "entity_type": h.object or h.id,
         "entity_id": h.id,
         "kind": h.field,
         "name": h.field,
@@ -54,7 +54,10 @@ def prepare_history(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.
     assert h is not None, "prepare_history is for history targets"
     nulls = run.spec.null_values
     failures: Failures = []
-    entity = _entities(h, source_cells(text, h.object, nulls), failures)
+    if h.object is None:  # a history of one object (``entity:``): every row is that entity
+        entity = pd.Series(h.entity, index=text.index, dtype=object)
+    else:
+        entity = _entities(h, h.object, source_cells(text, h.object, nulls), failures)
     field = source_cells(text, h.field, nulls)
     occurred, fails = cast(
         source_cells(text, h.changed_at, nulls),
@@ -95,12 +98,12 @@ def prepare_history(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.
     return Prepared(src, target, text, frame, list(frame.columns), [], failures, changes, stats)
 
 
-def _entities(h: HistorySpec, objects: pd.Series, failures: Failures) -> pd.Series:
+def _entities(h: HistorySpec, column: str, objects: pd.Series, failures: Failures) -> pd.Series:
     """Object labels → entity types; a label the mapping does not know is a failure (rule enum)."""
     entity = objects.str.lower().map(h.objects).astype(object)
     unknown = (objects.notna() & entity.isna()).to_numpy()
     labels = ", ".join(sorted(h.objects))
-    failures.append((h.object, Failure(unknown, "enum", f"{h.object}: not an object this mapping reads ({labels})")))
+    failures.append((column, Failure(unknown, "enum", f"{column}: not an object this mapping reads ({labels})")))
     return entity
 
 

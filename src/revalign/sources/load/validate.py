@@ -23,6 +23,7 @@ from revalign.sources.mapping import EXPORT_TIME, ColumnSpec, RuleSpec, TargetSp
 from revalign.sources.readers import SourceFile
 from revalign.sources.values import (
     PANDAS_DTYPES,
+    TRUE_LABELS,
     Failure,
     apply_value_map,
     blank_out,
@@ -53,6 +54,9 @@ def prepare(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.DataFram
             continue
         if cs.from_ is not None:
             values = blank_out(text[cs.from_], [*spec.null_values, *cs.null_values])
+            if cs.when is not None:  # e.g. a close date is the close time once closed (no flag column: never)
+                flag = text[cs.when] if cs.when in text.columns else pd.Series("", index=text.index)
+                values = values.where(flag.str.strip().str.lower().isin(TRUE_LABELS))
             vmap = spec.value_map(cs)
             if vmap is not None:
                 values = apply_value_map(values, vmap)
