@@ -207,7 +207,9 @@ class Decomposition:
         ``measure`` is Plotly's (absolute, relative, total); ``running`` is where each bar ends, so the last
         relative bar ends on the end value (start + every contribution = end, the residual included).
         """
-        bars = [(self.period_from, self.root, "start", "absolute", self.value_from)]
+        bars: list[tuple[str, str, str | None, str, float]] = [
+            (self.period_from, self.root, "start", "absolute", self.value_from)
+        ]
         for r in self.leaf_rows():
             value = 0.0 if r.contribution is None or math.isnan(r.contribution) else r.contribution
             bars.append(
