@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from revalign.definitions.agreements.loader import AgreementBook
 from revalign.definitions.agreements.spec import AgreementSpec
 from revalign.interfaces.server.state.approvals import ApprovalRecord, Approvals
+from revalign.project.agreements import AgreementFacade
 
 KIND = "agreement"
 SIGNED = ("approved", "superseded")
@@ -60,6 +61,16 @@ def approved_versions(book: AgreementBook, approvals: Approvals) -> frozenset[tu
     return book.approved_versions(signed, proposed)
 
 
+def sync_signoff(project: AgreementFacade, approvals: Approvals) -> frozenset[tuple[str, int]]:
+    """Make ``project`` count only the versions signed in ``approvals`` (and the baseline) from now on, and
+    return that set: the server (its report cache keys on it) and ``revalign refresh`` (the alert conditions)
+    call it, so the overview, the scorecard's agreement targets and the SLA alerts follow the sign-off."""
+    book, _ = project.checked_agreements()
+    approved = approved_versions(book, approvals)
+    project.use_signoff(approved)
+    return approved
+
+
 def _status(spec: AgreementSpec, record: ApprovalRecord | None, counts: bool) -> str:
     if record is None:
         return "baseline" if counts else "draft"
@@ -96,5 +107,6 @@ __all__ = [
     "approved_versions",
     "propose_version",
     "signed_and_proposed",
+    "sync_signoff",
     "version_states",
 ]
