@@ -28,7 +28,7 @@ from revalign.interfaces.server.pages.rendering import fmt, query_string
 from revalign.interfaces.server.reports.freshness import footer_line
 from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
-from revalign.interfaces.server.state.agreement_signoff import sync_signoff
+from revalign.interfaces.server.state.agreement_signoff import SignoffWatch
 from revalign.interfaces.server.state.approvals import Approvals
 from revalign.project import Project
 
@@ -48,10 +48,10 @@ def unique_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def project_version(project: Project, store: StateStore | None = None) -> tuple[object, ...]:
+def project_version(project: Project, signoff: SignoffWatch | None = None) -> tuple[object, ...]:
     """What every cached report depends on besides its own parameters: the loaded data, the targets and (with
-    ``store``) the agreement versions signed, which the project is set to count here (a signature recomputes)."""
-    signed = tuple(sorted(sync_signoff(project, Approvals(store)))) if store is not None else ()
+    ``signoff``) the agreement versions signed, which the project is set to count here (a signature recomputes)."""
+    signed = tuple(sorted(signoff())) if signoff is not None else ()
     return (
         project.tables.data_version(),
         targets_fingerprint(
@@ -70,7 +70,8 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     settings = settings or ServerSettings()
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
     store.migrate()
-    sync_signoff(project, Approvals(store))  # only signed agreement versions count, from the first request on
+    signoff = SignoffWatch(project, Approvals(store))
+    signoff()  # only signed agreement versions count, from the first request on
 
     schedule = project.settings.alerts.refresh
     scheduler = RefreshScheduler(project, store, schedule) if schedule and settings.scheduled_refresh else None
@@ -100,7 +101,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,
-        version=lambda: project_version(project, store),
+        version=lambda: project_version(project, signoff),
         check_seconds=settings.cache_check_seconds,
         changed=lambda: project.engine.change_token(),
     )
