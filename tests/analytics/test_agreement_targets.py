@@ -3,12 +3,14 @@ reported with both places.
 
 A hand-made project (simulated data, scale xs) with two versions of agreement ``ms``:
 
-- v1 from 2024-01-01: new revenue 1,000,000 for 2025-Q1 and 1,100,000 for 2025-Q3; win rate 0.25 (no period:
-  every period while v1 is in force);
+- v1 from 2024-01-01: new revenue 1,000,000 for 2025-Q1, 1,100,000 for 2025-Q3 and 1,200,000 for 2025-Q4; win
+  rate 0.25 (no period: every period while v1 is in force);
 - v2 from 2025-07-01: new revenue 1,300,000 for 2025-Q3; win rate 0.30.
 
 So 2025-Q1 is scored against v1 (1,000,000 and 0.25) whether or not v2 is signed, and 2025-Q3 against v2
-(1,300,000 and 0.30) once it is signed, against v1 (1,100,000 and 0.25) while it is not.
+(1,300,000 and 0.30) once it is signed, against v1 (1,100,000 and 0.25) while it is not. Once v2 is signed,
+v1's 2025-Q4 target is not counted (v2 governs that quarter and restates no target for it): a warning at its line;
+v1's 2025-Q3 target, which v2 restates, is simply replaced.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ signatories: [{role: marketing, person: cmo}, {role: sales, person: vp_sales}]
 kpis:
   - {kpi: new_revenue, target: 1000000, period: 2025-Q1}
   - {kpi: new_revenue, target: 1100000, period: 2025-Q3}
+  - {kpi: new_revenue, target: 1200000, period: 2025-Q4}
   - {kpi: win_rate, target: 0.25}
 """
 V2 = """\
@@ -105,8 +108,8 @@ def test_a_clash_with_a_target_file_names_both_places(project, folder):
         _, issues = project.checked_targets()
         clashes = [i for i in issues if i.rule == "agreement" and i.level == Level.ERROR]
         shadowed = [i for i in issues if i.rule == "agreement" and i.level == Level.WARNING]
-        # v1's 2025-Q3 target: v2 governs that quarter, so it is not counted (a warning at its line)
-        assert [(i.line, "2025-Q3" in i.message) for i in shadowed] == [(line_of(V1, "1100000"), True)]
+        # v1's 2025-Q4 target: v2 governs that quarter and sets none for it, so it is lost (a warning at its line)
+        assert [(i.line, "2025-Q4" in i.message) for i in shadowed] == [(line_of(V1, "1200000"), True)]
         assert len(clashes) == 1  # win_rate 2024-Q3 says what v1 says (0.25): the same target twice is no clash
         clash = clashes[0]
         v1 = folder / "agreements" / "v1.yaml"

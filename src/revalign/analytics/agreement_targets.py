@@ -54,8 +54,26 @@ def _issue(spec: AgreementSpec, where: str, message: str, level: Level = Level.E
     )
 
 
+def _carried(history: Sequence[AgreementSpec], spec: AgreementSpec, kpi: SharedKpi) -> bool:
+    """Whether another version sets the same KPI, period and slice (a target carried into the next version is
+    that version's to count: no warning for the copy left in the old one)."""
+    return any(
+        (k.kpi, k.period, k.slice) == (kpi.kpi, kpi.period, kpi.slice)
+        for other in history
+        if other is not spec
+        for k in other.kpis
+    )
+
+
 def _period_target(
-    spec: AgreementSpec, kpi: SharedKpi, until: dt.date | None, where: str, out: AgreedTargets, fs: int
+    spec: AgreementSpec,
+    kpi: SharedKpi,
+    until: dt.date | None,
+    where: str,
+    out: AgreedTargets,
+    fs: int,
+    *,
+    warn: bool = True,
 ) -> None:
     source = f"agreement {spec.agreement} v{spec.version}"
     try:
@@ -69,7 +87,8 @@ def _period_target(
             f"outside the dates version {spec.version} is in force ({spec.effective_from}"
             f"{f' to {until}' if until else ' on'})"
         )
-        out.issues.append(_issue(spec, where, message, Level.WARNING))
+        if warn:
+            out.issues.append(_issue(spec, where, message, Level.WARNING))
         return
     dims = slice_key(kpi.slice)
     out.entries.append(
@@ -96,7 +115,8 @@ def agreement_targets(
                     continue
                 where = book.where(spec, f"kpis[{j}]")
                 if kpi.period is not None:
-                    _period_target(spec, kpi, until, where, out, fiscal_year_start_month)
+                    warn = not _carried(history, spec, kpi)
+                    _period_target(spec, kpi, until, where, out, fiscal_year_start_month, warn=warn)
                     continue
                 source = f"agreement {spec.agreement} v{spec.version}"
                 out.standing.append(
