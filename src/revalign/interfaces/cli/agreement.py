@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Annotated
 import pandas as pd
 import typer
 
-from revalign.definitions.agreements.loader import example_agreement_text
+from revalign.analytics.mqls import STATUSES
+from revalign.definitions.agreements.loader import agreement_files, example_agreement_text
 from revalign.definitions.agreements.spec import AgreementSpec
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, emit, err_console, print_json
+from revalign.interfaces.cli.sla import counted
 from revalign.interfaces.cli.usage import usage_error
 from revalign.interfaces.cli.users import open_store
 from revalign.project import Project, open_project
@@ -154,9 +156,6 @@ def mqls(
 ) -> None:
     """MQLs under the agreement (the agreed scoring model, version and threshold in force) beside the CRM's own
     MQLs: per period, or the leads of one group (agreed but not MQL'd, MQL'd but below the threshold)."""
-    from revalign.analytics.mqls import STATUSES
-    from revalign.interfaces.cli.sla import counted
-
     if leads is not None and leads not in STATUSES:
         usage_error(f"--leads must be one of {', '.join(STATUSES)}. Got {leads!r}.")
     proj = open_project(project)
@@ -178,6 +177,14 @@ def mqls(
             highlight=False,
         )
     emit(frame, as_json=as_json, title=title, context=display_context(proj))
+
+
+def count_signed(proj: Project, state_url: str | None = None) -> None:
+    """Make ``proj`` count only the agreement versions signed in the app state (``revalign scorecard``: the
+    agreement's targets), as the server and ``revalign sla`` do; a project without ``agreements/`` skips the
+    state store (the shipped example sets no targets)."""
+    if agreement_files(proj.folder):
+        proj.use_signoff(counted(proj, state_url))
 
 
 DEFAULT_MQL_MODEL = "default_lead_score"
