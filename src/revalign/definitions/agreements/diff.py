@@ -39,7 +39,7 @@ def shared_kpi_key(item: dict[str, Any]) -> str:
 
 
 def flatten(spec: AgreementSpec) -> dict[str, Any]:
-    """``{"slas.mql_followup.within": "24 hours", "kpis.new_revenue.target": 1500000.0, …}`` for one version."""
+    """``{"slas.mql_followup.within": "24 hours", "kpis.new_revenue 2026-Q1.target": 1500000.0, …}`` for one version."""
     data = spec.model_dump(mode="json", exclude=_SKIP)
     out: dict[str, Any] = {}
     for top, value in data.items():
