@@ -127,3 +127,46 @@ def test_revalign_sla_counts_only_signed_versions_like_the_page(tmp_path: Path, 
     approvals.sign(rec.id, users["ops"], spec.content_hash())
     store.close()
     assert ledger() == both["entity_id"].tolist()
+
+
+def test_mqls_per_month_and_the_leads_of_a_group_equal_the_library(folder: Path, capsys) -> None:
+    """The simulated leads' own scores written to ``scores`` under the example agreement's model
+    (default_lead_score v1, a day after each lead was created): the command prints what the library counts."""
+    import pandas as pd
+
+    from revalign.analytics.mqls import agreed_mql_counts, mql_comparison
+    from revalign.model.tables import canonical_table
+
+    project = open_project(folder)
+    try:
+        leads = project.table("leads").select("lead_id", "score", "created_at").to_pandas().dropna()
+        scores = pd.DataFrame(
+            {
+                "lead_id": leads["lead_id"],
+                "model": "default_lead_score",
+                "version": 1,
+                "score": leads["score"].astype(float),
+                "band": "A",
+                "is_mql": leads["score"] >= 60,
+                "scored_at": pd.to_datetime(leads["created_at"]) + pd.Timedelta(days=1),
+            }
+        )
+        project.engine.write("scores", scores, schema=canonical_table("scores").schema)
+        comparison = mql_comparison(project.tables, book(V1, V2))
+    finally:
+        project.close()
+    expected = agreed_mql_counts(comparison, "quarter")
+    assert expected["agreed_mqls"].sum() == (scores["score"] >= 60).sum() > 0
+    code, out = run(capsys, folder, "mqls", "--grain", "quarter", "--json")
+    assert code == EXIT_OK, out
+    rows = json.loads(out)
+    assert [(r["period"], r["agreed_mqls"], r["crm_mqls"], r["crm_only"]) for r in rows] == list(
+        expected[["period", "agreed_mqls", "crm_mqls", "crm_only"]].itertuples(index=False, name=None)
+    )
+    code, out = run(capsys, folder, "mqls", "--leads", "crm_only", "--json")
+    assert code == EXIT_OK, out
+    below = comparison[comparison["status"] == "crm_only"]
+    assert sorted(r["lead_id"] for r in json.loads(out)) == sorted(below["lead_id"])
+    assert all(r["best_score"] is None or r["best_score"] < 60 for r in json.loads(out))
+    code, out = run(capsys, folder, "mqls", "--leads", "nobody")
+    assert code == EXIT_USAGE and "both, agreed_only, crm_only" in out

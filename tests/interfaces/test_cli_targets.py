@@ -49,13 +49,17 @@ def quarter(ts: pd.Series) -> pd.Series:
 
 
 def test_demo_scorecard_shows_real_statuses(demo):
-    _, card, _, opps = demo
+    project, card, _, opps = demo
     statuses = {r.status for r in card.rows}
     assert {"green", "red"} <= statuses  # the plan makes some KPIs hit and some miss
     with_target = [r for r in card.rows if r.status in ("green", "amber", "red")]
-    # targets exactly on the KPIs the departments are measured on (and the north star), all from targets.csv
-    assert {r.kpi for r in with_target} == set(DEMO_PLAN["kpis"])
-    assert all(r.target_source.startswith("targets.csv row ") for r in with_target)
+    # targets exactly on the KPIs the departments are measured on (and the north star), from targets.csv, and on
+    # the KPIs the signed agreement sets a standing target for (docs/agreements.md), from the agreement
+    agreed = {t.kpi for t in project.targets().standing}
+    assert agreed == {"mql_to_sql_rate", "sla_followup_compliance"}
+    assert {r.kpi for r in with_target} == set(DEMO_PLAN["kpis"]) | agreed
+    for r in with_target:
+        assert r.target_source.startswith("agreement marketing_sales v1, " if r.kpi in agreed else "targets.csv row ")
 
     won = opps[opps["is_won"] & (opps["deal_type"] == "new_business")]
     revenue = won.groupby(quarter(won["closed_at"]))["amount"].sum()
@@ -127,7 +131,8 @@ def test_targets_commands(demo_folder, capsys, tmp_path):
     assert main(["targets", "check", *args, "--json"]) == 0
     checked = json.loads(capsys.readouterr().out)
     assert checked["ok"] and checked["files"] == ["targets.csv"]
-    assert checked["targets"] == _csv_rows(demo_folder / "targets.csv")
+    # the planned rows, and the agreement's new_revenue target for 2026-Q1 (a period target of its version 2)
+    assert checked["targets"] == _csv_rows(demo_folder / "targets.csv") + 1
 
     # planning over an existing file needs --force; a dry run writes nothing
     assert main(["targets", "plan", "--year", "2025", *args]) == 2

@@ -14,6 +14,11 @@ kind                        fires when
                             as above
 ==========================  =========================================================================================
 
+The SLA conditions read the project's SLA clocks, which count only the agreement versions the project was told
+are signed (:meth:`revalign.project.agreements.AgreementFacade.use_signoff`; ``revalign refresh`` and the
+server's scheduled refresh set it from the app state): a proposed version 2 with a stricter threshold raises no
+alert until every signatory signed it, like the SLA page and ``revalign sla``.
+
 Grouping breaches and findings per owner and month keeps an alert something a person acts on: 435 breaches in
 three years are a few dozen "U0015 breached first touch 7 times in 2025-11" messages, not 435 emails. The
 subject of a firing is what the de-duplication keys on, so a month that gains a breach later re-fires once.

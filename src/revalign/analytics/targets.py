@@ -43,37 +43,84 @@ from revalign.definitions.issues import Issue, errors
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.definitions.target_files import RESERVED_COLUMNS, read_project_targets
 from revalign.definitions.targets import Dims, TargetEntry, TargetsError, is_additive, slice_key, text_or_none
-from revalign.model.calendar import parse_period
+from revalign.model.calendar import parse_period, period_label
+
+
+@dataclass(frozen=True)
+class StandingTarget:
+    """A target for every period starting in ``[start, end)`` at any grain: an agreement's shared-KPI target
+    written without a period holds while its version is in force (``end``: the next version's date)."""
+
+    kpi: str
+    value: float
+    dims: Dims
+    start: dt.date
+    end: dt.date | None
+    source: str
+    where: str
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def entry(self, grain: str, start: dt.date, fiscal_year_start_month: int = 1) -> TargetEntry:
+        """This target as the entry of one period."""
+        label = period_label(start, grain, fiscal_year_start_month)
+        return TargetEntry(self.kpi, label, grain, start, self.value, self.dims, self.source, self.where)
 
 
 @dataclass
 class TargetBook:
-    """Project targets indexed by (KPI, grain, period start, slice), for :func:`target_for`."""
+    """Project targets indexed by (KPI, grain, period start, slice), for :func:`target_for`.
+
+    ``entries`` are the target files' and the signed agreement's targets for one period (a later entry for the
+    same key wins: the agreement's, see :mod:`revalign.analytics.agreement_targets`); ``standing`` the agreement's
+    targets without a period, looked up when no entry names the period.
+    """
 
     entries: list[TargetEntry] = field(default_factory=list)
     fiscal_year_start_month: int = 1
+    standing: list[StandingTarget] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._index = {e.key: e for e in self.entries}
 
     def get(self, kpi: str, grain: str, start: dt.date, dims: Mapping[str, str] | Dims = ()) -> TargetEntry | None:
         d = slice_key(dict(dims)) if not isinstance(dims, tuple) else tuple(sorted(dims))
-        return self._index.get((kpi, grain, start, d))
+        hit = self._index.get((kpi, grain, start, d))
+        if hit is not None:
+            return hit
+        held = next((t for t in self.standing if t.kpi == kpi and t.dims == d and t.covers(start)), None)
+        return held.entry(grain, start, self.fiscal_year_start_month) if held is not None else None
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def kpis(self) -> list[str]:
-        return sorted({e.kpi for e in self.entries})
+        return sorted({e.kpi for e in self.entries} | {t.kpi for t in self.standing})
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per target: ``kpi, period, grain, <dimensions…>, value, source, where, note``."""
-        dim_names = sorted({k for e in self.entries for k, _ in e.dims})
+        dim_names = sorted({k for e in self.entries for k, _ in e.dims} | {k for t in self.standing for k, _ in t.dims})
         rows = []
         for e in self.entries:
             d = e.to_dict(self.fiscal_year_start_month)
             dims = d.pop("dims")
             rows.append({**d, **{k: dims.get(k) for k in dim_names}})
+        for t in self.standing:
+            until = f" until {t.end.isoformat()}" if t.end is not None else ""
+            cut = dict(t.dims)
+            when = {"period": f"from {t.start.isoformat()}{until}", "grain": "any"}
+            rows.append(
+                {
+                    "kpi": t.kpi,
+                    **when,
+                    **{k: cut.get(k) for k in dim_names},
+                    "value": t.value,
+                    "source": t.source,
+                    "where": t.where,
+                    "note": None,
+                }
+            )
         cols = ["kpi", "period", "grain", *dim_names, "value", "source", "where", "note"]
         return pd.DataFrame(rows, columns=cols)
 
@@ -180,8 +227,12 @@ def targets_in_force(book: TargetBook, catalog: Catalog, *, kpis: Iterable[str] 
     fs = book.fiscal_year_start_month
     wanted = set(kpis) if kpis is not None else None
     rows = []
-    for e in book.entries:
-        rows.append({**e.to_dict(fs), "in_force": True})
+    for e in book.entries:  # a target file's entry that the signed agreement overrides is not in force
+        rows.append({**e.to_dict(fs), "in_force": book.get(e.kpi, e.grain, e.start, e.dims) is e})
+    for t in book.standing:
+        until = f" until {t.end.isoformat()}" if t.end is not None else ""
+        when = {"period": f"from {t.start.isoformat()}{until}", "grain": "any", "dims": dict(t.dims)}
+        rows.append({"kpi": t.kpi, **when, "value": t.value, "source": t.source, "where": t.where, "in_force": True})
     for name, kpi in catalog.kpis.items():
         for e in catalog_entries(kpi, fs, name=name):
             rows.append({**e.to_dict(fs), "in_force": book.get(e.kpi, e.grain, e.start, e.dims) is None})
@@ -223,6 +274,7 @@ def write_targets(entries: pd.DataFrame, path: Path) -> Path:
 
 
 __all__ = [
+    "StandingTarget",
     "TargetBook",
     "catalog_entries",
     "check_project_targets",

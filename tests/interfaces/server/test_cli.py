@@ -3,6 +3,7 @@ builds a project whose dashboard a demo login can open."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,4 +45,9 @@ def test_demo_no_serve_builds_a_dashboard_a_demo_login_can_open(tmp_path: Path, 
     assert me["role"] == "rep" and me["owner_id"]
     owners = {r["owner_id"] for r in client.get("/api/v1/records/opportunities").json()["tables"][0]["rows"]}
     assert owners == {me["owner_id"]}
+    # the agreement: v1 signed by every signatory, v2 proposed from the next quarter and waiting on /agreements
+    assert main(["agreement", "versions", "--project", str(folder), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["version"], r["status"], r["counted"]) for r in rows] == [(1, "signed", True), (2, "proposed", False)]
+    assert "v2 (from 2026-01-01) proposed" in out
     project.close()

@@ -30,15 +30,23 @@ def _flat(value: Any, prefix: str) -> dict[str, Any]:
     return {} if value is None else {prefix: value}
 
 
+def shared_kpi_key(item: dict[str, Any]) -> str:
+    """A shared KPI's name in a diff: the KPI, its period and its slice (``new_revenue 2026-Q1 segment=smb``),
+    popped from ``item`` so that only the target is left to compare (one KPI may have a target per period)."""
+    period, cut = item.pop("period", None), item.pop("slice", None) or {}
+    parts = [str(item.pop("kpi")), *([str(period)] if period else []), *(f"{k}={v}" for k, v in sorted(cut.items()))]
+    return " ".join(parts)
+
+
 def flatten(spec: AgreementSpec) -> dict[str, Any]:
-    """``{"slas.mql_followup.within": "24 hours", "kpis.new_revenue.target": 1500000.0, …}`` for one version."""
+    """``{"slas.mql_followup.within": "24 hours", "kpis.new_revenue 2026-Q1.target": 1500000.0, …}`` for one version."""
     data = spec.model_dump(mode="json", exclude=_SKIP)
     out: dict[str, Any] = {}
     for top, value in data.items():
         key = _KEYED.get(top)
         if key is not None:
             for item in value:
-                name = item.pop(key)
+                name = shared_kpi_key(item) if top == "kpis" else item.pop(key)
                 out.update(_flat(item, f"{top}.{name}") or {f"{top}.{name}": "yes"})
         else:
             out.update(_flat(value, top))
@@ -60,4 +68,4 @@ def version_diff(old: AgreementSpec | None, new: AgreementSpec) -> list[dict[str
     return rows
 
 
-__all__ = ["flatten", "version_diff"]
+__all__ = ["flatten", "shared_kpi_key", "version_diff"]

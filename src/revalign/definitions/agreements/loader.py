@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -42,6 +42,10 @@ def _lines(data: LineDict, spec: AgreementSpec) -> dict[tuple[str, int, str], in
         for item, line in zip(slas, slas.item_lines, strict=True):
             if isinstance(item, dict) and "name" in item:
                 out[(spec.agreement, spec.version, str(item["name"]))] = line
+    kpis = data.get("kpis")
+    if isinstance(kpis, LineList):
+        for i, line in enumerate(kpis.item_lines):
+            out[(spec.agreement, spec.version, f"kpis[{i}]")] = line
     return out
 
 
@@ -72,6 +76,14 @@ def check_agreements(
 
     ``kpi_windows`` (catalog KPI name → conversion window) turns on the rule tying SLAs to catalog KPIs.
     """
+    book, issues = checked_book(texts, kpi_windows=kpi_windows)
+    return list(book.versions), issues
+
+
+def checked_book(
+    texts: Iterable[tuple[str, str]], *, kpi_windows: Mapping[str, str | None] | None = None
+) -> tuple[AgreementBook, list[Issue]]:
+    """:func:`check_agreements` as a book that keeps each version's lines (messages about its targets cite them)."""
     specs: list[AgreementSpec] = []
     lines: dict[tuple[str, int, str], int] = {}
     found: list[Issue] = []
@@ -82,7 +94,7 @@ def check_agreements(
             specs.append(spec)
             lines.update(spec_lines)
     subject = AgreementSet(specs, lines)
-    return specs, run_rules(subject, agreement_rules(kpi_windows), found=found)
+    return AgreementBook(tuple(specs), lines), run_rules(subject, agreement_rules(kpi_windows), found=found)
 
 
 def agreement_files(folder: Path) -> list[Path]:
@@ -98,20 +110,20 @@ def example_agreement_text() -> str:
 def load_agreements(paths: Iterable[Path], *, kpi_windows: Mapping[str, str | None] | None = None) -> AgreementBook:
     """The versions in ``paths``; raises :class:`CatalogError` listing every error with file:line."""
     texts = [(Path(p).read_text(encoding="utf-8"), str(p)) for p in paths]
-    specs, issues = check_agreements(texts, kpi_windows=kpi_windows)
+    book, issues = checked_book(texts, kpi_windows=kpi_windows)
     if errors(issues):
         bad = errors(issues)
         raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
-    return AgreementBook(tuple(specs))
+    return book
 
 
 def parse_agreements(*texts: tuple[str, str]) -> AgreementBook:
     """Versions from ``(text, file)`` pairs; raises :class:`CatalogError` on any error."""
-    specs, issues = check_agreements(texts)
+    book, issues = checked_book(texts)
     if errors(issues):
         bad = errors(issues)
         raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
-    return AgreementBook(tuple(specs))
+    return book
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,14 @@ class AgreementBook:
     """Every version of every agreement; :meth:`in_force` picks the one a date is computed under."""
 
     versions: tuple[AgreementSpec, ...]
+    lines: Mapping[tuple[str, int, str], int] = field(default_factory=dict, compare=False)
+    """``(agreement, version, key) → line`` in its file (top keys, SLAs by name, ``kpis[i]``), when read from text."""
+
+    def where(self, spec: AgreementSpec, key: str = "") -> str:
+        """``file:line`` of ``key`` in ``spec``'s file (the version's first line when unknown), for messages."""
+        line = self.lines.get((spec.agreement, spec.version, key), self.lines.get((spec.agreement, spec.version, "")))
+        file = spec.file or "<agreement>"
+        return f"{file}:{line}" if line is not None else file
 
     @property
     def names(self) -> list[str]:
@@ -161,7 +181,7 @@ class AgreementBook:
         """The book of the ``approved`` versions only (``None``: every version, no sign-off applied)."""
         if approved is None:
             return self
-        return AgreementBook(tuple(v for v in self.versions if v.key in approved))
+        return AgreementBook(tuple(v for v in self.versions if v.key in approved), self.lines)
 
     def _only(self) -> str:
         if len(self.names) != 1:
@@ -174,6 +194,7 @@ __all__ = [
     "AgreementBook",
     "agreement_files",
     "check_agreements",
+    "checked_book",
     "example_agreement_text",
     "load_agreements",
     "parse_agreements",

@@ -227,12 +227,23 @@ class Signatory(BaseModel):
 
 
 class SharedKpi(BaseModel):
-    """A KPI both sides agree on, with its target (and the period it is for, when not every period)."""
+    """A KPI both sides agree on, with its target: for one ``period`` (``2026-Q1``), or, without one, for every
+    period while this version is in force; ``slice`` narrows it to a slice (``{segment: smb}``).
+
+    The targets feed the project's target book (:func:`revalign.analytics.agreement_targets.agreement_targets`),
+    so the scorecard scores the shared KPIs against what both leaders signed.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kpi: str
     target: float
     period: str | None = None
+    slice: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("slice", mode="before")
+    @classmethod
+    def _slice(cls, value: object) -> object:
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 class AgreementSpec(BaseModel):
@@ -269,7 +280,11 @@ class AgreementSpec(BaseModel):
 
         An edit to a signed file changes the hash, so the edited text is no longer the signed one.
         """
-        text = json.dumps(self.model_dump(mode="json", exclude={"file"}), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json", exclude={"file"})
+        for kpi in data["kpis"]:  # a KPI without a slice hashes as before slices existed: old signatures hold
+            if not kpi["slice"]:
+                del kpi["slice"]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def calendar_of(self, sla: SlaSpec, team_id: str | None) -> str | None:

@@ -9,6 +9,7 @@ serving (scripts, tests).
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,14 @@ from typing import Annotated, Any
 
 import typer
 
+from revalign.analytics.sla import data_as_of
 from revalign.errors import RevalignError
+from revalign.interfaces.cli.agreement import sign_demo_agreement, write_demo_agreement
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, print_table
 from revalign.interfaces.cli.score import install_demo_scoring
 from revalign.interfaces.cli.serve import run_server
-from revalign.model.calendar import parse_period, period_label
+from revalign.model.calendar import add_periods, parse_period, period_label, period_start
 from revalign.project import Project, init_project, open_project
 from revalign.sources import ingest
 
@@ -115,6 +118,12 @@ def create_logins(project: Project, logins: list[DemoLogin], state_url: str | No
     store.close()
 
 
+def next_quarter(project: Project) -> dt.date:
+    """The first day of the quarter after the simulated data's latest event: when the demo's version 2 starts."""
+    day = data_as_of(project.tables).date()
+    return add_periods(period_start(day, "quarter"), "quarter", 1)
+
+
 def plan_demo_targets(project: Project, *, file: str = "targets.csv") -> str:
     """Plan the latest simulated year's targets from the year before into ``file`` (kept if it already exists, so
     edits survive a re-run); returns what was done."""
@@ -125,7 +134,9 @@ def plan_demo_targets(project: Project, *, file: str = "targets.csv") -> str:
         fs = project.settings.fiscal_year_start_month
         last = parse_period(project.latest_period(project.catalog.north_star, "quarter"), fs)
         year = period_label(last.start, "year", fs)
-        plan = project.plan(year, grain="quarter", **DEMO_PLAN)
+        agreed = {t.kpi for t in project.targets().standing}  # the agreement's standing targets are not replanned
+        kpis = [k for k in DEMO_PLAN["kpis"] if k not in agreed]
+        plan = project.plan(year, grain="quarter", **{**DEMO_PLAN, "kpis": kpis})
     except RevalignError as exc:
         return f"Targets not planned: {exc}"
     plan.write(path)
@@ -210,11 +221,13 @@ def demo(
     with console.status(f"Simulating a company (scale {scale}, seed {seed})…"):
         how = simulate_into(project, scale=scale, seed=seed)
     console.print(f"Simulated company {how} into {folder}")
+    console.print(write_demo_agreement(folder, "lead_score", 1, next_quarter(project)), highlight=False)
     console.print(plan_demo_targets(project), highlight=False)
     print_north_star(project)
     print_people(project)
     logins = demo_logins(pick_rep(project), pick_leader(project))
     create_logins(project, logins)
+    console.print(sign_demo_agreement(project), highlight=False)
     console.print(install_demo_scoring(project), highlight=False)
     print_table(
         [{"username": x.username, "password": x.password, "role": x.role, "person": x.owner_id or "—"} for x in logins],

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from revalign.definitions.kpis.catalog import Catalog
+from revalign.interfaces.cli.agreement import count_signed
 from revalign.interfaces.cli.application import EXIT_FINDINGS, app
 from revalign.interfaces.cli.render import console, display_context, err_console, print_json, print_table
 from revalign.interfaces.cli.usage import usage_error, values_checked
@@ -61,11 +62,16 @@ def scorecard(
     trend: Annotated[int, typer.Option(help="Number of periods in the trend.")] = 4,
     project: Annotated[Path, typer.Option(help="Project folder (with revalign.yaml).")] = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    state_url: Annotated[
+        str | None,
+        typer.Option(help="App state database URL: the agreement's sign-off (default: SQLite in the project)."),
+    ] = None,
 ) -> None:
     """Scorecard per department or joint: actual vs target, status, trend; flags misalignment (exit 1)."""
     proj = open_project(project)
     sections: dict[str, str] = {}
     try:
+        count_signed(proj, state_url)  # the agreement's targets: only the versions every signatory signed
         department, template = pick_template(proj.catalog, department, template)
         if template is not None:
             sections = template_sections(proj.catalog, template)

@@ -28,6 +28,8 @@ from revalign.interfaces.server.pages.rendering import fmt, query_string
 from revalign.interfaces.server.reports.freshness import footer_line
 from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.interfaces.server.state.agreement_signoff import SignoffWatch
+from revalign.interfaces.server.state.approvals import Approvals
 from revalign.project import Project
 
 HERE = Path(__file__).parent
@@ -46,10 +48,16 @@ def unique_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-def project_version(project: Project) -> tuple[str, str]:
-    """What every cached report depends on besides its own parameters: the loaded data and the targets."""
-    return project.tables.data_version(), targets_fingerprint(
-        project.folder, inline=project.settings.targets, target_files=project.settings.target_files
+def project_version(project: Project, signoff: SignoffWatch | None = None) -> tuple[object, ...]:
+    """What every cached report depends on besides its own parameters: the loaded data, the targets and (with
+    ``signoff``) the agreement versions signed, which the project is set to count here (a signature recomputes)."""
+    signed = tuple(sorted(signoff())) if signoff is not None else ()
+    return (
+        project.tables.data_version(),
+        targets_fingerprint(
+            project.folder, inline=project.settings.targets, target_files=project.settings.target_files
+        ),
+        signed,
     )
 
 
@@ -62,6 +70,8 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     settings = settings or ServerSettings()
     store = StateStore(state_url or project.settings.state_url or default_state_url(project.folder))
     store.migrate()
+    signoff = SignoffWatch(project, Approvals(store))
+    signoff()  # only signed agreement versions count, from the first request on
 
     schedule = project.settings.alerts.refresh
     scheduler = RefreshScheduler(project, store, schedule) if schedule and settings.scheduled_refresh else None
@@ -91,7 +101,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,
-        version=lambda: project_version(project),
+        version=lambda: project_version(project, signoff),
         check_seconds=settings.cache_check_seconds,
         changed=lambda: project.engine.change_token(),
     )

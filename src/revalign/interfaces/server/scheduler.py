@@ -20,7 +20,9 @@ from revalign.definitions.issues import errors
 from revalign.errors import RevalignError
 from revalign.interfaces.server.roles import ROLES
 from revalign.interfaces.server.state import StateStore
+from revalign.interfaces.server.state.agreement_signoff import sync_signoff
 from revalign.interfaces.server.state.alerts import AlertStore
+from revalign.interfaces.server.state.approvals import Approvals
 from revalign.project import Project, open_project
 from revalign.settings import RefreshSchedule
 
@@ -39,6 +41,7 @@ def refresh_and_record(
     Broken rules in ``alerts.yaml`` are problems of the run (the valid rules still run).
     """
     state = AlertStore(store)
+    sync_signoff(project, Approvals(store))  # SLA alerts count only the signed agreement versions
     rules, issues = checked_alert_rules(project, ROLES)
     report = refresh(project, state, rules, sources=sources, send=send, now=now)
     report.problems.extend(str(i) for i in errors(issues))

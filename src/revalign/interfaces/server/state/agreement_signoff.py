@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from revalign.definitions.agreements.loader import AgreementBook
+from revalign.definitions.agreements.loader import AgreementBook, agreement_files
 from revalign.definitions.agreements.spec import AgreementSpec
 from revalign.interfaces.server.state.approvals import ApprovalRecord, Approvals
+from revalign.project.agreements import AgreementFacade
 
 KIND = "agreement"
 SIGNED = ("approved", "superseded")
@@ -60,6 +61,40 @@ def approved_versions(book: AgreementBook, approvals: Approvals) -> frozenset[tu
     return book.approved_versions(signed, proposed)
 
 
+def sync_signoff(project: AgreementFacade, approvals: Approvals) -> frozenset[tuple[str, int]]:
+    """Make ``project`` count only the versions signed in ``approvals`` (and the baseline) from now on, and
+    return that set: the server (its report cache keys on it) and ``revalign refresh`` (the alert conditions)
+    call it, so the overview, the scorecard's agreement targets and the SLA alerts follow the sign-off."""
+    book, _ = project.checked_agreements()
+    approved = approved_versions(book, approvals)
+    project.use_signoff(approved)
+    return approved
+
+
+class SignoffWatch:
+    """:func:`sync_signoff` for the server's cache check, re-read only when the proposals, their signatures or
+    the agreement files changed: reading and validating the agreement files costs a noticeable part of a second,
+    and the report cache asks every few seconds while holding the engine."""
+
+    def __init__(self, project: AgreementFacade, approvals: Approvals) -> None:
+        self.project, self.approvals = project, approvals
+        self._seen: object = None
+        self._approved: frozenset[tuple[str, int]] = frozenset()
+
+    def _state(self) -> object:
+        records = tuple((r.id, r.status, r.content_hash, len(r.signatures)) for r in self.approvals.proposals(KIND))
+        files = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in agreement_files(self.project.folder))
+        return records, files
+
+    def __call__(self) -> frozenset[tuple[str, int]]:
+        """The versions that count now (the project is set to count them)."""
+        state = self._state()
+        if state != self._seen:
+            self._approved = sync_signoff(self.project, self.approvals)
+            self._seen = state
+        return self._approved
+
+
 def _status(spec: AgreementSpec, record: ApprovalRecord | None, counts: bool) -> str:
     if record is None:
         return "baseline" if counts else "draft"
@@ -92,9 +127,11 @@ def propose_version(approvals: Approvals, spec: AgreementSpec, *, by: str, note:
 __all__ = [
     "KIND",
     "SIGNED",
+    "SignoffWatch",
     "VersionState",
     "approved_versions",
     "propose_version",
     "signed_and_proposed",
+    "sync_signoff",
     "version_states",
 ]
