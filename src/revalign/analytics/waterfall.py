@@ -39,6 +39,8 @@ from revalign.model.tables import OPPORTUNITY_STAGES
 FLOWS = ("created", "amount_changed", "won", "lost")
 MOVES = ("advanced", "pushed_out", "pulled_in")
 COLUMNS = ["week", "opening", *FLOWS, "closing", *MOVES]
+UNITS = dict.fromkeys(COLUMNS[1:], "currency")
+"""Every movement is money (the display layer would read ``created`` or ``won`` as anything)."""
 
 
 @dataclass(frozen=True)
@@ -156,4 +158,4 @@ def _assemble(
     return frame[["week", *by, *COLUMNS[1:]]].sort_values(["week", *by], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "FLOWS", "MOVES", "Waterfall", "pipeline_waterfall"]
+__all__ = ["COLUMNS", "FLOWS", "MOVES", "UNITS", "Waterfall", "pipeline_waterfall"]

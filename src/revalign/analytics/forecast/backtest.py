@@ -29,6 +29,12 @@ from revalign.model.ledger import as_of_tables
 
 WEEKS = 13
 METHODS = ("forecast", "naive", "reps")
+UNITS = {
+    **dict.fromkeys(("actual", *METHODS), "currency"),
+    **{f"{m}_ape": "percent" for m in METHODS},
+    "week": "count",
+}
+"""The unit of each column of the points (and of ``mape``, whose method columns are percentages), for display."""
 
 
 @dataclass(frozen=True)
@@ -137,4 +143,4 @@ def backtest(
     return Backtest(points, mape)
 
 
-__all__ = ["METHODS", "WEEKS", "Backtest", "actual_revenue", "backtest", "reps_commit", "week_end"]
+__all__ = ["METHODS", "UNITS", "WEEKS", "Backtest", "actual_revenue", "backtest", "reps_commit", "week_end"]

@@ -29,6 +29,14 @@ from revalign.model.calendar import period_end, period_label, period_start
 LOOKBACK = 4
 """Past quarters learned from: a year, so every season is in the rates once."""
 COLUMNS = ["won", "open_deals", "open_amount", "weighted_open", "run_rate", "landing", "naive"]
+UNITS = {
+    **dict.fromkeys(("won", "open_amount", "weighted_open", "run_rate", "landing", "naive"), "currency"),
+    **dict.fromkeys(("won_in_quarter", "won_later"), "currency"),
+    **dict.fromkeys(("close_rate", "slippage", "stage_weight", "weight", "elapsed_share"), "percent"),
+    **dict.fromkeys(("weight_typical", "weight_old", "weight_stalled"), "percent"),
+    **{"open_deals": "count", "deals": "count", "typical_age": "days", "age_factor": "ratio"},
+}
+"""The unit of each column of a landing and its rates (``run_rate`` is money, not a percentage), for display."""
 
 
 @dataclass(frozen=True)
@@ -131,4 +139,4 @@ def quarter_landing(
     return QuarterLanding(label, qs, qe, as_of, by, frame, rates, lookback)
 
 
-__all__ = ["LOOKBACK", "QuarterLanding", "last_known_day", "quarter_landing"]
+__all__ = ["COLUMNS", "LOOKBACK", "UNITS", "QuarterLanding", "last_known_day", "quarter_landing"]

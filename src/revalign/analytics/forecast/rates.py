@@ -52,13 +52,18 @@ class PastQuarter:
 
 
 def past_quarters(quarter_start: dt.date, as_of: dt.date, lookback: int) -> list[PastQuarter]:
-    """The ``lookback`` quarters before the one starting at ``quarter_start``, each with its matching day."""
+    """The ``lookback`` quarters before the one starting at ``quarter_start``, each with its matching day: as many
+    days after its start as ``as_of`` is after the quarter's (first half), or as many days before its end."""
     offset = (as_of - quarter_start).days
+    left = (period_end(quarter_start, "quarter") - as_of).days  # days after the as-of day, plus one
     out = []
     for k in range(1, lookback + 1):
         start = add_periods(quarter_start, "quarter", -k)
         end = period_end(start, "quarter")
-        out.append(PastQuarter(start, end, min(start + dt.timedelta(days=offset), end - dt.timedelta(days=1))))
+        # the first half counts from the start, the second back from the end: quarters differ by a day or two,
+        # and on a quarter's last day what matters is that no day is left, not that 89 days have passed
+        day = start + dt.timedelta(days=offset) if offset < left else end - dt.timedelta(days=left)
+        out.append(PastQuarter(start, end, day))
     return out
 
 
@@ -122,6 +127,12 @@ def stage_rates(
     return weights(cells, typical, keys)
 
 
+_RATE_COLUMNS = frozenset(
+    {"age_band", "deals", "open_amount", "won_in_quarter", "won_later", "typical_age", "close_rate", "slippage"}
+    | {"stage_weight", "age_factor", "weight"}
+)
+
+
 def weights(cells: pd.DataFrame, typical: pd.DataFrame, keys: tuple[str, ...] = ()) -> pd.DataFrame:
     """The learned weights from per-(keys, stage, age band) sums (see the module docstring); pure pandas, so a
     hand-worked table checks it directly."""
@@ -146,6 +157,22 @@ def weights(cells: pd.DataFrame, typical: pd.DataFrame, keys: tuple[str, ...] = 
     return out[[*cols, "close_rate", "slippage", "stage_weight", "age_factor", "weight"]].reset_index(drop=True)
 
 
+BANDS = ("typical", "old", "stalled")
+"""Names of the age bands 0, 1, 2 (up to the typical age, up to :data:`STALE` times it, beyond)."""
+
+
+def stage_summary(rates: pd.DataFrame) -> pd.DataFrame:
+    """One row per segment and stage: the stage's rates and the weight of each age band (``weight_typical``,
+    ``weight_old``, ``weight_stalled``): the rates table as a person reads it."""
+    keys = [c for c in rates.columns if c not in _RATE_COLUMNS]
+    first = rates.groupby(keys, sort=False)[["typical_age", "close_rate", "slippage", "stage_weight"]].first()
+    sums = rates.groupby(keys, sort=False)[["deals", "open_amount"]].sum()
+    bands = rates.pivot_table(index=keys, columns="age_band", values="weight", aggfunc="first")
+    bands = bands.rename(columns={i: f"weight_{b}" for i, b in enumerate(BANDS)})
+    out = sums.join(first).join(bands).reset_index()
+    return out.rename_axis(columns=None)
+
+
 def not_yet_created(
     base: TableProvider, as_of: dt.date, quarters: list[PastQuarter], by: tuple[str, ...] = ()
 ) -> ir.Table:
@@ -167,6 +194,7 @@ def not_yet_created(
 
 
 __all__ = [
+    "BANDS",
     "LEARN_BY",
     "MIN_CELL_DEALS",
     "PastQuarter",
@@ -174,5 +202,6 @@ __all__ = [
     "not_yet_created",
     "past_quarters",
     "stage_rates",
+    "stage_summary",
     "weights",
 ]

@@ -24,6 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from revalign.analytics.revenue import new_business
+from revalign.errors import UnknownNameError
 from revalign.model.ledger import TableProvider
 from revalign.model.tables import OPPORTUNITY_STAGES
 
@@ -45,7 +46,7 @@ def with_dims(base: TableProvider, opps: ir.Table, by: tuple[str, ...]) -> ir.Ta
     """``opps`` with one column per dimension in ``by`` (``team`` is the owner's team in ``users``)."""
     for name in by:
         if name not in DIMENSIONS:
-            raise ValueError(f"dimension must be one of {sorted(DIMENSIONS)}; got {name!r} instead")
+            raise UnknownNameError("pipeline dimension", name, DIMENSIONS)
     cols = {n: opps[DIMENSIONS[n]].cast("string") for n in by if n != "team"}
     if "team" in by:
         users = base("users").select(u_id=ibis._.user_id, u_team=ibis._.team_id)
