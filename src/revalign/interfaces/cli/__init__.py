@@ -36,6 +36,7 @@ from revalign.interfaces.cli import serve
 from revalign.interfaces.cli import demo
 from revalign.interfaces.cli import users
 from revalign.interfaces.cli import disputes
+from revalign.interfaces.cli import forecast
 from revalign.interfaces.cli import docs
 
 # isort: on
@@ -78,6 +79,7 @@ COMMAND_MODULES = (
     demo,
     users,
     disputes,
+    forecast,
     docs,
 )
 """The modules that add commands to ``app``, in the order of ``revalign --help``."""

@@ -13,6 +13,7 @@ from revalign.interfaces.server.api import (
     channels,
     checks,
     disputes,
+    forecast,
     funnel,
     health,
     inbox,
@@ -49,5 +50,6 @@ for _module in (
     router.include_router(_module.router)
 router.include_router(inbox.router)
 router.include_router(disputes.router)
+router.include_router(forecast.router)
 
 __all__ = ["router"]
