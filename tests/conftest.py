@@ -96,6 +96,15 @@ def module_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         eng.close()
 
 
+@pytest.fixture(scope="module", params=ENGINES[:2])
+def module_sql_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """``module_engine`` on DuckDB and PostgreSQL only: for a module that loads a whole simulated company, which
+    costs minutes on the local Spark; its logic must then also be checked on Spark on a small hand-made book."""
+    eng = make_engine(request.param, request)
+    yield eng
+    eng.close()
+
+
 @pytest.fixture
 def duckdb_engine() -> Iterator[Engine]:
     eng = connect("duckdb://:memory:")
