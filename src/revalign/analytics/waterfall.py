@@ -55,6 +55,19 @@ class Waterfall:
     def to_pandas(self) -> pd.DataFrame:
         return self.frame.copy()
 
+    def bridge(self) -> pd.DataFrame:
+        """The whole range as one bridge, all groups together: the first week's opening, each flow summed over
+        the weeks (won and lost as decreases), the last week's closing — the bars of a waterfall chart, whose
+        ``measure`` is Plotly's (absolute, relative, total); opening + the relative bars = closing."""
+        weeks = self.frame.groupby("week")[["opening", *FLOWS, "closing"]].sum().sort_index()
+        if weeks.empty:
+            return pd.DataFrame(columns=["movement", "measure", "amount"])
+        sign = {"created": 1.0, "amount_changed": 1.0, "won": -1.0, "lost": -1.0}
+        bars = [("opening", "absolute", float(weeks["opening"].iloc[0]))]
+        bars += [(flow, "relative", sign[flow] * float(weeks[flow].sum())) for flow in FLOWS]
+        bars.append(("closing", "total", float(weeks["closing"].iloc[-1])))
+        return pd.DataFrame(bars, columns=["movement", "measure", "amount"])
+
     def to_dict(self) -> dict[str, Any]:
         rows = self.frame.assign(week=self.frame["week"].map(dt.date.isoformat)).to_dict(orient="records")
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": list(self.by), "rows": rows}

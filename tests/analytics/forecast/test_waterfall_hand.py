@@ -106,3 +106,12 @@ def test_hand_worked_weeks(book):
         [300.0, 0.0, 50.0, 150.0, 0.0, 200.0, 0.0, 200.0, 0.0],  # P edited to 150, won at 150; Q pushed out
         [200.0, 50.0, 0.0, 0.0, 200.0, 50.0, 0.0, 0.0, 50.0],  # R created and pulled in, Q lost
     ]
+
+
+def test_the_bridge_of_the_three_weeks(book):
+    # opening 200 (Q); created 100 (P) + 50 (R); amount +50 (P); won −150 (P); lost −200 (Q); closing 50 (R)
+    w = pipeline_waterfall(book, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 22))
+    bridge = w.bridge()
+    assert bridge["movement"].tolist() == ["opening", "created", "amount_changed", "won", "lost", "closing"]
+    assert bridge["measure"].tolist() == ["absolute", *["relative"] * 4, "total"]
+    assert bridge["amount"].tolist() == [200.0, 150.0, 50.0, -150.0, -200.0, 50.0]

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 PAGES = {
     "overview": "/",
     "tree": "/tree",
+    "pipeline": "/pipeline?period=2025-Q3",
     "scorecards": "/scorecards",
     "funnel": "/funnel",
     "channels": "/channels",

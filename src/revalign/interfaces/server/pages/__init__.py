@@ -17,6 +17,7 @@ from revalign.interfaces.server.pages import (
     inbox,
     login,
     overview,
+    pipeline,
     records,
     scorecards,
     scoring,
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 for _module in (
     login,
     overview,
+    pipeline,
     scorecards,
     funnel,
     channels,

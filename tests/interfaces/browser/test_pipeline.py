@@ -1,0 +1,58 @@
+"""The Pipeline page in a real browser: the landing reads the API's numbers as money (the rule restated here), the
+quarter's pipeline is drawn as a waterfall whose bars are the API's (opening + movements = closing), and the
+split control shows the landing by team."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.interfaces.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def report(live_server, query: str = "") -> dict:
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+    response = httpx.get(live_server.url + "/api/v1/pipeline" + query, headers=headers, timeout=300)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def rows(body: dict, name: str) -> list[dict]:
+    (table,) = [t for t in body["tables"] if t["name"] == name]
+    return table["rows"]
+
+
+def money(value: float) -> str:
+    x = abs(value)
+    return ("−" if value < 0 else "") + (f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}")
+
+
+def test_the_landing_and_the_pipeline_waterfall(new_page, live_server):
+    body = report(live_server, "?period=2025-Q3")
+    (landing,) = rows(body, "landing")
+    bridge = rows(body, "bridge")
+    assert [b["movement"] for b in bridge] == ["opening", "created", "amount_changed", "won", "lost", "closing"]
+    assert bridge[0]["amount"] + sum(b["amount"] for b in bridge[1:-1]) == pytest.approx(bridge[-1]["amount"])
+    assert landing["landing"] == pytest.approx(landing["won"] + landing["weighted_open"] + landing["run_rate"])
+    page = new_page()
+    log_in(page, "leader", target="/pipeline?period=2025-Q3")
+    shown = page.locator("#table-landing td[data-col=landing]").inner_text().strip()
+    assert shown == money(landing["landing"])
+    fig = page.locator("figure.chart", has=page.locator("figcaption", has_text="How the open pipeline moved"))
+    assert fig.get_attribute("data-rendered") == "1"
+    drawn = fig.locator(".plot").evaluate("el => el.data.map(t => [t.type, t.y])")
+    assert drawn == [["waterfall", [b["amount"] for b in bridge]]]
+
+
+def test_the_split_shows_the_landing_by_team(new_page, live_server):
+    by_team = rows(report(live_server, "?period=2025-Q3&by=team"), "landing_by")
+    page = new_page()
+    log_in(page, "leader", target="/pipeline?period=2025-Q3")
+    page.select_option("#f-by", "team")
+    with page.expect_navigation():
+        page.click("#apply")
+    assert "by=team" in page.url
+    teams = [c.strip() for c in page.locator("#table-landing_by td[data-col=team]").all_inner_texts()]
+    assert teams == [r["team"] for r in by_team] and len(teams) > 1
