@@ -10,7 +10,7 @@ pull in Ibis, pandas and scikit-learn (~3 s), which ``revalign --help`` and ``re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 from revalign.errors import (
     CatalogError,
@@ -24,14 +24,22 @@ from revalign.errors import (
     UnknownNameError,
 )
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from revalign.engine import Engine, connect
     from revalign.project import Project, init_project, open_project
 
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
+_LAZY = ("Engine", "connect", "Project", "init_project", "open_project")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included (``dir(revalign)`` lists the whole API)."""
+    return sorted({*globals(), *_LAZY})
+
+
+def __getattr__(name: str) -> typing.Any:
     """The façade and the engine, imported when first asked for (see the module docstring)."""
     if name in ("Engine", "connect"):
         from revalign import engine
