@@ -75,19 +75,19 @@ class Cluster:
                 process.wait()
 
 
-def _daemon_env(folder: Path) -> dict[str, str]:
+def _daemon_env(folder: Path, memory: str = "384m") -> dict[str, str]:
     return {
         "SPARK_HOME": str(SPARK_HOME),
         "SPARK_LOCAL_IP": "127.0.0.1",
-        "SPARK_DAEMON_MEMORY": "384m",
+        "SPARK_DAEMON_MEMORY": memory,  # the daemon's own heap (a Connect server's driver too)
         "SPARK_WORKER_DIR": str(folder / "work"),
         "SPARK_LOG_DIR": str(folder / "logs"),
     }
 
 
-def _daemon(folder: Path, name: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+def _daemon(folder: Path, name: str, *args: str, memory: str = "384m") -> tuple[subprocess.Popen[bytes], Path]:
     log = folder / f"{name}.log"
-    env = {**os.environ, **_daemon_env(folder)}
+    env = {**os.environ, **_daemon_env(folder, memory)}
     command = [str(SPARK_HOME / "bin" / "spark-class"), *args]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -116,3 +116,35 @@ def start_cluster(folder: Path, *, workers: int = 1, cores: int = 1, memory: str
         cluster.stop()
         raise
     return cluster
+
+
+def _wait_for_log(log: Path, process: subprocess.Popen[bytes], text: str, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Spark exited ({process.returncode}):\n{log.read_text(errors='replace')[-3000:]}")
+        if text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"Spark did not log {text!r} in {timeout:g} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def start_connect_server(folder: Path, *, master: str = "local[1]", memory: str = "1g") -> Cluster:
+    """Start a Spark Connect server on loopback (``spark-submit`` of ``SparkConnectServer``, as Spark's
+    ``sbin/start-connect-server.sh`` does); its URL is ``sc://127.0.0.1:<port>``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server, log = _daemon(
+        folder, "connect", "org.apache.spark.deploy.SparkSubmit",
+        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", master,
+        "--conf", f"spark.connect.grpc.binding.port={port}", "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf", "spark.ui.enabled=false", "--driver-memory", memory,
+        "--conf", f"spark.sql.warehouse.dir={folder / 'warehouse'}", "spark-internal", memory=memory,
+    )  # fmt: skip
+    running = Cluster(f"sc://127.0.0.1:{port}", folder, [server])
+    try:
+        _wait_for_log(log, server, "Spark Connect server started")
+    except BaseException:
+        running.stop()
+        raise
+    return running

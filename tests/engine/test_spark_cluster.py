@@ -1,5 +1,5 @@
 """revalign on a Spark standalone cluster (one master, one worker on loopback, started by pyspark's own
-launcher) computes the same KPI values as DuckDB on the same simulated company.
+launcher) and through a Spark Connect server computes the same KPI values as DuckDB on the same simulated company.
 
 Scale s, not m (the issue's figure): on the 2-core CI machine a cluster of JVMs at scale m takes minutes per KPI
 batch. The KPIs are one or two of each type (simple sum, count, count distinct, percentile, ratio, derived,
@@ -20,10 +20,11 @@ import pytest
 
 from revalign.engine import connect
 from revalign.kpis import evaluate, load_catalog
+from revalign.model.access import Tables
 from revalign.model.tables import TABLES
 from revalign.simulate import simulate_to_parquet
 from tests.conftest import REPO
-from tests.engine.cluster import start_cluster
+from tests.engine.cluster import start_cluster, start_connect_server
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -79,13 +80,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     running.stop()
 
 
-def _duckdb(company: Path) -> pd.DataFrame:
-    from revalign.model.access import Tables
-
+@pytest.fixture(scope="module")
+def duckdb_values(company: Path) -> pd.DataFrame:
+    """The expectation: the same KPIs on DuckDB (itself held to pandas oracles by tests/kpis)."""
     engine = connect("duckdb://:memory:")
     for name in TABLES:
         engine.load_parquet(name, company / name)
-    return evaluate(Tables(engine), load_catalog(), list(KPIS), grain="quarter")
+    return _sorted(evaluate(Tables(engine), load_catalog(), list(KPIS), grain="quarter"))
+
+
+def _assert_equal(spark: pd.DataFrame, duck: pd.DataFrame) -> None:
+    spark = _sorted(spark)
+    assert set(duck["kpi"]) == set(KPIS) and len(duck) > 4 * len(KPIS)
+    assert list(spark.columns) == list(duck.columns)
+    pd.testing.assert_frame_equal(spark.drop(columns="value"), duck.drop(columns="value"), check_dtype=False)
+    pd.testing.assert_series_equal(spark["value"].astype(float), duck["value"].astype(float), rtol=1e-9)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,7 +102,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(keys).reset_index(drop=True)
 
 
-def test_kpis_on_a_standalone_cluster_equal_duckdbs(cluster, company: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_kpis_on_a_standalone_cluster_equal_duckdbs(cluster, company: Path, duckdb_values, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "spark.parquet"
     env = {**cluster.env(), "PYTHONPATH": f"{REPO / 'src'}"}
     result = subprocess.run(
@@ -102,8 +111,17 @@ def test_kpis_on_a_standalone_cluster_equal_duckdbs(cluster, company: Path, tmp_
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-5000:]
     assert json.loads(result.stdout.splitlines()[-1])["master"] == cluster.url  # the cluster ran it, not local[…]
-    spark, duck = _sorted(pd.read_parquet(out)), _sorted(_duckdb(company))
-    assert set(duck["kpi"]) == set(KPIS) and len(duck) > 4 * len(KPIS)
-    assert list(spark.columns) == list(duck.columns)
-    pd.testing.assert_frame_equal(spark.drop(columns="value"), duck.drop(columns="value"), check_dtype=False)
-    pd.testing.assert_series_equal(spark["value"].astype(float), duck["value"].astype(float), rtol=1e-9)
+    _assert_equal(pd.read_parquet(out), duckdb_values)
+
+
+def test_kpis_through_spark_connect_equal_duckdbs(company: Path, duckdb_values, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """A Connect client starts no JVM, so it runs in this process beside any local session."""
+    server = start_connect_server(tmp_path_factory.mktemp("spark-connect"))
+    try:
+        engine = connect(server.url)
+        assert type(engine.con._session).__module__ == "pyspark.sql.connect.session"
+        for name in TABLES:
+            engine.load_parquet(name, company / name)
+        _assert_equal(evaluate(Tables(engine), load_catalog(), list(KPIS), grain="quarter"), duckdb_values)
+    finally:
+        server.stop()
