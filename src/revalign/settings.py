@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from revalign.errors import ConfigError
 
@@ -70,6 +70,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "revalign"
     engine: str = Field("duckdb:///revalign.duckdb", description="Engine URL; duckdb paths are project-relative.")
+    engine_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra settings for a Spark engine (spark://, sc://): spark.* keys, e.g. spark.executor.memory: "
+        "4g; they override revalign's own (docs/engines.md).",
+    )
     currency: str = "USD"
     timezone: str = "UTC"
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
@@ -91,6 +96,18 @@ class Settings(BaseModel):
         "revalign.definitions.audit (docs/audit.md).",
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery and refresh schedule.")
+
+    @field_validator("engine_conf", mode="before")
+    @classmethod
+    def _spark_keys(cls, value: Any) -> Any:
+        """Spark reads only ``spark.*`` keys (others it ignores silently); YAML numbers and booleans become the
+        text Spark expects (``true``, ``4``)."""
+        if not isinstance(value, dict):
+            return value
+        wrong = sorted(str(k) for k in value if not str(k).startswith("spark."))
+        if wrong:
+            raise ValueError(f"keys must be spark.* settings; got {', '.join(wrong)}")
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
 
 
 def load_settings(folder: Path) -> Settings:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -28,7 +29,13 @@ class Engine:
 
     name: ClassVar[str] = "base"
     exact_median: ClassVar[bool] = True
-    """Whether ``median``/``quantile`` are exact (DuckDB, Postgres) or approximate (Spark's percentile_approx)."""
+    """Whether the backend computes ``median``/``quantile`` exactly. Where it cannot (BigQuery, Trino: Ibis has
+    no exact rule for them), :meth:`prepare` rewrites them to the backend's approximate median and quantile, so
+    the two median KPIs still run there, approximately (docs/engines.md)."""
+    integer_ranges: ClassVar[bool] = True
+    """Whether ``ibis.range(lo, hi).unnest()`` compiles (cumulative windows and snapshots expand day ranges)."""
+    caching: ClassVar[bool] = True
+    """Whether ``Table.cache()`` works (a temporary table): the funnel and channels cache shared inputs."""
     supports_temp_tables: ClassVar[bool] = True
     transactional: ClassVar[bool] = True
     """Whether :meth:`transaction` makes its writes atomic (DuckDB, Postgres) or is best-effort (Spark: no
@@ -61,19 +68,28 @@ class Engine:
             raise UnknownNameError("table", name, self.list_tables())
         return self.con.table(name)
 
+    def prepare(self, expr: ir.Expr) -> ir.Expr:
+        """``expr`` as this backend can run it: exact medians and quantiles made approximate where the backend
+        has no exact ones (:attr:`exact_median`); unchanged elsewhere."""
+        return expr if self.exact_median else approximate_quantiles(expr)
+
+    def cache(self, table: ir.Table) -> ir.Table:
+        """``table.cache()`` where the backend has temporary tables (:attr:`caching`); ``table`` itself where not."""
+        return table.cache() if self.caching else table
+
     def execute(self, expr: ir.Expr, **kwargs: Any) -> Any:
         """Run ``expr`` and return pandas (DataFrame, Series or scalar)."""
         try:
-            return self.con.execute(expr, **kwargs)
+            return self.con.execute(self.prepare(expr), **kwargs)
         except Exception as exc:  # re-raised with the engine named, keeping the cause
             raise EngineError(f"{self.name} could not run the expression: {exc}") from exc
 
     def to_pyarrow(self, expr: ir.Expr) -> pa.Table:
-        return self.con.to_pyarrow(expr)
+        return self.con.to_pyarrow(self.prepare(expr))
 
     def to_sql(self, expr: ir.Expr, pretty: bool = True) -> str:
         """The SQL this engine would run for ``expr`` (compiling never touches data)."""
-        return str(ibis.to_sql(expr, dialect=self.dialect, pretty=pretty))
+        return str(ibis.to_sql(self.prepare(expr), dialect=self.dialect, pretty=pretty))
 
     @property
     def dialect(self) -> str:
@@ -189,6 +205,23 @@ class Engine:
         disconnect = getattr(self.con, "disconnect", None)
         if disconnect is not None:
             disconnect()
+
+
+def _approximate(node: ops.Node, kwargs: dict[str, Any] | None) -> ops.Node:
+    """One node of :func:`approximate_quantiles`' rewrite (Ibis's ``Node.replace`` protocol: ``kwargs`` are the
+    node's arguments with its children already rewritten, or ``None`` when none was)."""
+    args = kwargs if kwargs is not None else dict(zip(node.__argnames__, node.__args__, strict=True))
+    if isinstance(node, ops.Median):
+        return ops.ApproxMedian(args["arg"], where=args["where"])
+    if isinstance(node, ops.Quantile):
+        return ops.ApproxQuantile(args["arg"], args["quantile"], where=args["where"])
+    return node.__class__(**args) if kwargs is not None else node
+
+
+def approximate_quantiles(expr: ir.Expr) -> ir.Expr:
+    """``expr`` with every exact median and quantile replaced by the approximate one, for backends without
+    exact ones (BigQuery's ``APPROX_QUANTILES``, Trino's ``approx_percentile``)."""
+    return expr.op().replace(_approximate).to_expr()
 
 
 def memtable(data: pd.DataFrame | pa.Table | Mapping[str, Any], schema: ibis.Schema | None = None) -> ir.Table:

@@ -55,7 +55,11 @@ class ProjectBase:
     def engine(self) -> Engine:
         """The connected engine (connects on first use)."""
         if self._engine is None:
-            self._engine = connect(resolve_engine_url(self.settings.engine, self.folder), read_only=self.read_only)
+            self._engine = connect(
+                resolve_engine_url(self.settings.engine, self.folder),
+                read_only=self.read_only,
+                conf=self.settings.engine_conf,
+            )
         return self._engine
 
     @property

@@ -9,8 +9,6 @@ import typer
 
 from revalign import __version__
 from revalign.interfaces.cli.application import app
-from revalign.interfaces.cli.render import console
-from revalign.project import init_project
 
 
 @app.command()
@@ -22,6 +20,10 @@ def init(
     name: Annotated[str | None, typer.Option(help="Project name (default: the folder name).")] = None,
 ) -> None:
     """Create a project folder with a revalign.yaml."""
+    # imported here, not above: `revalign version` (this module) must start without the library (cli/__init__.py)
+    from revalign.interfaces.cli.render import console
+    from revalign.project import init_project
+
     path = init_project(folder, engine_url=engine, name=name)
     console.print(f"Created {path}")
 
@@ -29,4 +31,4 @@ def init(
 @app.command()
 def version() -> None:
     """Print revalign's version."""
-    console.print(__version__)
+    typer.echo(__version__)
