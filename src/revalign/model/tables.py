@@ -96,6 +96,12 @@ CHANNELS = (
 
 SEGMENTS = ("smb", "mid_market", "enterprise", "unknown")
 DEPARTMENTS = ("marketing", "sales", "revops", "customer_success", "finance", "executive")
+JOB_LEVELS = ("individual_contributor", "manager", "director", "vp", "c_level")
+"""A lead's seniority, most junior first."""
+JOB_FUNCTIONS = ("other", "hr", "finance", "it", "marketing", "sales", "revenue_operations")
+"""A lead's job function (the person's department at their company, not ours)."""
+TECH_FIT = ("low", "medium", "high")
+"""How well an account's technology stack fits the product (technographic data)."""
 LIFECYCLE_STAGES = (
     "lead",
     "mql",
@@ -154,6 +160,8 @@ ACCOUNTS = _register(
             C("employees", "int64", "Head count, when known."),
             C("owner_id", "string", "Account owner (a user)."),
             C("created_at", "timestamp", "When the account was created in the CRM."),
+            C("employee_growth", "float64", "Head-count growth over the last 12 months (0.08 = +8 %), when known."),
+            C("tech_fit", "string", "Technographic fit of the account's stack: low, medium or high.", enum=TECH_FIT),
         ),
         primary_key=("account_id",),
         foreign_keys=(FK("owner_id", "users", "user_id"),),
@@ -195,6 +203,18 @@ LEADS = _register(
             C("lifecycle_stage", "string", "Current lifecycle stage.", enum=LIFECYCLE_STAGES),
             C("score", "float64", "Lead score at the last refresh, when scored."),
             C("is_converted", "boolean", "Whether the lead became a customer (as known by the source)."),
+            C(
+                "job_level",
+                "string",
+                "Seniority: individual_contributor, manager, director, vp, c_level.",
+                enum=JOB_LEVELS,
+            ),
+            C(
+                "job_function",
+                "string",
+                "The person's function at their company (sales, it, hr, …).",
+                enum=JOB_FUNCTIONS,
+            ),
         ),
         primary_key=("lead_id",),
         foreign_keys=(

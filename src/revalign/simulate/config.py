@@ -202,6 +202,10 @@ class SimulationConfig:
     leads_per_account: float = 2.5
     account_effect_sd: float = 0.6  # latent propensity = account effect + lead effect
     lead_effect_sd: float = 0.8
+    # recorded fields that reveal the propensity (simulate.profiles): noise sd on the standardised effect
+    growth_noise_sd: float = 0.3  # accounts.employee_growth ← account effect
+    tech_fit_noise_sd: float = 0.5  # accounts.tech_fit ← account effect
+    person_noise_sd: float = 0.3  # leads.job_level and leads.job_function ← lead effect (independent noises)
     extra_touches_mean: float = 8.5  # Poisson mean of journey touches after the sourcing one
     extra_touches_per_propensity: float = 0.8  # engaged leads touch more (a confounder for naive attribution)
     touch_gap_days: float = 6.0

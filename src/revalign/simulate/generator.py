@@ -136,8 +136,9 @@ def _run_chunks(
         offset = chunk * sc.chunk_leads
         n = min(sc.chunk_leads, sc.leads - offset)
         rng = _rng(seed, 1, chunk)
-        acc = generate_accounts(co.cfg, co.org, n, offset, rng)
-        jr = generate_journeys(co.cfg, co.cal, co.mkt, acc, n, offset, rng)
+        profile_rng = _rng(seed, 4, chunk)  # the recorded profiles' own stream: no other draw moves
+        acc = generate_accounts(co.cfg, co.org, n, offset, rng, profile_rng)
+        jr = generate_journeys(co.cfg, co.cal, co.mkt, acc, n, offset, rng, profile_rng)
         res = run_lifecycle(Chunk.open(co.cfg, co.cal, co.org, co.mkt, acc, jr, counters, rng), co.calls)
         for name, table in res.tables.items():
             out.put(name, table)

@@ -7,8 +7,11 @@ The conversion model (what attribution is scored against)::
     P(lead i becomes an opportunity) = 1 / (1 + exp(−logit))
 
 ``propensity_i`` is latent (account effect + lead effect) and also raises the number of touches, so channel
-presence is confounded with engagement, as in real data. The incremental conversions of channel c are
-``Σ_i x_ic · (p_i − p_i without c)``; the ground truth sums them exactly over all leads.
+presence is confounded with engagement, as in real data. The CRM records noisy views of both effects (account
+growth and tech fit, the lead's job level and function: :mod:`revalign.simulate.profiles`), as real CRMs
+record firmographics and roles, so most of the propensity is observable, not all. The incremental
+conversions of channel c are ``Σ_i x_ic · (p_i − p_i without c)``; the ground truth sums them exactly over all
+leads.
 
 A converting lead requests a demo on its last journey touch (interaction ``demo_request``) and becomes an MQL
 two minutes later: that MQL time is the conversion time, and every journey touch is at or before it. (A few
@@ -28,6 +31,7 @@ from scipy.special import expit
 
 from revalign.simulate.company import MINUTE, Calendar, Marketing, Org
 from revalign.simulate.config import INDUSTRIES, SimulationConfig
+from revalign.simulate.profiles import AccountProfile, LeadProfile, account_profile, lead_profile
 from revalign.simulate.writer import ids
 
 _SYLLABLES_A = (
@@ -76,6 +80,7 @@ class Accounts:
     owner: np.ndarray  # user index (AE)
     name: list[str]
     domain: list[str]
+    profile: AccountProfile  # recorded firmographics that reveal ``effect`` (simulate.profiles)
 
 
 @dataclass
@@ -92,6 +97,8 @@ class Journeys:
     campaign: np.ndarray  # sourcing campaign (index, −1 none)
     t0: np.ndarray
     propensity: np.ndarray
+    lead_effect: np.ndarray  # the lead's part of the propensity (the rest is its account's effect)
+    profile: LeadProfile  # recorded job level and function that reveal ``lead_effect`` (simulate.profiles)
     x: np.ndarray  # [lead, channel] presence in the journey
     p: np.ndarray  # true conversion probability
     logit: np.ndarray
@@ -108,8 +115,14 @@ class Journeys:
 
 
 def generate_accounts(
-    cfg: SimulationConfig, org: Org, n_leads: int, first_number: int, rng: np.random.Generator
+    cfg: SimulationConfig,
+    org: Org,
+    n_leads: int,
+    first_number: int,
+    rng: np.random.Generator,
+    profile_rng: np.random.Generator,
 ) -> Accounts:
+    """The chunk's accounts; ``profile_rng`` (the profiles' own stream) draws only their recorded firmographics."""
     n = max(1, round(n_leads / cfg.leads_per_account))
     segment = rng.choice(3, n, p=np.asarray(cfg.segment_mix))
     region = rng.choice(len(cfg.region_mix), n, p=np.asarray(cfg.region_mix))
@@ -123,17 +136,21 @@ def generate_accounts(
     base = [_SYLLABLES_A[i] + _SYLLABLES_B[j] for i, j in zip(a, b, strict=True)]
     name = [f"{w} {_SUFFIX[k]}" for w, k in zip(base, s, strict=True)]
     domain = [f"{w.lower()}{num}.example.com" for w, num in zip(base, number, strict=True)]
+    industry = rng.integers(0, len(INDUSTRIES), n)  # same draw order as ever: industry, effect, owner
+    effect = rng.normal(0.0, cfg.account_effect_sd, n)
+    owner = org.reps_in_region(org.ae, region, rng)
     return Accounts(
         n=n,
         ids=ids("A", number, 9),
         segment=segment,
         region=region,
-        industry=rng.integers(0, len(INDUSTRIES), n),
+        industry=industry,
         employees=employees,
-        effect=rng.normal(0.0, cfg.account_effect_sd, n),
-        owner=org.reps_in_region(org.ae, region, rng),
+        effect=effect,
+        owner=owner,
         name=name,
         domain=domain,
+        profile=account_profile(cfg, effect, profile_rng),
     )
 
 
@@ -201,9 +218,10 @@ def generate_journeys(
     n: int,
     first_number: int,
     rng: np.random.Generator,
+    profile_rng: np.random.Generator,
 ) -> Journeys:
     """``n`` leads (numbered from ``first_number``) arriving by the marketing curve, their journeys, and
-    whether each converts under the true model."""
+    whether each converts under the true model (``profile_rng`` draws only the leads' job level and function)."""
     chans = cfg.channels
     n_ch = len(chans)
     as_of = float(cal.days)
@@ -213,7 +231,8 @@ def generate_journeys(
     t0 = day + (8.0 + 10.0 * rng.beta(2.0, 2.0, n)) / 24.0
     account = rng.integers(0, acc.n, n)
     segment = acc.segment[account]
-    propensity = acc.effect[account] + rng.normal(0.0, cfg.lead_effect_sd, n)
+    lead_effect = rng.normal(0.0, cfg.lead_effect_sd, n)
+    propensity = acc.effect[account] + lead_effect
 
     path = _touch_path(cfg, source, t0, propensity, rng)
     lead_of, channel, t = path.lead, path.channel, path.t
@@ -248,6 +267,8 @@ def generate_journeys(
         campaign=campaign[path.first],
         t0=t0,
         propensity=propensity,
+        lead_effect=lead_effect,
+        profile=lead_profile(cfg, lead_effect, profile_rng),
         x=x,
         p=p,
         logit=logit,

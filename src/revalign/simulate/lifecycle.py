@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import expit
 
-from revalign.model.tables import OPPORTUNITY_STAGES
+from revalign.model.tables import JOB_FUNCTIONS, JOB_LEVELS, OPPORTUNITY_STAGES, TECH_FIT
 from revalign.simulate.billing import NewDeals, subscriptions
 from revalign.simulate.chunk import Chunk
 from revalign.simulate.company import HOUR, Marketing
@@ -177,6 +177,7 @@ def _leads_table(ch: Chunk, lc: Lifecycle, rows: LeadRows, stage_now: tuple[pa.A
     converted[lc.deals.plan.lead_row[lc.deals.customer]] = True
     seg, region, orig = jr.segment, jr.region, rc.orig
     emails = dup.lead_emails
+    level, func = jr.profile.job_level, jr.profile.job_function  # a re-created or duplicate lead: same person
     return canonical(
         "leads",
         {
@@ -198,6 +199,8 @@ def _leads_table(ch: Chunk, lc: Lifecycle, rows: LeadRows, stage_now: tuple[pa.A
                 np.concatenate([h.score, np.zeros(n_new + dup.n)]), mask=np.arange(n + n_new + dup.n) >= n
             ),
             "is_converted": converted,
+            "job_level": take(JOB_LEVELS, np.concatenate([level, level[orig], level[dup.lead]])),
+            "job_function": take(JOB_FUNCTIONS, np.concatenate([func, func[orig], func[dup.lead]])),
         },
     )
 
@@ -223,6 +226,8 @@ def _accounts_table(ch: Chunk, dup: Duplicates) -> pa.Table:
             "employees": np.concatenate([acc.employees, acc.employees[src]]),
             "owner_id": ch.users(np.concatenate([acc.owner, acc.owner[src]])),
             "created_at": timestamps(np.concatenate([acc_t, dup.acc_t]), ch.cfg.start),
+            "employee_growth": np.concatenate([acc.profile.employee_growth, acc.profile.employee_growth[src]]),
+            "tech_fit": take(TECH_FIT, np.concatenate([acc.profile.tech_fit, acc.profile.tech_fit[src]])),
         },
     )
 
@@ -332,6 +337,8 @@ def _truth_leads(ch: Chunk, h: Handoff) -> pa.Table:
         "true_source": take(cfg.channel_names, jr.source),
         "created_at": timestamps(jr.t0, cfg.start),
         "propensity": jr.propensity,
+        "account_effect": ch.acc.effect[jr.account],
+        "lead_effect": jr.lead_effect,
         "logit": jr.logit,
         "p_convert": jr.p,
         "p_win": _win_probability(cfg, jr),

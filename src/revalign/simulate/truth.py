@@ -6,8 +6,14 @@ follow-up delay parameters, and every injected fault label. Two tables travel wi
 
 - ``labels``: one row per injected fault / SLA breach (``kind``, entity, related entity, field, original
   and new value, when, who) — see :mod:`revalign.simulate.gaming` for the kinds;
-- ``leads``: per original lead, the latent truth: true source, propensity, conversion probability, whether it
-  converted (even when the CRM hides it), its journey's channels (``x_<channel>``), follow-up delay and SLA.
+- ``leads``: per original lead, the latent truth: true source, propensity (= ``account_effect`` +
+  ``lead_effect``), conversion probability, whether it converted (even when the CRM hides it), its journey's
+  channels (``x_<channel>``), follow-up delay and SLA.
+
+The propensity is latent but not invisible: the CRM records noisy views of its two parts, as real CRMs record
+firmographics and roles (:mod:`revalign.simulate.profiles`). ``accounts.employee_growth`` and
+``accounts.tech_fit`` follow ``account_effect``; ``leads.job_level`` and ``leads.job_function`` follow
+``lead_effect``. Together they explain about 90 % of the propensity's variance; the rest stays latent.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ CONVERSION_MODEL = (
     "P(lead i becomes an opportunity) = 1 / (1 + exp(-(intercept[segment_i] + propensity_i + "
     "sum_c effect_c * x_ic))), x_ic = 1 when channel c appears among the lead's journey touches "
     "(touchpoints at or before its conversion time = its MQL time; for leads that never convert, all of its "
-    "journey touches). incremental_conversions_c = sum_i x_ic * (p_i - p_i with effect_c removed)."
+    "journey touches). incremental_conversions_c = sum_i x_ic * (p_i - p_i with effect_c removed). "
+    "propensity_i = account_effect + lead_effect (truth/leads); recorded noisy views: accounts.employee_growth "
+    "and accounts.tech_fit (account effect), leads.job_level and leads.job_function (lead effect)."
 )
 
 

@@ -72,6 +72,13 @@ def oracle(company) -> pd.DataFrame:
         won = opp.reindex(others).dropna()
         prior.append(int((won < cutoff[lead_id]).sum()))
     out["account_prior_opportunities"] = prior
+    accounts = company.tables["accounts"].to_pandas().set_index("account_id")
+    firm = accounts.reindex(leads.account_id)  # the account's firmographics, as recorded (none when unmatched)
+    out["employees"] = firm["employees"].to_numpy(dtype=float)
+    out["employee_growth"] = firm["employee_growth"].to_numpy(dtype=float)
+    out["tech_fit"] = firm["tech_fit"].fillna("unknown").to_numpy()
+    out["job_level"] = leads.job_level.fillna("unknown")
+    out["job_function"] = leads.job_function.fillna("unknown")
     return out
 
 
@@ -82,6 +89,10 @@ def test_features_match_pandas(tables: Tables, oracle: pd.DataFrame) -> None:
     for col in ("n_marketing", "n_sales", "n_demo_request", "n_email", "account_prior_opportunities"):
         np.testing.assert_array_equal(got[col].to_numpy(), want[col].to_numpy(dtype=float), err_msg=col)
     np.testing.assert_array_equal(got["converted"].to_numpy(), want["converted"].to_numpy())
+    for col in ("employees", "employee_growth"):
+        np.testing.assert_allclose(got[col].to_numpy(), want[col].to_numpy(), err_msg=col)
+    for col in ("tech_fit", "job_level", "job_function"):
+        assert (got[col].to_numpy() == want[col].to_numpy()).all(), col
     assert (pd.to_datetime(got["cutoff"]) == pd.to_datetime(want["cutoff"])).all()
     assert check_cutoff(got) == []  # no input dated after a lead's scoring time
     assert want["converted"].sum() > 20 and want["account_prior_opportunities"].sum() > 0  # the case is not empty

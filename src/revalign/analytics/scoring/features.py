@@ -12,7 +12,8 @@ was known when the lead is scored, so a backtest that trains "as of" a date neve
 
 Columns: ``lead_id``, ``created_at``, ``cutoff``, ``latest_input_at`` (the latest input time any feature read;
 the leakage guard checks it is not after ``cutoff``), firmographics (``segment``, ``region``, ``industry``,
-``lead_source``), engagement counts (``n_marketing`` marketing touches other than demo requests, ``n_sales``,
+``lead_source``; the account's ``employees``, ``employee_growth`` and ``tech_fit``), the person's ``job_level``
+and ``job_function``, engagement counts (``n_marketing`` marketing touches other than demo requests, ``n_sales``,
 ``n_demo_request``, and one ``n_<channel>`` per canonical channel counting the marketing
 touches), ``engaged_days`` (first to last touch before the cutoff),
 ``account_prior_opportunities`` (other leads of the same account that became opportunities before the
@@ -36,7 +37,7 @@ from revalign.analytics.scoring.leakage import check_cutoff, guard
 from revalign.model.access import Tables
 from revalign.model.tables import CHANNELS
 
-CATEGORICAL = ("segment", "region", "industry", "lead_source")
+CATEGORICAL = ("segment", "region", "industry", "lead_source", "tech_fit", "job_level", "job_function")
 """Categorical features (one-hot or native categories in the model)."""
 
 TOUCH_CHANNELS = tuple(c for c in CHANNELS if c != "unknown")
@@ -49,6 +50,8 @@ NUMERIC = (
     *(f"n_{c}" for c in TOUCH_CHANNELS),
     "engaged_days",
     "account_prior_opportunities",
+    "employees",
+    "employee_growth",
 )
 """Numeric features, in column order."""
 
@@ -70,6 +73,12 @@ def _first_event(tables: Tables, name: str, as_of: dt.datetime) -> ir.Table:
     return events.group_by(lead_id=events.entity_id).aggregate(at=events.occurred_at.min())
 
 
+def _column_or_null(table: ir.Table, name: str, dtype: str) -> ir.Value:
+    """Column ``name``, or a typed null when the table was loaded before the canonical model had it (a project
+    ingested by an older revalign keeps working; the feature is then missing, and the model imputes it)."""
+    return table[name] if name in table.columns else ibis.null(dtype)
+
+
 def _scored_leads(
     tables: Tables, as_of: dt.datetime, created_from: dt.datetime | None, created_before: dt.datetime | None
 ) -> ir.Table:
@@ -81,6 +90,18 @@ def _scored_leads(
     if created_before is not None:
         keep &= leads.created_at < created_before
     leads = leads.filter(keep)
+    acc = tables.table("accounts")
+    accounts = acc.select(
+        firm_id=acc.account_id,
+        employees=acc.employees,
+        employee_growth=_column_or_null(acc, "employee_growth", "float64"),
+        tech_fit=_column_or_null(acc, "tech_fit", "string"),
+    )
+    people = leads.mutate(
+        job_level=_column_or_null(leads, "job_level", "string"),
+        job_function=_column_or_null(leads, "job_function", "string"),
+    )
+    leads = people.left_join(accounts, people.account_id == accounts.firm_id).drop("firm_id")
     mql = _first_event(tables, "mql", as_of)
     opp = _first_event(tables, LABEL_EVENT, as_of).rename(opp_at="at")
     joined = leads.left_join(mql, leads.lead_id == mql.lead_id).left_join(opp, leads.lead_id == opp.lead_id)
@@ -94,6 +115,11 @@ def _scored_leads(
         region=leads.region.fill_null("unknown"),
         industry=leads.industry.fill_null("unknown"),
         lead_source=leads.lead_source.fill_null("unknown"),
+        tech_fit=leads.tech_fit.fill_null("unknown"),
+        job_level=leads.job_level.fill_null("unknown"),
+        job_function=leads.job_function.fill_null("unknown"),
+        employees=leads.employees.cast("float64"),
+        employee_growth=leads.employee_growth.cast("float64"),
         current_score=leads.score,
         converted=opp.opp_at.notnull(),
     )
@@ -162,6 +188,8 @@ def lead_features_expr(
         **channels,
         engaged_days=span.fill_null(0.0).cast("float64"),
         account_prior_opportunities=j.account_prior_opportunities.fill_null(0),
+        employees=j.employees,
+        employee_growth=j.employee_growth,
         current_score=j.current_score,
         converted=j.converted,
     ).order_by("lead_id")
