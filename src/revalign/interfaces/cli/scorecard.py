@@ -25,8 +25,8 @@ COLUMNS = ["label", "department", "owner", "actual", "target", "attainment", "st
 
 TEMPLATE_HELP = (
     "A scorecard template of the catalog by name (its `scorecards:` entries); the default catalog ships "
-    "idc_customer_creation (IDC's Customer Creation Scorecard: investment, staff efficiency, productivity levers, "
-    "outcomes)."
+    "idc (IDC's Customer Creation Scorecard: eight KPIs in three sections, investment, staff efficiency and "
+    "productivity levers)."
 )
 
 
