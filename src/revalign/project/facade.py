@@ -48,6 +48,7 @@ from revalign.kpis.query import KpiQuery
 from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike, ProjectBase
+from revalign.project.planner import PlannerFacade
 from revalign.project.scoring import ScoringFacade
 from revalign.settings import PROJECT_FILE, Settings
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
     from revalign.analytics.attribution import AttributionSettings
 
 
-class Project(AuditFacade, AgreementFacade, ScoringFacade, ProjectBase):
+class Project(AuditFacade, AgreementFacade, ScoringFacade, PlannerFacade, ProjectBase):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 
     The definitions and the engine are :class:`~revalign.project.base.ProjectBase`'s; the audit, the agreement
