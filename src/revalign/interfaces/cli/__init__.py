@@ -23,6 +23,7 @@ from revalign.interfaces.cli import kpi
 from revalign.interfaces.cli import tree
 from revalign.interfaces.cli import scorecard
 from revalign.interfaces.cli import targets
+from revalign.interfaces.cli import plan
 from revalign.interfaces.cli import funnel
 from revalign.interfaces.cli import channels
 from revalign.interfaces.cli import attribute
@@ -64,6 +65,7 @@ COMMAND_MODULES = (
     tree,
     scorecard,
     targets,
+    plan,
     funnel,
     channels,
     attribute,

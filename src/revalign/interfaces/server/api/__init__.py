@@ -18,6 +18,7 @@ from revalign.interfaces.server.api import (
     inbox,
     kpis,
     overview,
+    planner,
     records,
     scorecards,
     scoring,
@@ -43,6 +44,7 @@ for _module in (
     scoring,
     audit,
     agreements,
+    planner,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

@@ -17,6 +17,7 @@ from revalign.interfaces.server.pages import (
     inbox,
     login,
     overview,
+    planner,
     records,
     scorecards,
     scoring,
@@ -41,6 +42,7 @@ for _module in (
     inbox,
     agreements,
     disputes,
+    planner,
 ):
     router.include_router(_module.router)
 

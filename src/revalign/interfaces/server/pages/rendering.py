@@ -34,6 +34,7 @@ NAV = (
     ("agreements", "/agreements", "Agreements"),
     ("scoring", "/scoring", "Scoring"),
     ("audit", "/audit", "Audit"),
+    ("planner", "/planner", "Planner"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 
