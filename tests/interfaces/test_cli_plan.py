@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from revalign.analytics.planner import RevenuePlan
 from revalign.interfaces.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, app
 from revalign.interfaces.server import create_app
 from revalign.project import Project, init_project, open_project
@@ -32,7 +33,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _library_plan(folder: Path):
+@pytest.fixture(scope="module")
+def expected(folder: Path) -> RevenuePlan:
+    """The library's plan for the same target, period and history as ``ARGS``."""
     project = open_project(folder)
     try:
         return project.revenue_plan(400_000, "2025-Q4", history_end=dt.date(2025, 10, 1))
@@ -40,11 +43,10 @@ def _library_plan(folder: Path):
         project.close()
 
 
-def test_cli_plan_json_equals_the_library(folder: Path) -> None:
+def test_cli_plan_json_equals_the_library(folder: Path, expected: RevenuePlan) -> None:
     result = runner.invoke(app, ["plan", *ARGS, "--project", str(folder), "--json"])
     assert result.exit_code in (EXIT_OK, EXIT_FINDINGS), result.output
     payload = json.loads(result.stdout)
-    expected = _library_plan(folder)
     assert [s["value"] for s in payload["stages"]] == list(expected.stages["value"])
     assert payload["capacity"]["reps_needed"] == expected.capacity.reps_needed
     assert (result.exit_code == EXIT_FINDINGS) == (not expected.capacity.ok)  # exit 1: quotas do not carry it
@@ -58,18 +60,18 @@ def test_cli_plan_table_names_every_stage(folder: Path) -> None:
         assert label in result.output
 
 
-def test_cli_plan_save_writes_targets_the_project_reads(folder: Path) -> None:
+def test_cli_plan_save_writes_targets_the_project_reads(folder: Path, expected: RevenuePlan) -> None:
     result = runner.invoke(app, ["plan", *ARGS, "--project", str(folder), "--save", "--json"])
     assert result.exit_code in (EXIT_OK, EXIT_FINDINGS), result.output
     saved = Path(json.loads(result.stdout)["saved"])
     assert saved == folder / "targets.csv"
     project = open_project(folder)
     try:
-        book, issues = project.checked_targets()
+        _book, issues = project.checked_targets()
         assert issues == [], [i.message for i in issues]
         card = project.scorecard(None, period="2025-Q4", kpis=["new_revenue", "deals_won"])
         assert card.row("new_revenue").target == 400_000
-        assert card.row("deals_won").target == _library_plan(folder).volume("deals_won")
+        assert card.row("deals_won").target == expected.volume("deals_won")
     finally:
         project.close()
         saved.unlink()
@@ -84,9 +86,12 @@ def test_cli_plan_rejects_a_week(folder: Path) -> None:
 def client(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     project = Project(folder)
     app_ = create_app(project, state_url=f"sqlite:///{tmp_path_factory.mktemp('st') / 's.sqlite'}")
-    app_.state.store.add_user("lead", "password-123", "finance")
+    app_.state.store.add_user("lead", "password-123", "finance")  # a pay-data role: sees the quota capacity
+    app_.state.store.add_user("mkt", "password-123", "marketing")
     token = app_.state.store.create_token("lead", "tests")
-    yield TestClient(app_, headers={"Authorization": f"Bearer {token}"})
+    client = TestClient(app_, headers={"Authorization": f"Bearer {token}"})
+    client.app.state.marketing_token = app_.state.store.create_token("mkt", "tests")
+    yield client
     project.close()
 
 
@@ -99,6 +104,15 @@ def test_api_planner_shows_the_plan(client: TestClient, folder: Path) -> None:
     kpis = [row["kpi"] for row in tables["plan"]["rows"]]
     assert kpis == ["new_revenue", "deals_won", "opportunities_created", "sqls", "mqls", "new_leads"]
     assert body["meta"]["target"] == 400000
+
+
+def test_quota_capacity_is_pay_data(client: TestClient) -> None:
+    params = {"target": 400000, "period": "2025-Q4"}
+    headers = {"Authorization": f"Bearer {client.app.state.marketing_token}"}
+    body = client.get("/api/v1/planner", params=params, headers=headers).json()
+    assert {t["name"] for t in body["tables"]} == {"plan", "channels"}
+    assert any("hidden for privacy" in n for n in body["notices"])
+    assert not any("Quota carried" in n for n in body["notices"])  # no quota total in a notice either
 
 
 def test_api_planner_errors_are_json(client: TestClient) -> None:

@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from revalign.analytics.planner import DEFAULT_HISTORY_MONTHS
+from revalign.analytics.privacy import PayScope
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, Format, KnownParameters, TableName, filters_for
+from revalign.interfaces.server.privacy import narrowed, scope_of
 from revalign.interfaces.server.reports.planner import ACCEPTS, planner
 from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
@@ -32,6 +34,21 @@ def planner_report(
     )
 
 
+CAPACITY_NOTICE = (
+    "The quota capacity check was hidden for privacy: quota totals are pay data over many people, shown to the "
+    "finance, RevOps and admin roles."
+)
+
+
+def visible_plan(report: Report, scope: PayScope) -> Report:
+    """The plan as ``scope`` may see it: the capacity table (quota totals over every rep) only for a viewer who sees
+    everyone's pay data (docs/server.md, "Pay data")."""
+    if scope.everyone or "capacity" not in report.tables:
+        return report
+    tables = {name: table for name, table in report.tables.items() if name != "capacity"}
+    return narrowed(report, tables, 1, notice=CAPACITY_NOTICE)
+
+
 @router.get("", response_model=ReportPublic)
 def get_plan(
     project: ProjectDep,
@@ -43,6 +60,8 @@ def get_plan(
     fmt: Format = "json",
     table: TableName = None,
 ):
-    report = planner_report(project, cache, filters, target, history_months)
+    report = visible_plan(
+        planner_report(project, cache, filters, target, history_months), scope_of(project, cache, user)
+    )
     params = {**filters.as_dict(), "target": target, "history_months": history_months}
     return report_response(report, params, fmt, table, project)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from revalign.analytics.planner import DEFAULT_HISTORY_MONTHS
-from revalign.interfaces.server.api.planner import HistoryMonths, PageFilters, planner_report
+from revalign.interfaces.server.api.planner import HistoryMonths, PageFilters, planner_report, visible_plan
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import KnownParameters
 from revalign.interfaces.server.pages.rendering import render
+from revalign.interfaces.server.privacy import scope_of
 from revalign.interfaces.server.reports.report import Report
 
 router = APIRouter()
@@ -34,5 +35,6 @@ def planner_page(
         report.notices.append("Give a revenue target and a period (2026-Q3, 2026-07 or 2026) to plan for.")
     else:
         report = planner_report(project, cache, filters, target, history_months)
+        report = visible_plan(report, scope_of(project, cache, user))
     extra = {"controls": CONTROLS, "plan_target": target, "history_months": history_months}
     return render(request, "report.html", report, filters=filters, api_path="/api/v1/planner", extra=extra)

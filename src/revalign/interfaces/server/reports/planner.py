@@ -42,7 +42,8 @@ def planner(project: Project, filters: Filters, target: float, history_months: i
     report.add("plan", title, plan.stages[STAGE_COLUMNS])
     report.add("channels", f"Leads and spend per channel (total {plan.total_spend:,.2f})", plan.channels)
     report.add("capacity", "Quota capacity", capacity_frame(plan))
-    report.notices.extend(plan.notices)
+    capacity_notices = plan.capacity.notices if plan.capacity is not None else ()
+    report.notices.extend(n for n in plan.notices if n not in capacity_notices)  # quota totals: in their own table
     report.meta.update(
         target=plan.target,
         period=plan.period.label,
