@@ -125,6 +125,7 @@ def test_an_unknown_rate_is_named_not_divided_by() -> None:
     plan = reverse_funnel(1_000_000, parse_period("2026-Q3"), rates)
     assert any("SQLs per MQL" in n for n in plan.notices)
     assert plan.stages["value"].iloc[1:].isna().all()  # nothing below revenue is planned from a zero rate
+    assert list(plan.to_targets()["kpi"]) == ["new_revenue"]  # and nothing unplanned is saved as a target
 
 
 def test_target_must_be_positive() -> None:

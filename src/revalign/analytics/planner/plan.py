@@ -89,6 +89,8 @@ class RevenuePlan:
         rows: list[dict[str, Any]] = []
         note = f"revalign plan: {self.period.label} revenue target {self.target:,.0f}"
         for rec in self.stages.to_dict(orient="records"):
+            if not math.isfinite(float(rec["value"])):
+                continue  # a stage the rates could not plan (named in the notices) gets no target
             for period, value in self._phased(rec["kpi"], float(rec["value"]), int(rec["lag_months"])):
                 rows.append({"kpi": rec["kpi"], "period": period, "channel": None, "value": value, "note": note})
         lag = int(self.stages.set_index("kpi").loc["new_leads", "lag_months"])
