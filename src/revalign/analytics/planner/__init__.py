@@ -14,7 +14,7 @@ from revalign.analytics.planner.plan import CHANNEL_COLUMNS, PLAN_COLUMNS, Reven
 from revalign.analytics.planner.rates import STAGES, LiveRates, live_rates
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.model.access import Tables
-from revalign.model.calendar import add_periods, parse_period
+from revalign.model.calendar import parse_period
 
 DEFAULT_HISTORY_MONTHS = 12
 
@@ -47,8 +47,8 @@ def plan_revenue(
     p = parse_period(period, fiscal_year_start_month)
     if p.grain not in ("month", "quarter", "year"):
         raise ValueError(f"plan a month, a quarter or a year (2026-07, 2026-Q3, 2026). Got {period!r} instead.")
-    end = history_end or min(data_end(tables), p.start.replace(day=1))
-    rates = live_rates(tables, catalog, end=add_periods(end.replace(day=1), "month", 0), months=history_months)
+    end = (history_end or min(data_end(tables), p.start)).replace(day=1)  # whole months: a mid-month date is its month
+    rates = live_rates(tables, catalog, end=end, months=history_months)
     capacity = quota_capacity(tables, p, float(target))
     return reverse_funnel(float(target), p, rates, capacity=capacity, fiscal_year_start_month=fiscal_year_start_month)
 
