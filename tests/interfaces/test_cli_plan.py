@@ -133,8 +133,9 @@ def test_api_scorecards_template_idc(client: TestClient) -> None:
     r = client.get("/api/v1/scorecards", params={"template": "idc", "period": "2025-Q3"})
     assert r.status_code == 200, r.text
     rows = {t["name"]: t for t in r.json()["tables"]}["scorecard"]["rows"]
-    assert {row["section"] for row in rows} == {"investment", "staff_efficiency", "productivity_levers"}
-    assert len(rows) == 8
+    assert [row["section"] for row in rows] == ["investment"] * 3 + ["staff_efficiency"] * 3 + [
+        "productivity_levers"
+    ] * 2
     unknown = client.get("/api/v1/scorecards", params={"template": "nope"})
     assert unknown.status_code in (404, 422) and "idc" in unknown.json()["error"]
     page = client.get("/scorecards", params={"template": "idc"})

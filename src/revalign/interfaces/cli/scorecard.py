@@ -88,6 +88,8 @@ def scorecard(
         columns = [f"kpi_{c}" if c in card.by else c for c in columns]  # a slice named like a field renames it
         if sections:
             frame.insert(0, "section", frame["kpi"].map(sections))
+            order = {kpi: i for i, kpi in enumerate(sections)}  # the template's order: section by section
+            frame = frame.sort_values("kpi", key=lambda k: k.map(order), kind="stable").reset_index(drop=True)
             columns = ["section", *columns]
         print_table(frame[[*card.by, *columns]], title=title, context=display_context(proj), row_units=frame["unit"])
         status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())

@@ -50,7 +50,9 @@ def planner(project: Project, filters: Filters, target: float, history_months: i
         rates=plan.rates.to_dict() | {"channels": None},
         total_spend=plan.total_spend,
         units={"capacity": {"coverage": "percent", "average_quota": "currency", "reps_needed": "count"}},
-        charts=[{"table": "plan", "x": "stage", "y": "value", "kind": "bar", "title": "Volumes the target takes"}],
+        charts=[
+            {"table": "channels", "x": "channel", "y": "leads", "kind": "bar", "title": "Leads needed per channel"}
+        ],
     )
     return report
 

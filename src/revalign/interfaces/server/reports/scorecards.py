@@ -96,6 +96,8 @@ def scorecard(project: Project, department: str, filters: Filters, template: str
     if template:
         sections = template_sections(project, template)
         frame.insert(0, "section", frame["kpi"].map(sections).fillna("north star"))
+        order = {kpi: i for i, kpi in enumerate(sections)}  # the template's order: section by section
+        frame = frame.sort_values("kpi", key=lambda k: k.map(order), kind="stable").reset_index(drop=True)
         report.meta.update(template=template)
     report.notices.extend(card.notices)
     report.add("scorecard", f"{title}, {card.period}", frame)
