@@ -493,3 +493,12 @@ def sales_enablement_spend(t: Tables) -> pd.Series:
 @kpi("enablement_spend_share")
 def enablement_spend_share(t: Tables) -> pd.Series:
     return ratio(t, "sales_enablement_spend", "sales_spend")
+
+
+def _score(t: Tables, left: str, right: str) -> pd.Series:
+    """50 × left + 50 × right, months where both are defined (a derived KPI of two rates)."""
+    return combine(lambda a, b: 50 * a + 50 * b, (ref(left, t), False), (ref(right, t), False))
+
+
+kpi("sales_enablement_score")(lambda t: _score(t, "enablement_spend_share", "win_rate"))
+kpi("lead_management_score")(lambda t: _score(t, "sla_followup_compliance", "mql_acceptance_rate"))

@@ -51,6 +51,7 @@ from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike, ProjectBase
 from revalign.project.comp import CompFacade
 from revalign.project.forecast import ForecastFacade
+from revalign.project.planner import PlannerFacade
 from revalign.project.scoring import ScoringFacade
 from revalign.settings import PROJECT_FILE, Settings
 
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
     from revalign.analytics.attribution import AttributionSettings
 
 
-class Project(CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, ProjectBase):
+class Project(CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 
     The definitions and the engine are :class:`~revalign.project.base.ProjectBase`'s; the audit, the agreement

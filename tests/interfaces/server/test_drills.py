@@ -41,6 +41,8 @@ DRILL_TO_INPUTS = {
     "pipeline_velocity": "a product and quotient of four KPIs",
     "forecast_accuracy": "1 - |commit - revenue| / revenue: arithmetic over two KPIs",
     "forecast_bias": "commit / revenue - 1: arithmetic over two KPIs",
+    "sales_enablement_score": "50 × enablement spend share + 50 × win rate: a sum of two ratios",
+    "lead_management_score": "50 × SLA follow-up compliance + 50 × MQL acceptance rate: a sum of two rates",
 }
 """KPIs whose drill has no rows of their own: each is arithmetic over other KPIs, and links to their drills."""
 

@@ -209,17 +209,17 @@ def test_cli_scorecard_by_owner_exits_ok(disk_project):
     assert any("cannot be sliced by owner" in n for n in card["notices"])
 
 
-@pytest.mark.parametrize("how", [["--template", "idc_customer_creation"], ["--department", "idc_customer_creation"]])
+@pytest.mark.parametrize("how", [["--template", "idc"], ["--department", "idc"]])
 def test_cli_scorecard_template_by_name(disk_project, how):
     result = CliRunner().invoke(
         cli_app, ["scorecard", *how, "--period", "2025-Q1", "--json", "--project", str(disk_project)]
     )
     assert result.exit_code == EXIT_OK, result.output
     kpis = {r["kpi"] for r in json.loads(result.stdout)["scorecard"]["rows"]}
-    assert {"new_revenue", "win_rate", "cac", "deals_per_rep"} <= kpis
-    assert "mqls" not in kpis  # only the template's KPIs (and the north star)
+    assert {"cac", "deals_per_rep", "sales_enablement_score", "lead_management_score"} <= kpis
+    assert "mqls" not in kpis and "new_revenue" not in kpis  # only the template's eight KPIs
 
 
 def test_cli_scorecard_help_names_the_templates():
     result = CliRunner().invoke(cli_app, ["scorecard", "--help"], terminal_width=200)
-    assert "--template" in result.output and "idc_customer_creation" in result.output
+    assert "--template" in result.output and "idc" in result.output

@@ -114,6 +114,12 @@ def _targets() -> ModuleType:
     return targets
 
 
+def _plan() -> ModuleType:
+    from revalign.interfaces.cli import plan
+
+    return plan
+
+
 def _funnel() -> ModuleType:
     from revalign.interfaces.cli import funnel
 
@@ -216,6 +222,7 @@ LOADERS: tuple[Callable[[], ModuleType], ...] = (
     _tree,
     _scorecard,
     _targets,
+    _plan,
     _funnel,
     _channels,
     _attribute,
@@ -284,6 +291,11 @@ COMMANDS: tuple[Command, ...] = (
         "scorecard",
         "Scorecard per department or joint: actual vs target, status, trend; flags misalignment (exit 1).",
         _scorecard,
+    ),
+    Command(
+        "plan",
+        "Reverse funnel: the deals, opportunities, SQLs, MQLs, leads and spend a revenue target takes.",
+        _plan,
     ),
     Command(
         "funnel",

@@ -26,8 +26,8 @@ COLUMNS = ["label", "department", "owner", "actual", "target", "attainment", "st
 
 TEMPLATE_HELP = (
     "A scorecard template of the catalog by name (its `scorecards:` entries); the default catalog ships "
-    "idc_customer_creation (IDC's Customer Creation Scorecard: investment, staff efficiency, productivity levers, "
-    "outcomes)."
+    "idc (IDC's Customer Creation Scorecard: eight KPIs in three sections, investment, staff efficiency and "
+    "productivity levers)."
 )
 
 
@@ -94,6 +94,8 @@ def scorecard(
         columns = [f"kpi_{c}" if c in card.by else c for c in columns]  # a slice named like a field renames it
         if sections:
             frame.insert(0, "section", frame["kpi"].map(sections))
+            order = {kpi: i for i, kpi in enumerate(sections)}  # the template's order: section by section
+            frame = frame.sort_values("kpi", key=lambda k: k.map(order), kind="stable").reset_index(drop=True)
             columns = ["section", *columns]
         print_table(frame[[*card.by, *columns]], title=title, context=display_context(proj), row_units=frame["unit"])
         status = ", ".join(f"{d}: {s}" for d, s in card.department_status().items())

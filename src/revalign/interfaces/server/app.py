@@ -24,7 +24,7 @@ from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
 from revalign.interfaces.server.pages import router as pages_router
-from revalign.interfaces.server.pages.rendering import fmt, query_string
+from revalign.interfaces.server.pages.rendering import NAV, fmt, query_string
 from revalign.interfaces.server.reports.freshness import footer_line
 from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
@@ -98,6 +98,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = fmt
     templates.env.globals["qs"] = query_string
+    templates.env.globals["NAV"] = NAV  # the one navigation list, also for pages rendered without a report
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,

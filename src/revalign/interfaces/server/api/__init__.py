@@ -20,6 +20,7 @@ from revalign.interfaces.server.api import (
     kpis,
     overview,
     pipeline,
+    planner,
     records,
     scorecards,
     scoring,
@@ -48,6 +49,7 @@ for _module in (
     audit,
     agreements,
     tree,
+    planner,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

@@ -23,13 +23,24 @@ Department = Annotated[
     DepartmentName,
     Query(description="Whose scorecard; 'joint' is the shared one tied to the north star."),
 ]
+Template = Annotated[
+    str | None,
+    Query(
+        pattern=r"^([a-z][a-z0-9_]{0,63})?$",
+        description="A scorecard template of the catalog (its `scorecards:` entries): `idc` is IDC's Customer "
+        "Creation Scorecard (eight KPIs: investment, staff efficiency, productivity levers); empty: none.",
+    ),
+]
 
 
-def scorecard_report(project: Project, cache: ReportCache, department: str, filters: Filters) -> Report:
-    """The report the page and the API both show (computed once per department and filters, then cached)."""
+def scorecard_report(
+    project: Project, cache: ReportCache, department: str, filters: Filters, template: str | None = None
+) -> Report:
+    """The report the page and the API both show (computed once per department, template and filters, then
+    cached)."""
     return cache.get_or_compute(
-        ("scorecards", department, filters.key()),
-        lambda: guarded("scorecards", "Scorecards", scorecard, project, department, filters),
+        ("scorecards", department, template, filters.key()),
+        lambda: guarded("scorecards", "Scorecards", scorecard, project, department, filters, template),
     )
 
 
@@ -40,9 +51,12 @@ def get_scorecard(
     user: CurrentUser,
     filters: PageFilters,
     department: Department = "joint",
+    template: Template = None,
     fmt: Format = "json",
     table: TableName = None,
 ):
-    card = scorecard_report(project, cache, department, filters)
+    template = template or None  # the page's form sends an empty value for "none"
+    card = scorecard_report(project, cache, department, filters, template)
     report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
-    return report_response(report, {**filters.as_dict(), "department": department}, fmt, table, project)
+    params = {**filters.as_dict(), "department": department, **({"template": template} if template else {})}
+    return report_response(report, params, fmt, table, project)

@@ -18,6 +18,7 @@ from revalign.interfaces.server.pages import (
     login,
     overview,
     pipeline,
+    planner,
     records,
     scorecards,
     scoring,
@@ -45,6 +46,7 @@ for _module in (
     agreements,
     disputes,
     tree,
+    planner,
 ):
     router.include_router(_module.router)
 

@@ -26,7 +26,9 @@ from revalign.project import Project
 
 NAV = (
     ("overview", "/", "Overview"),
+    ("tree", "/tree", "Driver tree"),
     ("scorecards", "/scorecards", "Scorecards"),
+    ("pipeline", "/pipeline", "Pipeline"),
     ("funnel", "/funnel", "Funnel"),
     ("channels", "/channels", "Channels"),
     ("attribution", "/attribution", "Attribution"),
@@ -34,6 +36,7 @@ NAV = (
     ("agreements", "/agreements", "Agreements"),
     ("scoring", "/scoring", "Scoring"),
     ("audit", "/audit", "Audit"),
+    ("planner", "/planner", "Planner"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from revalign.interfaces.server.api.scorecards import Department, PageFilters, scorecard_report
+from revalign.interfaces.server.api.scorecards import Department, PageFilters, Template, scorecard_report
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep, StoreDep
 from revalign.interfaces.server.filters import KnownParameters
 from revalign.interfaces.server.pages.rendering import render
@@ -28,12 +28,16 @@ def scorecards_page(
     user: CurrentUser,
     filters: PageFilters,
     department: Department = "joint",
+    template: Template = None,
 ):
-    card = scorecard_report(project, cache, department, filters)
+    template = template or None  # the form's "none" is an empty value
+    card = scorecard_report(project, cache, department, filters, template)
     report = private_rows(project.catalog, card, scope_of(project, cache, user))  # pay KPIs' rows per viewer
     extra: dict[str, Any] = {
         "departments": SCORECARD_DEPARTMENTS,
         "department": department,
+        "templates": sorted(project.catalog.scorecards),
+        "template": template,
         "controls": ACCEPTS,
         "dispute_rows": True,
     }

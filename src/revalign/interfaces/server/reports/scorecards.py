@@ -41,8 +41,19 @@ SCORECARD_COLUMNS = (
 )
 
 
-def scorecard_card(project: Project, department: str, filters: Filters) -> Scorecard:
-    """The library's scorecard for ``department`` (``joint``: every KPI) in the filters' period and grain.
+def template_sections(project: Project, template: str) -> dict[str, str]:
+    """KPI → section of the catalog's scorecard template ``template`` (first section wins), in template order;
+    an unknown name raises UnknownNameError naming the templates there are."""
+    sections: dict[str, str] = {}
+    for section in project.catalog.scorecard(template).sections:
+        for kpi in section.kpis:
+            sections.setdefault(kpi, section.name)
+    return sections
+
+
+def scorecard_card(project: Project, department: str, filters: Filters, template: str | None = None) -> Scorecard:
+    """The library's scorecard for ``department`` (``joint``: every KPI) in the filters' period and grain; with a
+    ``template`` (a ``scorecards:`` entry of the catalog, e.g. ``idc``), only that template's KPIs.
 
     When the filters slice by a dimension that some KPIs do not have (spend has no segment or owner), the library
     leaves those KPIs out and names them in the card's notices instead of failing the whole card.
@@ -50,7 +61,8 @@ def scorecard_card(project: Project, department: str, filters: Filters) -> Score
     require_data(project, "Scorecards")
     by = tuple(d for d in (filters.by, "segment" if filters.segment and filters.by != "segment" else None) if d)
     dept = None if department == "joint" else department
-    return project.scorecard(dept, period=filters.period, grain=filters.grain or "quarter", by=by)
+    kpis = list(template_sections(project, template)) if template else None
+    return project.scorecard(dept, period=filters.period, grain=filters.grain or "quarter", by=by, kpis=kpis)
 
 
 def scorecard_frame(project: Project, card: Scorecard, filters: Filters) -> pd.DataFrame:
@@ -72,12 +84,21 @@ def card_covers(project: Project, card: Scorecard) -> dict[str, Any]:
     return covers(first, last + timedelta(days=1), card.period)
 
 
-def scorecard(project: Project, department: str, filters: Filters) -> Report:
-    """A department's scorecard (its KPIs and the north star) or the joint one, with period-over-period."""
-    card = scorecard_card(project, department, filters)
+def scorecard(project: Project, department: str, filters: Filters, template: str | None = None) -> Report:
+    """A department's scorecard (its KPIs and the north star) or the joint one, with period-over-period; with a
+    ``template`` (``idc``: IDC's Customer Creation Scorecard), that template's KPIs with a ``section`` column."""
+    card = scorecard_card(project, department, filters, template)
     title = "Joint scorecard" if department == "joint" else f"{department.replace('_', ' ').capitalize()} scorecard"
+    if template:
+        title = project.catalog.scorecard(template).label or template
     report = Report(page="scorecards", title=title)
     frame = scorecard_frame(project, card, filters)
+    if template:
+        sections = template_sections(project, template)
+        frame.insert(0, "section", frame["kpi"].map(sections).fillna("north star"))
+        order = {kpi: i for i, kpi in enumerate(sections)}  # the template's order: section by section
+        frame = frame.sort_values("kpi", key=lambda k: k.map(order), kind="stable").reset_index(drop=True)
+        report.meta.update(template=template)
     report.notices.extend(card.notices)
     report.add("scorecard", f"{title}, {card.period}", frame)
     report.add("department_status", "Departments", departments_frame(card.department_status()))
