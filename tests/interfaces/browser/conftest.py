@@ -135,3 +135,24 @@ def log_in(page, username: str, password: str = PASSWORD, target: str = "/") -> 
     with page.expect_navigation():
         page.click("#login")
     page.wait_for_load_state("networkidle")
+
+
+def api_json(live_server: LiveServer, path: str) -> dict:
+    """A report's JSON twin as the leader's API token sees it (what the page must show, formatted)."""
+    headers = {"Authorization": f"Bearer {live_server.token}"}
+    response = httpx.get(live_server.url + path, headers=headers, timeout=300)
+    assert response.status_code == 200, response.text[:500]
+    return response.json()
+
+
+def table_rows(body: dict, name: str) -> list[dict]:
+    """The raw rows of one table of a report's JSON."""
+    (table,) = [t for t in body["tables"] if t["name"] == name]
+    return table["rows"]
+
+
+def money(value: float) -> str:
+    """US dollars as the display rules say (restated here, not imported): thousands separators, cents only under
+    $1,000 and not whole, a minus sign (−) for negatives."""
+    x = abs(value)
+    return ("−" if value < 0 else "") + (f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}")

@@ -4,33 +4,16 @@ waterfall whose start, driver and end bars are the API's rows (start + contribut
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.interfaces.browser.conftest import PHONE, log_in
+from tests.interfaces.browser.conftest import PHONE, api_json, log_in, money
+from tests.interfaces.browser.conftest import table_rows as rows
 
 pytestmark = pytest.mark.browser
 
 
-def overview(live_server) -> dict:
-    headers = {"Authorization": f"Bearer {live_server.token}"}
-    response = httpx.get(live_server.url + "/api/v1/overview", headers=headers, timeout=300)
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
-
-
-def rows(body: dict, name: str) -> list[dict]:
-    (table,) = [t for t in body["tables"] if t["name"] == name]
-    return table["rows"]
-
-
-def money(value: float) -> str:
-    x = abs(value)
-    return ("−" if value < 0 else "") + (f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}")
-
-
 def test_the_north_star_tile_and_department_tiles_read_the_apis_numbers(new_page, live_server):
-    body = overview(live_server)
+    body = api_json(live_server, "/api/v1/overview")
     star = rows(body, "north_star")[0]
     page = new_page()
     log_in(page, "leader", target="/")
@@ -52,7 +35,7 @@ def test_the_north_star_tile_and_department_tiles_read_the_apis_numbers(new_page
 
 
 def test_the_change_is_a_waterfall_from_start_to_end(new_page, live_server):
-    bars = rows(overview(live_server), "north_star_waterfall")
+    bars = rows(api_json(live_server, "/api/v1/overview"), "north_star_waterfall")
     assert [b["measure"] for b in (bars[0], bars[-1])] == ["absolute", "total"]
     moved = sum(b["value"] for b in bars[1:-1])
     assert bars[0]["value"] + moved == pytest.approx(bars[-1]["value"], rel=1e-9)  # start + every driver = end

@@ -4,33 +4,16 @@ split control shows the landing by team."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.interfaces.browser.conftest import log_in
+from tests.interfaces.browser.conftest import api_json, log_in, money
+from tests.interfaces.browser.conftest import table_rows as rows
 
 pytestmark = pytest.mark.browser
 
 
-def report(live_server, query: str = "") -> dict:
-    headers = {"Authorization": f"Bearer {live_server.token}"}
-    response = httpx.get(live_server.url + "/api/v1/pipeline" + query, headers=headers, timeout=300)
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
-
-
-def rows(body: dict, name: str) -> list[dict]:
-    (table,) = [t for t in body["tables"] if t["name"] == name]
-    return table["rows"]
-
-
-def money(value: float) -> str:
-    x = abs(value)
-    return ("−" if value < 0 else "") + (f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}")
-
-
 def test_the_landing_and_the_pipeline_waterfall(new_page, live_server):
-    body = report(live_server, "?period=2025-Q3")
+    body = api_json(live_server, "/api/v1/pipeline?period=2025-Q3")
     (landing,) = rows(body, "landing")
     bridge = rows(body, "bridge")
     assert [b["movement"] for b in bridge] == ["opening", "created", "amount_changed", "won", "lost", "closing"]
@@ -47,7 +30,7 @@ def test_the_landing_and_the_pipeline_waterfall(new_page, live_server):
 
 
 def test_the_split_shows_the_landing_by_team(new_page, live_server):
-    by_team = rows(report(live_server, "?period=2025-Q3&by=team"), "landing_by")
+    by_team = rows(api_json(live_server, "/api/v1/pipeline?period=2025-Q3&by=team"), "landing_by")
     page = new_page()
     log_in(page, "leader", target="/pipeline?period=2025-Q3")
     page.select_option("#f-by", "team")

@@ -4,19 +4,11 @@ and their records, the segment control re-roots the numbers."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.interfaces.browser.conftest import PHONE, log_in
+from tests.interfaces.browser.conftest import PHONE, api_json, log_in, money
 
 pytestmark = pytest.mark.browser
-
-
-def api(live_server, path: str) -> dict:
-    headers = {"Authorization": f"Bearer {live_server.token}"}
-    response = httpx.get(live_server.url + path, headers=headers, timeout=300)
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
 
 
 def tree_rows(body: dict) -> list[dict]:
@@ -24,17 +16,9 @@ def tree_rows(body: dict) -> list[dict]:
     return table["rows"]
 
 
-def money(value: float) -> str:
-    """US dollars as the display rules say: thousands separators, cents only under $1,000 and not whole, a minus
-    sign for debts."""
-    x = abs(value)
-    text = f"${x:,.0f}" if x >= 1000 or x == round(x) else f"${x:,.2f}"
-    return ("−" if value < 0 else "") + text
-
-
 def test_every_kpi_sits_under_its_parent_with_the_scorecards_numbers(new_page, live_server):
-    rows = tree_rows(api(live_server, "/api/v1/tree"))
-    card = api(live_server, "/api/v1/scorecards?department=joint")
+    rows = tree_rows(api_json(live_server, "/api/v1/tree"))
+    card = api_json(live_server, "/api/v1/scorecards?department=joint")
     (scorecard,) = [t for t in card["tables"] if t["name"] == "scorecard"]
     assert {r["kpi"] for r in rows} == {r["kpi"] for r in scorecard["rows"]}  # every KPI, once
     by_kpi = {r["kpi"]: r for r in scorecard["rows"]}
@@ -59,7 +43,7 @@ def test_every_kpi_sits_under_its_parent_with_the_scorecards_numbers(new_page, l
 
 
 def test_a_branch_folds_and_a_node_opens_its_kpi_page_and_records(new_page, live_server):
-    rows = tree_rows(api(live_server, "/api/v1/tree"))
+    rows = tree_rows(api_json(live_server, "/api/v1/tree"))
     branch = next(r for r in rows if r["linked"] and r["children"] and r["depth"] == 1)
     child = next(r for r in rows if r["parent"] == branch["kpi"])
     page = new_page()
@@ -77,7 +61,7 @@ def test_a_branch_folds_and_a_node_opens_its_kpi_page_and_records(new_page, live
 
 
 def test_the_segment_control_shows_that_segments_tree(new_page, live_server):
-    rows = tree_rows(api(live_server, "/api/v1/tree?segment=smb"))
+    rows = tree_rows(api_json(live_server, "/api/v1/tree?segment=smb"))
     star = rows[0]
     page = new_page(PHONE)
     log_in(page, "leader", target="/tree")
