@@ -50,6 +50,7 @@ from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike, ProjectBase
 from revalign.project.comp import CompFacade
+from revalign.project.comp_compare import CompareFacade
 from revalign.project.scoring import ScoringFacade
 from revalign.settings import PROJECT_FILE, Settings
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
     from revalign.analytics.attribution import AttributionSettings
 
 
-class Project(CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ProjectBase):
+class Project(CompareFacade, CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ProjectBase):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 
     The definitions and the engine are :class:`~revalign.project.base.ProjectBase`'s; the audit, the agreement
