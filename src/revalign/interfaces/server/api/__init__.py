@@ -16,6 +16,7 @@ from revalign.interfaces.server.api import (
     funnel,
     health,
     inbox,
+    incentives,
     kpis,
     overview,
     records,
@@ -45,6 +46,7 @@ for _module in (
     audit,
     agreements,
     tree,
+    incentives,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

@@ -15,6 +15,7 @@ from revalign.interfaces.server.pages import (
     funnel,
     glossary,
     inbox,
+    incentives,
     login,
     overview,
     records,
@@ -43,6 +44,7 @@ for _module in (
     agreements,
     disputes,
     tree,
+    incentives,
 ):
     router.include_router(_module.router)
 

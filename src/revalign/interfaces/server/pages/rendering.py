@@ -34,6 +34,7 @@ NAV = (
     ("agreements", "/agreements", "Agreements"),
     ("scoring", "/scoring", "Scoring"),
     ("audit", "/audit", "Audit"),
+    ("incentives", "/incentives", "Incentives"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 
