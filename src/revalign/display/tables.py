@@ -43,6 +43,7 @@ NAMED_UNITS: Mapping[str, str] = {
     **{"revenue_at_stake": "currency", "confidence": "percent"},  # audit findings
     **dict.fromkeys(("payout", "earned", "draw", "gain", "gained", "total_gain", "max_gain"), "currency"),  # comp
     **dict.fromkeys(("payout_recorded", "payout_audited"), "currency"),
+    **dict.fromkeys(("median_payout", "p90_payout", "max_payout"), "currency"),  # comp: plans compared
     "score": "score",
     **dict.fromkeys(
         ("leads", "mqls", "sqls", "opportunities", "won_deals", "lost_deals", "deals", "customers", "sessions"),

@@ -50,6 +50,7 @@ from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike, ProjectBase
 from revalign.project.comp import CompFacade
+from revalign.project.comp_compare import CompareFacade
 from revalign.project.forecast import ForecastFacade
 from revalign.project.planner import PlannerFacade
 from revalign.project.scoring import ScoringFacade
@@ -59,7 +60,9 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
     from revalign.analytics.attribution import AttributionSettings
 
 
-class Project(CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase):
+class Project(
+    CompareFacade, CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase
+):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 
     The definitions and the engine are :class:`~revalign.project.base.ProjectBase`'s; the audit, the agreement

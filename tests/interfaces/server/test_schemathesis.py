@@ -48,6 +48,7 @@ HEAVY = {
     "/api/v1/attribution",
     "/api/v1/sla",
     "/api/v1/audit",
+    "/api/v1/incentives",
 }
 """Operations that evaluate the whole catalog or a model: fewer examples each, to keep the suite's budget."""
 EXAMPLES = {GenerationMode.POSITIVE: (10, 3), GenerationMode.NEGATIVE: (6, 2)}

@@ -1,5 +1,5 @@
-"""``revalign comp payout|check``: what a comp plan pays, with line-item statements, and what it pays for gaming
-(docs/incentives.md).
+"""``revalign comp payout|check|compare``: what a comp plan pays, with line-item statements, what it pays for gaming,
+and how plans (or a draft) compare over past periods (docs/incentives.md).
 
 Pay is private: ``--user LOGIN`` shows what that app login may see (its own statements and its reports'; everyone's
 for finance, RevOps and admin), the same rule as the server. The operator running the CLI has the project's files,
@@ -20,7 +20,8 @@ from revalign.interfaces.cli.users import ProjectOpt, StateOpt, open_store
 from revalign.project import open_project
 
 comp_app = typer.Typer(
-    help="Comp plans: payouts with statements (as recorded or as audited) and the perverse-incentive check."
+    help="Comp plans: payouts with statements (as recorded or as audited), the perverse-incentive check, and "
+    "what-if comparisons of plans and drafts."
 )
 app.add_typer(comp_app, name="comp", no_args_is_help=True)
 
@@ -107,3 +108,35 @@ def check(
             console.print(sentence, highlight=False)
     if result.flagged:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+@comp_app.command()
+def compare(
+    plans: Annotated[list[str] | None, typer.Argument(help="Plan names to compare (default: every plan).")] = None,
+    draft: Annotated[
+        list[Path] | None, typer.Option("--draft", help="A draft plan file (not yet in comp_plans/); repeatable.")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", "--start", help="First day, e.g. 2025-01-01.")] = None,
+    end: Annotated[str | None, typer.Option("--to", "--end", help="Day after the window, e.g. 2026-01-01.")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Plans side by side over past periods: cost of sales, its share of new revenue, the distribution of pay, and
+    the alignment of pay (north-star share; rank correlation of payout with audited contribution)."""
+    proj = open_project(project)
+    try:
+        drafts = [proj.comp_draft(d) for d in draft or []]
+        names = list(plans or ([] if drafts else sorted(proj.comp_plans())))
+        result = proj.comp_compare(names, viewer=None, drafts=drafts, start=start, end=end)
+        context = display_context(proj)
+    finally:
+        proj.close()
+    if as_json:
+        print_json(result.to_dict())
+        return
+    cost = ["plan", "people", "total_cost", "new_revenue", "cost_share", "median_payout", "p90_payout", "max_payout"]
+    print_table(result.summary[cost], "Plans compared: cost of sales and its distribution", context=context)
+    aligned = ["plan", "gini", "top_decile_share", "north_star_share", "paid_north_star_share", "rank_correlation"]
+    print_table(result.summary[aligned], "Alignment of pay", context=context)
+    wide = result.people.pivot(index=["user_id", "audited_revenue"], columns="plan", values="payout").reset_index()
+    print_table(wide, "Payout per person vs audited contribution (audited_revenue)", context=context)

@@ -17,6 +17,7 @@ from revalign.interfaces.server.api import (
     funnel,
     health,
     inbox,
+    incentives,
     kpis,
     overview,
     pipeline,
@@ -50,6 +51,7 @@ for _module in (
     agreements,
     tree,
     planner,
+    incentives,
 ):
     router.include_router(_module.router)
 router.include_router(inbox.router)

@@ -15,6 +15,7 @@ from revalign.interfaces.server.pages import (
     funnel,
     glossary,
     inbox,
+    incentives,
     login,
     overview,
     pipeline,
@@ -47,6 +48,7 @@ for _module in (
     disputes,
     tree,
     planner,
+    incentives,
 ):
     router.include_router(_module.router)
 

@@ -37,6 +37,7 @@ NAV = (
     ("scoring", "/scoring", "Scoring"),
     ("audit", "/audit", "Audit"),
     ("planner", "/planner", "Planner"),
+    ("incentives", "/incentives", "Incentives"),
     ("glossary", "/glossary", "KPI glossary"),
 )
 
