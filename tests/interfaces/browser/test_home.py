@@ -25,6 +25,10 @@ def test_the_north_star_tile_and_department_tiles_read_the_apis_numbers(new_page
         assert tile.locator('[data-col="attainment"]').inner_text().strip() == f"{star['attainment'] * 100:,.1f}%"
     assert star["status"].replace("_", " ") in tile.locator(".status").inner_text()
     assert tile.locator("svg.spark polyline").count() == 1
+    (forecast,) = rows(body, "north_star_forecast")  # the quarter of the data's last day, as the Pipeline page
+    assert forecast["landing"] == pytest.approx(forecast["won"] + forecast["weighted_open"] + forecast["run_rate"])
+    assert tile.locator('#tile-forecast [data-col="landing"]').inner_text().strip() == money(forecast["landing"])
+    assert forecast["quarter"] in tile.locator("#tile-forecast").inner_text()
     for d in rows(body, "department_status"):
         t = page.locator(f'.tile-dept[data-department="{d["department"]}"]')
         assert t.locator('[data-col="red"]').inner_text() == str(d["red"])

@@ -76,6 +76,27 @@ def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool)
     ]
 
 
+FORECAST_KPI = "new_revenue"
+"""The KPI the quarter forecast projects (new-business revenue won, :mod:`revalign.analytics.forecast`): the north
+star's tile shows where the quarter lands only when the north star is that KPI."""
+
+
+def forecast_landing(project: Project, report: Report, star: str | None) -> None:
+    """Where the quarter of the data's last day lands (the Pipeline page's number), for the north star's tile."""
+    if star != FORECAST_KPI or not project.tables.has("ledger"):
+        return
+    try:
+        land = project.quarter_landing()
+    except RevalignError:
+        return
+    frame = land.frame[["won", "weighted_open", "run_rate", "landing"]].assign(
+        quarter=land.quarter, as_of=land.as_of.isoformat()
+    )
+    report.add("north_star_forecast", f"Where {land.quarter} lands", frame)
+    units = dict.fromkeys(("won", "weighted_open", "run_rate", "landing"), "currency")
+    report.meta.setdefault("units", {})["north_star_forecast"] = units
+
+
 AUDIT_LINK = "/audit?kind=lead_source_overwrite"
 
 
@@ -89,6 +110,7 @@ def overview(project: Project, filters: Filters) -> Report:
     star_rows = frame[frame["kpi"] == star] if star else frame.iloc[0:0]
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
     charts = north_star_trend(report, card)
+    forecast_landing(project, report, star)
     report.add("department_status", "Departments", card.department_summary())
     charts += driver_tree(project, report, card, chosen=filters.period is not None)
     findings = project.alignment(period=card.period, grain=card.grain, card=card)
