@@ -129,3 +129,14 @@ def test_the_page_shows_the_versions_the_changes_and_the_buttons(clients) -> Non
     assert csv.status_code == 200 and "slas.mql_followup.within,24 hours,12 hours" in csv.text
     sla_page = clients["lead"].get("/sla")
     assert 'id="agreement-versions"' in sla_page.text and "data-counted=" in sla_page.text
+
+
+def test_the_page_compares_agreed_and_crm_mqls_as_the_library_does(clients, project) -> None:
+    body = clients["lead"].get("/api/v1/agreements").json()
+    got = table(body, "mqls")
+    lib = project.agreed_mql_counts(grain="month")
+    assert list(got.columns) == list(lib.columns)
+    assert_same(got, lib, ["agreed_mqls", "crm_mqls", "both", "agreed_only", "crm_only"])
+    assert int(lib["crm_mqls"].sum()) > 0  # the simulated CRM marks MQLs; no scores were applied here
+    if int(lib["agreed_mqls"].sum()) == 0:
+        assert any("agreed MQL threshold" in n for n in body["notices"])

@@ -17,6 +17,7 @@ import pandas as pd
 
 from revalign.definitions.agreements.diff import version_diff
 from revalign.definitions.agreements.loader import AgreementBook
+from revalign.errors import RevalignError
 from revalign.interfaces.server.errors import NotAvailable
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report
@@ -123,8 +124,24 @@ def agreements(project: Project, filters: Filters) -> Report:
     report = Report(page="agreements", title="Agreements")
     report.add("versions", "Versions and sign-off", _versions(book, rows, dt.date.today()))
     report.add("changes", "What each version changes (against the version before it)", _changes(book))
+    report.add("mqls", "MQLs under the agreement's definition and in the CRM, by month", _mqls(project, report))
     report.meta["headline"] = "versions"
     return report
+
+
+def _mqls(project: Project, report: Report) -> pd.DataFrame:
+    """Per month: leads that reached the agreed score threshold (the scoring version in force), the CRM's own
+    MQLs, and how many are on one side only — the first thing marketing and sales argue about."""
+    try:
+        counts = project.agreed_mql_counts(grain="month")
+    except RevalignError as exc:  # no scores or no leads yet: say so, keep the rest of the page
+        report.notices.append(f"MQLs under the agreement: {exc}")
+        return pd.DataFrame()
+    if not counts.empty and int(counts["agreed_mqls"].sum()) == 0:
+        report.notices.append(
+            "No lead has reached the agreed MQL threshold: apply the agreed scoring version (`revalign score apply`)."
+        )
+    return counts
 
 
 __all__ = ["ACCEPTS", "AgreementFilters", "SignoffRow", "agreements"]
