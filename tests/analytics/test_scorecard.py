@@ -204,6 +204,7 @@ def test_green_exactly_when_attainment_reaches_one(actual, target, direction):
 
 
 def test_department_summary_counts_statuses_and_names_the_furthest_below_target():
+    from revalign.analytics.governance.departments import department_summary
     from revalign.analytics.governance.scorecard import Scorecard, ScorecardRow
 
     def row(kpi: str, dept: str, status: str, attainment: float | None, immature: bool = False) -> ScorecardRow:
@@ -222,7 +223,7 @@ def test_department_summary_counts_statuses_and_names_the_furthest_below_target(
             row("f", "marketing", "no_target", None),
         ),
     )  # fmt: skip
-    s = card.department_summary().set_index("department")
+    s = department_summary(card).set_index("department")
     # sales: e is immature (left out); of a, b, c, d: 1 green, 1 amber, 1 red; b is furthest below (50 %)
     assert s.loc["sales", ["kpis", "green", "amber", "red"]].tolist() == [4, 1, 1, 1]
     assert s.loc["sales", "worst_kpi"] == "b" and s.loc["sales", "worst_attainment"] == 0.5

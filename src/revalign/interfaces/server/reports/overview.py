@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from revalign.analytics.governance.departments import department_summary
 from revalign.analytics.governance.scorecard import Scorecard
 from revalign.errors import RevalignError
 from revalign.interfaces.server.filters import Filters
@@ -111,7 +112,7 @@ def overview(project: Project, filters: Filters) -> Report:
     report.add("north_star", "North star", star_rows.reset_index(drop=True))
     charts = north_star_trend(report, card)
     forecast_landing(project, report, star)
-    report.add("department_status", "Departments", card.department_summary())
+    report.add("department_status", "Departments", department_summary(card))
     charts += driver_tree(project, report, card, chosen=filters.period is not None)
     findings = project.alignment(period=card.period, grain=card.grain, card=card)
     report.add("alignment", "Alignment warnings (most revenue at stake first)", findings.to_pandas())
