@@ -45,6 +45,9 @@ def expected(value: float | None, unit: str, *, change: bool = False, signed: bo
         body = f"{abs(value):,.0f}" if abs(value) == int(abs(value)) else f"{abs(value):,.1f}"
     elif unit in SUFFIX:
         body = f"{abs(value):,.1f}{SUFFIX[unit]}"
+    elif unit == "score":  # a plain number: whole above 1,000, two decimals from 1, three significant digits below
+        x = abs(value)
+        body = f"{x:,.0f}" if x >= 1000 else (f"{x:,.2f}" if x >= 1 or x == 0 else f"{x:.3g}")
     else:
         raise AssertionError(f"no display rule in this test for unit {unit!r}: add one (and to docs/server.md)")
     scaled = value * 100 if unit == "percent" else value
