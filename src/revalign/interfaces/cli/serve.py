@@ -77,7 +77,7 @@ def serve(
         typer.Option(help="App state database URL (default: SQLite in <project>/.revalign/). Env: REVALIGN_STATE_URL."),
     ] = None,
 ) -> None:
-    """Serve the dashboard and the REST API (OpenAPI at /docs); REVALIGN_* variables configure the rest."""
+    """Serve the dashboard and the REST API (OpenAPI at /docs)."""
     from revalign.interfaces.server.environment import serve_environment
 
     folder = project if project is not None else serve_environment().project
