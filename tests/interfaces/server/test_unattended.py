@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 import revalign
 from revalign.errors import ConfigError
@@ -295,3 +299,21 @@ def test_demo_runs_without_spark_installed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "North star" in done.stdout
     assert "PYSPARK-IMPORTS []" in done.stdout  # not even attempted
+
+
+def test_every_dependency_range_has_an_exact_pin_inside_it() -> None:
+    """constraints.txt pins what CI installs; each pin must satisfy pyproject's range, or pip refuses both."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    requirements = [Requirement(r) for r in project["dependencies"]]
+    requirements += [Requirement(r) for extra in project["optional-dependencies"].values() for r in extra]
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} has no pin in constraints.txt"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement.specifier}"
+        assert requirement.specifier, f"{name} has no version range in pyproject.toml"
+    assert SpecifierSet(project["requires-python"]) == SpecifierSet(">=3.11,<3.14")
