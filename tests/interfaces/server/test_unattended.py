@@ -32,7 +32,7 @@ from revalign.interfaces.server import ServerSettings, create_app
 from revalign.interfaces.server.access_log import redact_query
 from revalign.interfaces.server.environment import ServeEnvironment, serve_environment, unknown_variables
 from revalign.interfaces.server.state import StateStore
-from revalign.project import Project
+from revalign.project import Project, open_project
 from tests.interfaces.server.conftest import OPPORTUNITIES, PASSWORD, USERS, write_canonical
 from tests.servers import free_port
 
@@ -148,6 +148,23 @@ def test_readiness_fails_when_migrations_lag_or_the_state_database_is_unreachabl
         assert body["checks"]["migrations"]["error"] == "not checked: the state database is unreachable"
         assert body["checks"]["project"]["ok"] is True  # the warehouse is fine: only the state store is down
         assert client.get("/healthz").status_code == 200  # alive, not ready: restart is not the cure
+
+
+def test_readiness_fails_when_the_warehouse_cannot_be_opened(tmp_path: Path) -> None:
+    folder = tmp_path / "files"
+    writer = Project(folder)
+    write_canonical(writer, "opportunities", OPPORTUNITIES)
+    writer.close()
+    reader = open_project(folder, read_only=True)  # as `revalign serve` reads: the file opened per request
+    try:
+        with TestClient(create_app(reader, state_url=f"sqlite:///{tmp_path / 'state.sqlite'}")) as client:
+            assert client.get("/readyz").json()["checks"]["project"] == {"ok": True, "detail": "1 tables"}
+            (folder / "revalign.duckdb").write_bytes(b"not a database" * 512)  # a bad restore, a truncated copy
+            gone = client.get("/readyz")
+            assert gone.status_code == 503 and [e["loc"] for e in gone.json()["errors"]] == [["project"]]
+            assert "revalign.duckdb" in gone.json()["checks"]["project"]["error"]
+    finally:
+        reader.close()
 
 
 @pytest.mark.postgres

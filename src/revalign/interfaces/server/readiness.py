@@ -4,7 +4,9 @@ A load balancer or Kubernetes sends traffic to an instance only while it is read
 restarts one that stops being alive. Ready means three checks pass, each reported by name:
 
 - ``project``: the warehouse answers (the project's engine lists its tables, inside a request session, so a
-  DuckDB file is opened read-only and released as for any request);
+  DuckDB file is opened read-only and released as for any request). It takes the engine lock reports compute
+  under (``ReportCache.run``: one DuckDB connection is not for concurrent threads), so a computation holding the
+  engine for longer than the time limit counts as not ready: a new request would wait for it too;
 - ``state``: the app state database answers a ``SELECT 1``;
 - ``migrations``: its schema is at the newest Alembic revision this version of revalign ships (a second
   instance started by an older release, or a restored backup, would otherwise serve a schema it does not know).
@@ -29,6 +31,7 @@ from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.errors import error_body
 from revalign.interfaces.server.state.store import MIGRATIONS, StateStore
 from revalign.project import Project
@@ -69,7 +72,7 @@ def run_check(check: Callable[[], str]) -> dict[str, Any]:
     try:
         return {"ok": True, "detail": future.result(timeout=TIMEOUT)}
     except FutureTimeout:
-        return {"ok": False, "error": f"no answer within {TIMEOUT:g} s"}
+        return {"ok": False, "error": f"no answer within {TIMEOUT:g} s (unreachable, or busy with a long computation)"}
     except Exception as exc:  # any failure of a dependency is "not ready", with its message
         return {"ok": False, "error": _first_line(exc)}
 
@@ -80,10 +83,10 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def readiness(project: Project, store: StateStore) -> dict[str, dict[str, Any]]:
+def readiness(project: Project, store: StateStore, cache: ReportCache) -> dict[str, dict[str, Any]]:
     """Every check's result by name, in the order they are documented."""
     results = {
-        "project": run_check(lambda: project_check(project)),
+        "project": run_check(lambda: cache.run(lambda: project_check(project))),
         "state": run_check(lambda: state_check(store)),
     }
     results["migrations"] = (
@@ -96,7 +99,8 @@ def readiness(project: Project, store: StateStore) -> dict[str, dict[str, Any]]:
 
 @router.get("/readyz", include_in_schema=False)
 def readyz(request: Request) -> JSONResponse:
-    checks = readiness(request.app.state.project, request.app.state.store)
+    state = request.app.state
+    checks = readiness(state.project, state.store, state.cache)
     failed = [name for name, result in checks.items() if not result["ok"]]
     if not failed:
         return JSONResponse({"ok": True, "checks": checks})
