@@ -2,9 +2,9 @@
 PY ?= python3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup setup-test demo test test-fast lint fix bench docs screenshots serve
+.PHONY: setup setup-test demo test test-fast test-versions lint fix bench docs screenshots serve
 
-setup:            ## install revalign and its runtime dependencies
+setup:            ## install revalign and its runtime dependencies (pinned by constraints.txt; no Spark)
 	bash scripts/setup.sh runtime
 
 setup-test:       ## install everything the tests need (pip, chromium, postgresql, java)
@@ -18,6 +18,9 @@ test: setup-test  ## the whole suite: DuckDB, a real PostgreSQL, a local Spark, 
 
 test-fast:        ## DuckDB only
 	$(PY) -m pytest -q -m "not spark and not postgres and not browser"
+
+test-versions:    ## the fast suite on every supported Python found (3.11–3.13), a venv each; not part of `make test`
+	bash scripts/test_versions.sh
 
 lint:
 	$(PY) -m ruff check src tests bench

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything revalign and its tests need on a fresh Debian 12 / Python 3.11 machine:
 #   - Debian packages: chromium (browser tests), postgresql (Postgres backend tests), a JDK (Spark)
-#   - the package itself with its pinned dependencies, the [spark] and [dev] extras
-# Usage: scripts/setup.sh [runtime|test]   (runtime skips the Debian test packages)
+#   - the package itself, its dependencies at the exact versions of constraints.txt (pyproject.toml holds the
+#     ranges; the pins are what CI and the benchmarks run with), and for tests the [spark,dev,crosscheck] extras
+# Usage: scripts/setup.sh [runtime|test]
+#   runtime (make setup, make demo, make serve): the package alone: no Spark, no test tools, no Debian packages
+#   test    (make test, make bench): everything the whole suite needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-test}"
@@ -21,8 +24,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-extras="spark"
-[ "$what" = "test" ] && extras="spark,dev,crosscheck"
+target="."
+[ "$what" = "test" ] && target=".[spark,dev,crosscheck]"
 # Always let pip check the pins: cheap when satisfied, and a machine prepared by an older commit gets new ones.
-echo "setup: pip install -e .[$extras]"
-"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[$extras]"
+echo "setup: pip install -c constraints.txt -e $target"
+"$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -c constraints.txt -e "$target"

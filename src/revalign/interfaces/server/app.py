@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
 from revalign.definitions.target_files import targets_fingerprint
-from revalign.interfaces.server import apidocs, errors, middleware
+from revalign.interfaces.server import access_log, apidocs, errors, middleware, readiness
 from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.config import ServerSettings
@@ -117,6 +117,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     apidocs.install(app)
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(readiness.router)  # /readyz: project, state store, migrations (readiness.py)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/assets/plotly.min.js", include_in_schema=False)
@@ -137,4 +138,5 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         request.state.user, request.state.csrf, request.state.via = None, None, None
         return await call_next(request)
 
+    access_log.install(app)  # last: outermost, so it sees every status and the whole duration
     return app
