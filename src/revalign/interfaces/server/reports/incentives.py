@@ -6,8 +6,9 @@ The report is computed once per filter set for everyone (``viewer=None``: the fa
 (:mod:`revalign.analytics.privacy`): rows about a person (statements, payouts, gains, payout vs contribution) are
 kept for the people in the viewer's scope (their own, their reports', everyone's for finance, RevOps and admin);
 figures summed over many people (the plan's total cost and distribution, the comparison, the actions' total gains)
-are for the pay-data roles only. The plan itself (its measures and weights) is shown to everyone: it is the rule
-people are paid by, not anyone's pay.
+are for the pay-data roles only. The plan itself (its measures, weights and what it pays per gaming action) is pay
+data too (:mod:`revalign.analytics.privacy`): shown to the people it pays (someone in the viewer's scope was paid
+under it) and so to their managers.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ AGGREGATE_TABLES = ("alignment", "compare")
 """Tables of figures over many people: for the pay-data roles only."""
 AGGREGATE_COLUMNS = {"actions": ("total_gain", "max_gain")}
 """Columns over many people in a table everyone sees: left out for the others."""
+PLAN_TABLES = ("measures", "actions")
+"""The plan itself and what it pays per gaming action: pay data of the people it pays (their managers see it)."""
+PLAN_NOTICE = "The comp plan is shown to the people it pays, their managers, and the finance, RevOps and admin roles."
 AGGREGATE_NOTICE = (
     "The plan's total cost, its distribution, the comparison of plans and the actions' total gains sum many "
     "people's pay: they are shown to the finance, RevOps and admin roles."
@@ -89,9 +93,13 @@ def private_incentives(report: Report, scope: PayScope) -> Report:
     """``report`` as a viewer with ``scope`` may see it (see the module docstring); the cached report is kept."""
     if scope.everyone or not report.available:
         return report
+    paid = report.tables.get("payouts", ("", pd.DataFrame(columns=["user_id"])))[1]
+    member = bool(scope.owners & set(paid["user_id"].dropna().astype(str)))
     tables: dict[str, tuple[str, pd.DataFrame]] = {}
     hidden = 0
     for key, (title, frame) in report.tables.items():
+        if key in PLAN_TABLES and not member:
+            continue
         if key in PERSON_TABLES:
             visible = visible_values(frame, scope, owner_column="user_id")
             tables[key], hidden = (title, visible.frame), hidden + visible.hidden
@@ -101,6 +109,9 @@ def private_incentives(report: Report, scope: PayScope) -> Report:
             tables[key] = (title, frame.drop(columns=list(AGGREGATE_COLUMNS.get(key, ())), errors="ignore"))
     shown = narrowed(report, tables, hidden)
     shown.notices.append(AGGREGATE_NOTICE)
+    if not member:
+        shown.meta.pop("plan", None)
+        shown.notices.append(PLAN_NOTICE)
     return shown
 
 
