@@ -36,6 +36,7 @@ NAMED_UNITS: Mapping[str, str] = {
         "percent",
     ),
     **dict.fromkeys(("share", "rate", "conversion_rate", "target_growth", "implied_growth", "growth"), "percent"),
+    "employee_growth": "percent",  # an account's head-count growth, a fraction (accounts table)
     # the driver tree's share of the root's change, already in percentage points
     "contribution_pct": "percent_points_x100",
     **dict.fromkeys(("amount", "revenue", "spend", "pipeline", "cost", "mrr", "arr", "bookings", "quota"), "currency"),
