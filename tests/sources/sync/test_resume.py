@@ -14,7 +14,7 @@ from tests.sources.sync.fake_salesforce import OBJECT_TABLES, api_name
 from tests.sources.warehouse.test_fivetran_salesforce import assert_same_kpis, assert_same_ledger
 
 from revalign.errors import ConfigError
-from revalign.interfaces.cli import EXIT_OK, main
+from revalign.interfaces.cli import EXIT_CONFIG, EXIT_OK, main
 from revalign.sources.sync import SalesforceClient, SyncError, salesforce_config, sync_salesforce
 from revalign.sources.sync.landing import RawStore, fivetran_name
 
@@ -73,7 +73,7 @@ def test_a_refused_sign_in_names_the_flow(quiet_org, tmp_path) -> None:
     (project.folder / "revalign.yaml").write_text(
         (project.folder / "revalign.yaml").read_text().replace("${REVALIGN_TEST_SF_SECRET}", "${WRONG_SECRET}")
     )
-    assert main(["sync", "salesforce", "-p", str(project.folder)]) != EXIT_OK  # WRONG_SECRET is not set
+    assert main(["sync", "salesforce", "-p", str(project.folder)]) == EXIT_CONFIG  # WRONG_SECRET is not set
 
 
 def test_missing_credentials_name_the_variable() -> None:
