@@ -96,6 +96,11 @@ class Settings(BaseModel):
         "revalign.definitions.audit (docs/audit.md).",
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Alert delivery and refresh schedule.")
+    sync: dict[str, Any] = Field(
+        default_factory=dict,
+        description="CRM syncs: sync.salesforce (login_url, client_id, ${ENV} references for secrets), validated "
+        "by revalign.sources.sync (docs/sync.md).",
+    )
 
     @field_validator("engine_conf", mode="before")
     @classmethod

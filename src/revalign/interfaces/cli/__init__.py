@@ -204,6 +204,12 @@ def _disputes() -> ModuleType:
     return disputes
 
 
+def _sync() -> ModuleType:
+    from revalign.interfaces.cli import sync
+
+    return sync
+
+
 def _docs() -> ModuleType:
     from revalign.interfaces.cli import docs
 
@@ -238,6 +244,7 @@ LOADERS: tuple[Callable[[], ModuleType], ...] = (
     _disputes,
     _forecast,
     _docs,
+    _sync,
 )
 """Every command module's loader, in registration order (the order of ``revalign --help`` within commands and
 within groups)."""
@@ -350,6 +357,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "disputes", "Disputes: contest a number or an MQL's rejection; a thread, an owner, a resolution.", _disputes
     ),
+    Command("sync", "Sync a CRM's API into the project: salesforce.", _sync),
 )
 """Every top-level command in the order of ``revalign --help``; ``docs`` loads them all (it documents them)."""
 

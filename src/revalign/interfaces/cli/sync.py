@@ -1,0 +1,67 @@
+"""``revalign sync salesforce``: copy the CRM's objects from its API into the project, then load them (docs/sync.md).
+
+HubSpot is to come; the group exists so that ``revalign sync hubspot`` joins it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+from revalign.interfaces.cli.application import app
+from revalign.interfaces.cli.render import console, emit, err_console, print_json
+from revalign.project import open_project
+from revalign.sources.sync import SyncReport, sync_salesforce
+
+sync_app = typer.Typer(help="Sync a CRM's API into the project: salesforce.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("salesforce")
+def salesforce(
+    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+    load: Annotated[bool, typer.Option(help="Load the synced tables into the canonical model.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sync report as JSON.")] = False,
+) -> None:
+    """Sync Salesforce (users, accounts, campaigns and members, leads, opportunities, field history), then load it.
+
+    Only what changed since the last sync is read (a cursor per object); credentials come from sync.salesforce in
+    revalign.yaml (${ENV} references) or SALESFORCE_* environment variables. Exit 0 when the sync ran, 4 when
+    Salesforce cannot be read (sign-in refused, errors after retries), 5 for missing credentials.
+    """
+    proj = open_project(project)
+    if as_json:
+        print_json(sync_salesforce(proj, load=load).to_dict())
+        return
+    with Progress(
+        TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("sync", total=None)
+
+        def progress(sobject: str, read: int) -> None:
+            bar.update(task, description=sobject, completed=read)
+
+        report = sync_salesforce(proj, load=load, progress=progress)
+    _show(report)
+
+
+def _show(report: SyncReport) -> None:
+    frame = report.to_frame()[
+        ["sobject", "table", "cursor_field", "cursor_after", "pages", "records", "deleted", "rows"]
+    ]
+    emit(frame, as_json=False, title=f"Salesforce sync ({report.sign_ins} sign-ins)")
+    if not report.records:
+        console.print("Nothing new since the last sync.")
+    if report.load is None:
+        return
+    if report.load.skipped_as_duplicate:
+        console.print("Load: every table was already loaded.")
+        return
+    console.print(f"Load {report.load.load_id}: {report.load.rows_read:,} rows read, ledger events added: "
+                  f"{report.load.events_added:,}")  # fmt: skip
+    if report.load.rows_quarantined:
+        console.print(f"[yellow]{report.load.rows_quarantined:,} rows quarantined[/]: run `revalign check` to see why.")
