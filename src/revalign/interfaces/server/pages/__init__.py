@@ -14,6 +14,7 @@ from revalign.interfaces.server.pages import (
     disputes,
     funnel,
     glossary,
+    homes,
     inbox,
     login,
     overview,
@@ -47,6 +48,7 @@ for _module in (
     disputes,
     tree,
     planner,
+    homes,
 ):
     router.include_router(_module.router)
 
