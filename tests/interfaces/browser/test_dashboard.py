@@ -26,6 +26,9 @@ PAGES = {
     "glossary": "/glossary",
     "kpi": "/glossary/win_rate",
     "records": "/records/opportunities?start=2025-01-01&end=2025-03-31",
+    "home-cmo": "/home/cmo",
+    "home-cro": "/home/cro",
+    "home-cs": "/home/cs",
 }
 
 
