@@ -28,6 +28,7 @@ from revalign.interfaces.server.errors import NotAvailable
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.report import Report, period_bounds, require_data
 from revalign.interfaces.server.reports.scorecards import card_covers, scorecard_card, scorecard_frame
+from revalign.kpis.request import NONE_LABEL
 from revalign.project import Project
 
 HomeName = Literal["cmo", "cro", "rep", "cs"]
@@ -264,7 +265,8 @@ def add_landing(project: Project, report: Report, frame: pd.DataFrame, start: dt
 def reps_table(project: Project, by_owner: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
     """One row per owner with a value on the card: name, the KPIs of :data:`REP_TABLE_KPIS`, SLA compliance over
     every clock SLA in ``[start, end)`` and the audit findings (not dismissed) the person made in the quarter."""
-    wide = by_owner.pivot_table(index="owner", columns="kpi", values="actual", aggfunc="first", dropna=False)
+    people_rows = by_owner[by_owner["owner"].notna() & ~by_owner["owner"].isin(["", NONE_LABEL])]  # a KPI without rows
+    wide = people_rows.pivot_table(index="owner", columns="kpi", values="actual", aggfunc="first", dropna=False)
     wide = wide.reindex(columns=[k for k in REP_TABLE_KPIS if k in wide.columns]).reset_index()
     people = users_frame(project)
     wide.insert(1, "name", wide["owner"].map(people).fillna(wide["owner"]))
