@@ -236,6 +236,8 @@ def test_admin_may_open_a_reps_home_and_home_links_to_the_roles_own(client, owne
     for user, target in expected.items():
         response = client(user).get("/home", follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == target
+    carried = client("cs").get(f"/home?period={PERIOD}", follow_redirects=False)  # the target judges the query
+    assert carried.headers["location"] == f"/home/cs?period={PERIOD}"
     assert client("cmo").get("/api/v1/home/cro").status_code == 403
     page = client("cs").get(f"/home/cs?period={PERIOD}")
     assert page.status_code == 200 and 'id="table-onboarding"' in page.text

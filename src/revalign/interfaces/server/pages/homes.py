@@ -14,11 +14,13 @@ from revalign.interfaces.server.reports.homes import ACCEPTS, HOME_TITLES, home_
 router = APIRouter()
 
 
-@router.get("/home", dependencies=[KnownParameters])
-def my_home(user: CurrentUser) -> RedirectResponse:
-    """The user's role home, or the overview for a role without one (admin, RevOps, finance)."""
+@router.get("/home")
+def my_home(request: Request, user: CurrentUser) -> RedirectResponse:
+    """The user's role home, or the overview for a role without one (admin, RevOps, finance); the query goes
+    along, so the page it lands on judges its parameters (an unknown one is its 422, never silently dropped)."""
     home = home_of(user.role)
-    return RedirectResponse(f"/home/{home}" if home else "/", status_code=303)
+    query = request.url.query
+    return RedirectResponse((f"/home/{home}" if home else "/") + (f"?{query}" if query else ""), status_code=303)
 
 
 @router.get("/home/{home}", response_class=HTMLResponse, dependencies=[KnownParameters])
