@@ -27,6 +27,9 @@ PAGES = {
     "kpi": "/glossary/win_rate",
     "records": "/records/opportunities?start=2025-01-01&end=2025-03-31",
     "incentives": "/incentives",
+    "home-cmo": "/home/cmo",
+    "home-cro": "/home/cro",
+    "home-cs": "/home/cs",
 }
 
 

@@ -26,6 +26,7 @@ from revalign.interfaces.server.config import ServerSettings
 from revalign.interfaces.server.pages import router as pages_router
 from revalign.interfaces.server.pages.rendering import NAV, fmt, query_string
 from revalign.interfaces.server.reports.freshness import footer_line
+from revalign.interfaces.server.reports.homes import home_of
 from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
 from revalign.interfaces.server.state.agreement_signoff import SignoffWatch
@@ -99,6 +100,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     templates.env.filters["fmt"] = fmt
     templates.env.globals["qs"] = query_string
     templates.env.globals["NAV"] = NAV  # the one navigation list, also for pages rendered without a report
+    templates.env.globals["home_of"] = home_of  # the overview's "Your home" link
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,

@@ -16,6 +16,7 @@ from revalign.interfaces.server.api import (
     forecast,
     funnel,
     health,
+    homes,
     inbox,
     incentives,
     kpis,
@@ -57,5 +58,6 @@ for _module in (
 router.include_router(inbox.router)
 router.include_router(disputes.router)
 router.include_router(forecast.router)
+router.include_router(homes.router)
 
 __all__ = ["router"]

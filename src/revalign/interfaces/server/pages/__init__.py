@@ -14,6 +14,7 @@ from revalign.interfaces.server.pages import (
     disputes,
     funnel,
     glossary,
+    homes,
     inbox,
     incentives,
     login,
@@ -49,6 +50,7 @@ for _module in (
     tree,
     planner,
     incentives,
+    homes,
 ):
     router.include_router(_module.router)
 

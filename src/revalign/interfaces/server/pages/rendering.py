@@ -26,6 +26,7 @@ from revalign.project import Project
 
 NAV = (
     ("overview", "/", "Overview"),
+    ("home", "/home", "Home"),
     ("tree", "/tree", "Driver tree"),
     ("scorecards", "/scorecards", "Scorecards"),
     ("pipeline", "/pipeline", "Pipeline"),
