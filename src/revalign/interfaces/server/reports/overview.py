@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -61,6 +62,8 @@ def driver_tree(project: Project, report: Report, card: Scorecard, chosen: bool)
     report.add("driver_tree", f"Why {dec.label} moved ({dec.period_from} → {dec.period_to})", tree[keep])
     report.meta["decomposition_summary"] = dec.summary()
     report.meta["decomposition_note"] = dec.note
+    if not (math.isfinite(dec.value_from) and math.isfinite(dec.value_to)):  # a day with no value: nothing to bridge
+        return []
     # start bar, one bar per driver, end bar: each bar in the root's unit (not the driver's own)
     report.add("north_star_waterfall", f"{dec.label}: {dec.period_from} → {dec.period_to}", dec.waterfall())
     unit = project.catalog.get(dec.root).unit or "number"
