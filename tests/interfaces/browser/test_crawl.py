@@ -75,6 +75,7 @@ def open_ok(page, url: str) -> None:
     assert page.locator(".error-page").count() == 0, (url, main)
 
 
+@pytest.mark.timeout(1500)  # every option of every page: minutes on 2 cores, more than the suite's 600 s per test
 def test_every_option_of_every_control_on_every_page(new_page, live_server):
     page = new_page()
     errors, foreign = watch(page)
