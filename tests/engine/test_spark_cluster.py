@@ -114,14 +114,38 @@ def test_kpis_on_a_standalone_cluster_equal_duckdbs(cluster, company: Path, duck
     _assert_equal(pd.read_parquet(out), duckdb_values)
 
 
+CONNECT_DRIVER = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from revalign.engine import connect
+    from revalign.kpis import evaluate, load_catalog
+    from revalign.model.access import Tables
+    from revalign.model.tables import TABLES
+
+    url, data, out, kpis = sys.argv[1], Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+    engine = connect(url)
+    for name in TABLES:
+        engine.load_parquet(name, data / name)
+    evaluate(Tables(engine), load_catalog(), kpis, grain="quarter").to_parquet(out)
+    print(json.dumps({"session": type(engine.con._session).__module__}))
+    """
+)
+
+
 def test_kpis_through_spark_connect_equal_duckdbs(company: Path, duckdb_values, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    """A Connect client starts no JVM, so it runs in this process beside any local session."""
+    """The Connect client runs in a child process too: pyspark refuses a Connect session in a process that already
+    holds a classic local one (the other Spark tests' shared session)."""
     server = start_connect_server(tmp_path_factory.mktemp("spark-connect"))
+    out = tmp_path_factory.mktemp("connect-out") / "spark.parquet"
     try:
-        engine = connect(server.url)
-        assert type(engine.con._session).__module__ == "pyspark.sql.connect.session"
-        for name in TABLES:
-            engine.load_parquet(name, company / name)
-        _assert_equal(evaluate(Tables(engine), load_catalog(), list(KPIS), grain="quarter"), duckdb_values)
+        env = {**server.env(), "PYTHONPATH": f"{REPO / 'src'}"}
+        result = subprocess.run(
+            [sys.executable, "-c", CONNECT_DRIVER, server.url, str(company), str(out), json.dumps(list(KPIS))],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-5000:]
+        assert json.loads(result.stdout.splitlines()[-1])["session"] == "pyspark.sql.connect.session"
+        _assert_equal(pd.read_parquet(out), duckdb_values)
     finally:
         server.stop()

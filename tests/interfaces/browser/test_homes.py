@@ -13,12 +13,13 @@ from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, PHONE, SCREENSHO
 
 pytestmark = pytest.mark.browser
 
-USERS = {"marketer": "marketing", "cs_lead": "customer_success", "seller": "sales"}
-"""Logins this module adds (the session's server has a leader, an admin and a rep)."""
+USERS = {"home_cmo": "marketing", "home_cs": "customer_success", "home_cro": "sales"}
+"""Logins this module adds, named apart from other modules' logins on the same session server (the disputes tests
+add a ``marketer``)."""
 HOMES = [
-    ("marketer", "cmo", ("kpis",)),
-    ("cs_lead", "cs", ("onboarding", "churn", "expansion", "advocacy")),
-    ("seller", "cro", ("kpis",)),
+    ("home_cmo", "cmo", ("kpis",)),
+    ("home_cs", "cs", ("onboarding", "churn", "expansion", "advocacy")),
+    ("home_cro", "cro", ("kpis",)),
 ]
 
 

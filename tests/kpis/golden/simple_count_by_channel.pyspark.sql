@@ -22,6 +22,8 @@ FROM (
       `t0`.`lifecycle_stage`,
       `t0`.`score`,
       `t0`.`is_converted`,
+      `t0`.`job_level`,
+      `t0`.`job_function`,
       `t0`.`created_at` AS `__c_created_at`,
       `t0`.`lead_source` AS `__c_channel`,
       MAKE_DATE(EXTRACT(year FROM `t0`.`created_at`), EXTRACT(month FROM `t0`.`created_at`), 1) AS `period_start`,

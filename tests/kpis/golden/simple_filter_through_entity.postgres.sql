@@ -121,6 +121,8 @@ FROM (
               "t13"."lifecycle_stage",
               "t13"."score",
               "t13"."is_converted",
+              "t13"."job_level",
+              "t13"."job_function",
               "t13"."__j_lead_lead__first_marketing_touch_at"
             FROM (
               SELECT
@@ -138,6 +140,8 @@ FROM (
                 "t3"."lifecycle_stage",
                 "t3"."score",
                 "t3"."is_converted",
+                "t3"."job_level",
+                "t3"."job_function",
                 "t12"."__k",
                 "t12"."__j_lead_lead__first_marketing_touch_at"
               FROM "leads" AS "t3"

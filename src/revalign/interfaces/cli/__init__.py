@@ -351,7 +351,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "comp",
-        "Comp plans: payouts with statements (as recorded or as audited) and the perverse-incentive check.",
+        "Comp plans: payouts with statements (as recorded or as audited), the perverse-incentive check, and "
+        "what-if comparisons of plans and drafts.",
         _comp,
     ),
     Command(

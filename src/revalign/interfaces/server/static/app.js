@@ -35,7 +35,7 @@ document.querySelectorAll("a[data-back]").forEach(function (a) {
     var traces = Object.keys(groups).map(function (g) {
       if (spec.kind === "waterfall") {  // a start bar, one bar per driver, an end bar (absolute/relative/total)
         return { type: "waterfall", x: groups[g].x, y: groups[g].y, measure: groups[g].measure, text: groups[g].text,
-                 textposition: "outside", cliponaxis: false, connector: { line: { color: "#8c959f" } },
+                 textposition: "none", connector: { line: { color: "#8c959f" } },
                  increasing: { marker: { color: "#1a7f37" } }, decreasing: { marker: { color: "#cf222e" } },
                  totals: { marker: { color: "#0969da" } }, hovertemplate: "%{x}: %{text}<extra></extra>" };
       }
