@@ -101,6 +101,11 @@ class Settings(BaseModel):
         description="CRM syncs: sync.salesforce (login_url, client_id, ${ENV} references for secrets), validated "
         "by revalign.sources.sync (docs/sync.md).",
     )
+    writeback: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What revalign writes back to the CRM (values → Object.Field, batch size), validated by "
+        "revalign.definitions.writeback (docs/writeback.md).",
+    )
 
     @field_validator("engine_conf", mode="before")
     @classmethod

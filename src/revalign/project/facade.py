@@ -54,6 +54,7 @@ from revalign.project.comp_compare import CompareFacade
 from revalign.project.forecast import ForecastFacade
 from revalign.project.planner import PlannerFacade
 from revalign.project.scoring import ScoringFacade
+from revalign.project.writeback import WritebackFacade
 from revalign.settings import PROJECT_FILE, Settings
 
 if TYPE_CHECKING:  # the annotation only; the package is imported where used (see the attribution methods)
@@ -61,7 +62,7 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
 
 
 class Project(
-    CompareFacade, CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase
+    WritebackFacade, CompareFacade, CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase
 ):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 

@@ -9,6 +9,9 @@ since Salesforce is only ever reached over TLS) by pytest-httpserver, with:
   select) and ``queryAll`` with SOQL ``SELECT … FROM … [WHERE <field> > <datetime>] ORDER BY <field>, Id``,
   answered ``{"totalSize", "done", "nextRecordsUrl", "records": [{"attributes": …, …}]}`` ``page_size`` records
   at a time;
+- for the write-back: custom fields an admin adds (:meth:`FakeSalesforce.add_field`) and the composite
+  collections update (``PATCH composite/sobjects``, ``allOrNone`` false), which stores the values (and a newer
+  ``SystemModstamp``) so later reads see them, and refuses the records in ``refuse`` as a validation rule would;
 - faults, once each: a 429 with ``Retry-After`` on the ``rate_limit_on``-th query page, an expired session (401
   ``INVALID_SESSION_ID``) on the ``expire_on``-th, and one deleted lead (``IsDeleted``) that only ``queryAll``
   returns.
@@ -49,7 +52,7 @@ CURRENCY = ("amount", "budgeted_cost")
 DELETED_LEAD = "00QDELETED000001"
 SOQL = re.compile(
     r"^SELECT (?P<fields>.+?) FROM (?P<sobject>\w+)(?: WHERE (?P<field>\w+) > (?P<cursor>\S+))? "
-    r"ORDER BY (?P<order>\w+), Id$"
+    r"ORDER BY (?P<order>\w+)(?:, Id)?$"
 )
 
 
@@ -139,6 +142,10 @@ class FakeSalesforce:
     rate_limited: int = 0
     expired: int = 0
     queries: list[str] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Record id → the message of a validation rule that refuses its update."""
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """The body of every composite update request received."""
     _results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _valid: set[str] = field(default_factory=set)
 
@@ -156,6 +163,11 @@ class FakeSalesforce:
         for name, value in {**values, "SystemModstamp": at}.items():
             frame.loc[row, name] = value
 
+    def add_field(self, sobject: str, name: str, kind: str) -> None:
+        """An admin creates a custom field: describe lists it, every record holds null in it."""
+        self.objects[sobject].types[name] = kind
+        self.objects[sobject].frame[name] = None
+
     # -- the API ---------------------------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         path = request.path
@@ -167,6 +179,8 @@ class FakeSalesforce:
         base = f"/services/data/v{self.version}/"
         if path.startswith(base + "sobjects/") and path.endswith("/describe"):
             return self._describe(path.removeprefix(base + "sobjects/").removesuffix("/describe"))
+        if path == base + "composite/sobjects" and request.method == "PATCH":
+            return self._update(request.get_json())
         if path.startswith(base + "queryAll/"):
             return self._page(request, token, path.removeprefix(base + "queryAll/"))
         return _errors(404, "NOT_FOUND", f"The requested resource does not exist: {path}")
@@ -221,11 +235,38 @@ class FakeSalesforce:
         if match["field"]:
             cursor = pd.Timestamp(match["cursor"]).tz_convert(None)
             frame = frame[pd.to_datetime(frame[match["field"]]) > cursor]
-        frame = frame.sort_values([match["order"], "Id"])
+        frame = frame.sort_values(list(dict.fromkeys([match["order"], "Id"])))
         self.queries.append(soql)
         query_id = f"01gFAKE{len(self.queries):08d}"
         self._results[query_id] = [self._record(sobj.name, row, selected) for row in frame.to_dict(orient="records")]
         return self._records(query_id, 0)
+
+    def _update(self, body: dict[str, Any]) -> Response:
+        """Composite collections update: one result per record, in order; a refused record leaves the rest."""
+        self.updates.append(body)
+        if len(body["records"]) > 200:
+            return _errors(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records")
+        now = pd.Timestamp.now(tz="UTC").tz_convert(None).floor("ms")
+        results: list[dict[str, Any]] = []
+        rows_of: dict[str, dict[str, Any]] = {}
+        for record in body["records"]:
+            sobj = self.objects[record["attributes"]["type"]]
+            values = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+            if sobj.name not in rows_of:
+                rows_of[sobj.name] = dict(zip(sobj.frame["Id"], sobj.frame.index, strict=True))
+            row = rows_of[sobj.name].get(record["id"])
+            unknown = [k for k in values if k not in sobj.types]
+            if row is None:
+                results.append(_failed("ENTITY_IS_DELETED", "entity is deleted", []))
+            elif unknown:
+                results.append(_failed("INVALID_FIELD", f"No such column '{unknown[0]}'", unknown))
+            elif record["id"] in self.refuse:
+                results.append(_failed("FIELD_CUSTOM_VALIDATION_EXCEPTION", self.refuse[record["id"]], []))
+            else:
+                for name, value in {**values, "SystemModstamp": now}.items():
+                    sobj.frame.at[row, name] = value
+                results.append({"id": record["id"], "success": True, "errors": []})
+        return _json(results)
 
     def _record(self, sobject: str, row: dict[str, Any], selected: list[str]) -> dict[str, Any]:
         attributes = {"type": sobject, "url": f"/services/data/v{self.version}/sobjects/{sobject}/{row['Id']}"}
@@ -243,6 +284,10 @@ class FakeSalesforce:
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _failed(code: str, message: str, fields: list[str]) -> dict[str, Any]:
+    return {"success": False, "errors": [{"statusCode": code, "message": message, "fields": fields}]}
 
 
 def _errors(status: int, code: str, message: str) -> Response:

@@ -210,6 +210,12 @@ def _sync() -> ModuleType:
     return sync
 
 
+def _writeback() -> ModuleType:
+    from revalign.interfaces.cli import writeback
+
+    return writeback
+
+
 def _docs() -> ModuleType:
     from revalign.interfaces.cli import docs
 
@@ -245,6 +251,7 @@ LOADERS: tuple[Callable[[], ModuleType], ...] = (
     _forecast,
     _docs,
     _sync,
+    _writeback,
 )
 """Every command module's loader, in registration order (the order of ``revalign --help`` within commands and
 within groups)."""
@@ -359,6 +366,7 @@ COMMANDS: tuple[Command, ...] = (
         "disputes", "Disputes: contest a number or an MQL's rejection; a thread, an owner, a resolution.", _disputes
     ),
     Command("sync", "Sync a CRM's API into the project: salesforce.", _sync),
+    Command("writeback", "Write revalign's values back to a CRM: salesforce.", _writeback),
 )
 """Every top-level command in the order of ``revalign --help``; ``docs`` loads them all (it documents them)."""
 

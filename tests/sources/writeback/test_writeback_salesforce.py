@@ -1,0 +1,128 @@
+"""Write-back to the fake org: the dry run lists exactly the changes an independent pandas computation expects
+(scores from the ``scores`` table, sources as audited, the linear model's marketing share counted by hand), and
+writes nothing; apply stores exactly the plan, reports the record the org refuses and writes the rest; the next
+plan holds only that record, and once it is written a plan is empty and an apply sends no request."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from tests.sources.writeback.conftest import NOT_IN_PROJECT_LEAD, project_in
+
+from revalign.sources.writeback import ApplyReport, WritebackPlan
+
+LOOKBACK = pd.Timedelta(days=90)
+SCORE, SOURCE, CREDIT = "Revalign_Score__c", "Revalign_Audited_Source__c", "Revalign_Marketing_Credit__c"
+
+
+@pytest.fixture(scope="module")
+def project(org, company, tmp_path_factory):
+    return project_in(tmp_path_factory.mktemp("project"), org, company)
+
+
+@pytest.fixture(scope="module")
+def expected(project) -> dict[str, pd.Series]:
+    """record id → value, per field, computed with pandas from the canonical tables (not the write-back code)."""
+    scores = project.engine.execute(project.engine.table("scores"))
+    latest = scores[(scores["model"] == "lead_score") & (scores["version"] == scores["version"].max())]
+    latest = latest[latest["scored_at"] == latest["scored_at"].max()]
+    audited = project.credit_tables("audited")
+    opps = audited.to_pandas(audited.table("opportunities"))
+    touches = project.engine.execute(project.engine.table("touchpoints"))
+    deals = opps[opps["deal_type"].isna() | (opps["deal_type"] == "new_business")].dropna(subset=["lead_id"])
+    joined = deals[["opportunity_id", "lead_id", "created_at"]].merge(touches, on="lead_id")
+    inside = joined[(joined["occurred_at"] <= joined["created_at"]) & (joined["occurred_at"] > joined["created_at"] - LOOKBACK)]
+    share = inside.groupby("opportunity_id")["touch_type"].agg(lambda t: round(100.0 * (t == "marketing").mean(), 2))
+    return {
+        SCORE: latest.set_index("lead_id")["score"].round(0),
+        SOURCE: opps.dropna(subset=["lead_source"]).set_index("opportunity_id")["lead_source"],
+        CREDIT: share,
+    }
+
+
+@pytest.fixture(scope="module")
+def setup(org, project, expected) -> dict[str, str]:
+    """The org before the first plan: a lead already holding its score, one holding a stale score, a lead
+    revalign does not have, and an opportunity of revalign's that the org does not have."""
+    leads = org.fake.objects["Lead"].frame
+    right, stale = expected[SCORE].index[:2]
+    leads.loc[leads["Id"] == right, SCORE] = float(expected[SCORE][right])
+    leads.loc[leads["Id"] == stale, SCORE] = float(expected[SCORE][stale]) + 7.0
+    extra = leads.iloc[[0]].assign(Id=NOT_IN_PROJECT_LEAD, IsDeleted=False)
+    org.fake.objects["Lead"].frame = pd.concat([leads, extra], ignore_index=True)
+    gone = expected[CREDIT].index.intersection(expected[SOURCE].index)[0]
+    opps = org.fake.objects["Opportunity"].frame
+    org.fake.objects["Opportunity"].frame = opps[opps["Id"] != gone].reset_index(drop=True)
+    return {"right": right, "stale": stale, "gone": gone}
+
+
+@pytest.fixture(scope="module")
+def plan(project, setup) -> WritebackPlan:
+    return project.writeback_plan()
+
+
+def test_the_dry_run_lists_exactly_the_expected_changes_and_writes_nothing(plan, expected, setup, org) -> None:
+    wanted = []
+    for field, values in expected.items():
+        sobject = "Lead" if field == SCORE else "Opportunity"
+        for record_id, value in values.items():
+            if record_id == setup["right"] or record_id == setup["gone"]:
+                continue
+            old = float(values[record_id]) + 7.0 if record_id == setup["stale"] else None
+            wanted.append((sobject, record_id, field, old, value))
+    got = [(c.sobject, c.record_id, c.field, c.old, c.new) for c in plan.changes]
+    assert sorted(got, key=str) == sorted(wanted, key=str)
+    assert plan.unchanged["lead_score"] == 1
+    assert plan.not_in_crm == {"lead_score": 0, "audited_source": 1, "marketing_credit": 1}
+    assert NOT_IN_PROJECT_LEAD not in {c.record_id for c in plan.changes}
+    assert org.fake.updates == []
+
+
+def test_the_shares_are_percentages_and_sources_are_channels(plan) -> None:
+    frame = plan.to_frame()
+    shares = frame.loc[frame["field"] == CREDIT, "new"].astype(float)
+    assert shares.between(0, 100).all() and 0 < shares.mean() < 100
+    assert set(frame.loc[frame["field"] == SOURCE, "new"]) <= {
+        "organic_search", "paid_search", "paid_social", "email", "events", "webinar", "content",
+        "partner_referral", "direct", "outbound_sales", "other", "unknown",
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def refused(plan) -> str:
+    return next(c.record_id for c in plan.changes if c.sobject == "Opportunity")
+
+
+@pytest.fixture(scope="module")
+def applied(project, plan, org, refused) -> ApplyReport:
+    org.fake.refuse[refused] = "Closed deals are locked"
+    return project.writeback_apply(plan)
+
+
+def test_apply_stores_the_plan_and_reports_the_refused_record(applied, plan, org, refused) -> None:
+    records = plan.records()
+    per_object = pd.Series([sobject for sobject, _ in records]).value_counts()
+    assert applied.requests == sum(math.ceil(n / 150) for n in per_object)  # batch_size 150 in revalign.yaml
+    assert len(org.fake.updates) == applied.requests
+    assert applied.records_written == len(records) - 1
+    [failure] = applied.failures
+    assert (failure.sobject, failure.record_id) == ("Opportunity", refused)
+    assert "FIELD_CUSTOM_VALIDATION_EXCEPTION: Closed deals are locked" in failure.message
+    stored = {name: sobj.frame.set_index("Id") for name, sobj in org.fake.objects.items()}
+    for change in plan.changes:
+        held = stored[change.sobject].at[change.record_id, change.field]
+        assert held == (change.old if change.record_id == refused else change.new), change
+
+
+def test_the_next_plan_holds_only_the_refused_record_then_nothing(applied, project, org, refused) -> None:
+    again = project.writeback_plan()
+    assert {c.record_id for c in again.changes} == {refused}
+    org.fake.refuse.clear()
+    assert project.writeback_apply(again).records_written == 1
+    sent = len(org.fake.updates)
+    settled = project.writeback_plan()
+    assert settled.empty
+    report = project.writeback_apply(settled)
+    assert (report.requests, report.records_written, len(org.fake.updates)) == (0, 0, sent)
