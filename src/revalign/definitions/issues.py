@@ -13,9 +13,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Kind = Literal["kpi", "tree", "funnel", "target", "mapping", "agreement", "scoring", "audit", "alert", "comp_plan", "writeback"]
+Kind = Literal[
+    "kpi", "tree", "funnel", "target", "mapping", "agreement", "scoring", "audit", "alert", "comp_plan", "writeback"
+]
 """What an issue's ``subject`` names: a KPI (catalog), a driver tree, a funnel, a target's KPI, a mapping, an
-agreement version, a scoring model version, the audit's settings, an alert rule, a comp plan version, the write-back settings."""
+agreement version, a scoring model version, the audit's settings, an alert rule, a comp plan version, the
+write-back settings."""
 
 
 class Level(enum.IntEnum):

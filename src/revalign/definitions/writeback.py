@@ -66,7 +66,7 @@ class SalesforceWriteback(_Part):
     """``writeback.salesforce``: where each value lands, and how many records one request updates."""
 
     fields: dict[str, str | None] = Field(
-        default_factory=lambda: dict(SALESFORCE_FIELDS),
+        default_factory=lambda: dict[str, str | None](SALESFORCE_FIELDS),
         description="Value → ``Object.Field`` (null: not written). Values left out keep their default field.",
     )
     batch_size: int = Field(
@@ -183,9 +183,7 @@ def check_writeback_settings(
 
 def _located(issue: Issue, where: str | None, root: Any) -> Issue:
     line = line_of(root, tuple((issue.path or KEY).split("."))) if root is not None else None
-    return Issue(
-        issue.level, issue.message, file=where, line=line, rule=issue.rule, kind="writeback", path=issue.path
-    )
+    return Issue(issue.level, issue.message, file=where, line=line, rule=issue.rule, kind="writeback", path=issue.path)
 
 
 def writeback_settings(raw: Mapping[str, Any] | None, file: Path | None = None) -> WritebackSettings:

@@ -62,7 +62,15 @@ if TYPE_CHECKING:  # the annotation only; the package is imported where used (se
 
 
 class Project(
-    WritebackFacade, CompareFacade, CompFacade, AuditFacade, AgreementFacade, ScoringFacade, ForecastFacade, PlannerFacade, ProjectBase
+    WritebackFacade,
+    CompareFacade,
+    CompFacade,
+    AuditFacade,
+    AgreementFacade,
+    ScoringFacade,
+    ForecastFacade,
+    PlannerFacade,
+    ProjectBase,
 ):
     """A revalign project: a folder with ``revalign.yaml``, connected to its engine, and one method per analytic.
 

@@ -25,9 +25,7 @@ class WritebackFacade(AuditFacade, ScoringFacade):
         """``writeback:`` of revalign.yaml, validated (problems raise ConfigError with file:line)."""
         return writeback_settings(self.settings.writeback, self.folder / PROJECT_FILE)
 
-    def writeback_values(
-        self, values: tuple[str, ...], *, decisions: Mapping[str, str] | None = None
-    ) -> pd.DataFrame:
+    def writeback_values(self, values: tuple[str, ...], *, decisions: Mapping[str, str] | None = None) -> pd.DataFrame:
         """What the CRM should hold: ``entity, record_id, value_name, value`` for each of ``values``.
 
         ``decisions`` (finding_id → open / confirmed / dismissed): the reviewers' decisions, for the sources as
@@ -42,9 +40,7 @@ class WritebackFacade(AuditFacade, ScoringFacade):
         attribution = attribution_settings(self.settings.extra.get("attribution"), self.folder)
         name = settings.credit_model or model_of_record(attribution, "compensation")
         credit = credit_rule(name, attribution.custom_models)
-        return desired_values(
-            self.tables, audited, settings, values=values, score_model=score_model, credit=credit
-        )
+        return desired_values(self.tables, audited, settings, values=values, score_model=score_model, credit=credit)
 
     def salesforce_client(self) -> SalesforceClient:
         """A client for the org of ``sync.salesforce`` (credentials from the environment; see docs/sync.md)."""

@@ -5,12 +5,14 @@ plan holds only that record, and once it is written a plan is empty and an apply
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
 import pytest
 from tests.sources.writeback.conftest import NOT_IN_PROJECT_LEAD, project_in
 
+from revalign.interfaces.cli import EXIT_OK, main
 from revalign.sources.writeback import ApplyReport, WritebackPlan
 
 LOOKBACK = pd.Timedelta(days=90)
@@ -33,7 +35,9 @@ def expected(project) -> dict[str, pd.Series]:
     touches = project.engine.execute(project.engine.table("touchpoints"))
     deals = opps[opps["deal_type"].isna() | (opps["deal_type"] == "new_business")].dropna(subset=["lead_id"])
     joined = deals[["opportunity_id", "lead_id", "created_at"]].merge(touches, on="lead_id")
-    inside = joined[(joined["occurred_at"] <= joined["created_at"]) & (joined["occurred_at"] > joined["created_at"] - LOOKBACK)]
+    inside = joined[
+        (joined["occurred_at"] <= joined["created_at"]) & (joined["occurred_at"] > joined["created_at"] - LOOKBACK)
+    ]
     share = inside.groupby("opportunity_id")["touch_type"].agg(lambda t: round(100.0 * (t == "marketing").mean(), 2))
     return {
         SCORE: latest.set_index("lead_id")["score"].round(0),
@@ -126,3 +130,21 @@ def test_the_next_plan_holds_only_the_refused_record_then_nothing(applied, proje
     assert settled.empty
     report = project.writeback_apply(settled)
     assert (report.requests, report.records_written, len(org.fake.updates)) == (0, 0, sent)
+
+
+def test_the_command_is_a_dry_run_until_told_to_apply(applied, project, org, expected, capsys) -> None:
+    lead = expected[SCORE].index[5]
+    leads = org.fake.objects["Lead"].frame
+    leads.loc[leads["Id"] == lead, SCORE] = 1.0
+    args = ["writeback", "salesforce", "-p", str(project.folder)]
+    sent = len(org.fake.updates)
+    assert main(args) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "1 changes to Salesforce" in out and lead in out and "Dry run" in out
+    assert len(org.fake.updates) == sent
+    assert main([*args, "--apply", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert [(c["record_id"], c["old"], c["new"]) for c in report["plan"]["changes"]] == [
+        (lead, 1.0, float(expected[SCORE][lead]))
+    ]
+    assert report["applied"] == {"requests": 1, "records_written": 1, "failures": []}
