@@ -10,9 +10,13 @@ import math
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
+from tests.interfaces.server.conftest import assert_canonical_error
 from tests.sources.writeback.conftest import NOT_IN_PROJECT_LEAD, project_in
 
+from revalign.display.units import format_value
 from revalign.interfaces.cli import EXIT_OK, main
+from revalign.interfaces.server import ServerSettings, create_app
 from revalign.sources.writeback import ApplyReport, WritebackPlan
 
 LOOKBACK = pd.Timedelta(days=90)
@@ -132,19 +136,34 @@ def test_the_next_plan_holds_only_the_refused_record_then_nothing(applied, proje
     assert (report.requests, report.records_written, len(org.fake.updates)) == (0, 0, sent)
 
 
-def test_the_command_is_a_dry_run_until_told_to_apply(applied, project, org, expected, capsys) -> None:
-    lead = expected[SCORE].index[5]
-    leads = org.fake.objects["Lead"].frame
+def test_the_command_and_the_api_show_the_dry_run_and_apply_writes_it(applied, project, org, expected, capsys):
+    lead, deal = expected[SCORE].index[5], expected[CREDIT].index[-1]
+    leads, opps = org.fake.objects["Lead"].frame, org.fake.objects["Opportunity"].frame
     leads.loc[leads["Id"] == lead, SCORE] = 1.0
-    args = ["writeback", "salesforce", "-p", str(project.folder)]
+    opps.loc[opps["Id"] == deal, CREDIT] = 12.5
     sent = len(org.fake.updates)
+    args = ["writeback", "salesforce", "-p", str(project.folder)]
     assert main(args) == EXIT_OK
     out = capsys.readouterr().out
-    assert "1 changes to Salesforce" in out and lead in out and "Dry run" in out
-    assert len(org.fake.updates) == sent
+    assert "2 changes to Salesforce" in out and lead in out and deal in out and "Dry run" in out
+    app = create_app(project, state_url="sqlite://", settings=ServerSettings())
+    for username, role in (("ops", "revops"), ("mkt", "marketing")):
+        app.state.store.add_user(username, "password-123", role)
+    client = TestClient(app)
+    url = "/api/v1/writeback/salesforce"
+    response = client.get(url, headers={"Authorization": f"Bearer {app.state.store.create_token('ops', 'ci')}"})
+    assert response.status_code == 200, response.text
+    by_id = {c["record_id"]: c for c in response.json()["changes"]}
+    credit, score = float(expected[CREDIT][deal]), float(expected[SCORE][lead])
+    assert (by_id[deal]["old"], by_id[deal]["new"], by_id[deal]["old_text"]) == (12.5, credit, "12.5%")
+    assert by_id[deal]["new_text"] == format_value(credit, "percent_x100") and set(by_id) == {lead, deal}
+    assert (by_id[lead]["old"], by_id[lead]["new"]) == (1.0, score)
+    refused = client.get(url, headers={"Authorization": f"Bearer {app.state.store.create_token('mkt', 'ci')}"})
+    assert_canonical_error(refused, 403)
+    assert len(org.fake.updates) == sent  # the dry runs wrote nothing
     assert main([*args, "--apply", "--json"]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
-    assert [(c["record_id"], c["old"], c["new"]) for c in report["plan"]["changes"]] == [
-        (lead, 1.0, float(expected[SCORE][lead]))
-    ]
-    assert report["applied"] == {"requests": 1, "records_written": 1, "failures": []}
+    assert sorted((c["record_id"], c["old"], c["new"]) for c in report["plan"]["changes"]) == sorted(
+        [(lead, 1.0, score), (deal, 12.5, credit)]
+    )
+    assert report["applied"] == {"requests": 2, "records_written": 2, "failures": []}  # one per object

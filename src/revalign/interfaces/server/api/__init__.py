@@ -29,6 +29,7 @@ from revalign.interfaces.server.api import (
     sla,
     tree,
     views,
+    writeback,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -59,5 +60,6 @@ router.include_router(inbox.router)
 router.include_router(disputes.router)
 router.include_router(forecast.router)
 router.include_router(homes.router)
+router.include_router(writeback.router)
 
 __all__ = ["router"]
