@@ -30,22 +30,32 @@ def project(org, company, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def expected(project) -> dict[str, pd.Series]:
-    """record id → value, per field, computed with pandas from the canonical tables (not the write-back code)."""
-    scores = project.engine.execute(project.engine.table("scores"))
+    """record id → value, per field, computed with pandas from the canonical tables and the audit's findings (not
+    the write-back code): the latest run's scores; each deal's recorded source, or, when the audit restored its
+    lead's source and the deal carries the lead's recorded (false) one, the restored source; the linear model's
+    marketing share = the lead's marketing touches / all its touches in the 90 days up to the deal's creation."""
+    table = project.engine.table
+    scores = project.engine.execute(table("scores"))
     latest = scores[(scores["model"] == "lead_score") & (scores["version"] == scores["version"].max())]
     latest = latest[latest["scored_at"] == latest["scored_at"].max()]
-    audited = project.credit_tables("audited")
-    opps = audited.to_pandas(audited.table("opportunities"))
-    touches = project.engine.execute(project.engine.table("touchpoints"))
+    opps = project.engine.execute(table("opportunities"))
+    leads = project.engine.execute(table("leads")).set_index("lead_id")["lead_source"]
+    findings = project.audit_findings(kinds=("lead_source_overwrite", "no_opportunity_recreate"))
+    restored = findings[findings["entity_type"] == "lead"].set_index("entity_id")["channel_from"]
+    assert len(restored) >= 3  # the audit has something to undo at this scale
+    false_source = opps["lead_id"].map(leads)
+    fixed = opps["lead_id"].isin(restored.index) & (opps["lead_source"] == false_source)
+    assert fixed.sum() >= 2  # deals whose audited source differs from the recorded one
+    audited = opps["lead_source"].where(~fixed, opps["lead_id"].map(restored))
+    touches = project.engine.execute(table("touchpoints"))
     deals = opps[opps["deal_type"].isna() | (opps["deal_type"] == "new_business")].dropna(subset=["lead_id"])
     joined = deals[["opportunity_id", "lead_id", "created_at"]].merge(touches, on="lead_id")
-    inside = joined[
-        (joined["occurred_at"] <= joined["created_at"]) & (joined["occurred_at"] > joined["created_at"] - LOOKBACK)
-    ]
+    age = joined["created_at"] - joined["occurred_at"]
+    inside = joined[(age >= pd.Timedelta(0)) & (age < LOOKBACK)]
     share = inside.groupby("opportunity_id")["touch_type"].agg(lambda t: round(100.0 * (t == "marketing").mean(), 2))
     return {
         SCORE: latest.set_index("lead_id")["score"].round(0),
-        SOURCE: opps.dropna(subset=["lead_source"]).set_index("opportunity_id")["lead_source"],
+        SOURCE: pd.Series(audited.to_numpy(), index=opps["opportunity_id"]).dropna(),
         CREDIT: share,
     }
 

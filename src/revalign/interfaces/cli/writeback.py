@@ -49,8 +49,9 @@ def salesforce(
     """
     proj = open_project(project)
     decisions = AuditDecisions(open_store(project, state_url)).statuses()
-    plan = proj.writeback_plan(decisions=decisions)
-    report = proj.writeback_apply(plan) if apply and not plan.empty else None
+    client = proj.salesforce_client()  # one sign-in for the plan and the apply
+    plan = proj.writeback_plan(client=client, decisions=decisions)
+    report = proj.writeback_apply(plan, client=client) if apply and not plan.empty else None
     if as_json:
         print_json({"plan": plan.to_dict(), "applied": report.to_dict() if report is not None else None})
     else:
