@@ -138,6 +138,11 @@ class FakeHubSpot:
             versions.insert(0, {"value": value, "timestamp": iso(at), "sourceType": "CRM_UI"})
         record |= values | {obj.cursor: iso(at)}
 
+    def archive(self, object_type: str, record_id: str, at: pd.Timestamp) -> None:
+        """A user's deletion at ``at``: the record leaves search and batch reads for the archived list."""
+        obj = self.objects[object_type]
+        obj.archived[record_id] = obj.records.pop(record_id) | {obj.cursor: iso(at)}
+
     # -- the API ---------------------------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if request.path == "/oauth/v1/token":

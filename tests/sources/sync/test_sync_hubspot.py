@@ -160,6 +160,21 @@ def test_a_change_in_the_portal_is_read_alone_and_reaches_the_ledger(first, proj
     assert exact["occurred_at"] == now  # the time the property history gives, to the millisecond
 
 
+def test_a_contact_deleted_after_its_sync_leaves_the_raw_tables_with_its_history(first, project, portal) -> None:
+    store = HubSpotStore(project.engine, "hubspot")
+    history = store.read("contact_property_history").to_pandas()  # type: ignore[union-attr]
+    gone = history["contact_id"].value_counts().index[0]  # the contact with the most history
+    rows = {name: store.read(name).num_rows for name in ("contact", "contact_property_history")}  # type: ignore[union-attr]
+    portal.archive("contacts", gone, at=pd.Timestamp.now(tz="UTC").tz_convert(None).floor("ms"))
+    report = {o.sobject: o for o in sync_hubspot(project, load=False).objects}
+    assert (report["contacts (archived)"].records, report["contacts (archived)"].deleted) == (1, 1)
+    assert report["contacts"].records == 0
+    contact, after = store.read("contact"), store.read("contact_property_history")
+    assert contact is not None and after is not None
+    assert gone not in contact["id"].to_pylist() and contact.num_rows == rows["contact"] - 1
+    assert after.num_rows == rows["contact_property_history"] - int((history["contact_id"] == gone).sum())
+
+
 class Interrupted(Exception):
     """The process dying half-way through a sync."""
 
