@@ -208,9 +208,9 @@ class FakeHubSpot:
         records = list(obj.records.items())
         for group in body.get("filterGroups", []):
             for f in group["filters"]:
-                assert f["operator"] == "GT", f
-                cursor = pd.Timestamp(int(f["value"]), unit="ms")
-                records = [(i, p) for i, p in records if pd.Timestamp(p[f["propertyName"]]).tz_convert(None) > cursor]
+                cursor, name = pd.Timestamp(int(f["value"]), unit="ms"), f["propertyName"]
+                newer = {"GT": cursor.__lt__, "GTE": cursor.__le__}[f["operator"]]
+                records = [(i, p) for i, p in records if newer(pd.Timestamp(p[name]).tz_convert(None))]
         records.sort(key=lambda item: (item[1][sort["propertyName"]], item[0]))
         rows = [{"id": i, "properties": {n: p.get(n) for n in body["properties"]} | {"hs_object_id": i},
                  "createdAt": p.get("createdate"), "updatedAt": p[obj.cursor], "archived": False}

@@ -85,7 +85,8 @@ def test_the_sync_pages_and_rides_out_the_rate_limit_and_the_expired_token(first
     by_object = {o.sobject: o for o in first.objects}
     for name, table in RECORD_TABLES.items():
         served = tables[table].num_rows
-        assert (by_object[name].records, by_object[name].pages) == (served, math.ceil(served / 100)), name
+        assert by_object[name].records == served, name
+        assert by_object[name].pages >= math.ceil(served / 100), name  # more when a page ends amid ties
         assert by_object[name].rows == served, name
     assert (by_object["contacts (archived)"].records, by_object["contacts (archived)"].deleted) == (1, 1)
     assert by_object["owners"].rows == tables["owner"].num_rows
@@ -173,6 +174,31 @@ def test_a_contact_deleted_after_its_sync_leaves_the_raw_tables_with_its_history
     assert contact is not None and after is not None
     assert gone not in contact["id"].to_pylist() and contact.num_rows == rows["contact"] - 1
     assert after.num_rows == rows["contact_property_history"] - int((history["contact_id"] == gone).sum())
+
+
+@pytest.fixture
+def few(tables) -> Iterator[FakeHubSpot]:
+    """A portal of 12 contacts (and their history), 5 of them modified in the same millisecond."""
+    small = {name: table.slice(0, 12) for name, table in tables.items()}
+    for fake in running(small, rate_limit_on=None, expire_on=None):
+        for record_id in list(fake.objects["contacts"].records)[3:8]:
+            fake.objects["contacts"].records[record_id]["lastmodifieddate"] = "2025-06-01T12:00:00.000Z"
+        yield fake
+
+
+def test_the_search_reads_every_record_once_through_ties_and_edits_made_while_paging(few) -> None:
+    credentials = {"HUBSPOT_CLIENT_ID": few.client_id, "HUBSPOT_CLIENT_SECRET": few.client_secret,
+                   "HUBSPOT_REFRESH_TOKEN": few.refresh_token}  # fmt: skip
+    config = hubspot_config({"base_url": few.url, "page_size": 2}, environ=credentials)
+    contacts = few.objects["contacts"].records
+    read: list[str] = []
+    for n, page in enumerate(HubSpotClient(config).changed("contacts", "lastmodifieddate", None)):
+        read += [r["id"] for r in page]
+        if n == 1:  # a contact read on the first page is edited: it moves to the end, the rest move up
+            few.update("contacts", read[0], {"email": "new@example.com"}, at=pd.Timestamp("2030-01-01"))
+    assert sorted(read) == sorted(contacts)  # none skipped, none twice
+    operators = [s["filterGroups"][0]["filters"][0]["operator"] for s in few.searches if s["filterGroups"]]
+    assert "GTE" in operators and any("after" in s for s in few.searches)  # keyset paging, and after amid the ties
 
 
 class Interrupted(Exception):

@@ -12,7 +12,8 @@ one place, than spread over nine generated clients. What this module adds around
   it is refreshed, once, and the request repeated; a second 401 is an error.
 - **Rate limits and outages.** A 429 or 503 is retried by the session's adapter, waiting ``Retry-After``, else an
   exponential backoff.
-- **Paging.** Every list follows ``paging.next.after``.
+- **Paging.** Lists follow ``paging.next.after``; the search for modified records pages by the modified date
+  itself (:meth:`HubSpotClient.changed`).
 """
 
 from __future__ import annotations
@@ -91,19 +92,15 @@ class HubSpotClient:
         except requests.RequestException as exc:
             raise SyncError(f"Could not reach HubSpot at {url}: {exc}") from exc
 
-    def _pages(self, method: str, path: str, params: dict[str, Any] | None = None,
-               body: dict[str, Any] | None = None) -> Iterator[list[Record]]:  # fmt: skip
-        """Every page of a list or search, following ``paging.next.after``."""
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[Record]]:
+        """Every page of a list, following ``paging.next.after``."""
         while True:
-            page = self.request(method, path, params=params, body=body)
+            page = self.request("GET", path, params=params)
             yield list(page.get("results", []))
             after = ((page.get("paging") or {}).get("next") or {}).get("after")
             if not after:
                 return
-            if body is None:
-                params = {**(params or {}), "after": after}
-            else:
-                body = {**body, "after": after}
+            params = {**params, "after": after}
 
     # -- reading -----------------------------------------------------------------------------------------------------
     def properties(self, object_type: str) -> dict[str, str]:
@@ -112,12 +109,40 @@ class HubSpotClient:
         return {p["name"]: p["type"] for p in found.get("results", [])}
 
     def changed(self, object_type: str, cursor_property: str, cursor: datetime | None) -> Iterator[list[Record]]:
-        """Ids and ``cursor_property`` of the records modified after ``cursor`` (all without one), oldest first."""
-        filters = [] if cursor is None else [{"filters": [
-            {"propertyName": cursor_property, "operator": "GT", "value": str(epoch_ms(cursor))}]}]  # fmt: skip
-        body = {"filterGroups": filters, "sorts": [{"propertyName": cursor_property, "direction": "ASCENDING"}],
-                "properties": [cursor_property], "limit": self.config.page_size}  # fmt: skip
-        return self._pages("POST", f"/crm/v3/objects/{object_type}/search", body=body)
+        """Ids and ``cursor_property`` of the records modified after ``cursor`` (all without one), oldest first,
+        each once.
+
+        Pages by the modified date itself (keyset): each search asks for the records modified at or after the
+        newest one of the page before, and drops the ones already read. Paging by ``after`` alone (an offset)
+        would skip a record whenever one read earlier is modified mid-sync (it moves to the end, the rest shift
+        down) and stops at the search API's 10,000 results; ``after`` is used only while a whole page shares one
+        modified time (a bulk import), to page through the ties.
+        """
+        path = f"/crm/v3/objects/{object_type}/search"
+        seen: set[str] = set()
+        operator, since, after = "GT", cursor, None
+        while True:
+            filters = [] if since is None else [{"filters": [
+                {"propertyName": cursor_property, "operator": operator, "value": str(epoch_ms(since))}]}]  # fmt: skip
+            body: dict[str, Any] = {"filterGroups": filters, "limit": self.config.page_size,
+                                    "sorts": [{"propertyName": cursor_property, "direction": "ASCENDING"}],
+                                    "properties": [cursor_property]}  # fmt: skip
+            if after is not None:
+                body["after"] = after
+            page = self.request("POST", path, body=body)
+            results = list(page.get("results", []))
+            fresh = [r for r in results if str(r["id"]) not in seen]
+            seen.update(str(r["id"]) for r in fresh)
+            if fresh:
+                yield fresh
+            following = ((page.get("paging") or {}).get("next") or {}).get("after")
+            if not following or not results:
+                return
+            newest = max(modified(r, cursor_property) for r in results)
+            if newest == since:
+                after = following  # the page is all ties: page through them
+            else:
+                operator, since, after = "GTE", newest, None
 
     def read(self, object_type: str, ids: Sequence[str], properties: Sequence[str],
              history: Sequence[str] = ()) -> list[Record]:  # fmt: skip
@@ -132,7 +157,7 @@ class HubSpotClient:
     def archived(self, object_type: str) -> Iterator[list[Record]]:
         """The object's archived (deleted) records, which search never returns."""
         params = {"archived": "true", "limit": self.config.page_size}
-        return self._pages("GET", f"/crm/v3/objects/{object_type}", params=params)
+        return self._pages(f"/crm/v3/objects/{object_type}", params)
 
     def associations(self, from_type: str, to_type: str, ids: Sequence[str]) -> dict[str, list[str]]:
         """Each of ``ids`` → the ids of the ``to_type`` records associated with it (v4 batch read)."""
@@ -147,11 +172,19 @@ class HubSpotClient:
     def owners(self) -> Iterator[list[Record]]:
         """Every owner, active ones then archived ones (a deactivated user still owns records)."""
         for archived in ("false", "true"):
-            yield from self._pages("GET", "/crm/v3/owners", params={"limit": 100, "archived": archived})
+            yield from self._pages("/crm/v3/owners", {"limit": 100, "archived": archived})
 
     def pipelines(self, object_type: str) -> list[Record]:
         """The object's pipelines, each with its stages."""
         return list(self.request("GET", f"/crm/v3/pipelines/{object_type}").get("results", []))
+
+
+def modified(record: Record, cursor_property: str) -> datetime:
+    """A search result's modified time (ISO in the API) as naive UTC."""
+    value = (record.get("properties") or {}).get(cursor_property)
+    if not value:
+        raise SyncError(f"HubSpot's search answered record {record.get('id')} without {cursor_property}")
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 def epoch_ms(moment: datetime) -> int:
