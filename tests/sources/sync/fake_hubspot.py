@@ -4,7 +4,8 @@ The records are the Fivetran HubSpot rendering of the simulator (``tests/sources
 back into API objects (``property_amount`` → ``properties.amount``; a deal's ``deal_pipeline_stage_id`` →
 ``dealstage``), served by pytest-httpserver (plain HTTP: the Salesforce fake covers TLS and CA bundles), with:
 
-- ``POST /oauth/v1/token`` (refresh-token flow) issuing access tokens;
+- ``POST /oauth/v1/token`` (refresh-token flow) issuing access tokens, and a private app's token that never
+  expires;
 - ``GET /crm/v3/properties/<type>``, ``POST /crm/v3/objects/<type>/search`` (one ``GT`` filter on the modified
   date, sorted ascending, ``limit``/``after`` paging), ``POST …/batch/read`` with ``propertiesWithHistory``,
   ``GET /crm/v3/objects/<type>?archived=true``, ``POST /crm/v4/associations/deals/<to>/batch/read``,
@@ -111,6 +112,7 @@ class FakeHubSpot:
     client_id: str = "fake-client-id"
     client_secret: str = "fake-client-secret"
     refresh_token: str = "fake-refresh-token"
+    private_token: str = "pat-na1-fake"
     rate_limit_on: int | None = 4
     expire_on: int | None = 7
     requests: int = 0
@@ -148,7 +150,7 @@ class FakeHubSpot:
         if request.path == "/oauth/v1/token":
             return self._token(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if token not in self._valid:
+        if token not in self._valid and token != self.private_token:
             return _error(401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired.")
         self.requests += 1
         if self.requests == self.rate_limit_on:

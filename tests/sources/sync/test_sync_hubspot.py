@@ -22,7 +22,7 @@ from tests.sources.warehouse.test_fivetran_salesforce import assert_same_kpis
 
 from revalign.engine import Engine, connect
 from revalign.errors import ConfigError
-from revalign.interfaces.cli import EXIT_OK, main
+from revalign.interfaces.cli import EXIT_CONFIG, EXIT_OK, main
 from revalign.model.access import Tables
 from revalign.project import Project, open_project
 from revalign.simulate import SimulatedCompany, simulate
@@ -256,6 +256,23 @@ def test_credentials_come_from_the_environment_and_are_never_written(tmp_path: P
     with pytest.raises(ConfigError, match=r"sync\.hubspot\.refresh_token reads the environment variable MY_HS_REFRESH"):
         hubspot_config({"client_id": "c", "client_secret": "${S}", "refresh_token": "${MY_HS_REFRESH}"},
                        environ={"S": "s"})  # fmt: skip
+
+
+def test_a_private_apps_token_is_sent_as_is_and_a_refused_one_says_so(few) -> None:
+    config = hubspot_config({"base_url": few.url, "access_token": "${T}"}, environ={"T": few.private_token})
+    client = HubSpotClient(config)
+    owners = [o["id"] for page in client.owners() for o in page]
+    assert owners and client.sign_ins == 0 and few.tokens_issued == 0
+    refused = HubSpotClient(config.model_copy(update={"access_token": "pat-na1-revoked"}))
+    with pytest.raises(SyncError, match="refused the private app's access token"):
+        list(refused.owners())
+
+
+def test_missing_credentials_stop_the_command_before_any_request(tmp_path, monkeypatch) -> None:
+    for variable in ("HUBSPOT_ACCESS_TOKEN", "HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET", "HUBSPOT_REFRESH_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    (tmp_path / "revalign.yaml").write_text("engine: duckdb:///revalign.duckdb\n", encoding="utf-8")
+    assert main(["sync", "hubspot", "-p", str(tmp_path)]) == EXIT_CONFIG
 
 
 def test_a_refused_refresh_token_says_so(portal) -> None:
