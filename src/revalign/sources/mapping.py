@@ -173,6 +173,9 @@ class HistorySpec(_Spec):
     new_value: str = Field(description="Source column with the value after.")
     changed_by: str | None = Field(None, description="Source column with who changed it (optional in the file).")
     changed_at: str = Field(description="Source column with when it changed.")
+    changed_at_format: str | None = Field(
+        None, description="How changed_at is written: a strptime format, epoch_ms or epoch_s (default ISO 8601)."
+    )
     reason: str | None = Field(None, description="Source column with why (optional in the file).")
     reason_values: str | ValueMap | None = Field(None, description="A value map for the reason.")
     fields: dict[str, HistoryField] = Field(
@@ -243,6 +246,11 @@ class TargetSpec(_Spec):
     )
     history: HistorySpec | None = Field(
         None, description="The file is a CRM field history (table: ledger, mode: append, no columns)."
+    )
+    history_mode: bool = Field(
+        True,
+        description="A warehouse table in Fivetran history mode (it has _fivetran_active) is read as its active "
+        "rows; unless false, changes of tracked fields between versions also become exact ledger events.",
     )
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)

@@ -157,8 +157,16 @@ def _whole_numbers(numbers: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarra
     return pd.Series(pd.arrays.IntegerArray(ints, drop), index=numbers.index), frac, huge, infinite
 
 
+EPOCH_UNITS = {"epoch_ms": "ms", "epoch_s": "s"}
+"""``format:`` names for numbers counting time since 1970-01-01 UTC (HubSpot's property history, as Airbyte syncs
+it, stamps changes in epoch milliseconds)."""
+
+
 def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
-    """Timestamps as naive UTC: naive text is read in ``timezone``; text with an offset keeps its offset."""
+    """Timestamps as naive UTC: naive text is read in ``timezone``; text with an offset keeps its offset; with
+    ``fmt`` ``epoch_ms``/``epoch_s`` a number of (milli)seconds since the epoch, always UTC."""
+    if fmt in EPOCH_UNITS:
+        return _epoch_times(text, EPOCH_UNITS[fmt])
     fmt = fmt or "ISO8601"
     try:
         stamps = pd.to_datetime(text, format=fmt, errors="coerce")
@@ -173,6 +181,16 @@ def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
             .dt.tz_localize(None)
         )
     return stamps.astype("datetime64[us]")
+
+
+def _epoch_times(text: pd.Series, unit: str) -> pd.Series:
+    """Whole numbers of ``unit`` since the epoch → naive UTC timestamps; anything else (a fraction of a
+    millisecond, text, a number beyond year 9999) → missing, which the caller reports as ``date_format``."""
+    numbers = pd.to_numeric(text, errors="coerce")
+    limit = 253402300799 * (1000 if unit == "ms" else 1)  # 9999-12-31 23:59:59
+    ok = numbers.notna() & (numbers.abs() <= limit) & (numbers % 1 == 0)
+    whole = numbers.where(ok).astype("Int64")
+    return pd.to_datetime(whole, unit=unit, errors="coerce").astype("datetime64[us]")
 
 
 def constant(value: object, dtype: str, n: int, index: pd.Index) -> pd.Series:

@@ -62,7 +62,7 @@ def prepare_history(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.
     occurred, fails = cast(
         source_cells(text, h.changed_at, nulls),
         "timestamp",
-        ColumnSpec(**{"from": h.changed_at}),
+        ColumnSpec(**{"from": h.changed_at, "format": h.changed_at_format}),
         timezone=run.spec.timezone,
         fx_rate=None,
         source=h.changed_at,
