@@ -93,6 +93,12 @@ class ColumnSpec(_Spec):
     when: str | None = Field(
         None, description="A yes/no source column: the value is taken only where it is true (else left blank)."
     )
+    item: int | None = Field(
+        None,
+        ge=0,
+        description="The cell is a JSON array (Airbyte writes a record's associations as one): take this element "
+        "(0: the first; an empty or shorter array: blank).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
@@ -152,6 +158,9 @@ class HistoryField(_Spec):
 
     name: str = Field(description="Canonical column of the record's table: lead_source, owner_id, stage, …")
     values: str | ValueMap | None = Field(None, description="A named value map for old and new values.")
+    format: str | None = Field(
+        None, description="How date values are written: a strptime format, epoch_ms or epoch_s (default ISO 8601)."
+    )
 
 
 class HistorySpec(_Spec):

@@ -8,6 +8,7 @@ quarantine exactly those rows under the rule that failed (``type_cast``, ``date_
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,29 @@ def apply_value_map(text: pd.Series, vmap: ValueMap) -> pd.Series:
     if vmap.blank is not None:
         out = out.where(text.notna(), vmap.blank)
     return out.astype("str")
+
+
+def array_item(text: pd.Series, item: int) -> tuple[pd.Series, np.ndarray]:
+    """Element ``item`` of each JSON array cell (``["101", "102"]`` → ``101``), blank when the array is shorter, and
+    the mask of cells that are not JSON arrays (quarantined as ``type_cast``)."""
+    out: list[object] = []
+    bad = np.zeros(len(text), dtype=bool)
+    for i, cell in enumerate(text.to_numpy(dtype=object)):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+            out.append(None)
+            continue
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            bad[i] = True
+            out.append(None)
+        elif item < len(items) and items[item] is not None:
+            out.append(_text(items[item]))
+        else:
+            out.append(None)
+    return pd.Series(out, index=text.index, dtype=object).astype("str"), bad
 
 
 def _text(value: object) -> str:

@@ -133,7 +133,7 @@ def _canonical_values(
         typed, fails = cast(
             values,
             model.column(spec.name).dtype,
-            ColumnSpec(**{"from": label}),
+            ColumnSpec(**{"from": label, "format": spec.format}),
             timezone=run.spec.timezone,
             fx_rate=run.fx_rate,
             source=label,
