@@ -4,7 +4,8 @@ A mapping is data, not code, so a RevOps analyst maps their own CRM export witho
 validated as a whole by pydantic when it is loaded, and every problem is reported with the mapping file and the
 line of the offending key (MetricFlow's ``FileContext`` idea), because "field required" without a line number
 sends the user hunting. ``docs/mappings.md`` documents every key; the shipped mappings live in
-``sources/mappings/*.yaml`` and are found by name (``olist``, ``x_education``, ``generic_crm``, ``canonical``).
+``sources/mappings/*.yaml`` and are found by name (``olist``, ``x_education``, ``generic_crm``, ``canonical``,
+``fivetran_salesforce``, ``fivetran_hubspot``, ``airbyte_hubspot``).
 
 Shape::
 
