@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from tests.analytics.audit.scoring import score
-from tests.sources.warehouse.compare import EVENT_KEY, kpi_values, ledger_events
+from tests.sources.warehouse.compare import CRM_KPIS, EVENT_KEY, kpi_values, ledger_events
 from tests.sources.warehouse.history_mode import history_mode_tables
 from tests.sources.warehouse.salesforce import history_events, opening_stages, write_parquet, write_postgres
 
@@ -26,13 +26,17 @@ from revalign.sources import load_mapping, quarantined
 from revalign.sources.warehouse import ingest_tables
 
 T = pd.Timestamp
+TOUCH_KPIS = ("marketing_influenced_pipeline",)
+"""Read campaign members, left out here (``test_fivetran_salesforce`` reads them): no value from this load."""
 
 
 @pytest.fixture(scope="module")
 def project(postgres_server, company) -> Engine:
     """A DuckDB project that loaded the history-mode tables from PostgreSQL (schema ``sf_history``)."""
     url = postgres_server.create_database("fivetran_history")
-    write_postgres(history_mode_tables(company), url, schema="sf_history")
+    tables = history_mode_tables(company)
+    del tables["campaign_member"]  # optional, and read as in test_fivetran_salesforce: two thirds of the rows
+    write_postgres(tables, url, schema="sf_history")
     engine = connect("duckdb://:memory:")
     report = ingest_tables(engine, "fivetran_salesforce", database=url, schema="sf_history")
     assert report.rows_quarantined == 0 and quarantined(engine).empty
@@ -72,7 +76,10 @@ def test_history_mode_tables_load_to_the_same_ledger_and_kpis(project, file_path
     ledger = project.execute(project.table("ledger"))
     derived = ledger[ledger["kind"] != "lifecycle"]  # lead creation events come from the leads target
     assert (derived["time_precision"] == "exact").all()
-    pd.testing.assert_series_equal(kpi_values(project), kpi_values(file_path), rtol=1e-9)
+    ours, theirs = kpi_values(project), kpi_values(file_path)
+    compared = [k for k in CRM_KPIS if k not in TOUCH_KPIS]
+    assert theirs.loc[compared].notna().sum() > 200
+    pd.testing.assert_series_equal(ours.loc[compared], theirs.loc[compared], rtol=1e-9)
 
 
 @pytest.mark.postgres
