@@ -16,6 +16,10 @@ A table's rows are read as text, exactly like an export's cells, and in the orde
 A source read only by ``mode: update`` targets keeps just the rows that name a record to update (every key
 column non-blank): Salesforce's lead table says which opportunity each *converted* lead became, and the others
 are not updates of anything (they are read, in full, by the ``leads`` target).
+
+A table in Fivetran history mode (it has ``_fivetran_active``) is read as its active rows, and once more as the
+changes between its versions (``salesforce.lead (versions)``): :mod:`revalign.sources.history_mode`. A table that
+only optional targets read may be missing (a connector without field history).
 """
 
 from __future__ import annotations
@@ -120,7 +124,7 @@ class TableReader:
             text = _in_content_order(text)
             yield SourceFile(source.path, _digest(text), exported_at, text, np.arange(1, text.num_rows + 1))
             return
-        if history_mode:
+        if history_mode and any(t.history is None for t in source.targets):  # a history table's rows are events
             arrow = active_rows(arrow)
         text = pa.table({name: as_text(arrow.column(name)) for name in arrow.column_names})
         if rows == "updates":
