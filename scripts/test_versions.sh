@@ -2,9 +2,11 @@
 # Runs the fast suite (DuckDB only) on every supported Python found on this machine, each in its own venv
 # with `pip install -e .[dev,spark]` under constraints.txt (spark: the fast suite compiles Spark SQL without a
 # Spark session, which needs pyspark's Ibis compiler): the check behind "Python 3.11–3.13 supported".
-# Not part of `make test` (it installs a venv per version: minutes each); `make test-versions` runs it.
+# `make test-versions` runs the whole fast suite this way; `make test` (scripts/test.sh, so CI) prepares the venvs
+# in the background while the main suite runs, then runs a subset on each other version.
 # Usage: scripts/test_versions.sh [pytest args…]   (default: the whole fast suite; Spark, PostgreSQL and browser
 #        tests are always left out: they need servers, not a Python)
+#   PREPARE=1          only create and install the venvs (no tests)
 #   VERSIONS="3.12 3.13"  which versions to try (default: 3.11 3.12 3.13)
 #   EXTRAS=dev,spark      which extras to install (crosscheck adds the optional cross-checks)
 #   VENVS=DIR             where the venvs live (default: build/venvs; reused, so a second run is quick)
@@ -35,6 +37,10 @@ for v in $versions; do
   echo "test-versions: $("$py" --version) → $env"
   [ -x "$env/bin/python" ] || "$py" -m venv "$env"
   "$env/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[$extras]"
+  if [ "${PREPARE:-0}" = "1" ]; then
+    echo "test-versions: Python $v installed in $(($(date +%s) - start)) s"
+    continue
+  fi
   if "$env/bin/python" -m pytest -q -p no:cacheprovider -m "$fast" "$@"; then
     echo "test-versions: Python $v passed in $(($(date +%s) - start)) s"
   else

@@ -4,7 +4,8 @@ A mapping is data, not code, so a RevOps analyst maps their own CRM export witho
 validated as a whole by pydantic when it is loaded, and every problem is reported with the mapping file and the
 line of the offending key (MetricFlow's ``FileContext`` idea), because "field required" without a line number
 sends the user hunting. ``docs/mappings.md`` documents every key; the shipped mappings live in
-``sources/mappings/*.yaml`` and are found by name (``olist``, ``x_education``, ``generic_crm``, ``canonical``).
+``sources/mappings/*.yaml`` and are found by name (``olist``, ``x_education``, ``generic_crm``, ``canonical``,
+``fivetran_salesforce``, ``fivetran_hubspot``, ``airbyte_hubspot``).
 
 Shape::
 
@@ -93,6 +94,12 @@ class ColumnSpec(_Spec):
     when: str | None = Field(
         None, description="A yes/no source column: the value is taken only where it is true (else left blank)."
     )
+    item: int | None = Field(
+        None,
+        ge=0,
+        description="The cell is a JSON array (Airbyte writes a record's associations as one): take this element "
+        "(0: the first; an empty or shorter array: blank).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
@@ -152,6 +159,9 @@ class HistoryField(_Spec):
 
     name: str = Field(description="Canonical column of the record's table: lead_source, owner_id, stage, …")
     values: str | ValueMap | None = Field(None, description="A named value map for old and new values.")
+    format: str | None = Field(
+        None, description="How date values are written: a strptime format, epoch_ms or epoch_s (default ISO 8601)."
+    )
 
 
 class HistorySpec(_Spec):
@@ -173,6 +183,9 @@ class HistorySpec(_Spec):
     new_value: str = Field(description="Source column with the value after.")
     changed_by: str | None = Field(None, description="Source column with who changed it (optional in the file).")
     changed_at: str = Field(description="Source column with when it changed.")
+    changed_at_format: str | None = Field(
+        None, description="How changed_at is written: a strptime format, epoch_ms or epoch_s (default ISO 8601)."
+    )
     reason: str | None = Field(None, description="Source column with why (optional in the file).")
     reason_values: str | ValueMap | None = Field(None, description="A value map for the reason.")
     fields: dict[str, HistoryField] = Field(
@@ -243,6 +256,11 @@ class TargetSpec(_Spec):
     )
     history: HistorySpec | None = Field(
         None, description="The file is a CRM field history (table: ledger, mode: append, no columns)."
+    )
+    history_mode: bool = Field(
+        True,
+        description="A warehouse table in Fivetran history mode (it has _fivetran_active) is read as its active "
+        "rows; unless false, changes of tracked fields between versions also become exact ledger events.",
     )
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)

@@ -8,6 +8,7 @@ quarantine exactly those rows under the rule that failed (``type_cast``, ``date_
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,29 @@ def apply_value_map(text: pd.Series, vmap: ValueMap) -> pd.Series:
     if vmap.blank is not None:
         out = out.where(text.notna(), vmap.blank)
     return out.astype("str")
+
+
+def array_item(text: pd.Series, item: int) -> tuple[pd.Series, np.ndarray]:
+    """Element ``item`` of each JSON array cell (``["101", "102"]`` → ``101``), blank when the array is shorter, and
+    the mask of cells that are not JSON arrays (quarantined as ``type_cast``)."""
+    out: list[object] = []
+    bad = np.zeros(len(text), dtype=bool)
+    for i, cell in enumerate(text.to_numpy(dtype=object)):
+        if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+            out.append(None)
+            continue
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            bad[i] = True
+            out.append(None)
+        elif item < len(items) and items[item] is not None:
+            out.append(_text(items[item]))
+        else:
+            out.append(None)
+    return pd.Series(out, index=text.index, dtype=object).astype("str"), bad
 
 
 def _text(value: object) -> str:
@@ -157,8 +181,16 @@ def _whole_numbers(numbers: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarra
     return pd.Series(pd.arrays.IntegerArray(ints, drop), index=numbers.index), frac, huge, infinite
 
 
+EPOCH_UNITS = {"epoch_ms": "ms", "epoch_s": "s"}
+"""``format:`` names for numbers counting time since 1970-01-01 UTC (HubSpot's property history, as Airbyte syncs
+it, stamps changes in epoch milliseconds)."""
+
+
 def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
-    """Timestamps as naive UTC: naive text is read in ``timezone``; text with an offset keeps its offset."""
+    """Timestamps as naive UTC: naive text is read in ``timezone``; text with an offset keeps its offset; with
+    ``fmt`` ``epoch_ms``/``epoch_s`` a number of (milli)seconds since the epoch, always UTC."""
+    if fmt in EPOCH_UNITS:
+        return _epoch_times(text, EPOCH_UNITS[fmt])
     fmt = fmt or "ISO8601"
     try:
         stamps = pd.to_datetime(text, format=fmt, errors="coerce")
@@ -173,6 +205,16 @@ def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
             .dt.tz_localize(None)
         )
     return stamps.astype("datetime64[us]")
+
+
+def _epoch_times(text: pd.Series, unit: str) -> pd.Series:
+    """Whole numbers of ``unit`` since the epoch → naive UTC timestamps; anything else (a fraction of a
+    millisecond, text, a number beyond year 9999) → missing, which the caller reports as ``date_format``."""
+    numbers = pd.to_numeric(text, errors="coerce")
+    limit = 253402300799 * (1000 if unit == "ms" else 1)  # 9999-12-31 23:59:59
+    ok = numbers.notna() & (numbers.abs() <= limit) & (numbers % 1 == 0)
+    whole = numbers.where(ok).astype("Int64")
+    return pd.to_datetime(whole, unit=unit, errors="coerce").astype("datetime64[us]")
 
 
 def constant(value: object, dtype: str, n: int, index: pd.Index) -> pd.Series:

@@ -16,6 +16,10 @@ A table's rows are read as text, exactly like an export's cells, and in the orde
 A source read only by ``mode: update`` targets keeps just the rows that name a record to update (every key
 column non-blank): Salesforce's lead table says which opportunity each *converted* lead became, and the others
 are not updates of anything (they are read, in full, by the ``leads`` target).
+
+A table in Fivetran history mode (it has ``_fivetran_active``) is read as its active rows, and once more as the
+changes between its versions (``salesforce.lead (versions)``): :mod:`revalign.sources.history_mode`. A table that
+only optional targets read may be missing (a connector without field history).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import pyarrow.compute as pc
 
 from revalign.engine import Engine
 from revalign.engine.attach import SourceDatabase
+from revalign.errors import SchemaError
 from revalign.model.tables import canonical_table
+from revalign.sources.history_mode import active_rows, in_history_mode, version_changes, versions_target
 from revalign.sources.load.pipeline import ProjectLike, load
 from revalign.sources.load.plan import PlannedSource
 from revalign.sources.load.run import LoadReport, LoadRun, Progress
@@ -42,8 +48,10 @@ from revalign.sources.readers import SourceFile, as_text, check_columns
 SYNCED_COLUMNS = ("_fivetran_synced", "_airbyte_extracted_at", "_airbyte_emitted_at")
 """Columns a sync tool stamps each row with when it copied it: the newest is the table's export time."""
 
-Location = tuple[str, str | None, bool]
-"""Where a planned source is read: table, schema, and whether only update targets read it."""
+Location = tuple[str, str | None, str, TargetSpec | None]
+"""Where a planned source is read: table, schema, which rows: ``all``, ``updates`` (only update targets read it) or
+``versions`` (the changes between a history-mode table's versions, :mod:`revalign.sources.history_mode`), and for
+versions the upsert target whose tracked columns they compare."""
 
 
 def table_name(entry: str, schema: str | None) -> tuple[str, str | None]:
@@ -62,19 +70,25 @@ def plan_tables(
     ``schema`` overrides the mapping's ``schema:`` (a connector synced under another name).
     """
     default = schema or spec.schema_
-    found: dict[tuple[str, str | None, bool], list[TargetSpec]] = {}
+    found: dict[tuple[str, str | None, str, str | None], list[TargetSpec]] = {}
+    origins = {target.name: target for target in spec.targets}
     for target in spec.targets:
         for entry in target.tables:
             table, where = table_name(entry, default)
-            found.setdefault((table, where, target.mode == "update"), []).append(target)
+            found.setdefault((table, where, "updates" if target.mode == "update" else "all", None), []).append(target)
+            versions = versions_target(target)
+            if versions is not None:  # read only if the table turns out to be in history mode
+                found[(table, where, "versions", target.name)] = [versions]
     if not found:
         raise ValueError(f"Mapping {spec.name!r} names no tables: its targets read files (use ingest).")
     planned: list[PlannedSource] = []
     locations: dict[Path, Location] = {}
-    for (table, where, update_only), targets in found.items():
-        label = db.label(table, where) + (" (updates)" if update_only else "")
+    for (table, where, rows, origin), targets in found.items():
+        label = db.label(table, where) + ("" if rows == "all" else f" ({rows})")
+        if Path(label) in locations and origin is not None:  # several upsert targets read one history table
+            label = f"{label[:-1]} of {origin})"
         planned.append(PlannedSource(Path(label), tuple(targets)))
-        locations[Path(label)] = (table, where, update_only)
+        locations[Path(label)] = (table, where, rows, origins[origin] if origin else None)
     return planned, locations
 
 
@@ -83,13 +97,37 @@ class TableReader:
 
     def __init__(self, db: SourceDatabase, locations: dict[Path, Location]) -> None:
         self.db, self.locations = db, locations
+        self._last: tuple[tuple[str, str | None], pa.Table] | None = None
+
+    def _table(self, table: str, schema: str | None) -> pa.Table:
+        """The table, read once for the consecutive sources planned from it (rows, updates, versions)."""
+        if self._last is None or self._last[0] != (table, schema):
+            self._last = ((table, schema), self.db.read(table, schema))
+        return self._last[1]
 
     def read(self, source: PlannedSource) -> Iterator[SourceFile]:
-        table, schema, update_only = self.locations[source.path]
-        arrow = self.db.read(table, schema)
+        table, schema, rows, origin = self.locations[source.path]
+        try:
+            arrow = self._table(table, schema)
+        except SchemaError as exc:
+            if exc.rule == "missing_file" and all(t.optional for t in source.targets):
+                return  # an optional table the connector does not sync (field history under history mode)
+            raise
         exported_at = _synced_at(arrow)
+        history_mode = in_history_mode(arrow)
+        if rows == "versions":
+            if not history_mode:
+                return  # a table without versions has no changes to read
+            assert origin is not None, "a versions source names the target it compares"
+            text = pa.table({name: as_text(arrow.column(name)) for name in arrow.column_names})
+            text = version_changes(arrow, origin, text)
+            text = _in_content_order(text)
+            yield SourceFile(source.path, _digest(text), exported_at, text, np.arange(1, text.num_rows + 1))
+            return
+        if history_mode and any(t.history is None for t in source.targets):  # a history table's rows are events
+            arrow = active_rows(arrow)
         text = pa.table({name: as_text(arrow.column(name)) for name in arrow.column_names})
-        if update_only:
+        if rows == "updates":
             text = text.filter(_names_a_record(text, source.targets))
         check_columns(source.path, text.column_names, source.required, delimiter=None, header_line=None)
         text = _in_content_order(text)

@@ -30,8 +30,8 @@ def ingest(
         typer.Option(
             "--mapping",
             "-m",
-            help="Shipped mapping (olist, x_education, generic_crm, canonical, fivetran_salesforce, fivetran_hubspot) "
-            "or a YAML path.",
+            help="Shipped mapping (olist, x_education, generic_crm, canonical, fivetran_salesforce, fivetran_hubspot, "
+            "airbyte_hubspot) or a YAML path.",
         ),
     ] = "generic_crm",
     database: Annotated[
@@ -50,10 +50,10 @@ def ingest(
 ) -> None:
     """Load exports into the canonical tables; rejected rows go to quarantine (see `revalign check`).
 
-    A mapping whose targets name tables (fivetran_salesforce, fivetran_hubspot) reads them in place: see
-    docs/warehouse.md. Loading the same file or table twice changes nothing. Exit 0 when the load ran (even with
-    quarantined rows), 3 when a file or table cannot be read as its table, 5 for an invalid mapping or a missing
-    PATH, 6 for an unknown mapping name.
+    A mapping whose targets name tables (fivetran_salesforce, fivetran_hubspot, airbyte_hubspot) reads them in
+    place: see docs/warehouse.md. Loading the same file or table twice changes nothing. Exit 0 when the load ran
+    (even with quarantined rows), 3 when a file or table cannot be read as its table, 5 for an invalid mapping or a
+    missing PATH, 6 for an unknown mapping name.
     """
     proj = open_project(project)
 

@@ -1,7 +1,5 @@
-"""``revalign sync salesforce``: copy the CRM's objects from its API into the project, then load them (docs/sync.md).
-
-HubSpot is to come; the group exists so that ``revalign sync hubspot`` joins it.
-"""
+"""``revalign sync salesforce|hubspot``: copy the CRM's objects from its API into the project, then load them
+(docs/sync.md)."""
 
 from __future__ import annotations
 
@@ -14,9 +12,9 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit, err_console, print_json
 from revalign.project import open_project
-from revalign.sources.sync import SyncReport, sync_salesforce
+from revalign.sources.sync import SyncReport, sync_hubspot, sync_salesforce
 
-sync_app = typer.Typer(help="Sync a CRM's API into the project: salesforce.", no_args_is_help=True)
+sync_app = typer.Typer(help="Sync a CRM's API into the project: salesforce, hubspot.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 
 
@@ -49,11 +47,41 @@ def salesforce(
     _show(report)
 
 
-def _show(report: SyncReport) -> None:
+@sync_app.command("hubspot")
+def hubspot(
+    project: Annotated[Path, typer.Option("--project", "-p", help="Project folder.")] = Path("."),
+    load: Annotated[bool, typer.Option(help="Load the synced tables into the canonical model.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sync report as JSON.")] = False,
+) -> None:
+    """Sync HubSpot (owners, deal pipelines, companies, contacts, deals, associations, property history), then load it.
+
+    Only what changed since the last sync is read (a cursor per object); credentials come from sync.hubspot in
+    revalign.yaml (${ENV} references) or HUBSPOT_* environment variables: a private app's token, or OAuth. Exit 0
+    when the sync ran, 4 when HubSpot cannot be read (token refused, errors after retries), 5 for missing
+    credentials.
+    """
+    proj = open_project(project)
+    if as_json:
+        print_json(sync_hubspot(proj, load=load).to_dict())
+        return
+    with Progress(
+        TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+        console=err_console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("sync", total=None)
+
+        def progress(name: str, read: int) -> None:
+            bar.update(task, description=name, completed=read)
+
+        report = sync_hubspot(proj, load=load, progress=progress)
+    _show(report, "HubSpot")
+
+
+def _show(report: SyncReport, crm: str = "Salesforce") -> None:
     frame = report.to_frame()[
         ["sobject", "table", "cursor_field", "cursor_after", "pages", "records", "deleted", "rows"]
     ]
-    emit(frame, as_json=False, title=f"Salesforce sync ({report.sign_ins} sign-ins)")
+    emit(frame, as_json=False, title=f"{crm} sync ({report.sign_ins} sign-ins)")
     if not report.records:
         console.print("Nothing new since the last sync.")
     if report.load is None:

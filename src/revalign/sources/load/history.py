@@ -62,7 +62,7 @@ def prepare_history(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.
     occurred, fails = cast(
         source_cells(text, h.changed_at, nulls),
         "timestamp",
-        ColumnSpec(**{"from": h.changed_at}),
+        ColumnSpec(**{"from": h.changed_at, "format": h.changed_at_format}),
         timezone=run.spec.timezone,
         fx_rate=None,
         source=h.changed_at,
@@ -133,7 +133,7 @@ def _canonical_values(
         typed, fails = cast(
             values,
             model.column(spec.name).dtype,
-            ColumnSpec(**{"from": label}),
+            ColumnSpec(**{"from": label, "format": spec.format}),
             timezone=run.spec.timezone,
             fx_rate=run.fx_rate,
             source=label,

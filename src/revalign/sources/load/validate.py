@@ -26,6 +26,7 @@ from revalign.sources.values import (
     TRUE_LABELS,
     Failure,
     apply_value_map,
+    array_item,
     blank_out,
     cast,
     constant,
@@ -54,6 +55,9 @@ def prepare(run: LoadRun, target: TargetSpec, src: SourceFile, text: pd.DataFram
             continue
         if cs.from_ is not None:
             values = blank_out(text[cs.from_], [*spec.null_values, *cs.null_values])
+            if cs.item is not None:  # a JSON array cell: one of its elements
+                values, bad = array_item(values, cs.item)
+                failures.append((cs.from_, Failure(bad, "type_cast", f"{cs.from_}: not a JSON array")))
             if cs.when is not None:  # e.g. a close date is the close time once closed (no flag column: never)
                 flag = text[cs.when] if cs.when in text.columns else pd.Series("", index=text.index)
                 values = values.where(flag.str.strip().str.lower().isin(TRUE_LABELS))
