@@ -80,9 +80,7 @@ def run_deals(ch: Chunk, h: Handoff, rc: Recreated) -> Deals:
     source, overwritten = _source_overwrites(ch, p)
     lead_ids = pa.concat_arrays([ch.jr.ids, rc.ids]).take(pa.array(p.lead_row))
     customer = _outcomes(ch, p, owner, lead_ids)
-    return Deals(
-        p, stage, amount, owner, close_day, expected_close, pushed, source, overwritten, lead_ids, customer
-    )
+    return Deals(p, stage, amount, owner, close_day, expected_close, pushed, source, overwritten, lead_ids, customer)
 
 
 def plan_deals(ch: Chunk, h: Handoff, rc: Recreated) -> DealPlan:

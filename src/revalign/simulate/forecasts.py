@@ -10,12 +10,12 @@ see their new-business deals (current owner, current amount) as the CRM shows th
 - ``won``: deals already won in the period ``P`` before ``s``;
 - ``expected_open``: the deals open at ``s`` whose CRM close date *as it stood at s* lies in ``P`` (the expected
   close date set at creation; for a deal the rep pushes quarter after quarter, the current quarter's last day; an
-  overdue date counts as "next", in the period called), each at ``amount × p_rep(segment, stage at s)``. ``p_rep`` is the
-  rep's *subjective* stage probability: the company's historic one (of the amount due in a period by the CRM in
-  that segment and stage, overdue or not, the amount won within the period, pooled over the whole history of calls of that grain:
-  the probabilities a CRM is configured with) times a personal error per rep and stage (lognormal, sd
-  :data:`STAGE_ERROR_SD`). Not the deal's true win probability, not its true timing: the week of the period, a
-  deal's age, a stale or pushed close date move nothing;
+  overdue date counts as "next", in the period called), each at ``amount × p_rep(segment, stage at s)``.
+  ``p_rep`` is the rep's *subjective* stage probability: the company's historic one (for open deals of that
+  segment and stage, overdue or not, the amount won within the period per amount due in it, pooled over the
+  whole history of calls of that grain: the probabilities a CRM is configured with) times a personal error per
+  rep and stage (lognormal, sd :data:`STAGE_ERROR_SD`). Not the deal's true win probability, not its true
+  timing: the week of the period, a deal's age, a stale or pushed close date move nothing;
 - ``future``: the pipeline not yet created, from the rep's own trailing run-rate: over the last
   :data:`LOOKBACK` periods of the same grain that ended before ``s``, the average amount of the rep's deals
   created after the matching day of that period and won within it. While fewer periods lie behind (the

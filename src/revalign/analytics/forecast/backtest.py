@@ -65,7 +65,8 @@ def week_end(quarter_start: dt.date, week: int) -> dt.date:
 
 def reps_commit(tables: Tables, quarter_start: dt.date, as_of: dt.date, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Sum of the quarter commit calls standing at the end of ``as_of`` (one per rep): column ``reps``, per
-    ``team`` (by name, as the landing) when split (calls carry the rep's team); empty when no call stood. Other splits have no calls."""
+    ``team`` (by name, as the landing) when split (calls carry the rep's team); empty when no call stood. Other
+    splits have no calls."""
     if set(by) - {"team"}:
         return pd.DataFrame(columns=[*by, "reps"])
     calls = as_of_tables(tables.provider(), as_of)("forecasts")

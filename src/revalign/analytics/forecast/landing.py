@@ -99,8 +99,9 @@ def quarter_landing(
 ) -> QuarterLanding:
     """The landing of the quarter containing ``as_of`` (fiscal quarters from ``fiscal_year_start_month``).
 
-    ``by`` splits it by ``team`` (shown by name), ``segment``, ``channel`` or ``owner``; the rates are learned company-wide (a
-    team's few deals are too few to learn a stage's rate from) and applied to each group's own deals.
+    ``by`` splits it by ``team`` (shown by name), ``segment``, ``channel`` or ``owner``; the rates are learned
+    company-wide (a team's few deals are too few to learn a stage's rate from) and applied to each group's own
+    deals.
     """
     by = tuple(by)
     base = tables.provider()
