@@ -6,10 +6,13 @@ revalign.simulate.forecasts). Each method's error is checked against the points 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
-from revalign.analytics.forecast import backtest
+from revalign.analytics.forecast import backtest, quarter_landing
+from revalign.analytics.forecast.backtest import reps_commit
 from revalign.engine import connect
 from revalign.model.access import Tables
 from revalign.simulate import simulate
@@ -33,3 +36,14 @@ def test_the_landing_beats_both_baselines_on_average(tables: Tables) -> None:
     overall = bt.overall
     assert overall["forecast"] <= overall["naive"], overall
     assert overall["forecast"] <= overall["reps"], overall
+
+
+def test_team_splits_show_team_names(tables: Tables) -> None:
+    """A CRO reads the landing by team name; the ids stay behind the scenes."""
+    teams = tables.to_pandas(tables.table("teams"))
+    users = tables.to_pandas(tables.table("users"))
+    ae_teams = set(teams.set_index("team_id").loc[users.loc[users.role == "ae", "team_id"].unique(), "name"])
+    land = quarter_landing(tables, dt.date(2025, 8, 15), by=["team"])
+    assert set(land.frame["team"]) <= ae_teams and len(land.frame) > 1
+    calls = reps_commit(tables, dt.date(2025, 7, 1), dt.date(2025, 8, 15), ("team",))
+    assert set(calls["team"]) == set(land.frame["team"])
