@@ -98,8 +98,9 @@ def _opening_commits(calls: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_opening_calls_are_unbiased_once_the_rep_bias_is_taken_out(calls, frames, reps) -> None:
-    """Σ commit ÷ (1 + bias) over all opening calls ≈ Σ new revenue: the rep's honest number is the expectation
-    of what closes (seed 0, scale s: within 15 %; the realised revenue of 8 reps × 24 months is noisy)."""
+    """Σ commit ÷ (1 + bias) over all opening calls ≈ Σ new revenue: the rep's honest number is a CRM roll-up
+    weighted by the company's historic stage probabilities, so over many calls it is about right (seed 0, scale
+    s: within 15 %; it errs call by call, and the realised revenue of 8 reps × 24 months is noisy)."""
     op = _opening_commits(calls)
     honest = (op.amount / (1 + reps.bias.loc[op.owner_id].to_numpy())).sum()
     o = frames["opportunities"]

@@ -62,6 +62,8 @@ class Deals:
     amount: np.ndarray
     owner: np.ndarray  # current owner (user index)
     close_day: np.ndarray  # close date (float day)
+    expected_close: np.ndarray  # the close date the CRM held before any push or close (float day)
+    pushed: np.ndarray  # the close date was pushed quarter after quarter (it reads the current quarter's end)
     source: np.ndarray  # current lead source (channel index)
     overwritten: np.ndarray  # the AE overwrote the lead source
     lead_ids: pa.Array
@@ -74,11 +76,11 @@ def run_deals(ch: Chunk, h: Handoff, rc: Recreated) -> Deals:
     stage = _record_stages(ch, p)
     amount = _amount_changes(ch, p)
     owner = _owner_changes(ch, p)
-    close_day = _close_dates(ch, p, owner)
+    close_day, expected_close, pushed = _close_dates(ch, p, owner)
     source, overwritten = _source_overwrites(ch, p)
     lead_ids = pa.concat_arrays([ch.jr.ids, rc.ids]).take(pa.array(p.lead_row))
     customer = _outcomes(ch, p, owner, lead_ids)
-    return Deals(p, stage, amount, owner, close_day, source, overwritten, lead_ids, customer)
+    return Deals(p, stage, amount, owner, close_day, expected_close, pushed, source, overwritten, lead_ids, customer)
 
 
 def plan_deals(ch: Chunk, h: Handoff, rc: Recreated) -> DealPlan:
@@ -224,8 +226,9 @@ def _owner_changes(ch: Chunk, p: DealPlan) -> np.ndarray:
     return owner
 
 
-def _close_dates(ch: Chunk, p: DealPlan, owner: np.ndarray) -> np.ndarray:
-    """The close date: the real one once closed, else the expected one, or the last pushed one.
+def _close_dates(ch: Chunk, p: DealPlan, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The close date: the real one once closed, else the expected one, or the last pushed one; also the
+    expected one (what the CRM held before a push or the close) and which deals were pushed, for the reps' calls.
 
     Quarter-to-quarter pushes: the close date starts at the creation quarter's last day and moves on a quarter
     each time it lapses, until the quarter the deal really closes in (or the simulation ends).
@@ -236,8 +239,9 @@ def _close_dates(ch: Chunk, p: DealPlan, owner: np.ndarray) -> np.ndarray:
     pushes = cal.quarter_ends_between(p.created, np.minimum(p.t_close, ch.as_of))
     push = p.push & (pushes >= 2)
     i = np.flatnonzero(push)
+    expected_day = np.floor(expected)
     if not len(i):
-        return close_day
+        return close_day, expected_day, push
     reps = pushes[i]
     row = np.repeat(i, reps)
     step = np.concatenate([np.arange(r) for r in reps])
@@ -263,7 +267,7 @@ def _close_dates(ch: Chunk, p: DealPlan, owner: np.ndarray) -> np.ndarray:
     )
     last_new = np.zeros(p.m)
     np.maximum.at(last_new, row, new_d)
-    return np.where(push & ~p.closed, last_new, close_day)
+    return np.where(push & ~p.closed, last_new, close_day), expected_day, push
 
 
 def _source_overwrites(ch: Chunk, p: DealPlan) -> tuple[np.ndarray, np.ndarray]:

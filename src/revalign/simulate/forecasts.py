@@ -1,22 +1,31 @@
-"""Forecast submissions: every AE calls each month and each quarter from their pipeline, with a known bias.
+"""Forecast submissions: every AE calls each month and each quarter from what a CRM shows them, with a known bias.
 
 The schedule (one :class:`Schedule` for the whole company) has, for every month and every quarter of the
 simulation, a draft call a week before the period starts, the opening call on the day before it starts, and an
 update every Monday inside the period (a rep skips an update now and then, never the opening call).
 
-What a call is based on. At a call's information time ``s`` (the start of its day), for the rep's new-business
-deals (current owner, current amount) whose close would fall in the period ``P``:
+What a call is based on. A rep is not an oracle: at a call's information time ``s`` (the start of its day) they
+see their new-business deals (current owner, current amount) as the CRM shows them then, and guess the rest:
 
-- ``won``: deals already won in ``P`` before ``s``;
-- ``expected_open``: for deals open at ``s``, ``amount × P(won | still open at s)``, counting the deal when its
-  won-path close time (creation + the five stage durations) lies in ``P``. The rep knows each deal's timing but
-  not its outcome; the posterior uses the deal's true win probability and the configured lost-at-stage mix;
-- ``future``: deals not yet created at ``s`` that would close in ``P`` if won, at ``amount × P(won)`` (a
-  perfectly calibrated run-rate);
-- ``open_due``: the unweighted amount of the open deals due in ``P``.
+- ``won``: deals already won in the period ``P`` before ``s``;
+- ``expected_open``: the deals open at ``s`` whose CRM close date *as it stood at s* lies in ``P`` (the expected
+  close date set at creation; for a deal the rep pushes quarter after quarter, the current quarter's last day; an
+  overdue date counts as "next", in the period called), each at ``amount × p_rep(segment, stage at s)``.
+  ``p_rep`` is the rep's *subjective* stage probability: the company's historic one (for open deals of that
+  segment and stage, overdue or not, the amount won within the period per amount due in it, pooled over the
+  whole history of calls of that grain: the probabilities a CRM is configured with) times a personal error per
+  rep and stage (lognormal, sd :data:`STAGE_ERROR_SD`). Not the deal's true win probability, not its true
+  timing: the week of the period, a deal's age, a stale or pushed close date move nothing;
+- ``future``: the pipeline not yet created, from the rep's own trailing run-rate: over the last
+  :data:`LOOKBACK` periods of the same grain that ended before ``s``, the average amount of the rep's deals
+  created after the matching day of that period and won within it. While fewer periods lie behind (the
+  simulation's first year) the missing ones take the company plan's figure (the expected amount of deals not yet
+  created that would be won within ``P``), so the first calls are not all zero;
+- ``open_due``: the unweighted amount of the open deals whose CRM close date is in ``P``.
 
-``honest = won + expected_open + future`` is the conditional expectation of the rep's new revenue in ``P`` given
-the timing of every deal, so the realised revenue scatters around it with mean zero. The rep then submits
+``honest = won + expected_open + future`` is the rep's best guess, not the conditional expectation: it errs by
+the rep's stage-probability error, by ignoring slippage and by their own history's noise, and those errors do
+not cancel across reps the way their biases do. The rep then submits
 
 - ``commit = (1 + bias_rep) × honest × noise`` (noise lognormal, mean 1, sd ≈ 5 %),
 - ``best_case = (1 + bias_rep) × (honest + ½ × (open_due − expected_open)) × noise``,
@@ -24,7 +33,9 @@ the timing of every deal, so the realised revenue scatters around it with mean z
 
 rounded to hundreds. ``bias_rep`` is the ground truth (``ground_truth.json``: ``reps.forecast``): about a
 quarter of AEs sandbag (−35 % … −15 %), a quarter are over-optimistic (+15 % … +45 %), the rest are calibrated
-(−4 % … +4 %). So the KPI ``forecast_bias`` by owner recovers ``bias_rep`` up to the sampling noise of revenue.
+(−4 % … +4 %). So the KPI ``forecast_bias`` by owner recovers ``bias_rep`` up to the sampling noise of revenue
+and the rep's honest error. The biases are drawn first from the forecasts' own stream, and the personal stage
+errors from a child of it (``spawn``), so the biases are the same as before the reps became realistic.
 """
 
 from __future__ import annotations
@@ -40,8 +51,11 @@ from revalign.simulate.company import HOUR, Calendar, Org
 from revalign.simulate.config import SimulationConfig
 from revalign.simulate.writer import canonical, dates, ids, timestamps
 
-BASIS = ("won", "expected_open", "future", "open_due", "actual")
-"""Per call slot and AE, summed over chunks: the parts of a call, and the realised revenue of its period."""
+STAGES = 5
+LOOKBACK = 4
+"""Past periods of the same grain a rep's run-rate of not-yet-created pipeline averages over."""
+STAGE_ERROR_SD = 0.1
+"""Sd of the log of a rep's personal error on each stage's probability."""
 STYLES = {"sandbagger": (-0.35, -0.15), "calibrated": (-0.04, 0.04), "optimist": (0.15, 0.45)}
 DRAFT_DAYS_BEFORE = 7
 NOISE_SD = 0.05
@@ -83,61 +97,119 @@ def schedule(cal: Calendar) -> Schedule:
     )
 
 
+def empty_basis(n_slots: int, n_ae: int, n_seg: int) -> dict[str, np.ndarray]:
+    """The parts of every call before any chunk adds to them (chunks add, so every part is a sum):
+
+    ``won``, ``future`` (the company plan's not-yet-created figure), ``history`` (the rep's trailing run-rate
+    sum), ``actual`` (the period's realised revenue): ``[slot, ae]``; ``open`` (open amount due by the CRM close
+    date) and ``open_won`` (the part of it won within the period): ``[slot, ae, segment × overdue, stage]``
+    (``2 × segment + overdue``: whether the close date had already passed).
+    """
+    flat = {k: np.zeros((n_slots, n_ae)) for k in ("won", "future", "history", "actual")}
+    return {**flat, **{k: np.zeros((n_slots, n_ae, 2 * n_seg, STAGES)) for k in ("open", "open_won")}}
+
+
+def past_periods(sched: Schedule, slot: int) -> list[tuple[float, float]]:
+    """The up to :data:`LOOKBACK` periods of the slot's grain that lie inside the simulation and ended by the
+    call's information time, latest last: the history a rep's run-rate reads."""
+    grain, s = sched.grain[slot], sched.day[slot]
+    same = (sched.grain == grain) & (sched.lo >= 0) & (sched.hi <= s)
+    periods = sorted(set(zip(sched.lo[same].tolist(), sched.hi[same].tolist(), strict=True)))
+    return periods[-LOOKBACK:]
+
+
 def pipeline_basis(
     cfg: SimulationConfig,
+    cal: Calendar,
     sched: Schedule,
     ae_pos: np.ndarray,
     n_ae: int,
     *,
     created: np.ndarray,
     stage_days: np.ndarray,
+    entry: np.ndarray,
+    entered: np.ndarray,
     closed_at: np.ndarray,
     won: np.ndarray,
     win_p: np.ndarray,
     amount: np.ndarray,
+    segment: np.ndarray,
+    crm_close: np.ndarray,
+    pushed: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """This chunk's part of every call: ``{part: [slot, ae]}`` for the parts in :data:`BASIS`.
+    """This chunk's part of every call (see :func:`empty_basis`).
 
-    ``ae_pos`` is each deal owner's position among AEs; ``stage_days`` the five stage durations per deal;
-    ``closed_at`` the real close time (NaN while open at the end); ``won`` whether it was won.
+    ``ae_pos`` is each deal owner's position among AEs; ``stage_days`` the five stage durations per deal and
+    ``entry`` / ``entered`` each open stage's entry time and whether it was entered; ``closed_at`` the real close
+    time (NaN while open at the end); ``won`` whether it was won; ``crm_close`` the close date the CRM held before
+    any push (day index) and ``pushed`` the deals whose close date moves to each quarter's end.
     """
-    out = {k: np.zeros((len(sched), n_ae)) for k in BASIS}
+    n_seg = len(cfg.win_intercept)
+    out = empty_basis(len(sched), n_ae, n_seg)
     if len(created) == 0:
         return out
-    cum = created[:, None] + np.cumsum(stage_days, axis=1)  # [m, 5]: close time when lost after stage k, or won
-    t_won = cum[:, 4]
-    lost_p = np.asarray(cfg.lost_at_stage, dtype=np.float64)
+    t_won = created + stage_days.sum(axis=1)  # the won-path close time
     closed_t = np.where(np.isnan(closed_at), np.inf, closed_at)
     won_closed = won & np.isfinite(closed_t)
-    for key in dict.fromkeys(zip(sched.grain, sched.lo, sched.hi, strict=True)):  # periods, in schedule order
-        _, lo, hi = key
-        slots = np.flatnonzero((sched.grain == key[0]) & (sched.lo == lo) & (sched.hi == hi))
-        due = (t_won >= lo) & (t_won < hi)
+    q_last = cal.quarter_end.astype(np.float64) - 1.0  # the last day of each quarter
+    stage_ix = np.arange(STAGES)[None, :]
+    cell = (ae_pos * n_seg + segment) * 2  # + overdue, × STAGES + stage: the flat [ae, segment, overdue, stage]
+    for s_i in range(len(sched)):
+        lo, hi, s = sched.lo[s_i], sched.hi[s_i], sched.day[s_i]
         won_in = won_closed & (closed_t >= lo) & (closed_t < hi)
-        rel = np.flatnonzero(due | won_in)
-        if len(rel) == 0:
-            continue
-        owner = ae_pos[rel]
-        d_due, d_won_in = due[rel], won_in[rel]
-        c_t, a, w, cum_r = created[rel], amount[rel], win_p[rel], cum[rel]
-        cl = closed_t[rel]
-        out["actual"][slots] += np.bincount(owner, weights=a * d_won_in, minlength=n_ae)[None, :]
-        for s_i in slots:
-            s = sched.day[s_i]
-            done = d_won_in & (cl < s)
-            is_open = (c_t < s) & (cl >= s)
-            alive_won = w * (cum_r[:, 4] > s)
-            alive_lost = (1.0 - w) * ((cum_r > s) @ lost_p)
-            posterior = np.divide(alive_won, alive_won + alive_lost, out=np.zeros_like(w), where=alive_won > 0)
-            parts = {
-                "won": a * done,
-                "expected_open": a * posterior * (is_open & d_due),
-                "future": a * w * ((c_t >= s) & d_due),
-                "open_due": a * (is_open & d_due),
-            }
-            for name, weights in parts.items():
-                out[name][s_i] += np.bincount(owner, weights=weights, minlength=n_ae)
+        out["actual"][s_i] = np.bincount(ae_pos, weights=amount * won_in, minlength=n_ae)
+        out["won"][s_i] = np.bincount(ae_pos, weights=amount * (won_in & (closed_t < s)), minlength=n_ae)
+        due = (t_won >= lo) & (t_won < hi) & (created >= s)
+        out["future"][s_i] = np.bincount(ae_pos, weights=amount * win_p * due, minlength=n_ae)
+        # what the CRM shows at s: open deals, their stage then and their close date then
+        is_open = (created < s) & (closed_t >= s)
+        close_s = np.where(pushed, q_last[cal.quarter[int(np.clip(np.floor(s), 0, cal.days - 1))]], crm_close)
+        overdue = close_s < s  # the date has passed: the rep calls it "next", at the rate of overdue deals
+        crm_due = ((close_s >= lo) & (close_s < hi)) | overdue
+        i = np.flatnonzero(is_open & (crm_due | won_in))
+        stage = np.where(entered[i] & (entry[i] <= s), stage_ix, -1).max(axis=1)
+        for part, weights in (("open", amount[i] * crm_due[i]), ("open_won", amount[i] * won_in[i])):
+            flat = (cell[i] + overdue[i]) * STAGES + stage
+            out[part][s_i] += np.bincount(flat, weights=weights, minlength=n_ae * n_seg * 2 * STAGES).reshape(
+                n_ae, 2 * n_seg, STAGES
+            )
+        for p_lo, p_hi in past_periods(sched, s_i):
+            day = p_lo + max(0.0, s - lo)  # the matching day of that period
+            hist = won_closed & (closed_t >= p_lo) & (closed_t < p_hi) & (created >= day)
+            out["history"][s_i] += np.bincount(ae_pos, weights=amount * hist, minlength=n_ae)
     return out
+
+
+def stage_probabilities(sched: Schedule, basis: dict[str, np.ndarray]) -> np.ndarray:
+    """``[slot, segment × overdue, stage]``: the company's historic stage probabilities, the ones a CRM is
+    configured with: of the open amount in that segment and stage (close date passed or not) whose close date fell
+    in the period called, the amount won
+    within the period (whichever its date then), pooled over every rep and every call of the same grain (month
+    or quarter) made before the period (draft, opening) or inside it (updates): a rep knows that a deal due this
+    quarter converts more often when the whole quarter is ahead, not which week it is."""
+    out = np.zeros((len(sched), *basis["open"].shape[2:]))
+    inside = sched.kind == "update"
+    for grain, during in itertools.product(np.unique(sched.grain), (False, True)):
+        m = (sched.grain == grain) & (inside == during)
+        opened, won = basis["open"][m].sum(axis=(0, 1)), basis["open_won"][m].sum(axis=(0, 1))
+        out[m] = np.divide(won, opened, out=np.zeros_like(won), where=opened > 0)
+    return out
+
+
+def call_parts(sched: Schedule, basis: dict[str, np.ndarray], stage_error: np.ndarray) -> dict[str, np.ndarray]:
+    """``[slot, ae]`` parts of each call from the summed basis: ``won``, ``expected_open`` (open amount due ×
+    the rep's subjective stage probability), ``future`` (own trailing run-rate, the plan's figure for missing
+    history) and ``open_due``. ``stage_error`` is ``[ae, stage]``, the rep's personal factor on each stage."""
+    p_rep = stage_probabilities(sched, basis)[:, None, :, :] * stage_error[None, :, None, :]
+    expected_open = (basis["open"] * p_rep).sum(axis=(2, 3))
+    n_hist = np.array([len(past_periods(sched, i)) for i in range(len(sched))], dtype=np.float64)[:, None]
+    future = (basis["history"] + (LOOKBACK - n_hist) * basis["future"]) / LOOKBACK
+    return {
+        "won": basis["won"],
+        "expected_open": expected_open,
+        "future": future,
+        "open_due": basis["open"].sum(axis=(2, 3)),
+    }
 
 
 def rep_biases(n_ae: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -162,14 +234,17 @@ def forecasts_table(
 ) -> tuple[pa.Table, dict[str, Any]]:
     """The ``forecasts`` table (three categories per call) and the forecast part of the ground truth."""
     n_ae = len(org.ae)
+    # a child stream for the personal stage errors: drawing them leaves the biases and the rest unchanged
+    error_rng = rng.spawn(1)[0]
     style, bias = rep_biases(n_ae, rng)
+    parts = call_parts(sched, basis, np.exp(STAGE_ERROR_SD * error_rng.standard_normal((n_ae, STAGES))))
     n_slots = len(sched)
     slot = np.repeat(np.arange(n_slots), n_ae)
     rep = np.tile(np.arange(n_ae), n_slots)
     keep = ~((sched.kind[slot] == "update") & (rng.random(len(slot)) < SKIP_UPDATE_RATE))
     slot, rep = slot[keep], rep[keep]
     m = len(slot)
-    won, exp_open, future, open_due = (basis[k][slot, rep] for k in ("won", "expected_open", "future", "open_due"))
+    won, exp_open, future, open_due = (parts[k][slot, rep] for k in ("won", "expected_open", "future", "open_due"))
     honest = won + exp_open + future
     factor = 1.0 + bias[rep]
     noise = np.exp(NOISE_SD * rng.standard_normal((2, m)) - NOISE_SD**2 / 2)
@@ -211,9 +286,11 @@ def forecasts_table(
         length=len(rows),
     )
     truth = {
-        "model": "commit = (1 + bias) x E[new revenue of the period | every deal's timing, not its outcome] x "
-        "noise (lognormal, mean 1, sd 5%), rounded to 100; best_case adds half the open pipeline's upside; "
-        "pipeline = won + open pipeline due (no bias). See revalign.simulate.forecasts.",
+        "model": "commit = (1 + bias) x (won + open deals due by their CRM close date x the rep's subjective "
+        "stage probability + the rep's trailing run-rate of deals not yet created) x noise (lognormal, mean 1, "
+        "sd 5%), rounded to 100; best_case adds half the open pipeline's upside; pipeline = won + open pipeline "
+        "due (no bias). See revalign.simulate.forecasts.",
+        "stage_error_sd": STAGE_ERROR_SD,
         "noise_sd": NOISE_SD,
         "reps": [
             {

@@ -31,7 +31,7 @@ from revalign.simulate.company import (
     web_traffic_table,
 )
 from revalign.simulate.config import Scale, SimulationConfig, get_scale
-from revalign.simulate.forecasts import BASIS, Schedule, forecasts_table, schedule
+from revalign.simulate.forecasts import Schedule, empty_basis, forecasts_table, schedule
 from revalign.simulate.gaming import LABEL_SCHEMA
 from revalign.simulate.journeys import generate_accounts, generate_journeys
 from revalign.simulate.lifecycle import ChunkResult, run_lifecycle
@@ -87,7 +87,7 @@ class _Totals:
 
     won_q: np.ndarray  # won new-business amount per quarter
     leads_by_day: np.ndarray  # [day, channel]
-    basis: dict[str, np.ndarray]  # forecast-call parts [slot, AE]
+    basis: dict[str, np.ndarray]  # forecast-call parts [slot, AE, …] (simulate.forecasts.empty_basis)
     stats: dict[str, np.ndarray] = field(default_factory=dict)
     labels: list[pa.Table] = field(default_factory=list)
 
@@ -96,7 +96,7 @@ class _Totals:
         return cls(
             won_q=np.zeros(co.cal.n_quarters),
             leads_by_day=np.zeros((co.cal.days, len(co.cfg.channels))),
-            basis={k: np.zeros((len(co.calls), len(co.org.ae))) for k in BASIS},
+            basis=empty_basis(len(co.calls), len(co.org.ae), len(co.cfg.win_intercept)),
         )
 
     def add(self, res: ChunkResult) -> None:

@@ -238,15 +238,21 @@ def _forecast_basis(ch: Chunk, sched: Schedule, d: Deals) -> dict[str, np.ndarra
     ae_pos[org.ae] = np.arange(len(org.ae))
     return pipeline_basis(
         ch.cfg,
+        ch.cal,
         sched,
         ae_pos[d.owner],
         len(org.ae),
         created=p.created,
         stage_days=p.stage_days,
+        entry=p.entry,
+        entered=p.entered,
         closed_at=np.where(p.closed, p.t_close, np.nan),
         won=p.won,
         win_p=p.win_p,
         amount=d.amount,
+        segment=p.segment,
+        crm_close=d.expected_close,
+        pushed=d.pushed,
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from revalign.analytics.forecast.landing import LOOKBACK, quarter_landing
-from revalign.analytics.forecast.snapshots import start_of, with_dims
+from revalign.analytics.forecast.snapshots import name_teams, start_of, with_dims
 from revalign.analytics.revenue import new_business
 from revalign.model.access import Tables
 from revalign.model.calendar import parse_period, period_end
@@ -65,7 +65,8 @@ def week_end(quarter_start: dt.date, week: int) -> dt.date:
 
 def reps_commit(tables: Tables, quarter_start: dt.date, as_of: dt.date, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Sum of the quarter commit calls standing at the end of ``as_of`` (one per rep): column ``reps``, per
-    ``team`` when split (calls carry the rep's team); empty when no call stood. Other splits have no calls."""
+    ``team`` (by name, as the landing) when split (calls carry the rep's team); empty when no call stood. Other
+    splits have no calls."""
     if set(by) - {"team"}:
         return pd.DataFrame(columns=[*by, "reps"])
     calls = as_of_tables(tables.provider(), as_of)("forecasts")
@@ -77,7 +78,8 @@ def reps_commit(tables: Tables, quarter_start: dt.date, as_of: dt.date, by: tupl
     )
     if by:
         standing = standing.mutate(team=standing.team_id)
-        return tables.to_pandas(standing.group_by("team").agg(reps=standing.amount.sum()))
+        agg = tables.to_pandas(standing.group_by("team").agg(reps=standing.amount.sum()))
+        return name_teams(tables.to_pandas, tables.provider(), agg)
     return tables.to_pandas(standing.agg(reps=standing.amount.sum())).dropna()
 
 
@@ -87,7 +89,7 @@ def actual_revenue(tables: Tables, quarter_start: dt.date, by: tuple[str, ...] =
     opps = with_dims(tables.provider(), new_business(tables.table("opportunities")), by)
     won = opps.filter(opps.is_won & (opps.closed_at >= start_of(quarter_start)) & (opps.closed_at < start_of(end)))
     agg = won.group_by(*by).agg(actual=won.amount.sum()) if by else won.agg(actual=won.amount.sum())
-    return tables.to_pandas(agg).fillna({"actual": 0.0})
+    return name_teams(tables.to_pandas, tables.provider(), tables.to_pandas(agg).fillna({"actual": 0.0}))
 
 
 def _ape(value: pd.Series, actual: pd.Series) -> pd.Series:

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from revalign.analytics.forecast.rates import LEARN_BY, age_band, not_yet_created, past_quarters, stage_rates
-from revalign.analytics.forecast.snapshots import deals, end_of, snapshots, start_of
+from revalign.analytics.forecast.snapshots import deals, end_of, name_teams, snapshots, start_of
 from revalign.model.access import Tables
 from revalign.model.calendar import period_end, period_label, period_start
 
@@ -99,8 +99,9 @@ def quarter_landing(
 ) -> QuarterLanding:
     """The landing of the quarter containing ``as_of`` (fiscal quarters from ``fiscal_year_start_month``).
 
-    ``by`` splits it by ``team``, ``segment``, ``channel`` or ``owner``; the rates are learned company-wide (a
-    team's few deals are too few to learn a stage's rate from) and applied to each group's own deals.
+    ``by`` splits it by ``team`` (shown by name), ``segment``, ``channel`` or ``owner``; the rates are learned
+    company-wide (a team's few deals are too few to learn a stage's rate from) and applied to each group's own
+    deals.
     """
     by = tuple(by)
     base = tables.provider()
@@ -133,7 +134,7 @@ def quarter_landing(
     frame["landing"] = frame["won"] + frame["weighted_open"] + frame["run_rate"]
     share = ((as_of - qs).days + 1) / (qe - qs).days
     frame["naive"] = frame["won"] / share
-    frame = frame[[*by, *COLUMNS]]
+    frame = name_teams(tables.to_pandas, base, frame[[*by, *COLUMNS]])
     frame = frame.sort_values(list(by), kind="stable").reset_index(drop=True) if by else frame.reset_index(drop=True)
     label = period_label(qs, "quarter", fiscal_year_start_month)
     return QuarterLanding(label, qs, qe, as_of, by, frame, rates, lookback)

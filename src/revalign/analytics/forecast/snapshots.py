@@ -18,10 +18,11 @@ measured from outcomes instead (won, but after the quarter's end).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from revalign.analytics.revenue import new_business
 from revalign.errors import UnknownNameError
@@ -53,6 +54,16 @@ def with_dims(base: TableProvider, opps: ir.Table, by: tuple[str, ...]) -> ir.Ta
         opps = opps.left_join(users, opps.owner_id == users.u_id)
         cols["team"] = opps.u_team.cast("string")
     return opps.mutate(**cols) if cols else opps
+
+
+def name_teams(run: Callable[[ir.Table], pd.DataFrame], base: TableProvider, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its ``team`` column (team ids) holding the teams' names: a CRO reads "EMEA Enterprise",
+    not "T06". An id the ``teams`` table lacks stays as it is; a frame without ``team`` is returned unchanged."""
+    if "team" not in frame.columns:
+        return frame
+    teams = run(base("teams").select(t_id=ibis._.team_id.cast("string"), t_name=ibis._.name))
+    names = dict(zip(teams["t_id"], teams["t_name"], strict=True))
+    return frame.assign(team=frame["team"].map(lambda t: names.get(t) or t))
 
 
 def _known(base: TableProvider, as_of: dt.date) -> ir.Table:
@@ -129,4 +140,14 @@ def snapshots(
     )
 
 
-__all__ = ["DIMENSIONS", "OPEN_STAGES", "amount_edits", "deals", "end_of", "snapshots", "start_of", "with_dims"]
+__all__ = [
+    "DIMENSIONS",
+    "OPEN_STAGES",
+    "amount_edits",
+    "deals",
+    "end_of",
+    "name_teams",
+    "snapshots",
+    "start_of",
+    "with_dims",
+]
