@@ -30,7 +30,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.forecast.snapshots import amount_edits, with_dims
+from revalign.analytics.forecast.snapshots import amount_edits, name_teams, with_dims
 from revalign.analytics.revenue import new_business
 from revalign.model.access import Tables
 from revalign.model.calendar import period_start, truncate
@@ -132,7 +132,8 @@ def pipeline_waterfall(
     fiscal_year_start_month: int = 1,
 ) -> Waterfall:
     """Weekly pipeline movements for the weeks (Monday to Sunday) that start in ``[start, end)``, per ``by``
-    (``team``, ``channel``, ``segment``, ``owner``). Amounts are positive; ``won`` and ``lost`` are subtracted."""
+    (``team``, ``channel``, ``segment``, ``owner``). Amounts are positive; ``won`` and ``lost`` are subtracted.
+    Teams come by name, as the forecast's tables show them (a CRO reads "EMEA Enterprise", not "T06")."""
     by = tuple(by)
     first = period_start(start, "week")
     lo, hi = _ts(first), _ts(end)
@@ -145,7 +146,8 @@ def pipeline_waterfall(
     rows = rows.filter((rows.t >= lo) & (rows.t < hi))
     rows = rows.mutate(week=truncate(rows.t, "week"))
     weekly = tables.to_pandas(rows.group_by("week", "kind", *by).agg(amount=rows.delta.sum()))
-    return Waterfall(first, end, by, _assemble(weekly, opening, first, end, by))
+    frame = name_teams(tables.to_pandas, tables.provider(), _assemble(weekly, opening, first, end, by))
+    return Waterfall(first, end, by, frame)
 
 
 def _assemble(
