@@ -41,6 +41,15 @@ MOVES = ("advanced", "pushed_out", "pulled_in")
 COLUMNS = ["week", "opening", *FLOWS, "closing", *MOVES]
 UNITS = dict.fromkeys(COLUMNS[1:], "currency")
 """Every movement is money (the display layer would read ``created`` or ``won`` as anything)."""
+LABELS = {
+    "opening": "Opening",
+    "created": "Created",
+    "amount_changed": "Amount changed",
+    "won": "Won",
+    "lost": "Lost",
+    "closing": "Closing",
+}
+"""What a chart's axis and a reader call each bar of the bridge (``movement`` stays the stable key)."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +67,18 @@ class Waterfall:
     def bridge(self) -> pd.DataFrame:
         """The whole range as one bridge, all groups together: the first week's opening, each flow summed over
         the weeks (won and lost as decreases), the last week's closing — the bars of a waterfall chart, whose
-        ``measure`` is Plotly's (absolute, relative, total); opening + the relative bars = closing."""
+        ``measure`` is Plotly's (absolute, relative, total); opening + the relative bars = closing; ``label`` is the
+        bar's name in words."""
         weeks = self.frame.groupby("week")[["opening", *FLOWS, "closing"]].sum().sort_index()
         if weeks.empty:
-            return pd.DataFrame(columns=["movement", "measure", "amount"])
+            return pd.DataFrame(columns=["movement", "label", "measure", "amount"])
         sign = {"created": 1.0, "amount_changed": 1.0, "won": -1.0, "lost": -1.0}
         bars = [("opening", "absolute", float(weeks["opening"].iloc[0]))]
         bars += [(flow, "relative", sign[flow] * float(weeks[flow].sum())) for flow in FLOWS]
         bars.append(("closing", "total", float(weeks["closing"].iloc[-1])))
-        return pd.DataFrame(bars, columns=["movement", "measure", "amount"])
+        frame = pd.DataFrame(bars, columns=["movement", "measure", "amount"])
+        frame.insert(1, "label", frame["movement"].map(LABELS))
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         rows = self.frame.assign(week=self.frame["week"].map(dt.date.isoformat)).to_dict(orient="records")
@@ -173,4 +185,4 @@ def _assemble(
     return frame[["week", *by, *COLUMNS[1:]]].sort_values(["week", *by], kind="stable").reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "FLOWS", "MOVES", "UNITS", "Waterfall", "pipeline_waterfall"]
+__all__ = ["COLUMNS", "FLOWS", "LABELS", "MOVES", "UNITS", "Waterfall", "pipeline_waterfall"]

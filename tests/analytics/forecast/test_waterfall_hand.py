@@ -113,5 +113,6 @@ def test_the_bridge_of_the_three_weeks(book):
     w = pipeline_waterfall(book, start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 22))
     bridge = w.bridge()
     assert bridge["movement"].tolist() == ["opening", "created", "amount_changed", "won", "lost", "closing"]
+    assert bridge["label"].tolist() == ["Opening", "Created", "Amount changed", "Won", "Lost", "Closing"]
     assert bridge["measure"].tolist() == ["absolute", *["relative"] * 4, "total"]
     assert bridge["amount"].tolist() == [200.0, 150.0, 50.0, -150.0, -200.0, 50.0]

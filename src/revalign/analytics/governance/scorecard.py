@@ -535,7 +535,9 @@ def _mark_immature(card: Scorecard, kpis: Mapping[str, Kpi], latest: str, fs: in
     if not young:
         return card
     rows = tuple(replace(r, immature=True) if r.kpi in young else r for r in card.rows)
-    listed = ", ".join(f"{kpis[n].label or n} ({w})" for n, w in young.items())
+    # a label that already names its window ("… within 90 days") is not told it twice
+    labels = {n: kpis[n].label or n for n in young}
+    listed = ", ".join(labels[n] if str(w) in labels[n] else f"{labels[n]} ({w})" for n, w in young.items())
     notice = (
         f"Still converting in {card.period}, so provisional and left out of department status: {listed}. "
         "Their cohorts' windows close after the data ends."

@@ -257,7 +257,7 @@ def add_landing(project: Project, report: Report, frame: pd.DataFrame, start: dt
     report.add("bridge", f"Open pipeline, {landing.quarter}: opening → closing", waterfall.bridge())
     report.meta["units"] = {"landing": LANDING_UNITS, "bridge": {"amount": "currency"}}
     report.meta["charts"] = [
-        {"table": "bridge", "x": "movement", "y": "amount", "measure": "measure", "kind": "waterfall",
+        {"table": "bridge", "x": "label", "y": "amount", "measure": "measure", "kind": "waterfall",
          "title": f"How the open pipeline moved in {landing.quarter}"},
     ]  # fmt: skip
 

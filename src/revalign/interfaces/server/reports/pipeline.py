@@ -57,7 +57,7 @@ def pipeline_report(project: Project, filters: Filters) -> Report:
         charts=[
             {
                 "table": "bridge",
-                "x": "movement",
+                "x": "label",
                 "y": "amount",
                 "measure": "measure",
                 "kind": "waterfall",
