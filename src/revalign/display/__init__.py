@@ -6,6 +6,7 @@ a result table its unit and formats whole tables. It sits below the interfaces a
 knows the catalog's units, never how a number is computed.
 """
 
+from revalign.display.departments import department_label
 from revalign.display.periods import format_period
 from revalign.display.tables import ColumnUnit, DisplayContext, column_units, format_rows
 from revalign.display.units import MISSING, UNITS, change_unit, currency_symbol, format_value
@@ -18,6 +19,7 @@ __all__ = [
     "change_unit",
     "column_units",
     "currency_symbol",
+    "department_label",
     "format_period",
     "format_rows",
     "format_value",

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from revalign import __version__
 from revalign.definitions.target_files import targets_fingerprint
+from revalign.display import department_label
 from revalign.interfaces.server import access_log, apidocs, errors, middleware, readiness
 from revalign.interfaces.server.api import router as api_router
 from revalign.interfaces.server.cache import ReportCache
@@ -98,6 +99,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = fmt
+    templates.env.filters["department"] = department_label
     templates.env.globals["qs"] = query_string
     templates.env.globals["NAV"] = NAV  # the one navigation list, also for pages rendered without a report
     templates.env.globals["home_of"] = home_of  # the overview's "Your home" link

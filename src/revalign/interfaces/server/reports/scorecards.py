@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from revalign.analytics.governance.scorecard import Scorecard
+from revalign.display import department_label
 from revalign.interfaces.server.filters import Filters
 from revalign.interfaces.server.reports.covers import covers
 from revalign.interfaces.server.reports.report import (
@@ -88,7 +89,7 @@ def scorecard(project: Project, department: str, filters: Filters, template: str
     """A department's scorecard (its KPIs and the north star) or the joint one, with period-over-period; with a
     ``template`` (``idc``: IDC's Customer Creation Scorecard), that template's KPIs with a ``section`` column."""
     card = scorecard_card(project, department, filters, template)
-    title = "Joint scorecard" if department == "joint" else f"{department.replace('_', ' ').capitalize()} scorecard"
+    title = "Joint scorecard" if department == "joint" else f"{department_label(department)} scorecard"
     if template:
         title = project.catalog.scorecard(template).label or template
     report = Report(page="scorecards", title=title)
