@@ -69,7 +69,7 @@ def merge_target(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``state`` with the accepted rows of ``p`` upserted, and when, by whom and why each key last changed."""
     good = good.set_axis(key_index(good, canonical_table(p.target.table).primary_key))
-    good_changes.index = good.index
+    good_changes = good_changes.set_axis(good.index)  # not in place: it may be the prepared frame itself
     if len(before):
         known = good.index.isin(before.index)
         p.known_keys = good.index[known]  # unchanged ones are counted once every target is merged

@@ -131,8 +131,8 @@ def accept(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) 
     failures = list(p.failures) + row_rules(run, p, model, state)
     bad = rules.first_failures(len(frame), failures)
     run.quarantine.append(quarantine_lines(run, p, failures))
-    good = frame[~bad]
-    good_changes = p.changes[~bad]
+    # a clean file (the usual case) keeps its frames as they are: a boolean take copies every column
+    good, good_changes = (frame[~bad], p.changes[~bad]) if bad.any() else (frame, p.changes)
     p.stats.rows_quarantined = int(bad.sum()) + len(p.source.bad_rows)
     key = list(model.primary_key)
     if p.target.dedupe and key:
