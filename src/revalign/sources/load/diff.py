@@ -29,11 +29,11 @@ import pyarrow.compute as pc
 
 from revalign.engine import Engine, memtable
 from revalign.model.tables import LEDGER, canonical_table
-from revalign.sources.load.frames import content_keys, digests, existing, key_index, ledger_text
+from revalign.sources.load.frames import conform, content_keys, digests, existing, key_index, ledger_text
 from revalign.sources.load.run import LoadRun, Prepared, TableDiff
 from revalign.sources.mapping import TargetSpec
 from revalign.sources.supersession import with_superseded
-from revalign.sources.values import PANDAS_DTYPES
+from revalign.sources.values import constant, empty
 
 TRACKED: dict[str, dict[str, str]] = {
     "leads": {"lead_source": "field", "owner_id": "field", "lifecycle_stage": "lifecycle"},
@@ -69,23 +69,22 @@ def merge_target(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``state`` with the accepted rows of ``p`` upserted, and when, by whom and why each key last changed."""
     good = good.set_axis(key_index(good, canonical_table(p.target.table).primary_key))
-    good_changes.index = good.index
+    good_changes = good_changes.set_axis(good.index)  # not in place: it may be the prepared frame itself
     if len(before):
         known = good.index.isin(before.index)
         p.known_keys = good.index[known]  # unchanged ones are counted once every target is merged
     state = merge(state, good, p.set_cols, p.default_cols, p.target.table)
-    changes = pd.concat([changes[~changes.index.isin(good.index)], good_changes])
-    return state, changes
+    if not len(changes):  # the table's first target: nothing for its rows' changes to replace
+        return state, good_changes
+    return state, pd.concat([changes[~changes.index.isin(good.index)], good_changes])
 
 
 def merge(
     state: pd.DataFrame, rows: pd.DataFrame, set_cols: list[str], default_cols: list[str], table: str
 ) -> pd.DataFrame:
     """Upsert ``rows`` into ``state`` by key: mapped columns overwrite, ``default:`` columns only fill gaps."""
-    model = canonical_table(table)
-    dtypes = {c.name: PANDAS_DTYPES[c.dtype] for c in model.columns}
     if state.empty:  # a first load: nothing to merge with
-        return rows.reindex(columns=state.columns).astype(dtypes)
+        return conform(rows, table)
     old = rows.index.isin(state.index)
     parts = [state[~state.index.isin(rows.index)]]
     if old.any():
@@ -97,9 +96,9 @@ def merge(
             cur[c] = cur[c].where(cur[c].notna(), rows.loc[old, c].to_numpy())
         parts.append(cur)
     if (~old).any():
-        parts.append(rows[~old].reindex(columns=state.columns))
+        parts.append(conform(rows[~old], table))
     merged = pd.concat([p for p in parts if len(p)] or [state.iloc[:0]])
-    return merged.astype(dtypes)
+    return conform(merged, table)
 
 
 def settle(
@@ -231,17 +230,20 @@ def configured_events(target: TargetSpec, rows: pd.DataFrame) -> pd.DataFrame:
         if ev.when is not None:
             sel = rows[rows[ev.when].fillna(False).astype(bool).to_numpy()]
         sel = sel[sel[ev.id].notna() & sel[ev.at].notna()]
+        index, n = pd.RangeIndex(len(sel)), len(sel)
+        # text columns as Arrow-backed ``str`` (constants by one kernel): one event per row of a million-row
+        # export must not become millions of Python strings that the ledger's types convert back
         parts.append(
             pd.DataFrame(
                 {
-                    "entity_type": ev.entity,
-                    "entity_id": sel[ev.id].astype("str").to_numpy(dtype=object),
-                    "kind": ev.kind,
-                    "name": ev.name,
-                    "old_value": ev.old_value,
-                    "new_value": ev.name,
-                    "occurred_at": sel[ev.at].astype("datetime64[us]").to_numpy(),
-                    "time_precision": "exact",  # a created or converted date is recorded by the CRM itself
+                    "entity_type": constant(ev.entity, "string", n, index),
+                    "entity_id": sel[ev.id].astype("str").set_axis(index),
+                    "kind": constant(ev.kind, "string", n, index),
+                    "name": constant(ev.name, "string", n, index),
+                    "old_value": constant(ev.old_value, "string", n, index),
+                    "new_value": constant(ev.name, "string", n, index),
+                    "occurred_at": sel[ev.at].astype("datetime64[us]").set_axis(index),
+                    "time_precision": constant("exact", "string", n, index),  # the CRM recorded the date itself
                 }
             )
         )
@@ -293,17 +295,26 @@ def _new_ledger_rows(
     if not parts:
         return pd.DataFrame(columns=LEDGER.column_names)
     frame = pd.concat(parts, ignore_index=True)
-    frame = frame.reindex(columns=[*LEDGER.column_names, "_from"]).astype({"event_id": object, "load_id": object})
+    # columns no part has (ids, load and record time of configured events) start as typed nulls, not as NaN
+    # objects that every later step would convert row by row
+    cols = {c.name: frame[c.name] if c.name in frame else empty(c.dtype, frame.index) for c in LEDGER.columns}
+    frame = pd.DataFrame({**cols, "_from": frame["_from"]}, index=frame.index)
     missing_id = frame["event_id"].isna()
-    if missing_id.any():
+    if missing_id.all():
+        frame["event_id"] = event_ids(frame)
+    elif missing_id.any():
+        frame["event_id"] = frame["event_id"].astype(object)
         frame.loc[missing_id, "event_id"] = event_ids(frame[missing_id]).to_numpy(dtype=object)
     frame["recorded_at"] = pd.to_datetime(frame["recorded_at"]).fillna(pd.Timestamp(now)).astype("datetime64[us]")
-    frame["load_id"] = frame["load_id"].where(frame["load_id"].notna(), load_id)
+    if frame["load_id"].isna().all():
+        frame["load_id"] = constant(load_id, "string", len(frame), frame.index)
+    else:
+        frame["load_id"] = frame["load_id"].astype(object).where(frame["load_id"].notna(), load_id)
     frame = frame.drop_duplicates(subset=["event_id"], keep="first")
     if "ledger" in present:
         known = engine.execute(engine.table("ledger").event_id)
         frame = frame[~frame["event_id"].isin(known)]
-    return frame.reset_index(drop=True).astype({c.name: PANDAS_DTYPES[c.dtype] for c in LEDGER.columns})
+    return conform(frame.reset_index(drop=True), "ledger").assign(_from=frame["_from"].to_numpy())
 
 
 def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from revalign.model.tables import Table, canonical_table
 from revalign.sources import rules
-from revalign.sources.load.frames import key_text
+from revalign.sources.load.frames import key_arrow, key_text
 from revalign.sources.load.history import history_labels, prepare_history
 from revalign.sources.load.run import LoadRun, Prepared, TableLoad
 from revalign.sources.mapping import EXPORT_TIME, ColumnSpec, RuleSpec, TargetSpec
@@ -32,6 +32,7 @@ from revalign.sources.values import (
     constant,
     empty,
     source_cells,
+    text_series,
 )
 
 Failures = list[tuple[str, Failure]]
@@ -94,9 +95,11 @@ def _reason(run: LoadRun, target: TargetSpec, text: pd.DataFrame) -> pd.Series:
     out = pd.Series(None, index=text.index, dtype=object)
     if target.reason is None:
         return out
+    vmap = run.spec.value_map(target.reason)
+    if not any(c in text.columns for c in target.reason.from_) and (vmap is None or vmap.blank is None):
+        return out  # the export has none of the reason columns: no reasons (and no per-cell work to say so)
     for column in target.reason.from_:
         out = out.where(out.notna(), source_cells(text, column, run.spec.null_values))
-    vmap = run.spec.value_map(target.reason)
     return apply_value_map(out.astype("str"), vmap).astype(object) if vmap is not None else out
 
 
@@ -132,8 +135,8 @@ def accept(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) 
     failures = list(p.failures) + row_rules(run, p, model, state)
     bad = rules.first_failures(len(frame), failures)
     run.quarantine.append(quarantine_lines(run, p, failures))
-    good = frame[~bad]
-    good_changes = p.changes[~bad]
+    # a clean file (the usual case) keeps its frames as they are: a boolean take copies every column
+    good, good_changes = (frame[~bad], p.changes[~bad]) if bad.any() else (frame, p.changes)
     p.stats.rows_quarantined = int(bad.sum()) + len(p.source.bad_rows)
     key = list(model.primary_key)
     if p.target.dedupe and key:
@@ -142,7 +145,8 @@ def accept(run: LoadRun, p: Prepared, model: Table, state: pd.DataFrame | None) 
         p.stats.rows_deduplicated = int(dup.sum())
     p.stats.rows_loaded = len(good)
     if key and all(k in good.columns for k in key):
-        run.loaded.append(pd.DataFrame({"table": model.name, "key": key_text(good, key)}))
+        keys = text_series(key_arrow(good, key), pd.RangeIndex(len(good)))
+        run.loaded.append(pd.DataFrame({"table": model.name, "key": keys}))
     return good, good_changes
 
 
