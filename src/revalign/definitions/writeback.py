@@ -16,6 +16,9 @@ out. Example::
           lead_score: Lead.Revalign_Score__c
           audited_source: Opportunity.Revalign_Audited_Source__c
           marketing_credit: null       # not written
+      hubspot:
+        fields:
+          audited_source: deals.audited_source   # type.property: contacts.…, deals.…
 """
 
 from __future__ import annotations
@@ -55,6 +58,16 @@ SALESFORCE_FIELDS: Final = {
 }
 """The default target of each value: custom fields named as docs/writeback.md's setup creates them."""
 
+HUBSPOT_OBJECTS: Final[dict[Entity, str]] = {"lead": "contacts", "opportunity": "deals"}
+"""The HubSpot object type holding each entity's records (the sync loads contacts as leads, deals as opportunities)."""
+
+HUBSPOT_FIELDS: Final = {
+    "lead_score": "contacts.revalign_score",
+    "audited_source": "deals.revalign_audited_source",
+    "marketing_credit": "deals.revalign_marketing_credit",
+}
+"""The default HubSpot property of each value, as docs/writeback.md's setup creates them (``type.property``)."""
+
 _TARGET = re.compile(r"^(?P<object>[A-Za-z][A-Za-z0-9_]*)\.(?P<field>[A-Za-z][A-Za-z0-9_]*)$")
 
 
@@ -75,13 +88,33 @@ class SalesforceWriteback(_Part):
 
     def targets(self) -> dict[str, tuple[str, str]]:
         """Each value written → (object, field), defaults filled in and ``null`` ones left out."""
-        chosen = {**SALESFORCE_FIELDS, **self.fields}
-        out: dict[str, tuple[str, str]] = {}
-        for value, target in chosen.items():
-            match = _TARGET.match(target or "")
-            if match is not None:
-                out[value] = (match["object"], match["field"])
-        return out
+        return _targets(SALESFORCE_FIELDS, self.fields)
+
+
+class HubSpotWriteback(_Part):
+    """``writeback.hubspot``: which property of contacts and deals each value lands in, and the batch size."""
+
+    fields: dict[str, str | None] = Field(
+        default_factory=lambda: dict[str, str | None](HUBSPOT_FIELDS),
+        description="Value → ``type.property`` (``contacts.…``, ``deals.…``; null: not written). Values left out "
+        "keep their default property.",
+    )
+    batch_size: int = Field(
+        100, ge=1, le=100, description="Records per batch update request (HubSpot's batch API takes 100 at most)."
+    )
+
+    def targets(self) -> dict[str, tuple[str, str]]:
+        """Each value written → (object type, property), defaults filled in and ``null`` ones left out."""
+        return _targets(HUBSPOT_FIELDS, self.fields)
+
+
+def _targets(defaults: Mapping[str, str], fields: Mapping[str, str | None]) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
+    for value, target in {**defaults, **fields}.items():
+        match = _TARGET.match(target or "")
+        if match is not None:
+            out[value] = (match["object"], match["field"])
+    return out
 
 
 class WritebackSettings(_Part):
@@ -103,6 +136,14 @@ class WritebackSettings(_Part):
     )
     lookback_days: int = Field(90, gt=0, description="Touches up to this many days before the conversion count.")
     salesforce: SalesforceWriteback = SalesforceWriteback()
+    hubspot: HubSpotWriteback = HubSpotWriteback()
+
+    def crms(self) -> dict[str, tuple[SalesforceWriteback | HubSpotWriteback, dict[str, str], dict[Entity, str]]]:
+        """Each CRM's part, with its default targets and the object holding each entity (what the rules check)."""
+        return {
+            "salesforce": (self.salesforce, SALESFORCE_FIELDS, SALESFORCE_OBJECTS),
+            "hubspot": (self.hubspot, HUBSPOT_FIELDS, HUBSPOT_OBJECTS),
+        }
 
 
 class TargetsWellFormed(Rule[WritebackSettings]):
@@ -111,26 +152,30 @@ class TargetsWellFormed(Rule[WritebackSettings]):
     name = "writeback_targets"
 
     def check(self, subject: WritebackSettings) -> Iterable[Issue]:
-        for value, target in subject.salesforce.fields.items():
-            path = f"{KEY}.salesforce.fields.{value}"
-            if value not in VALUE_ENTITIES:
-                known = ", ".join(VALUE_ENTITIES)
-                yield _issue(f"unknown value {value!r}; revalign writes back {known}", self.name, path)
-                continue
-            if target is None:
-                continue
-            match = _TARGET.match(target)
-            if match is None:
-                yield _issue(f"{target!r} is not Object.Field (e.g. {SALESFORCE_FIELDS[value]})", self.name, path)
-                continue
-            expected = SALESFORCE_OBJECTS[VALUE_ENTITIES[value]]
-            if match["object"] != expected:
-                yield _issue(
-                    f"{value} belongs to a {VALUE_ENTITIES[value]}: its field must be on {expected}, not "
-                    f"{match['object']}",
-                    self.name,
-                    path,
-                )
+        for crm, (part, defaults, objects) in subject.crms().items():
+            for value, target in part.fields.items():
+                yield from self._target(value, target, defaults, objects, f"{KEY}.{crm}.fields.{value}")
+
+    def _target(
+        self, value: str, target: str | None, defaults: Mapping[str, str], objects: Mapping[Entity, str], path: str
+    ) -> Iterable[Issue]:
+        if value not in VALUE_ENTITIES:
+            known = ", ".join(VALUE_ENTITIES)
+            yield _issue(f"unknown value {value!r}; revalign writes back {known}", self.name, path)
+            return
+        if target is None:
+            return
+        match = _TARGET.match(target)
+        if match is None:
+            yield _issue(f"{target!r} is not Object.Field (e.g. {defaults[value]})", self.name, path)
+            return
+        expected = objects[VALUE_ENTITIES[value]]
+        if match["object"] != expected:
+            yield _issue(
+                f"{value} belongs to a {VALUE_ENTITIES[value]}: its field must be on {expected}, not {match['object']}",
+                self.name,
+                path,
+            )
 
 
 class TargetsDistinct(Rule[WritebackSettings]):
@@ -139,15 +184,16 @@ class TargetsDistinct(Rule[WritebackSettings]):
     name = "writeback_distinct"
 
     def check(self, subject: WritebackSettings) -> Iterable[Issue]:
-        seen: dict[tuple[str, str], str] = {}
-        for value, target in subject.salesforce.targets().items():
-            if target in seen:
-                yield _issue(
-                    f"{value} and {seen[target]} are both written to {'.'.join(target)}",
-                    self.name,
-                    f"{KEY}.salesforce.fields.{value}",
-                )
-            seen[target] = value
+        for crm, (part, _, _) in subject.crms().items():
+            seen: dict[tuple[str, str], str] = {}
+            for value, target in part.targets().items():
+                if target in seen:
+                    yield _issue(
+                        f"{value} and {seen[target]} are both written to {'.'.join(target)}",
+                        self.name,
+                        f"{KEY}.{crm}.fields.{value}",
+                    )
+                seen[target] = value
 
 
 RULES: tuple[Rule[WritebackSettings], ...] = (TargetsWellFormed(), TargetsDistinct())
@@ -195,11 +241,14 @@ def writeback_settings(raw: Mapping[str, Any] | None, file: Path | None = None) 
 
 
 __all__ = [
+    "HUBSPOT_FIELDS",
+    "HUBSPOT_OBJECTS",
     "KEY",
     "RULES",
     "SALESFORCE_FIELDS",
     "SALESFORCE_OBJECTS",
     "VALUE_ENTITIES",
+    "HubSpotWriteback",
     "SalesforceWriteback",
     "WritebackSettings",
     "check_writeback_settings",

@@ -4,6 +4,7 @@ planned against a CRM's fields and applied."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import pandas as pd
 
@@ -13,8 +14,18 @@ from revalign.definitions.writeback import WritebackSettings, writeback_settings
 from revalign.project.audit import AuditFacade
 from revalign.project.scoring import ScoringFacade
 from revalign.settings import PROJECT_FILE
-from revalign.sources.sync import SalesforceClient, salesforce_config
-from revalign.sources.writeback import ApplyReport, WritebackPlan, apply_salesforce, plan_salesforce
+from revalign.sources.sync import HubSpotClient, SalesforceClient, hubspot_config, salesforce_config
+from revalign.sources.writeback import (
+    ApplyReport,
+    WritebackPlan,
+    apply_hubspot,
+    apply_salesforce,
+    plan_hubspot,
+    plan_salesforce,
+)
+
+Crm = Literal["salesforce", "hubspot"]
+CrmClient = SalesforceClient | HubSpotClient
 
 
 class WritebackFacade(AuditFacade, ScoringFacade):
@@ -46,15 +57,32 @@ class WritebackFacade(AuditFacade, ScoringFacade):
         """A client for the org of ``sync.salesforce`` (credentials from the environment; see docs/sync.md)."""
         return SalesforceClient(salesforce_config(self.settings.sync.get("salesforce")))
 
-    def writeback_plan(
-        self, *, client: SalesforceClient | None = None, decisions: Mapping[str, str] | None = None
-    ) -> WritebackPlan:
-        """The changes that make Salesforce hold the project's values (a dry run: nothing is written)."""
-        targets = self.writeback_settings.salesforce.targets()
-        desired = self.writeback_values(tuple(targets), decisions=decisions)
-        return plan_salesforce(client or self.salesforce_client(), desired, targets)
+    def hubspot_client(self) -> HubSpotClient:
+        """A client for the portal of ``sync.hubspot`` (token or OAuth values from the environment; docs/sync.md)."""
+        return HubSpotClient(hubspot_config(self.settings.sync.get("hubspot")))
 
-    def writeback_apply(self, plan: WritebackPlan, *, client: SalesforceClient | None = None) -> ApplyReport:
-        """Send ``plan``'s changes to Salesforce in batches; refused records are reported, the rest written."""
-        batch = self.writeback_settings.salesforce.batch_size
-        return apply_salesforce(client or self.salesforce_client(), plan, batch_size=batch)
+    def crm_client(self, crm: Crm) -> CrmClient:
+        """A client for ``crm``, as its sync signs in (one client can serve a plan and its apply)."""
+        return self.hubspot_client() if crm == "hubspot" else self.salesforce_client()
+
+    def writeback_plan(
+        self, crm: Crm = "salesforce", *, client: CrmClient | None = None, decisions: Mapping[str, str] | None = None
+    ) -> WritebackPlan:
+        """The changes that make ``crm`` hold the project's values (a dry run: nothing is written)."""
+        client = client or self.crm_client(crm)
+        if isinstance(client, HubSpotClient):
+            targets = self.writeback_settings.hubspot.targets()
+            return plan_hubspot(client, self.writeback_values(tuple(targets), decisions=decisions), targets)
+        targets = self.writeback_settings.salesforce.targets()
+        return plan_salesforce(client, self.writeback_values(tuple(targets), decisions=decisions), targets)
+
+    def writeback_apply(self, plan: WritebackPlan, *, client: CrmClient | None = None) -> ApplyReport:
+        """Send ``plan``'s changes to its CRM in batches; refused records are reported, the rest written."""
+        settings = self.writeback_settings
+        crm: Crm = "hubspot" if plan.crm == "hubspot" else "salesforce"
+        client = client or self.crm_client(crm)
+        if crm == "hubspot" and isinstance(client, HubSpotClient):
+            return apply_hubspot(client, plan, batch_size=settings.hubspot.batch_size)
+        if crm == "salesforce" and isinstance(client, SalesforceClient):
+            return apply_salesforce(client, plan, batch_size=settings.salesforce.batch_size)
+        raise ValueError(f"a {plan.crm} plan cannot be applied through a {type(client).__name__}")

@@ -10,6 +10,10 @@ back into API objects (``property_amount`` → ``properties.amount``; a deal's `
   date, sorted ascending, ``limit``/``after`` paging), ``POST …/batch/read`` with ``propertiesWithHistory``,
   ``GET /crm/v3/objects/<type>?archived=true``, ``POST /crm/v4/associations/deals/<to>/batch/read``,
   ``GET /crm/v3/owners`` and ``GET /crm/v3/pipelines/deals``, in the real API's JSON shapes;
+- for the write-back: ``POST …/batch/update`` (at most 100 inputs; values stored as text so later reads see them,
+  the modified date moved; a record in ``refuse`` is answered as an error of a 207 multi-status, the others
+  written; every request kept in ``updates``), custom properties (:meth:`FakeHubSpot.add_property`), and batch
+  reads answering unknown ids as errors of a 207, as HubSpot does;
 - faults, once each: a 429 with ``Retry-After`` on the ``rate_limit_on``-th API request, an expired token (401) on
   the ``expire_on``-th, and one archived (deleted) contact that only the archived list returns.
 """
@@ -120,6 +124,10 @@ class FakeHubSpot:
     rate_limited: int = 0
     expired: int = 0
     searches: list[dict[str, Any]] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    """Record id → the validation message a batch update answers for it (the record is left as it was)."""
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    """Every batch update request: ``object`` and its ``inputs``."""
     _valid: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -139,6 +147,12 @@ class FakeHubSpot:
                 versions.append({"value": record[name], "timestamp": record["createdate"], "sourceType": "CRM_UI"})
             versions.insert(0, {"value": value, "timestamp": iso(at), "sourceType": "CRM_UI"})
         record |= values | {obj.cursor: iso(at)}
+
+    def add_property(self, object_type: str, name: str, kind: str) -> None:
+        """A custom property created by the portal's admin: every record holds no value for it yet."""
+        self.objects[object_type].types[name] = kind
+        for record in self.objects[object_type].records.values():
+            record.setdefault(name, None)
 
     def archive(self, object_type: str, record_id: str, at: pd.Timestamp) -> None:
         """A user's deletion at ``at``: the record leaves search and batch reads for the archived list."""
@@ -173,6 +187,8 @@ class FakeHubSpot:
             return self._search(self.objects[match[1]], body)
         if match := re.fullmatch(r"/crm/v3/objects/(\w+)/batch/read", path):
             return self._batch_read(self.objects[match[1]], body)
+        if match := re.fullmatch(r"/crm/v3/objects/(\w+)/batch/update", path):
+            return self._batch_update(self.objects[match[1]], body)
         if match := re.fullmatch(r"/crm/v3/objects/(\w+)", path):
             obj = self.objects[match[1]]
             listed = obj.archived.items() if request.args.get("archived") == "true" else obj.records.items()
@@ -220,16 +236,45 @@ class FakeHubSpot:
         return _paged(rows, body.get("after"), int(body["limit"]), total=True)
 
     def _batch_read(self, obj: CrmObject, body: dict[str, Any]) -> Response:
-        results = []
+        results, unknown = [], []
         for item in body["inputs"]:
             if item["id"] not in obj.records:
+                unknown.append(item["id"])
                 continue
             record = self._record(obj, item["id"], obj.records[item["id"]], names=body["properties"])
             history = obj.history.get(item["id"], {})
             record["propertiesWithHistory"] = {n: history.get(n, []) for n in body.get("propertiesWithHistory", [])}
             results.append(record)
-        return _json({"status": "COMPLETE", "results": results, "startedAt": iso(pd.Timestamp.now()),
-                      "completedAt": iso(pd.Timestamp.now())})  # fmt: skip
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": iso(pd.Timestamp.now()),
+                                  "completedAt": iso(pd.Timestamp.now())}  # fmt: skip
+        if not unknown:
+            return _json(answer)
+        message = f"Could not get some {obj.name} objects, they may be deleted or not exist."
+        answer["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": unknown},
+                             "message": message}]  # fmt: skip
+        return _json(answer | {"numErrors": 1}, 207)
+
+    def _batch_update(self, obj: CrmObject, body: dict[str, Any]) -> Response:
+        inputs = body.get("inputs", [])
+        if len(inputs) > 100:
+            return _error(400, "VALIDATION_ERROR", f"Batch input cannot exceed 100 inputs, but {len(inputs)} given")
+        self.updates.append({"object": obj.name, "inputs": inputs})
+        results, errors, now = [], [], pd.Timestamp.now()
+        for item in inputs:
+            record_id = str(item["id"])
+            if record_id in self.refuse or record_id not in obj.records:
+                message = self.refuse.get(record_id, f"Object {record_id} not found")
+                errors.append({"status": "error", "category": "VALIDATION_ERROR", "message": message,
+                               "context": {"ids": [record_id]}})  # fmt: skip
+                continue
+            values = {n: _text(v, obj.types.get(n, "string")) for n, v in item["properties"].items()}
+            self.update(obj.name, record_id, values, now)
+            results.append(self._record(obj, record_id, obj.records[record_id], names=list(values)))
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": iso(now),
+                                  "completedAt": iso(now)}  # fmt: skip
+        if errors:
+            return _json(answer | {"errors": errors, "numErrors": len(errors)}, 207)
+        return _json(answer)
 
     def _record(self, obj: CrmObject, record_id: str, properties: dict[str, Any], *, names: list[str] | None = None,
                 archived: bool = False) -> dict[str, Any]:  # fmt: skip

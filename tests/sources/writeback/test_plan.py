@@ -79,3 +79,17 @@ def test_wrong_targets_are_reported_with_file_and_line(tmp_path) -> None:
         writeback_settings(raw)
     with pytest.raises(ConfigError, match="batch_size"):
         writeback_settings({"salesforce": {"batch_size": 500}})
+
+
+def test_hubspot_targets_default_to_contact_and_deal_properties_and_are_checked() -> None:
+    settings = writeback_settings({"hubspot": {"fields": {"audited_source": "deals.source_audited"}}})
+    assert settings.hubspot.targets() == {"lead_score": ("contacts", "revalign_score"),
+                                          "audited_source": ("deals", "source_audited"),
+                                          "marketing_credit": ("deals", "revalign_marketing_credit")}  # fmt: skip
+    assert settings.hubspot.batch_size == 100
+    _, issues = check_writeback_settings({"hubspot": {"fields": {"lead_score": "deals.revalign_score"}}})
+    assert [(i.rule, i.path) for i in issues] == [("writeback_targets", "writeback.hubspot.fields.lead_score")]
+    with pytest.raises(ConfigError, match="must be on contacts"):
+        writeback_settings({"hubspot": {"fields": {"lead_score": "deals.revalign_score"}}})
+    with pytest.raises(ConfigError, match="batch_size"):
+        writeback_settings({"hubspot": {"batch_size": 101}})  # HubSpot's batch update takes 100 at most

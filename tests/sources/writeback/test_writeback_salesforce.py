@@ -12,14 +12,13 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from tests.interfaces.server.conftest import assert_canonical_error
-from tests.sources.writeback.conftest import NOT_IN_PROJECT_LEAD, project_in
+from tests.sources.writeback.conftest import NOT_IN_PROJECT_LEAD, expected_values, project_in
 
 from revalign.display.units import format_value
 from revalign.interfaces.cli import EXIT_OK, main
 from revalign.interfaces.server import ServerSettings, create_app
 from revalign.sources.writeback import ApplyReport, WritebackPlan
 
-LOOKBACK = pd.Timedelta(days=90)
 SCORE, SOURCE, CREDIT = "Revalign_Score__c", "Revalign_Audited_Source__c", "Revalign_Marketing_Credit__c"
 
 
@@ -30,34 +29,9 @@ def project(org, company, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def expected(project) -> dict[str, pd.Series]:
-    """record id → value, per field, computed with pandas from the canonical tables and the audit's findings (not
-    the write-back code): the latest run's scores; each deal's recorded source, or, when the audit restored its
-    lead's source and the deal carries the lead's recorded (false) one, the restored source; the linear model's
-    marketing share = the lead's marketing touches / all its touches in the 90 days up to the deal's creation."""
-    table = project.engine.table
-    scores = project.engine.execute(table("scores"))
-    latest = scores[(scores["model"] == "lead_score") & (scores["version"] == scores["version"].max())]
-    latest = latest[latest["scored_at"] == latest["scored_at"].max()]
-    opps = project.engine.execute(table("opportunities"))
-    leads = project.engine.execute(table("leads")).set_index("lead_id")["lead_source"]
-    findings = project.audit_findings(kinds=("lead_source_overwrite", "no_opportunity_recreate"))
-    restored = findings[findings["entity_type"] == "lead"].set_index("entity_id")["channel_from"]
-    assert len(restored) >= 3  # the audit has something to undo at this scale
-    false_source = opps["lead_id"].map(leads)
-    fixed = opps["lead_id"].isin(restored.index) & (opps["lead_source"] == false_source)
-    assert fixed.sum() >= 2  # deals whose audited source differs from the recorded one
-    audited = opps["lead_source"].where(~fixed, opps["lead_id"].map(restored))
-    touches = project.engine.execute(table("touchpoints"))
-    deals = opps[opps["deal_type"].isna() | (opps["deal_type"] == "new_business")].dropna(subset=["lead_id"])
-    joined = deals[["opportunity_id", "lead_id", "created_at"]].merge(touches, on="lead_id")
-    age = joined["created_at"] - joined["occurred_at"]
-    inside = joined[(age >= pd.Timedelta(0)) & (age < LOOKBACK)]
-    share = inside.groupby("opportunity_id")["touch_type"].agg(lambda t: round(100.0 * (t == "marketing").mean(), 2))
-    return {
-        SCORE: latest.set_index("lead_id")["score"].round(0),
-        SOURCE: pd.Series(audited.to_numpy(), index=opps["opportunity_id"]).dropna(),
-        CREDIT: share,
-    }
+    """record id → value, per field, computed apart from the write-back code (conftest.expected_values)."""
+    values = expected_values(project)
+    return {SCORE: values["lead_score"], SOURCE: values["audited_source"], CREDIT: values["marketing_credit"]}
 
 
 @pytest.fixture(scope="module")

@@ -15,41 +15,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
 from revalign.sources.sync.client import SalesforceClient, SyncError
+from revalign.sources.writeback.apply import ApplyReport, Update, apply_batches, fields_by_object
 from revalign.sources.writeback.plan import WritebackPlan, plan_changes
 
 CRM = "salesforce"
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A record Salesforce refused to update, with its answer (``statusCode: message``)."""
-
-    sobject: str
-    record_id: str
-    fields: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True)
-class ApplyReport:
-    """What an apply sent and what Salesforce answered."""
-
-    requests: int
-    records_written: int
-    failures: tuple[Failure, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "records_written": self.records_written,
-            "failures": [asdict(f) | {"fields": list(f.fields)} for f in self.failures],
-        }
 
 
 def current_values(client: SalesforceClient, sobject: str, fields: list[str]) -> pd.DataFrame:
@@ -72,34 +46,20 @@ def plan_salesforce(
     client: SalesforceClient, desired: pd.DataFrame, targets: Mapping[str, tuple[str, str]]
 ) -> WritebackPlan:
     """The changes that make the org hold ``desired`` (``value_name, record_id, value``) in ``targets``' fields."""
-    by_object: dict[str, list[str]] = {}
-    for sobject, field_name in targets.values():
-        by_object.setdefault(sobject, []).append(field_name)
-    current = {sobject: current_values(client, sobject, fields) for sobject, fields in by_object.items()}
+    current = {sobject: current_values(client, sobject, names) for sobject, names in fields_by_object(targets).items()}
     return plan_changes(CRM, desired, current, targets)
 
 
 def apply_salesforce(client: SalesforceClient, plan: WritebackPlan, *, batch_size: int = 200) -> ApplyReport:
     """Send ``plan``'s updates, ``batch_size`` records a request; every refused record is reported, not raised."""
-    records = plan.records()
-    requests, written, failures = 0, 0, []
-    by_object: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for (sobject, record_id), values in records.items():
-        by_object.setdefault(sobject, []).append((record_id, values))
-    for sobject, updates in by_object.items():
-        for start in range(0, len(updates), batch_size):
-            batch = updates[start : start + batch_size]
-            answers = _send(client, sobject, batch)
-            requests += 1
-            for (record_id, values), answer in zip(batch, answers, strict=True):
-                if answer.get("success"):
-                    written += 1
-                else:
-                    failures.append(Failure(sobject, record_id, tuple(values), _reason(answer)))
-    return ApplyReport(requests, written, tuple(failures))
+
+    def send(sobject: str, batch: list[Update]) -> list[str | None]:
+        return [None if answer.get("success") else _reason(answer) for answer in _send(client, sobject, batch)]
+
+    return apply_batches(plan, send, batch_size=batch_size)
 
 
-def _send(client: SalesforceClient, sobject: str, batch: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+def _send(client: SalesforceClient, sobject: str, batch: list[Update]) -> list[dict[str, Any]]:
     """One composite collections update; Salesforce's per-record results, in the order of ``batch``."""
     body = {
         "allOrNone": False,

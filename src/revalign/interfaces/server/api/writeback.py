@@ -1,6 +1,6 @@
-"""``GET /api/v1/writeback/salesforce``: the write-back dry run, what ``revalign writeback salesforce`` lists.
+"""``GET /api/v1/writeback/salesforce|hubspot``: the write-back dry run, what ``revalign writeback <crm>`` lists.
 
-The plan reads the org (the sync's credentials) and writes nothing: every field of every record that the
+The plan reads the CRM (the sync's credentials) and writes nothing: every field of every record that the
 write-back would change, old → new. Only admins and RevOps see it, because they own the CRM's configuration and
 the plan names records across every team; writing stays a command-line act (``--apply``), where it is shown first.
 """
@@ -18,6 +18,7 @@ from revalign.interfaces.server.deps import ProjectDep, RequireRole, StoreDep
 from revalign.interfaces.server.roles import Role
 from revalign.interfaces.server.schemas import ERROR_RESPONSES
 from revalign.interfaces.server.state.audit import AuditDecisions
+from revalign.project.writeback import Crm
 
 WRITEBACK_ROLES = (Role.ADMIN, Role.REVOPS)
 """Who may see the plan: those who configure the CRM (see the module docstring)."""
@@ -55,7 +56,17 @@ class WritebackPlanPublic(BaseModel):
 @router.get("/salesforce", response_model=WritebackPlanPublic)
 def salesforce_plan(project: ProjectDep, store: StoreDep) -> WritebackPlanPublic:
     """The changes ``revalign writeback salesforce --apply`` would make (nothing is written)."""
-    plan = project.writeback_plan(decisions=AuditDecisions(store).statuses())
+    return _plan(project, store, "salesforce")
+
+
+@router.get("/hubspot", response_model=WritebackPlanPublic)
+def hubspot_plan(project: ProjectDep, store: StoreDep) -> WritebackPlanPublic:
+    """The changes ``revalign writeback hubspot --apply`` would make (nothing is written)."""
+    return _plan(project, store, "hubspot")
+
+
+def _plan(project: ProjectDep, store: StoreDep, crm: Crm) -> WritebackPlanPublic:
+    plan = project.writeback_plan(crm, decisions=AuditDecisions(store).statuses())
     changes = [
         ChangePublic(
             **c,
