@@ -38,7 +38,7 @@ if [ -n "$found" ]; then
 fi
 
 status=0
-"$PY" -m pytest -q -p no:cacheprovider "$@" || status=$?
+"$PY" -m pytest -q -p no:cacheprovider --durations=30 "$@" || status=$?
 
 if [ -n "$prepare_pid" ]; then
   # pip's notes about this machine's absent local indexes are noise here
