@@ -15,7 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from revalign.alerts.refresh import refresh
 from revalign.engine import Engine, connect
+from revalign.interfaces.server.state import StateStore, default_state_url
+from revalign.interfaces.server.state.alerts import AlertStore
 from revalign.kpis import default_catalog
 from revalign.kpis import store as kpi_store
 from revalign.kpis.cache import RESULTS
@@ -149,3 +152,21 @@ def test_store_on_postgres_equals_live(request: pytest.FixtureRequest, tmp_path:
         assert len(got) > 10
     finally:
         engine.close()
+
+
+def test_refresh_rebuilds_the_store_only_when_the_project_asks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Project] = []
+
+    def fake_build(self: Project) -> StoreReport:  # the build itself is tested above; here only the wiring
+        built.append(self)
+        return StoreReport("v1", slices=1, rows=2)
+
+    monkeypatch.setattr(Project, "refresh_kpi_store", fake_build)
+    project = Project(tmp_path, engine=connect("duckdb://:memory:"))
+    store = StateStore(default_state_url(tmp_path))
+    store.migrate()
+    state = AlertStore(store)
+    assert refresh(project, state, {}, sources=False, send=False).store is None and not built
+    project.settings = project.settings.model_copy(update={"kpi_store": True})
+    report = refresh(project, state, {}, sources=False, send=False)
+    assert built == [project] and report.to_dict()["kpi_store"] == {"data_version": "v1", "rows": 2, "seconds": 0.0}
