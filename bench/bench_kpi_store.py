@@ -2,10 +2,10 @@
 
 The simulated company is loaded into a DuckDB file; :func:`revalign.kpis.store_refresh.refresh_store` builds the
 store (every KPI × month/quarter/year × company + 6 dimensions). Then, each in a cleared result cache (the first
-request after a refresh), the joint scorecard, its KPI request (every KPI, quarter grain, the last four quarters)
-and one KPI by segment are answered with the store, then live after dropping it (the baseline: same run, same
-process). The machine is
-shared with other jobs, so only the ratios within a run compare.
+request after a refresh): the overview page's report (what its first request computes, without HTTP), the joint
+scorecard, its KPI request (every KPI, quarter grain, the last four quarters) and one KPI by segment, answered
+with the store, then live after dropping it (the baseline: same run, same process). The machine is shared with
+other jobs, so only the ratios within a run compare.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def _timed(fn: Callable[[], object]) -> float:
 def main(scale: str = "s", runs: int = 1) -> str:
     from bench.data import load_scale
     from revalign.engine import connect
+    from revalign.interfaces.server.filters import Filters
+    from revalign.interfaces.server.reports.overview import overview
     from revalign.kpis.cache import RESULTS
     from revalign.kpis.store_refresh import drop_store, refresh_store
     from revalign.model.calendar import add_periods, parse_period
@@ -53,11 +55,16 @@ def main(scale: str = "s", runs: int = 1) -> str:
         q = project.kpi("win_rate").grain("month").by("segment")
         (q.no_cache() if live else q).to_pandas()
 
+    def overview_page(live: bool) -> None:
+        RESULTS.clear()
+        overview(project, Filters())
+
     def scorecard(live: bool) -> None:
         RESULTS.clear()
         project.scorecard(period=latest)
 
     cases = (
+        ("overview page's report (card, driver tree, alignment, forecast)", overview_page),
         ("joint scorecard (`Project.scorecard`: the overview's card)", scorecard),
         ("scorecard request (every KPI, 4 quarters)", card),
         ("win_rate by segment, monthly", sliced),
