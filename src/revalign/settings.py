@@ -80,6 +80,11 @@ class Settings(BaseModel):
     fiscal_year_start_month: int = Field(1, ge=1, le=12)
     catalog: list[str] = Field(default_factory=list, description="Extra KPI catalog folders or files.")
     sources: list[SourceConfig] = Field(default_factory=list)
+    kpi_store: bool = Field(
+        False,
+        description="Materialise every KPI x grain x standard slice on each `revalign refresh` (docs/kpi_store.md): "
+        "pages, API and CLI then read stored values instead of compiling; off by default (a refresh takes minutes).",
+    )
     state_url: str | None = Field(None, description="App state database (users, tokens); SQLite by default.")
     targets: dict[str, Any] = Field(
         default_factory=dict,

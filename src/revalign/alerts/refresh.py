@@ -5,7 +5,8 @@ One run, in order:
 1. **Ingest** every ``sources:`` entry of ``revalign.yaml`` (a folder or file and its mapping). Loads are
    idempotent, so a source that did not change costs one checksum per file.
 2. **Recompute**: the KPI result cache is cleared. Results are keyed by the data version, so this only frees
-   memory early; nothing stale could be served anyway.
+   memory early; nothing stale could be served anyway. With ``kpi_store: true`` in ``revalign.yaml`` the KPI
+   store is rebuilt for the new data version (:mod:`revalign.kpis.store`).
 3. **Evaluate** the project's alert rules and deliver what fires (:func:`revalign.alerts.evaluate.evaluate_alerts`).
 
 The schedule (``alerts.refresh`` in ``revalign.yaml``: ``every: 1h`` or ``cron: "0 6 * * 1-5"``) is read by
@@ -27,8 +28,9 @@ from revalign.alerts.delivery import Deliverer
 from revalign.alerts.evaluate import Evaluation, evaluate_alerts
 from revalign.alerts.firing import AlertState
 from revalign.definitions.alerts import AlertRule, parse_duration
-from revalign.errors import ConfigError
+from revalign.errors import ConfigError, RevalignError
 from revalign.kpis.cache import RESULTS
+from revalign.kpis.store_refresh import StoreReport
 from revalign.project import Project
 from revalign.settings import RefreshSchedule
 from revalign.sources import LoadReport, ingest
@@ -42,6 +44,7 @@ class RefreshReport:
     finished: dt.datetime | None = None
     loads: list[LoadReport] = field(default_factory=list)
     evaluation: Evaluation | None = None
+    store: StoreReport | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -63,6 +66,9 @@ class RefreshReport:
                 for r in self.loads
             ],
             "alerts": self.evaluation.to_dict() if self.evaluation else None,
+            "kpi_store": None
+            if self.store is None
+            else {"data_version": self.store.data_version, "rows": self.store.rows, "seconds": self.store.seconds},
             "problems": list(self.problems),
         }
 
@@ -111,6 +117,11 @@ def refresh(
     if sources:
         ingest_sources(project, report)
     RESULTS.clear()
+    if project.settings.kpi_store:
+        try:
+            report.store = project.refresh_kpi_store()
+        except RevalignError as exc:  # the store is an accelerator: without it requests evaluate live
+            report.problems.append(f"KPI store: {exc}")
     deliver = Deliverer(project.settings.alerts, state) if send else None
     report.evaluation = evaluate_alerts(project, rules, state, deliver, now=now)
     report.problems.extend(report.evaluation.problems)

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
+from revalign.definitions.kpis.catalog import Catalog
+
 
 def definition_hash(*objects: Any) -> str:
     """A stable hash of pydantic models / plain data (the KPI and everything it depends on)."""
@@ -26,6 +28,16 @@ def definition_hash(*objects: Any) -> str:
 
     text = json.dumps([dump(o) for o in objects], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def kpi_hash(catalog: Catalog, name: str) -> str:
+    """The hash of KPI ``name``'s full definition: itself, every KPI it is computed from and their semantic models.
+
+    Editing any of them changes it, so a cached or stored result of the old definition is never served.
+    """
+    deps = [catalog.get(n) for n in [name, *catalog.dependencies(name)]]
+    models = sorted({k.semantic_model for k in deps if k.semantic_model})
+    return definition_hash(*deps, *[catalog.semantic_models.get(m) for m in models])
 
 
 class ResultCache:

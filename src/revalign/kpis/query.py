@@ -16,7 +16,7 @@ import dataclasses
 import datetime as dt
 import uuid
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import ibis
@@ -27,8 +27,8 @@ from ibis.common.exceptions import IbisError
 from revalign.definitions.kpis.catalog import Catalog
 from revalign.engine import Engine
 from revalign.errors import EngineError, UnknownNameError
-from revalign.kpis import availability, batch
-from revalign.kpis.cache import RESULTS, definition_hash
+from revalign.kpis import availability, batch, store
+from revalign.kpis.cache import RESULTS, kpi_hash
 from revalign.kpis.compile import Compiler, Request
 from revalign.kpis.rows import RowBuilder
 from revalign.model import calendar
@@ -170,16 +170,19 @@ class KpiQuery:
         """
         return self._compiler().rows(self.catalog.get(name or self.names[0]))
 
+    def _first_start(self) -> dt.date | None:
+        """The first day to compute: ``start``, or with a comparison the start of the period it compares with."""
+        o = self.options
+        if o.compare and o.start is not None:
+            first = calendar.period_start(o.start, o.grain, self.fiscal_year_start_month)
+            return calendar.add_periods(first, o.grain, -self._lag())
+        return o.start
+
     def _expr(self, compiler: Compiler, name: str) -> ir.Table:
         """KPI ``name`` compiled by ``compiler`` (one compiler serves a whole batch and shares its inputs)."""
         o = self.options
-        start = o.start
-        if o.compare and start is not None:
-            start = calendar.add_periods(
-                calendar.period_start(start, o.grain, self.fiscal_year_start_month), o.grain, -self._lag()
-            )
         try:
-            return compiler.compile(name, self.request(start))
+            return compiler.compile(name, self.request(self._first_start()))
         except UnknownNameError as exc:
             if any(d == exc.name for d in o.by):
                 raise UnknownNameError(
@@ -211,9 +214,7 @@ class KpiQuery:
         return 1
 
     def _cache_key(self, name: str, version: str) -> tuple[Any, ...]:
-        deps = [self.catalog.get(n) for n in [name, *self.catalog.dependencies(name)]]
-        models = sorted({k.semantic_model for k in deps if k.semantic_model})
-        defs = definition_hash(*deps, *[self.catalog.semantic_models.get(m) for m in models])
+        defs = kpi_hash(self.catalog, name)
         o = self.options
         return (
             _engine_id(self.tables.engine),
@@ -244,19 +245,43 @@ class KpiQuery:
 
     def _run(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
         """Compute ``names`` with one compiler (shared inputs, one table listing) and one query per batch."""
-        compiler = self._compiler(share_aggregates=True)
-        exprs = {name: self._expr(compiler, name) for name in names}
         out: dict[str, pd.DataFrame] = {}
-        for group in batch.chunks(list(exprs)):
-            frame = self.tables.to_pandas(compiler.bind(batch.stacked({n: exprs[n] for n in group})))
+        for group, expr in self.batches(names):
+            frame = self.tables.to_pandas(expr)
             for name, rows in batch.split(frame, group).items():
                 out[name] = self._finish(name, rows)
+        return out
+
+    def batches(self, names: Sequence[str]) -> Iterator[tuple[list[str], ir.Table]]:
+        """``names`` compiled by one compiler (shared inputs, one table listing) as stacked expressions
+        ``kpi, period_start, <by…>, value`` of at most :data:`~revalign.kpis.batch.MAX_BRANCHES` KPIs each, ready
+        to run (or to write into a table: the KPI store)."""
+        compiler = self._compiler(share_aggregates=True)
+        exprs = {name: self._expr(compiler, name) for name in names}
+        for group in batch.chunks(list(exprs)):
+            yield group, compiler.bind(batch.stacked({n: exprs[n] for n in group}))
+
+    def _from_store(self, names: Sequence[str], version: str) -> dict[str, pd.DataFrame]:
+        """The KPIs of ``names`` the KPI store answers (see :mod:`revalign.kpis.store`), finished like live ones."""
+        o = self.options
+        if o.where or o.as_of is not None or o.definitions != "historical" or not names:
+            return {}
+        req = store.StoreRequest(o.grain, o.by, self._first_start(), o.end, self.fiscal_year_start_month)
+        covered, frame = store.read(self.tables, self.catalog, names, version, req)
+        if o.compare:  # each KPI's own previous periods
+            return {name: self._finish(name, rows) for name, rows in batch.split(frame, covered).items()}
+        # normalised once for every KPI (a hundred small frames cost more than one large one), then split
+        frame = _normalise(frame, (batch.KPI_COLUMN, *o.by))
+        out = batch.split(frame, covered)
+        for name, rows in out.items():
+            rows.insert(0, "kpi", name)
         return out
 
     def unavailable(self) -> dict[str, str]:
         """KPI → why it has no value: a table it reads was never loaded (undefined, not zero; see
         :mod:`revalign.kpis.availability`). :meth:`to_pandas` returns no rows for these KPIs."""
-        gone = availability.missing_tables(self.catalog, self.names, self.tables.has)
+        present = set(self.tables.engine.con.list_tables())  # listed once: listing costs a query per call
+        gone = availability.missing_tables(self.catalog, self.names, present.__contains__)
         return {name: availability.reason(tables) for name, tables in gone.items()}
 
     def _reachable(self) -> tuple[str, ...]:
@@ -273,8 +298,9 @@ class KpiQuery:
     def to_pandas(self) -> pd.DataFrame:
         """Run the query: one long frame ``kpi, period_start, <dims…>, value`` sorted by KPI, period, dims.
 
-        KPIs already in the result cache (same data version, definition and request) are not recomputed; the
-        others run together in one engine query (see :mod:`revalign.kpis.batch`) and are cached one by one.
+        KPIs already in the result cache (same data version, definition and request) are not recomputed, nor are
+        those the KPI store answers (:mod:`revalign.kpis.store`: materialised by the last refresh); the others run
+        together in one engine query (see :mod:`revalign.kpis.batch`) and are cached one by one.
         """
         o = self.options
         names = self._reachable()
@@ -288,6 +314,11 @@ class KpiQuery:
                 if hit is not None:
                     results[name] = hit
         missing = [n for n in dict.fromkeys(names) if n not in results]
+        if o.use_cache and missing:
+            for name, frame in self._from_store(missing, version).items():
+                RESULTS.put(keys[name], frame)
+                results[name] = frame
+            missing = [n for n in missing if n not in results]
         if missing:
             for name, frame in self._run(missing).items():
                 if o.use_cache:

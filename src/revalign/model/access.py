@@ -8,7 +8,8 @@ with the canonical schema, so a funnel over a project without opportunities show
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import ibis
@@ -27,6 +28,10 @@ def empty_table(name: str) -> ir.Table:
 def unbound_table(name: str) -> ir.Table:
     """Canonical table ``name`` as an unbound Ibis table: compiles to SQL, never touches data (``explain``)."""
     return ibis.table(TABLES[name].schema, name=name)
+
+
+_VERSIONS: weakref.WeakKeyDictionary[Engine, tuple[Hashable, str]] = weakref.WeakKeyDictionary()
+"""Engine → (change token, data version) of the last :meth:`Tables.data_version` call."""
 
 
 class Tables:
@@ -77,8 +82,20 @@ class Tables:
     def data_version(self) -> str:
         """A fingerprint of the canonical tables present (row count and latest time value of each, one query).
 
-        Any load, append or correction changes it, so results cached under it are never stale.
+        Any load, append or correction changes it, so results cached under it are never stale. Where the engine
+        can tell cheaply that nothing was written since the last call (:meth:`Engine.change_token`: a DuckDB
+        file's size and time), the last fingerprint is reused instead of scanning every table again.
         """
+        token = self.engine.change_token()  # read first: a write during the scan then moves it for the next call
+        known = _VERSIONS.get(self.engine)
+        if token is not None and known is not None and known[0] == token:
+            return known[1]
+        version = self._fingerprint()
+        if token is not None:
+            _VERSIONS[self.engine] = (token, version)
+        return version
+
+    def _fingerprint(self) -> str:
         parts: list[ir.Table] = []
         present = set(self.engine.con.list_tables())
         for name in sorted(TABLES):

@@ -46,6 +46,7 @@ from revalign.definitions.funnels.spec import FunnelSpec
 from revalign.engine import Engine
 from revalign.errors import ConfigError, RevalignError
 from revalign.kpis.query import KpiQuery
+from revalign.kpis.store_refresh import StoreReport, refresh_store
 from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
 from revalign.project.base import DateLike, ProjectBase
@@ -85,6 +86,10 @@ class Project(
         return KpiQuery(
             self.catalog, self.credit_tables(credit, decisions=decisions), names, self.fiscal_year_start_month
         )
+
+    def refresh_kpi_store(self) -> StoreReport:
+        """Materialise every KPI × stored grain × standard slice for the current data (:mod:`revalign.kpis.store`)."""
+        return refresh_store(self.tables, self.catalog, fiscal_year_start_month=self.fiscal_year_start_month)
 
     def latest_period(self, kpi: str, grain: str = "quarter", *, where: str | None = None) -> str:
         """The label of the latest ``grain`` period in which ``kpi`` has a value."""

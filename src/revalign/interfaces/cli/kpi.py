@@ -1,4 +1,4 @@
-"""``revalign kpi list|show|eval|explain|export``: the KPI catalog from the command line.
+"""``revalign kpi list|show|eval|store|explain|export``: the KPI catalog from the command line.
 
 ``revalign kpi list --department sales``; ``revalign kpi show win_rate``;
 ``revalign kpi eval win_rate new_revenue --grain quarter --by segment --start 2025-Q1 --compare previous_period``;
@@ -20,6 +20,7 @@ from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, display_context, emit, err_console, print_json, status_text
 from revalign.kpis import evaluate, query
 from revalign.kpis.export import FORMATS, export_metricflow
+from revalign.kpis.store import stored_versions
 from revalign.project import open_project
 
 kpi_app = typer.Typer(help="The KPI catalog: list, show, evaluate, explain and export KPIs.", no_args_is_help=True)
@@ -118,6 +119,25 @@ def eval_(
     emit(frame, as_json=as_json, title=", ".join(names), context=display_context(proj, grain))
     for name, why in query(proj.tables, proj.catalog, names).unavailable().items():
         err_console.print(f"{name}: no value: {why}", highlight=False, soft_wrap=True)
+
+
+@kpi_app.command("store")
+def store(
+    project: ProjectOpt = Path("."),
+    build: Annotated[
+        bool, typer.Option("--build/--show", help="Build the store for the current data (or only show it).")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Materialise every KPI × grain × standard slice for the current data, so requests read stored values.
+
+    ``revalign refresh`` does it after each load when revalign.yaml says ``kpi_store: true`` (docs/kpi_store.md).
+    """
+    proj = open_project(project)
+    if build:
+        report = proj.refresh_kpi_store()
+        err_console.print(report.summary(), highlight=False)
+    emit(stored_versions(proj.tables), as_json=as_json, title="KPI store")
 
 
 @kpi_app.command("explain")
