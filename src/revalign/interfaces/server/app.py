@@ -63,6 +63,17 @@ def project_version(project: Project, signoff: SignoffWatch | None = None) -> tu
     )
 
 
+def page_templates() -> Jinja2Templates:
+    """The pages' templates with what every page may call: the one formatting layer, the navigation."""
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["fmt"] = fmt
+    templates.env.filters["department"] = department_label
+    templates.env.globals["qs"] = query_string
+    templates.env.globals["NAV"] = NAV  # the one navigation list, also for pages rendered without a report
+    templates.env.globals["home_of"] = home_of  # the overview's "Your home" link
+    return templates
+
+
 def create_app(project: Project, *, state_url: str | None = None, settings: ServerSettings | None = None) -> FastAPI:
     """The dashboard and API over ``project``; users, tokens and saved views live at ``state_url``.
 
@@ -97,12 +108,7 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         docs_url=None,  # apidocs.install serves /docs and /redoc from installed assets, not a CDN
         redoc_url=None,
     )
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.filters["fmt"] = fmt
-    templates.env.filters["department"] = department_label
-    templates.env.globals["qs"] = query_string
-    templates.env.globals["NAV"] = NAV  # the one navigation list, also for pages rendered without a report
-    templates.env.globals["home_of"] = home_of  # the overview's "Your home" link
+    templates = page_templates()
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,
