@@ -283,7 +283,9 @@ def test_attribution_credit_markov_from_engine_counts_equals_the_path_table_fit(
 @pytest.mark.parametrize(
     "options",
     [
-        JourneyOptions(conversion="won", lookback_days=30, start="2024-03-01", end="2024-06-01", touch_types=("marketing",)),
+        JourneyOptions(
+            conversion="won", lookback_days=30, start="2024-03-01", end="2024-06-01", touch_types=("marketing",)
+        ),
         JourneyOptions(conversion="opportunity", level="account", lookback_days=45, include_nulls=False),
         JourneyOptions(conversion="mql", lookback_days=LOOKBACK, start="2024-02-15"),
     ],

@@ -93,7 +93,8 @@ def attribution_credit(
     if "shapley" in names:
         paths = tables.to_pandas(path_counts(touches, by=by))
         frames.append(data_driven_credit(paths, "shapley").assign(model="shapley"))
-    for name in (n for n in names if n in MARKOV_ORDERS):  # counted from each entity's ordered touches: no journey is built, no per-journey window
+    # counted from each entity's ordered touches: no journey is built, no per-journey window
+    for name in (n for n in names if n in MARKOV_ORDERS):
         counts = tables.to_pandas(journey_transition_counts(tables, options, by=by, order=MARKOV_ORDERS[name]))
         frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "key"])

@@ -420,7 +420,21 @@ def _entity_sequence(touches: ir.Table, key: ir.StringValue, order: int) -> ir.T
     )
 
 
-def _journey_spans(tables: Tables, touches: ir.Table, options: JourneyOptions) -> ir.Table:
+def _last_touches(tables: Tables, options: JourneyOptions) -> ir.Table:
+    """``t_entity`` and ``occurred_at`` of the touches :func:`_touches` keeps, as a projection of its own.
+
+    Only the null journeys' last-touch times need it; were it the very expression the window reads, engines
+    would materialize all ten million touches once to share them (a CTE) instead of scanning two columns twice.
+    """
+    touches = tables.table("touchpoints")
+    if options.touch_types:
+        touches = touches.filter(touches.touch_type.isin(list(options.touch_types)))
+    entity = touches["lead_id" if options.level == "lead" else "account_id"]
+    touches = touches.filter(entity.notnull())
+    return touches.select(t_entity=entity, occurred_at=touches.occurred_at.cast("timestamp"))
+
+
+def _journey_spans(tables: Tables, options: JourneyOptions) -> ir.Table:
     """One row per journey: ``w_entity``, its window ``(w_start, w_end]``, ``converted`` and ``value``.
 
     The same journeys :func:`journey_rows` lists touch by touch: each conversion's lookback window, and for
@@ -440,6 +454,7 @@ def _journey_spans(tables: Tables, touches: ir.Table, options: JourneyOptions) -
     if not options.include_nulls:
         return spans
     converters = all_conv.select(c_entity=all_conv.entity_id).distinct()
+    touches = _last_touches(tables, options)
     rest = touches.anti_join(converters, touches.t_entity == converters.c_entity)
     last = rest.group_by(w_entity=rest.t_entity).aggregate(w_end=rest.occurred_at.max())
     last = _in_window(last, "w_end", lo, hi)
@@ -469,7 +484,7 @@ def journey_transition_counts(
     options = options or JourneyOptions()
     touches = _touches(tables, options)
     seq = _entity_sequence(touches, path_key(touches, by), order)
-    spans = _journey_spans(tables, touches, options)
+    spans = _journey_spans(tables, options)
     # the windowed touches are referenced once: engines recompute a window per reference
     r = seq.join(spans, (seq.s_entity == spans.w_entity) & (seq.s_at > spans.w_start) & (seq.s_at <= spans.w_end))
     inside = [ibis.ifelse(r[f"_t{j}"] > r.w_start, r[f"_k{j}"], ibis.null("string")) for j in range(1, order + 1)]
