@@ -22,7 +22,9 @@ from revalign.analytics.attribution import (
     JourneyOptions,
     MarkovAttribution,
     attribution_credit,
+    journey_rows,
     journey_touches,
+    journey_transition_counts,
     path_counts,
     transition_counts,
 )
@@ -173,6 +175,10 @@ def _tagged_union(parts: dict[str, object]):
     return out
 
 
+def _by_edge(edges: pd.DataFrame) -> pd.DataFrame:
+    return edges.sort_values(["from_state", "to_state"]).reset_index(drop=True)
+
+
 def _rules_by_case(eng) -> pd.DataFrame:
     wide = eng.execute(
         _tagged_union(
@@ -212,6 +218,17 @@ def test_journeys_paths_rules_and_markov_agree_on_every_engine(engine, duckdb_re
             }
         )
     )
+    direct = engine.execute(
+        _tagged_union(
+            {
+                f"{c}/{lv}/{by}#{order}": journey_transition_counts(
+                    Tables(engine), JourneyOptions(conversion=c, level=lv, lookback_days=LOOKBACK), by=by, order=order
+                )
+                for c, lv, by in CASES
+                for order in ORDERS[f"{c}/{lv}/{by}"]
+            }
+        )
+    )
     rules = _rules_by_case(engine)
     reference_rules_duckdb = _rules_by_case(duckdb_reference)
     pd.testing.assert_frame_equal(rules, reference_rules_duckdb, check_exact=False, rtol=1e-9, atol=1e-12)
@@ -232,6 +249,9 @@ def test_journeys_paths_rules_and_markov_agree_on_every_engine(engine, duckdb_re
 
         for order in ORDERS[case]:
             edges = counts[counts.case == f"{case}#{order}"].drop(columns="case")
+            # counted from each entity's touches before any journey exists: the same edges, exactly
+            same = direct[direct.case == f"{case}#{order}"].drop(columns="case")
+            pd.testing.assert_frame_equal(_by_edge(same), _by_edge(edges), obj=f"{case} order {order}")
             from_engine = MarkovAttribution(order=order).fit_transitions(edges)
             from_paths = MarkovAttribution(order=order).fit(expected.reset_index())
             assert from_engine.states_ and sorted(from_engine.states_) == sorted(from_paths.states_), case
@@ -258,3 +278,24 @@ def test_attribution_credit_markov_from_engine_counts_equals_the_path_table_fit(
         exp = MarkovAttribution(order=order).fit(paths).credit().set_index("channel")[["conversions", "value"]]
         exp = exp.rename(columns={"value": "revenue"}).sort_index()
         pd.testing.assert_frame_equal(got, exp, check_exact=False, rtol=1e-9, check_names=False, obj=name)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        JourneyOptions(
+            conversion="won", lookback_days=30, start="2024-03-01", end="2024-06-01", touch_types=("marketing",)
+        ),
+        JourneyOptions(conversion="opportunity", level="account", lookback_days=45, include_nulls=False),
+        JourneyOptions(conversion="mql", lookback_days=LOOKBACK, start="2024-02-15"),
+    ],
+    ids=["won-period-marketing", "account-no-nulls", "mql-from"],
+)
+@pytest.mark.parametrize("order", [1, 3])
+def test_transitions_from_entity_touches_equal_those_of_the_built_journeys(duckdb_reference, options, order):
+    """Period bounds, touch types and no null journeys: the entity-window count equals the journey-window one."""
+    tables = Tables(duckdb_reference)
+    expected = duckdb_reference.execute(transition_counts(journey_rows(tables, options), order=order))
+    got = duckdb_reference.execute(journey_transition_counts(tables, options, order=order))
+    assert len(expected) > 5  # the case has journeys with several touches
+    pd.testing.assert_frame_equal(_by_edge(got), _by_edge(expected))

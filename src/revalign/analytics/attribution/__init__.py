@@ -17,6 +17,7 @@ from revalign.analytics.attribution.journeys import (
     conversion_events,
     journey_rows,
     journey_touches,
+    journey_transition_counts,
     path_counts,
     transition_counts,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "freeze_period",
     "journey_rows",
     "journey_touches",
+    "journey_transition_counts",
     "load_stage_weights",
     "model_of_record",
     "path_counts",

@@ -25,10 +25,9 @@ from revalign.analytics.attribution.journeys import (
     NO_CAMPAIGN,
     PATH_SEPARATOR,
     JourneyOptions,
-    journey_rows,
     journey_touches,
+    journey_transition_counts,
     path_counts,
-    transition_counts,
 )
 from revalign.analytics.attribution.markov import MarkovAttribution
 from revalign.analytics.attribution.models import ALL_MODELS, DATA_DRIVEN, MARKOV_ORDERS, model_names
@@ -94,12 +93,10 @@ def attribution_credit(
     if "shapley" in names:
         paths = tables.to_pandas(path_counts(touches, by=by))
         frames.append(data_driven_credit(paths, "shapley").assign(model="shapley"))
-    markov = [n for n in names if n in MARKOV_ORDERS]
-    if markov:  # the same journeys without journey_touches' windows: transitions need none of them
-        rows = journey_rows(tables, options)
-        for name in markov:
-            counts = tables.to_pandas(transition_counts(rows, by=by, order=MARKOV_ORDERS[name]))
-            frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
+    # counted from each entity's ordered touches: no journey is built, no per-journey window
+    for name in (n for n in names if n in MARKOV_ORDERS):
+        counts = tables.to_pandas(journey_transition_counts(tables, options, by=by, order=MARKOV_ORDERS[name]))
+        frames.append(markov_credit(counts, MARKOV_ORDERS[name]).assign(model=name))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["model", "key"])
     out = out[["model", "key", "conversions", "revenue"]].astype({"conversions": "float64", "revenue": "float64"})
     order = {n: i for i, n in enumerate(names)}

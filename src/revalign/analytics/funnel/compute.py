@@ -29,7 +29,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from revalign.analytics.funnel.entities import dimension_lookup, keyed
+from revalign.analytics.funnel.entities import dimension_lookup, keyed, union_nullable
 from revalign.analytics.funnel.periods import QUANTILES, as_timestamp, bucket, in_range, quantile_names, seconds
 from revalign.definitions.funnels.loader import resolve_funnel
 from revalign.definitions.funnels.spec import GRAINS, FunnelSpec
@@ -144,15 +144,27 @@ def _step_selectors(ledger: ir.Table, spec: FunnelSpec) -> list[tuple[int, ir.Bo
 
 
 def _decisive_close(ev: ir.Table, ledger: ir.Table, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
-    """``ev`` with each deal's close events cut to the decisive one (the last or first, per ``reopened``)."""
+    """``ev`` with each deal's close events cut to the decisive one (the last or first, per ``reopened``).
+
+    Only the close events meet the per-deal decisive times; every other event passes untouched (joining them
+    all would cost a probe per selected event for the few close steps).
+    """
     closes = ledger.filter((ledger.kind == "stage") & ledger.name.isin(CLOSED_STAGES))
     if as_of is not None:
         closes = closes.filter(closes.occurred_at <= as_of)
     pick = closes.occurred_at.max() if spec.reopened == "last" else closes.occurred_at.min()
     decisive = closes.group_by(c_type=closes.entity_type, c_id=closes.entity_id).agg(c_t=pick)
-    ev = ev.left_join(decisive, [ev.entity_type == decisive.c_type, ev.entity_id == decisive.c_id])
-    is_close = (ev.kind == "stage") & ev.name.isin(CLOSED_STAGES)
-    return ev.filter(~is_close | (ev.occurred_at == ev.c_t)).drop("c_type", "c_id", "c_t")
+    is_close = ((ev.kind == "stage") & ev.name.isin(CLOSED_STAGES)).fill_null(False)
+    close_ev = ev.filter(is_close)
+    kept = close_ev.join(
+        decisive,
+        [
+            close_ev.entity_type == decisive.c_type,
+            close_ev.entity_id == decisive.c_id,
+            close_ev.occurred_at == decisive.c_t,
+        ],
+    ).select(*ev.columns)
+    return union_nullable([ev.filter(~is_close), kept])
 
 
 def _before_recycling(ev: ir.Table) -> ir.Table:
@@ -161,6 +173,15 @@ def _before_recycling(ev: ir.Table) -> ir.Table:
     ev = ev.filter(ev.step >= 0)
     ev = ev.left_join(cut, ev.key == cut.cut_key)
     return ev.filter(ev.cut_t.isnull() | (ev.t <= ev.cut_t)).select("key", "step", "t")
+
+
+def _exclusive(spec: FunnelSpec) -> bool:
+    """Whether no ledger event can mark two steps (or a step and the recycling cut): the selectors are plain
+    (kind, name) pairs, none shared. Then each selected event maps to one step without unnesting copies."""
+    pairs = [(s.event.kind, n) for s in spec.steps for n in s.event.name]
+    if spec.recycling == "end":
+        pairs.append(("lifecycle", "recycled"))
+    return len(pairs) == len(set(pairs)) and not any(s.event.where for s in spec.steps)
 
 
 def _selected_events(tables: Tables, spec: FunnelSpec, as_of: datetime | None) -> ir.Table:
@@ -173,12 +194,17 @@ def _selected_events(tables: Tables, spec: FunnelSpec, as_of: datetime | None) -
     # two steps, e.g. "reached proposal or later"). Built from expressions only, so it can be materialized on
     # every engine (no in-memory lookup table to register first).
     ev = ledger.filter(ibis.or_(*(c for _, c in selectors)))
-    matches = ibis.array([ibis.ifelse(c, i, _NO_STEP) for i, c in selectors])
-    ev = ev.mutate(step=_rebind(matches, ledger, ev).unnest())
-    ev = ev.filter(ev.step != _NO_STEP)
+    if _exclusive(spec):  # an event marks at most one step: a CASE names it, no copy per step to unnest
+        step = ibis.cases(*((c, i) for i, c in selectors), else_=_NO_STEP)
+        ev = ev.mutate(step=_rebind(step, ledger, ev))
+    else:
+        matches = ibis.array([ibis.ifelse(c, i, _NO_STEP) for i, c in selectors])
+        ev = ev.mutate(step=_rebind(matches, ledger, ev).unnest())
+        ev = ev.filter(ev.step != _NO_STEP)
     if any(set(s.event.name) & set(CLOSED_STAGES) and s.event.kind == "stage" for s in spec.steps):
         ev = _decisive_close(ev, ledger, spec, as_of)
-    ev = keyed(tables, ev, spec.entity).select("key", "step", t=ev.occurred_at)
+    ev = keyed(tables, ev, spec.entity)
+    ev = ev.select("key", "step", t=ev.occurred_at)
     return _before_recycling(ev) if spec.recycling == "end" else ev
 
 
@@ -238,12 +264,17 @@ def reach_times(
 
 
 def _long(spec: FunnelSpec, wide: ir.Table, dims: tuple[str, ...]) -> ir.Table:
-    """(entity, step) rows: entry time, previous step's and this step's reach time, and the dimensions."""
+    """(entity, step) rows: entry time, previous step's and this step's reach time, and the dimensions.
+
+    Only entities that reached the previous step get a row: the others are neither entered nor converted (an
+    entity reaching step *i* reached every step before it), and leaving them out shrinks the table the
+    quantiles are computed on from entities × steps to the entities still in the funnel.
+    """
     parts = []
     for i, step in enumerate(spec.steps):
         prev = wide.t0 if i == 0 else wide[f"t{i - 1}"]
         parts.append(
-            wide.select(
+            wide.filter(prev.notnull()).select(
                 *dims,
                 step=ibis.literal(step.name),
                 step_index=ibis.literal(i, type="int64"),

@@ -30,27 +30,21 @@ def _str(value: ir.Value) -> ir.StringValue:
     return value.cast(dt.String(nullable=True))
 
 
-def _map_table(tables: Tables, entity: str) -> ir.Table | None:
-    """(entity_type, entity_id) → key, for the ledger rows whose entity is not the funnel's own."""
+def _maps(tables: Tables, entity: str) -> dict[str, ir.Table]:
+    """Per foreign entity type, its ``m_id → key`` table: how the ledger rows of other entities reach the funnel's."""
     leads, opps = tables.table("leads"), tables.table("opportunities")
     if entity == "lead":
-        m_opp = opps.filter(opps.lead_id.notnull()).select(
-            m_type=_str(ibis.literal("opportunity")), m_id=_str(opps.opportunity_id), key=_str(opps.lead_id)
-        )
-        m_acc = leads.filter(leads.account_id.notnull()).select(
-            m_type=_str(ibis.literal("account")), m_id=_str(leads.account_id), key=_str(leads.lead_id)
-        )
-        return m_opp.union(m_acc)
+        m_opp = opps.filter(opps.lead_id.notnull()).select(m_id=_str(opps.opportunity_id), key=_str(opps.lead_id))
+        m_acc = leads.filter(leads.account_id.notnull()).select(m_id=_str(leads.account_id), key=_str(leads.lead_id))
+        return {"opportunity": m_opp, "account": m_acc}
     if entity == "account":
         m_lead = leads.select(
-            m_type=_str(ibis.literal("lead")),
             m_id=_str(leads.lead_id),
             key=_str(leads.account_id.fill_null(ibis.literal("lead:").concat(leads.lead_id))),
         )
         lk = leads.select(l_id=leads.lead_id, l_acc=leads.account_id)
         o = opps.left_join(lk, opps.lead_id == lk.l_id)
         m_opp = o.select(
-            m_type=_str(ibis.literal("opportunity")),
             m_id=_str(o.opportunity_id),
             key=_str(
                 ibis.coalesce(
@@ -61,19 +55,32 @@ def _map_table(tables: Tables, entity: str) -> ir.Table | None:
                 )
             ),
         )
-        return m_lead.union(m_opp)
-    return None
+        return {"lead": m_lead, "opportunity": m_opp}
+    return {}
 
 
 def keyed(tables: Tables, events: ir.Table, entity: str) -> ir.Table:
-    """``events`` (ledger rows) with a ``key`` column: the funnel entity each row belongs to."""
-    own = events.entity_type == entity
-    mapping = _map_table(tables, entity)
-    if mapping is None:
-        return events.filter(own).mutate(key=events.entity_id)
-    j = events.left_join(mapping, [events.entity_type == mapping.m_type, events.entity_id == mapping.m_id])
-    j = j.mutate(key=(j.entity_type == entity).ifelse(j.entity_id, j.key))
-    return j.filter(j.key.notnull()).drop("m_type", "m_id")
+    """``events`` (ledger rows) with a ``key`` column: the funnel entity each row belongs to.
+
+    The entity's own rows keep their id; each other entity type's rows meet only that type's mapping (so the
+    bulk of the events, usually the entity's own, is never joined).
+    """
+    parts = [events.filter(events.entity_type == entity).mutate(key=_str(events.entity_id))]
+    for entity_type, mapping in _maps(tables, entity).items():
+        rows = events.filter(events.entity_type == entity_type)
+        j = rows.join(mapping, rows.entity_id == mapping.m_id)
+        parts.append(j.filter(j.key.notnull()).select(*events.columns, "key"))
+    return union_nullable(parts)
+
+
+def union_nullable(parts: list[ir.Table]) -> ir.Table:
+    """``UNION ALL`` of tables with the same columns whose nullability differs (a join can make a column of
+    one part non-null): every column is made nullable first, as set operations need equal schemas."""
+    if len(parts) == 1:
+        return parts[0]
+    schema = parts[0].schema()
+    nullable = {c: t.copy(nullable=True) for c, t in schema.items()}
+    return ibis.union(*(p.select(**{c: p[c].cast(nullable[c]) for c in schema}) for p in parts))
 
 
 def dimensions(tables: Tables, entity: str) -> ir.Table:
