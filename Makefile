@@ -39,7 +39,8 @@ docs:             ## regenerate generated docs (model, KPI glossary, CLI)
 
 screenshots: setup-test ## refresh docs/screenshots/ (every page at laptop and phone width, in Debian's Chromium)
 	REVALIGN_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider -m browser \
-		tests/interfaces/browser/test_dashboard.py -k test_every_page_opens_at_laptop_and_phone_width
+		tests/interfaces/browser/test_dashboard.py tests/interfaces/browser/test_homes.py \
+		tests/interfaces/browser/test_planner.py
 
 serve: setup
 	$(PY) -m revalign.interfaces.cli serve

@@ -115,6 +115,7 @@ def scorecard(project: Project, department: str, filters: Filters, template: str
                 "x": "label",
                 "y": "attainment",
                 "kind": "bar",
+                "skip_null": True,  # only KPIs with a target: a row of empty slots says nothing
                 "title": "Attainment vs target (100% = on target)",
             }
         ],

@@ -26,6 +26,7 @@ document.querySelectorAll("a[data-back]").forEach(function (a) {
     var shown = t.formatted || [];
     t.rows.forEach(function (r, i) {
       if (!Object.keys(where).every(function (k) { return r[k] === where[k]; })) return;
+      if (spec.skip_null && (r[spec.y] === null || r[spec.y] === undefined)) return;  // e.g. a KPI with no target
       var g = spec.color ? ((shown[i] || {})[spec.color] || String(r[spec.color])) : (spec.name || spec.y);
       (groups[g] = groups[g] || { x: [], y: [], text: [] });
       groups[g].x.push(r[spec.x]); groups[g].y.push(r[spec.y]);
