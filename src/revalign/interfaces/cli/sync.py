@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,9 @@ from revalign.interfaces.cli.application import app
 from revalign.interfaces.cli.render import console, emit, err_console, print_json
 from revalign.project import open_project
 from revalign.sources.sync import SyncReport, sync_hubspot, sync_salesforce
+
+SyncRun = Callable[..., SyncReport]
+"""``sync_salesforce`` or ``sync_hubspot``: (project, *, load, progress) → report."""
 
 sync_app = typer.Typer(help="Sync a CRM's API into the project: salesforce, hubspot.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
@@ -30,21 +34,7 @@ def salesforce(
     revalign.yaml (${ENV} references) or SALESFORCE_* environment variables. Exit 0 when the sync ran, 4 when
     Salesforce cannot be read (sign-in refused, errors after retries), 5 for missing credentials.
     """
-    proj = open_project(project)
-    if as_json:
-        print_json(sync_salesforce(proj, load=load).to_dict())
-        return
-    with Progress(
-        TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
-        console=err_console, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("sync", total=None)
-
-        def progress(sobject: str, read: int) -> None:
-            bar.update(task, description=sobject, completed=read)
-
-        report = sync_salesforce(proj, load=load, progress=progress)
-    _show(report)
+    _sync(sync_salesforce, project, load, as_json, "Salesforce")
 
 
 @sync_app.command("hubspot")
@@ -60,9 +50,14 @@ def hubspot(
     when the sync ran, 4 when HubSpot cannot be read (token refused, errors after retries), 5 for missing
     credentials.
     """
+    _sync(sync_hubspot, project, load, as_json, "HubSpot")
+
+
+def _sync(run: SyncRun, project: Path, load: bool, as_json: bool, crm: str) -> None:
+    """Run one CRM's sync with a live progress line (the object being read, records so far), then show it."""
     proj = open_project(project)
     if as_json:
-        print_json(sync_hubspot(proj, load=load).to_dict())
+        print_json(run(proj, load=load).to_dict())
         return
     with Progress(
         TextColumn("{task.description}"), TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
@@ -73,15 +68,15 @@ def hubspot(
         def progress(name: str, read: int) -> None:
             bar.update(task, description=name, completed=read)
 
-        report = sync_hubspot(proj, load=load, progress=progress)
-    _show(report, "HubSpot")
+        report = run(proj, load=load, progress=progress)
+    _show(report, crm)
 
 
-def _show(report: SyncReport, crm: str = "Salesforce") -> None:
+def _show(report: SyncReport, crm: str) -> None:
     frame = report.to_frame()[
         ["sobject", "table", "cursor_field", "cursor_after", "pages", "records", "deleted", "rows"]
     ]
-    emit(frame, as_json=False, title=f"{crm} sync ({report.sign_ins} sign-ins)")
+    emit(frame, as_json=False, title=f"{crm} sync ({report.sign_ins} sign-in{'' if report.sign_ins == 1 else 's'})")
     if not report.records:
         console.print("Nothing new since the last sync.")
     if report.load is None:
