@@ -56,6 +56,8 @@ identity: adding them to a source must not give a known event a second id."""
 EXITS = frozenset({"rejected", "recycled", "disqualified", "closed_lost"})
 """Lifecycle and opportunity stages that leave the funnel: a change into one carries the row's reason."""
 SAME_CHANGE = ["entity_type", "entity_id", "kind", "name", "old_value", "new_value"]
+FIELD_OF_RECORD = ["entity_type", "entity_id", "_field"]
+"""A record's field (``_field``: see :func:`_field_of`): the history's latest value of it tells a diff's change."""
 
 
 # -- merging into the current state ----------------------------------------------------------------------------
@@ -328,20 +330,32 @@ def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:
 def without_exact_twins(run: LoadRun, diffs: pd.DataFrame) -> pd.DataFrame:
     """Changes seen between two exports minus those a field history recorded exactly (this load or before).
 
-    The same change (entity, kind, name, old and new value) from a field-history row, at or before the time the
-    export dates it, is one event: the history row keeps its exact time and author, the diff adds nothing.
+    A diff says only that a field went from one value to another since the last export; a field history (or a
+    history-mode table) says how and when. When the history's latest exact change of the same record and field
+    (for stage and lifecycle moves: of the same kind) reached the value the export now shows, the history already
+    tells this change, with its exact time and author, and the diff adds nothing. That holds when it took several
+    steps (500 → 700 → 900 is two exact events, not a third ``between_exports`` one from 500 to 900), and it does
+    not depend on the export's time: a sync stamps its tables with a time taken before it reads (to the second),
+    so the exact change it reads can look later than the export that shows it. A change the history has not
+    recorded (yet) leaves the history's latest value different from the export's: the diff keeps it.
     """
-    columns = [*SAME_CHANGE, "occurred_at"]
     ids = diffs["entity_id"].unique()
-    exact = [e.loc[_is_exact(e, ids), columns] for e in run.events if "time_precision" in e.columns]
+    exact = [e.loc[_is_exact(e, ids), [*SAME_CHANGE, "occurred_at"]] for e in run.events if "time_precision" in e]
     parts = [p for p in [*exact, _stored_exact(run, ids)] if len(p)]
     if not parts:
         return diffs
     known = pd.concat(parts, ignore_index=True).astype({"occurred_at": "datetime64[us]"})
-    known = known.astype(dict.fromkeys(SAME_CHANGE, object))
-    pairs = diffs.reset_index().merge(known, on=SAME_CHANGE, suffixes=("", "_exact"))
-    twins = pairs.loc[pairs["occurred_at_exact"] <= pairs["occurred_at"], "index"]
-    return diffs.drop(index=twins.unique())
+    known = known.astype(dict.fromkeys(SAME_CHANGE, object)).assign(_field=_field_of)
+    latest = known.sort_values("occurred_at", kind="stable").drop_duplicates(FIELD_OF_RECORD, keep="last")
+    told = pd.MultiIndex.from_frame(latest[[*FIELD_OF_RECORD, "new_value"]])
+    seen = pd.MultiIndex.from_frame(diffs.assign(_field=_field_of)[[*FIELD_OF_RECORD, "new_value"]].astype(object))
+    return diffs[~seen.isin(told)]
+
+
+def _field_of(events: pd.DataFrame) -> pd.Series:
+    """What a change changes: a field's name, or for a lifecycle or stage move (named by the stage entered) its
+    kind, so that a record's moves chain like its field changes do."""
+    return events["name"].where(events["kind"] == "field", events["kind"]).astype(object)
 
 
 def _is_exact(events: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
