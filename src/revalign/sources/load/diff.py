@@ -56,6 +56,10 @@ identity: adding them to a source must not give a known event a second id."""
 EXITS = frozenset({"rejected", "recycled", "disqualified", "closed_lost"})
 """Lifecycle and opportunity stages that leave the funnel: a change into one carries the row's reason."""
 SAME_CHANGE = ["entity_type", "entity_id", "kind", "name", "old_value", "new_value"]
+SAME_MOMENT = ["entity_type", "entity_id", "kind", "name", "new_value", "occurred_at"]
+"""One change as two exact sources both see it (not its old value, which only one of them may know)."""
+FIELD_OF_RECORD = ["entity_type", "entity_id", "_field"]
+"""A record's field (``_field``: see :func:`_field_of`): the history's latest value of it tells a diff's change."""
 
 
 # -- merging into the current state ----------------------------------------------------------------------------
@@ -298,7 +302,7 @@ def _new_ledger_rows(
     # columns no part has (ids, load and record time of configured events) start as typed nulls, not as NaN
     # objects that every later step would convert row by row
     cols = {c.name: frame[c.name] if c.name in frame else empty(c.dtype, frame.index) for c in LEDGER.columns}
-    frame = pd.DataFrame({**cols, "_from": frame["_from"]}, index=frame.index)
+    frame = _one_per_exact_change(pd.DataFrame({**cols, "_from": frame["_from"]}, index=frame.index))
     missing_id = frame["event_id"].isna()
     if missing_id.all():
         frame["event_id"] = event_ids(frame)
@@ -313,8 +317,50 @@ def _new_ledger_rows(
     frame = frame.drop_duplicates(subset=["event_id"], keep="first")
     if "ledger" in present:
         known = engine.execute(engine.table("ledger").event_id)
-        frame = frame[~frame["event_id"].isin(known)]
+        frame = _not_stored_twins(engine, present, frame[~frame["event_id"].isin(known)])
     return conform(frame.reset_index(drop=True), "ledger").assign(_from=frame["_from"].to_numpy())
+
+
+def _one_per_exact_change(frame: pd.DataFrame) -> pd.DataFrame:
+    """This load's exact events with one row per change: record, kind, name, new value and time.
+
+    Two exact sources can record the same change and disagree on what they do not both know: a history-mode
+    table's versions know the value before (the previous version) but not always who (HubSpot's tables name no
+    modifier), HubSpot's property history knows who but no old value for a record's first change. Their event ids
+    differ (the old value is part of one), so both would be stored. The twins become one event that keeps what
+    either knows (the first known old value, author and reason); its id follows from that, the same on every load
+    that reads both sources.
+    """
+    exact = ((frame["time_precision"].astype(object) == "exact") & frame["event_id"].isna()).to_numpy(dtype=bool)
+    rows = frame[exact]
+    twins = rows[rows.duplicated(SAME_MOMENT, keep=False).to_numpy(dtype=bool)]
+    if not len(twins):
+        return frame
+    facts = ["old_value", "actor_id", "reason"]
+    known = twins[facts].astype(object).groupby([twins[c] for c in SAME_MOMENT], dropna=False, sort=False)
+    merged = twins.assign(**known.transform("first")).drop_duplicates(SAME_MOMENT)
+    merged = merged.astype({c: frame[c].dtype for c in facts})
+    return pd.concat([frame.drop(index=twins.index), merged]).sort_index(kind="stable")
+
+
+def _not_stored_twins(engine: Engine, present: set[str], frame: pd.DataFrame) -> pd.DataFrame:
+    """New events minus exact ones whose change the ledger already holds exactly (same record, kind, name, new
+    value and time) under another id: stored from two sources, or from one that knew less, in an earlier load. A
+    load that re-reads only one of two sources (the other unchanged, so skipped) must not add it a second time."""
+    exact = (frame["time_precision"].astype(object) == "exact").to_numpy(dtype=bool)
+    if not exact.any():
+        return frame
+    stored = _stored_exact(engine, present, frame.loc[exact, "entity_id"].unique())
+    if not len(stored):
+        return frame
+    held = exact & _moments(frame).isin(_moments(stored))
+    return frame[~held]
+
+
+def _moments(events: pd.DataFrame) -> pd.MultiIndex:
+    """Each event's change as :data:`SAME_MOMENT` (texts as objects, times to the microsecond): comparable keys."""
+    typed = events[SAME_MOMENT].astype({**dict.fromkeys(SAME_MOMENT, object), "occurred_at": "datetime64[us]"})
+    return pd.MultiIndex.from_frame(typed)
 
 
 def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:
@@ -328,20 +374,32 @@ def _attribute_events(prepared: list[Prepared], rows: pd.DataFrame) -> None:
 def without_exact_twins(run: LoadRun, diffs: pd.DataFrame) -> pd.DataFrame:
     """Changes seen between two exports minus those a field history recorded exactly (this load or before).
 
-    The same change (entity, kind, name, old and new value) from a field-history row, at or before the time the
-    export dates it, is one event: the history row keeps its exact time and author, the diff adds nothing.
+    A diff says only that a field went from one value to another since the last export; a field history (or a
+    history-mode table) says how and when. When the history's latest exact change of the same record and field
+    (for stage and lifecycle moves: of the same kind) reached the value the export now shows, the history already
+    tells this change, with its exact time and author, and the diff adds nothing. That holds when it took several
+    steps (500 → 700 → 900 is two exact events, not a third ``between_exports`` one from 500 to 900), and it does
+    not depend on the export's time: a sync stamps its tables with a time taken before it reads (to the second),
+    so the exact change it reads can look later than the export that shows it. A change the history has not
+    recorded (yet) leaves the history's latest value different from the export's: the diff keeps it.
     """
-    columns = [*SAME_CHANGE, "occurred_at"]
     ids = diffs["entity_id"].unique()
-    exact = [e.loc[_is_exact(e, ids), columns] for e in run.events if "time_precision" in e.columns]
-    parts = [p for p in [*exact, _stored_exact(run, ids)] if len(p)]
+    exact = [e.loc[_is_exact(e, ids), [*SAME_CHANGE, "occurred_at"]] for e in run.events if "time_precision" in e]
+    parts = [p for p in [*exact, _stored_exact(run.engine, run.present, ids)] if len(p)]
     if not parts:
         return diffs
     known = pd.concat(parts, ignore_index=True).astype({"occurred_at": "datetime64[us]"})
-    known = known.astype(dict.fromkeys(SAME_CHANGE, object))
-    pairs = diffs.reset_index().merge(known, on=SAME_CHANGE, suffixes=("", "_exact"))
-    twins = pairs.loc[pairs["occurred_at_exact"] <= pairs["occurred_at"], "index"]
-    return diffs.drop(index=twins.unique())
+    known = known.astype(dict.fromkeys(SAME_CHANGE, object)).assign(_field=_field_of)
+    latest = known.sort_values("occurred_at", kind="stable").drop_duplicates(FIELD_OF_RECORD, keep="last")
+    told = pd.MultiIndex.from_frame(latest[[*FIELD_OF_RECORD, "new_value"]])
+    seen = pd.MultiIndex.from_frame(diffs.assign(_field=_field_of)[[*FIELD_OF_RECORD, "new_value"]].astype(object))
+    return diffs[~seen.isin(told)]
+
+
+def _field_of(events: pd.DataFrame) -> pd.Series:
+    """What a change changes: a field's name, or for a lifecycle or stage move (named by the stage entered) its
+    kind, so that a record's moves chain like its field changes do."""
+    return events["name"].where(events["kind"] == "field", events["kind"]).astype(object)
 
 
 def _is_exact(events: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
@@ -350,18 +408,18 @@ def _is_exact(events: pd.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
     return exact & events["entity_id"].isin(entity_ids).to_numpy(dtype=bool)
 
 
-def _stored_exact(run: LoadRun, entity_ids: np.ndarray) -> pd.DataFrame:
+def _stored_exact(engine: Engine, present: set[str], entity_ids: np.ndarray) -> pd.DataFrame:
     """Exact events the ledger already holds for these entities (none when it has no time precision yet)."""
     empty = pd.DataFrame(columns=[*SAME_CHANGE, "occurred_at"])
-    if "ledger" not in run.present or not len(entity_ids):
+    if "ledger" not in present or not len(entity_ids):
         return empty
-    ledger = run.engine.table("ledger")
+    ledger = engine.table("ledger")
     if "time_precision" not in ledger.columns:
         return empty
     # a semi-join on the changed entities, not an IN list: a large re-export changes many thousands of rows
     changed = memtable(pd.DataFrame({"entity_id": [str(i) for i in entity_ids]}))
     query = ledger.filter(ledger.time_precision == "exact").semi_join(changed, "entity_id")
-    found = run.engine.execute(query.select(*SAME_CHANGE, "occurred_at"))
+    found = engine.execute(query.select(*SAME_CHANGE, "occurred_at"))
     return found.astype({"occurred_at": "datetime64[us]"})
 
 

@@ -5,7 +5,9 @@ touched it last. A CRM's field history (Salesforce ``LeadHistory`` / ``Opportuni
 history) records each change as it happened: record, field, old and new value, who, when. A mapping target with
 ``history:`` (``mapping.HistorySpec``) reads such a file; each row becomes one ledger row, ``time_precision``
 ``exact``, in the same text the export diff writes (``diff.TRACKED`` says which fields are lifecycle or stage
-moves, the field's canonical type and value map give the text), so the same change from both sources is one event.
+moves, the field's canonical type and value map give the text), so the same change from both sources is one event:
+the diff of the record's table drops a change that the history's latest change of that field already reached
+(``diff.without_exact_twins``).
 
 Fields the mapping does not name are kept under their own name as written (nothing a user gave is lost); a row
 of an unknown object, without a record id, field or time, or whose value does not read as its field, is
