@@ -16,7 +16,9 @@ from tests.analytics.funnel.builders import write
 def book(engine):
     """P 100 created Tue 2024-01-02, edited to 150 on 01-09, won 01-10; Q 200 created 2023-12-20 (open before),
     advanced 01-03, close date pushed on 01-12 from 03-31 (in Q1) to 06-30 (out of it), lost 01-16; R 50 created
-    01-15, close date pulled in on 01-17 from 05-15 to 02-28. Weeks of 2024-01-01, 01-08 and 01-15."""
+    01-15, close date pulled in on 01-17 from 05-15 to 02-28. Weeks of 2024-01-01, 01-08 and 01-15. R's amount
+    also has the row a CRM's property history writes at creation (no old value, e5): the value it was created
+    with, not an edit, so R is still created at 50 with no amount change."""
     write(
         engine,
         opportunities=[
@@ -92,6 +94,17 @@ def book(engine):
                 "new_value": "2024-02-28",
                 "occurred_at": "2024-01-17",
                 "recorded_at": "2024-01-17",
+            },
+            {
+                "event_id": "e5",
+                "entity_type": "opportunity",
+                "entity_id": "R",
+                "kind": "field",
+                "name": "amount",
+                "old_value": None,
+                "new_value": "50.0",
+                "occurred_at": "2024-01-15",
+                "recorded_at": "2024-01-15",
             },
         ],
     )

@@ -73,9 +73,18 @@ def _known(base: TableProvider, as_of: dt.date) -> ir.Table:
 
 
 def amount_edits(ledger: ir.Table) -> ir.Table:
-    """Amount edits of opportunities in ``ledger``: ``e_id``, ``t``, ``delta`` (new − old)."""
-    ev = ledger.filter((ledger.entity_type == "opportunity") & (ledger.kind == "field") & (ledger.name == "amount"))
-    delta = ev.new_value.cast("float64").fill_null(0.0) - ev.old_value.cast("float64").fill_null(0.0)
+    """Amount edits of opportunities in ``ledger``: ``e_id``, ``t``, ``delta`` (new − old).
+
+    A row without an old value is not an edit: a CRM's property history (HubSpot, Airbyte) records the value a deal
+    was created with that way. Counted as an edit it would move the whole amount from "created" to "amount
+    changed" and make the deal look created at zero."""
+    ev = ledger.filter(
+        (ledger.entity_type == "opportunity")
+        & (ledger.kind == "field")
+        & (ledger.name == "amount")
+        & ledger.old_value.notnull()
+    )
+    delta = ev.new_value.cast("float64").fill_null(0.0) - ev.old_value.cast("float64")
     return ev.select(e_id=ev.entity_id, t=ev.occurred_at, delta=delta)
 
 
