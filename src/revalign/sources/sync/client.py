@@ -27,7 +27,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSessi
 from urllib3.util.retry import Retry
 
 from revalign.errors import EngineError
-from revalign.sources.sync.config import SalesforceConfig
+from revalign.sources.sync.config import HubSpotConfig, SalesforceConfig
 
 T = TypeVar("T")
 
@@ -114,8 +114,9 @@ def _more(sf: Salesforce, *, url: str, timeout: float) -> Any:
     return sf.query_more(url, identifier_is_url=True, timeout=timeout)
 
 
-def retrying_session(config: SalesforceConfig) -> requests.Session:
-    """A session that retries 429 and 503 answers (honouring ``Retry-After``) and verifies with ``ca_bundle``."""
+def retrying_session(config: SalesforceConfig | HubSpotConfig) -> requests.Session:
+    """A session that retries 429 and 503 answers (honouring ``Retry-After``) and verifies with ``ca_bundle``: both
+    CRMs' clients use it."""
     retry = Retry(
         total=config.retries, connect=config.retries, read=0, status=config.retries,
         status_forcelist=(429, 503), allowed_methods=frozenset({"GET", "POST"}), backoff_factor=config.backoff,

@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from urllib3.util.retry import Retry
 
-from revalign.sources.sync.client import RetryingAdapter, SyncError
+from revalign.sources.sync.client import SyncError, retrying_session
 from revalign.sources.sync.config import HubSpotConfig
 
 BATCH = 50
@@ -39,7 +38,7 @@ class HubSpotClient:
 
     def __init__(self, config: HubSpotConfig, session: requests.Session | None = None) -> None:
         self.config = config
-        self.session = session or hubspot_session(config)
+        self.session = session or retrying_session(config)
         self.sign_ins = 0
         self._token: str | None = config.access_token
 
@@ -190,20 +189,6 @@ def modified(record: Record, cursor_property: str) -> datetime:
 def epoch_ms(moment: datetime) -> int:
     """A naive UTC time as HubSpot's filter value: milliseconds since the epoch."""
     return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
-
-
-def hubspot_session(config: HubSpotConfig) -> requests.Session:
-    """A session that retries 429 and 503 answers (honouring ``Retry-After``) and verifies with ``ca_bundle``."""
-    retry = Retry(
-        total=config.retries, connect=config.retries, read=0, status=config.retries,
-        status_forcelist=(429, 503), allowed_methods=frozenset({"GET", "POST"}), backoff_factor=config.backoff,
-        respect_retry_after_header=True, raise_on_status=False,
-    )  # fmt: skip
-    session = requests.Session()
-    adapter = RetryingAdapter(max_retries=retry, ca_bundle=config.ca_bundle)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 def _json(answer: requests.Response) -> Record:
