@@ -365,8 +365,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "disputes", "Disputes: contest a number or an MQL's rejection; a thread, an owner, a resolution.", _disputes
     ),
-    Command("sync", "Sync a CRM's API into the project: salesforce.", _sync),
-    Command("writeback", "Write revalign's values back to a CRM: salesforce.", _writeback),
+    Command("sync", "Sync a CRM's API into the project: salesforce, hubspot.", _sync),
+    Command("writeback", "Write revalign's values back to a CRM: salesforce, hubspot.", _writeback),
 )
 """Every top-level command in the order of ``revalign --help``; ``docs`` loads them all (it documents them)."""
 
