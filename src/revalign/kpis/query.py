@@ -280,7 +280,7 @@ class KpiQuery:
     def unavailable(self) -> dict[str, str]:
         """KPI → why it has no value: a table it reads was never loaded (undefined, not zero; see
         :mod:`revalign.kpis.availability`). :meth:`to_pandas` returns no rows for these KPIs."""
-        present = set(self.tables.engine.con.list_tables())  # listed once: listing costs a query per call
+        present = set(self.tables.engine.list_tables())  # listed once: listing costs a query per call
         gone = availability.missing_tables(self.catalog, self.names, present.__contains__)
         return {name: availability.reason(tables) for name, tables in gone.items()}
 

@@ -158,7 +158,8 @@ def read(
     fresh = {
         k for k, built in zip(markers["kpi"], markers["built_on"], strict=True) if pd.Timestamp(built).date() == day
     }
-    covered = [n for n in wanted if n in set(markers["kpi"]) and (n not in dated or n in fresh)]
+    marked = set(markers["kpi"])
+    covered = [n for n in wanted if n in marked and (n not in dated or n in fresh)]
     rows = frame[frame["period_start"].notna() & frame["kpi"].isin(covered)]
     rows = rows.rename(columns={"member": req.by[0]}) if req.by else rows
     return covered, rows[["kpi", "period_start", *req.by, "value"]].reset_index(drop=True)
