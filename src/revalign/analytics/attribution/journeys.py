@@ -256,7 +256,8 @@ def journey_rows(tables: Tables, options: JourneyOptions | None = None) -> ir.Ta
     opportunity_created_at, won_at, touchpoint_id, occurred_at, channel, campaign_id, touch_type``. This is
     :func:`journey_touches` before it numbers the touches and flags the key touches — each of those is a
     window over ten million rows at scale, and engines do not drop an unused window, so
-    :func:`transition_counts` starts from here when it can (``attribution_credit`` does).
+    :func:`transition_counts` starts from here when it is given journeys; ``attribution_credit`` skips the
+    journeys altogether (:func:`journey_transition_counts`).
     """
     options = options or JourneyOptions()
     touches = _touches(tables, options)
