@@ -20,15 +20,10 @@ for v in ${VERSIONS:-3.11 3.12 3.13}; do
 done
 tests="${VERSION_TESTS:-tests/definitions tests/kpis tests/display tests/test_project.py tests/test_public_api.py tests/test_engine.py}"
 
+# the versions test_versions.sh finds here (it says which it does not find)
 found=""
-for v in $others; do
-  if command -v "python$v" >/dev/null 2>&1 || ls "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python"$v" >/dev/null 2>&1; then
-    found="$found $v"
-  else
-    echo "test: python$v not found on this machine, not checked"
-  fi
-done
-found="${found# }"
+[ -z "${others// /}" ] || found="$(VERSIONS="$others" FOUND_ONLY=1 bash scripts/test_versions.sh | tr '\n' ' ')"
+found="${found% }"
 
 prepare_pid=""
 if [ -n "$found" ]; then

@@ -7,6 +7,7 @@
 # Usage: scripts/test_versions.sh [pytest args…]   (default: the whole fast suite; Spark, PostgreSQL and browser
 #        tests are always left out: they need servers, not a Python)
 #   PREPARE=1          only create and install the venvs (no tests)
+#   FOUND_ONLY=1       only print the versions found here, one a line (what scripts/test.sh will check)
 #   VERSIONS="3.12 3.13"  which versions to try (default: 3.11 3.12 3.13)
 #   EXTRAS=dev,spark      which extras to install (crosscheck adds the optional cross-checks)
 #   VENVS=DIR             where the venvs live (default: build/venvs; reused, so a second run is quick)
@@ -28,7 +29,11 @@ for v in $versions; do
     fi
   done
   if [ -z "$py" ]; then
-    echo "test-versions: python$v not found, skipped"
+    echo "test-versions: python$v not found, skipped" >&2
+    continue
+  fi
+  if [ "${FOUND_ONLY:-0}" = "1" ]; then
+    echo "$v"
     continue
   fi
   tried=$((tried + 1))
@@ -48,6 +53,7 @@ for v in $versions; do
     failed+=("$v")
   fi
 done
+[ "${FOUND_ONLY:-0}" = "1" ] && exit 0
 if [ "$tried" -eq 0 ]; then
   echo "test-versions: no supported Python found ($versions)" >&2
   exit 1
