@@ -36,7 +36,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from revalign.definitions.issues import Issue, Level, errors
+from revalign.definitions.issues import Issue, Level, errors, problems
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import LineDict, error_line, line_of, parse_yaml
 from revalign.errors import CatalogError
@@ -315,7 +315,7 @@ def load_alerts(path: str | Path, **context: Any) -> dict[str, AlertRule]:
         return {}
     rules, issues = check_alerts(path.read_text(encoding="utf-8"), str(path), **context)
     if errors(issues):
-        raise CatalogError(f"{len(errors(issues))} problem(s) in {path}:\n  " + "\n  ".join(map(str, issues)), issues)
+        raise CatalogError(problems(issues, str(path), count=len(errors(issues))), issues)
     return rules
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from revalign.definitions.issues import Issue, Level
+from revalign.definitions.issues import Issue, Level, problems
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import line_of, parse_yaml
 from revalign.errors import ConfigError
@@ -302,7 +302,7 @@ def audit_settings(raw: Mapping[str, Any] | None, file: Path | None = None) -> A
     """Validated audit settings; raises :class:`~revalign.errors.ConfigError` listing every problem (file:line)."""
     settings, issues = check_audit_settings(raw, file)
     if issues:
-        raise ConfigError(f"{len(issues)} problem(s) in the audit settings:\n  " + "\n  ".join(map(str, issues)))
+        raise ConfigError(problems(issues, "the audit settings"))
     return settings
 
 

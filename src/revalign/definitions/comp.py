@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from revalign.definitions.audit import AuditSettings
-from revalign.definitions.issues import Issue, Level, errors
+from revalign.definitions.issues import Issue, Level, errors, problems
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import LineDict, LineList, error_line, line_of, parse_yaml
 from revalign.errors import CatalogError, UnknownNameError
@@ -321,7 +321,7 @@ def parse_comp_plans(*texts: tuple[str, str]) -> dict[str, CompPlan]:
     plans, issues = check_comp_plans(texts)
     bad = errors(issues)
     if bad:
-        raise CatalogError(f"{len(bad)} problem(s) in the comp plans:\n  " + "\n  ".join(map(str, bad)), bad)
+        raise CatalogError(problems(bad, "the comp plans"), bad)
     return latest_versions(plans)
 
 

@@ -9,7 +9,7 @@ the message. ``kind`` says what ``subject`` names.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -87,3 +87,13 @@ def errors(issues: Iterable[Issue]) -> list[Issue]:
 
 
 __all__ = ["Issue", "Kind", "Level", "errors", "sort_issues"]
+
+
+def problems(issues: Sequence[Issue], where: str, count: int | None = None) -> str:
+    """``N problem(s) in WHERE:`` then one indented line per issue: the message every definition kind raises with.
+
+    One wording for all of them, so a user who has read one error knows how to read the next; ``count`` is
+    what the headline counts when it is not every listed issue (alert files list warnings beside their errors).
+    """
+    n = len(issues) if count is None else count
+    return f"{n} problem(s) in {where}:\n  " + "\n  ".join(map(str, issues))

@@ -41,7 +41,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from revalign.definitions.issues import Issue, Level, errors
+from revalign.definitions.issues import Issue, Level, errors, problems
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import LineDict, error_line, line_of, parse_yaml
 from revalign.errors import CatalogError, UnknownNameError
@@ -338,7 +338,7 @@ def parse_scoring(text: str, file: str = "<string>") -> ScoringModel:
     """A valid scoring model, or :class:`CatalogError` listing every problem with file:line."""
     model, issues = check_scoring(text, file)
     if errors(issues) or model is None:
-        raise CatalogError(f"{len(issues)} problem(s) in {file}:\n  " + "\n  ".join(map(str, issues)), issues)
+        raise CatalogError(problems(issues, str(file)), issues)
     return model
 
 
@@ -380,7 +380,7 @@ def project_scoring(folder: str | Path) -> dict[tuple[str, int], ScoringModel]:
     models, issues = check_project_scoring(folder)
     if errors(issues):
         found = errors(issues)
-        raise CatalogError(f"{len(found)} problem(s) in the scoring files:\n  " + "\n  ".join(map(str, found)), found)
+        raise CatalogError(problems(found, "the scoring files"), found)
     return models
 
 

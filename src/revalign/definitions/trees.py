@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from revalign.definitions.issues import Issue, Level, sort_issues
+from revalign.definitions.issues import Issue, Level, problems, sort_issues
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import LineDict, LineList, error_line, node_line, parse_yaml
 from revalign.errors import CatalogError, UnknownNameError
@@ -388,8 +388,7 @@ def validate_tree(tree: DriverTree, known_kpis: Iterable[str] | None = None) -> 
 
 def _raise(issues: list[Issue]) -> None:
     if issues:
-        listing = "\n".join(f"  - {i}" for i in issues)
-        raise CatalogError(f"{len(issues)} problem(s) in driver trees:\n{listing}", issues)
+        raise CatalogError(problems(issues, "driver trees"), issues)
 
 
 def check_tree_text(

@@ -31,7 +31,7 @@ from typing import Any, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from revalign.definitions.issues import Issue, Level
+from revalign.definitions.issues import Issue, Level, problems
 from revalign.definitions.validate import Rule, run_rules
 from revalign.definitions.yamlfile import line_of, parse_yaml
 from revalign.errors import ConfigError
@@ -236,7 +236,7 @@ def writeback_settings(raw: Mapping[str, Any] | None, file: Path | None = None) 
     """Validated write-back settings; raises :class:`~revalign.errors.ConfigError` listing every problem."""
     settings, issues = check_writeback_settings(raw, file)
     if issues:
-        raise ConfigError(f"{len(issues)} problem(s) in the write-back settings:\n  " + "\n  ".join(map(str, issues)))
+        raise ConfigError(problems(issues, "the write-back settings"))
     return settings
 
 

@@ -20,7 +20,7 @@ from revalign.definitions.agreements.loader import (
     checked_book,
     example_agreement_text,
 )
-from revalign.definitions.issues import Issue, errors
+from revalign.definitions.issues import Issue, errors, problems
 from revalign.errors import CatalogError
 from revalign.project.base import DateLike, ProjectBase
 
@@ -74,7 +74,7 @@ class AgreementFacade(ProjectBase):
         book, issues = self.checked_agreements()
         if errors(issues):
             bad = errors(issues)
-            raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
+            raise CatalogError(problems(bad, "the agreements"), bad)
         return book.only(approved)
 
     def sla_items(

@@ -27,7 +27,7 @@ from revalign.definitions.comp import (
     latest_versions,
     plan_named,
 )
-from revalign.definitions.issues import Issue, errors
+from revalign.definitions.issues import Issue, errors, problems
 from revalign.errors import CatalogError
 from revalign.project.agreements import AgreementFacade
 from revalign.project.audit import AuditFacade
@@ -49,7 +49,7 @@ class CompFacade(AuditFacade, AgreementFacade):
         plans, issues = self.checked_comp_plans()
         bad = errors(issues)
         if bad:
-            raise CatalogError(f"{len(bad)} problem(s) in the comp plans:\n  " + "\n  ".join(map(str, bad)), bad)
+            raise CatalogError(problems(bad, "the comp plans"), bad)
         return plans
 
     def comp_plan(self, name: str | None = None) -> CompPlan:

@@ -12,7 +12,7 @@ from revalign.analytics.incentives.compare import PlanComparison, PlanRun, compa
 from revalign.analytics.incentives.credit import members, people_records
 from revalign.analytics.privacy import Viewer
 from revalign.definitions.comp import CompPlan, check_comp_plans
-from revalign.definitions.issues import errors
+from revalign.definitions.issues import errors, problems
 from revalign.errors import CatalogError, ConfigError, PermissionDenied
 from revalign.project.base import DateLike
 from revalign.project.comp import CompFacade
@@ -35,7 +35,7 @@ class CompareFacade(CompFacade):
         plans, issues = check_comp_plans([(file.read_text(encoding="utf-8"), str(file))])
         bad = errors(issues)
         if bad:
-            raise CatalogError(f"{len(bad)} problem(s) in the draft plan:\n  " + "\n  ".join(map(str, bad)), bad)
+            raise CatalogError(problems(bad, "the draft plan"), bad)
         if len(plans) != 1:
             raise ConfigError(f"{file}: a draft file holds one plan version; it holds {len(plans)}.")
         return plans[0]

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from revalign.definitions.agreements.rules import AgreementSet, agreement_rules
 from revalign.definitions.agreements.spec import AgreementSpec
-from revalign.definitions.issues import Issue, Level, errors
+from revalign.definitions.issues import Issue, Level, errors, problems
 from revalign.definitions.validate import run_rules
 from revalign.definitions.yamlfile import LineDict, LineList, error_line, line_of, parse_yaml
 from revalign.errors import CatalogError, UnknownNameError
@@ -113,7 +113,7 @@ def load_agreements(paths: Iterable[Path], *, kpi_windows: Mapping[str, str | No
     book, issues = checked_book(texts, kpi_windows=kpi_windows)
     if errors(issues):
         bad = errors(issues)
-        raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
+        raise CatalogError(problems(bad, "the agreements"), bad)
     return book
 
 
@@ -122,7 +122,7 @@ def parse_agreements(*texts: tuple[str, str]) -> AgreementBook:
     book, issues = checked_book(texts)
     if errors(issues):
         bad = errors(issues)
-        raise CatalogError(f"{len(bad)} problem(s) in the agreements:\n  " + "\n  ".join(map(str, bad)), bad)
+        raise CatalogError(problems(bad, "the agreements"), bad)
     return book
 
 

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from revalign.definitions.funnels.spec import FunnelSpec
-from revalign.definitions.issues import Issue, Level, sort_issues
+from revalign.definitions.issues import Issue, Level, problems, sort_issues
 from revalign.definitions.yamlfile import LineDict, error_line, line_of, parse_yaml
 from revalign.errors import CatalogError, UnknownNameError
 
@@ -64,7 +64,7 @@ def parse_funnels(text: str, file: str = "<string>") -> dict[str, FunnelSpec]:
     """Parse and validate funnel YAML; raises :class:`CatalogError` listing every issue with file:line."""
     specs, issues = check_funnels(text, file)
     if issues:
-        raise CatalogError(f"{len(issues)} problem(s) in {file}:\n  " + "\n  ".join(map(str, issues)), issues)
+        raise CatalogError(problems(issues, str(file)), issues)
     return specs
 
 
