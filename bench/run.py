@@ -2,14 +2,20 @@
 
 Each benchmark is a module ``bench/bench_<name>.py`` with ``TITLE`` and ``main(scale: str, runs: int) -> str``
 returning a Markdown section. ``python -m bench.run [names…] [--scale l] [--runs 3]``; sections of benchmarks
-that were not run are kept from the previous file, so one benchmark can be refreshed alone.
+that were not run are kept from the file, so one benchmark can be refreshed alone.
+
+Each section is written as soon as its benchmark ends, into the file as it is *then* (read under a lock, replaced
+atomically): two runs in one checkout (say ``bench.run funnel`` beside ``bench.run kpis``) each keep the other's
+section, and a long run that fails half-way keeps what it measured before.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import importlib
+import os
 import pkgutil
 import re
 from pathlib import Path
@@ -42,7 +48,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     names = args.names or available()
-    old = _sections(DOC.read_text(encoding="utf-8")) if DOC.exists() else {}
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"bench: {name} …", flush=True)
@@ -51,11 +56,21 @@ def main(argv: list[str] | None = None) -> None:
             f"_Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine_line()}; scale {args.scale}, "
             f"{args.runs} runs._\n\n"
         )
-        old[name] = f"## {module.TITLE}\n\n{stamp}{body.strip()}\n\n"
+        write_section(name, f"## {module.TITLE}\n\n{stamp}{body.strip()}\n\n")
+        print(f"bench: wrote {name}'s section of {DOC}", flush=True)
+
+
+def write_section(name: str, section: str) -> None:
+    """Replace one benchmark's section of :data:`DOC`, keeping every other section as the file holds it now."""
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    text = HEADER + "\n" + "".join(f"<!-- bench:{k} -->\n{old[k]}" for k in sorted(old))
-    DOC.write_text(text, encoding="utf-8")
-    print(f"bench: wrote {DOC}")
+    with open(DOC.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        sections = _sections(DOC.read_text(encoding="utf-8")) if DOC.exists() else {}
+        sections[name] = section
+        text = HEADER + "\n" + "".join(f"<!-- bench:{k} -->\n{sections[k]}" for k in sorted(sections))
+        tmp = DOC.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, DOC)
 
 
 if __name__ == "__main__":
