@@ -109,6 +109,10 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         redoc_url=None,
     )
     templates = page_templates()
+    # the write-back page's link, for each CRM the project syncs with (admins and RevOps see it)
+    templates.env.globals["writeback_crms"] = tuple(
+        crm for crm in ("salesforce", "hubspot") if crm in project.settings.sync
+    )
     app.state.project, app.state.store, app.state.settings = project, store, settings
     app.state.cache = ReportCache(
         enabled=settings.cache_results,

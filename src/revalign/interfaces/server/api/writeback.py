@@ -1,8 +1,10 @@
 """``GET /api/v1/writeback/salesforce|hubspot``: the write-back dry run, what ``revalign writeback <crm>`` lists.
 
 The plan reads the CRM (the sync's credentials) and writes nothing: every field of every record that the
-write-back would change, old → new. Only admins and RevOps see it, because they own the CRM's configuration and
-the plan names records across every team; writing stays a command-line act (``--apply``), where it is shown first.
+write-back would change, old → new. ``format=csv`` gives one table of the write-back page instead (``summary``
+or one value's changes, raw values), so the page's "Export CSV" links have something to export. Only admins and
+RevOps see it, because they own the CRM's configuration and the plan names records across every team; writing
+stays a command-line act (``--apply``), where it is shown first.
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from revalign.analytics.writeback import UNITS
 from revalign.display.units import format_value
 from revalign.interfaces.server.deps import ProjectDep, RequireRole, StoreDep
+from revalign.interfaces.server.filters import Format, TableName
+from revalign.interfaces.server.reports.writeback import writeback_report
 from revalign.interfaces.server.roles import Role
 from revalign.interfaces.server.schemas import ERROR_RESPONSES
 from revalign.interfaces.server.state.audit import AuditDecisions
+from revalign.interfaces.server.tabular import report_response
+from revalign.project import Project
 from revalign.project.writeback import Crm
+from revalign.sources.writeback.plan import WritebackPlan
 
 WRITEBACK_ROLES = (Role.ADMIN, Role.REVOPS)
 """Who may see the plan: those who configure the CRM (see the module docstring)."""
@@ -54,19 +62,30 @@ class WritebackPlanPublic(BaseModel):
 
 
 @router.get("/salesforce", response_model=WritebackPlanPublic)
-def salesforce_plan(project: ProjectDep, store: StoreDep) -> WritebackPlanPublic:
+def salesforce_plan(
+    project: ProjectDep, store: StoreDep, fmt: Format = "json", table: TableName = None
+) -> WritebackPlanPublic | Response:
     """The changes ``revalign writeback salesforce --apply`` would make (nothing is written)."""
-    return _plan(project, store, "salesforce")
+    return _answer(project, store, "salesforce", fmt, table)
 
 
 @router.get("/hubspot", response_model=WritebackPlanPublic)
-def hubspot_plan(project: ProjectDep, store: StoreDep) -> WritebackPlanPublic:
+def hubspot_plan(
+    project: ProjectDep, store: StoreDep, fmt: Format = "json", table: TableName = None
+) -> WritebackPlanPublic | Response:
     """The changes ``revalign writeback hubspot --apply`` would make (nothing is written)."""
-    return _plan(project, store, "hubspot")
+    return _answer(project, store, "hubspot", fmt, table)
 
 
-def _plan(project: ProjectDep, store: StoreDep, crm: Crm) -> WritebackPlanPublic:
-    plan = project.writeback_plan(crm, decisions=AuditDecisions(store).statuses())
+def writeback_plan(project: Project, store: StoreDep, crm: Crm) -> WritebackPlan:
+    """The dry run under the audit's review decisions (a rejected finding's source is not written back)."""
+    return project.writeback_plan(crm, decisions=AuditDecisions(store).statuses())
+
+
+def _answer(project: Project, store: StoreDep, crm: Crm, fmt: str, table: str | None) -> WritebackPlanPublic | Response:
+    plan = writeback_plan(project, store, crm)
+    if fmt == "csv":
+        return report_response(writeback_report(plan), {}, fmt, table, project)
     changes = [
         ChangePublic(
             **c,

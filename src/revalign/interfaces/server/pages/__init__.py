@@ -26,6 +26,7 @@ from revalign.interfaces.server.pages import (
     scoring,
     sla,
     tree,
+    writeback,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +52,7 @@ for _module in (
     planner,
     incentives,
     homes,
+    writeback,
 ):
     router.include_router(_module.router)
 
