@@ -482,7 +482,7 @@ def _cohort_counts(tables: Tables, wide: ir.Table, q: _Query, extra: tuple[str, 
         if i:
             days = (seconds(cur) - seconds(prev)) / 86400.0
             aggs.update({f"{k}_days_{i}": days.quantile(v, where=cur.notnull()) for k, v in QUANTILES.items()})
-    aggs.update({c: sel[c].cast("int64").sum() for c in extra})
+    aggs.update({c: sel.count(where=sel[c]) for c in extra})
     keys = [q.period_column, *q.by]
     grouped = tables.to_pandas(sel.group_by(bucket(sel.t0, q.grain).name(q.period_column), *q.by).agg(**aggs))
     parts = []
