@@ -4,8 +4,10 @@ Data: the simulated company at the requested scale (``bench.data``), loaded into
 not timed).
 
 - Candidate (timed): ``revalign.analytics.funnel.funnel(engine, "lead_to_customer", grain="month",
-  by=("channel",))`` on that DuckDB file — one scan of the ledger, strict order, windows, the re-opened-deal rule,
-  monthly cohorts by channel with p50/p75/p90 days between steps; only the step table reaches pandas.
+  by=("channel",))`` on that DuckDB file — one query: the selected ledger events, a per-lead pivot of first step
+  times (strict order, windows, the re-opened-deal rule; the step-by-step chain only for leads with out-of-order
+  events, none here), monthly cohorts by channel with p50/p75/p90 days between steps in one grouped pass; only the
+  step table reaches pandas. No result or milestone table is kept between runs: every run is a first call.
 - Baseline (timed): the plain-pandas strict funnel of ``tests/analytics/funnel/reference.py`` (the one the
   simulator test checks revalign against), reading the same three tables from Parquet (only the columns it
   needs) and computing the same monthly cohort counts by channel (no quantiles: it is spared that work).

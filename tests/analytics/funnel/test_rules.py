@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from revalign.analytics.funnel import funnel, parse_funnels
+from revalign.analytics.funnel import default_funnels, funnel, parse_funnels
 from revalign.errors import CatalogError, UnknownNameError
 from revalign.model.access import Tables
 from tests.analytics.funnel.builders import lifecycle, write
@@ -124,6 +124,76 @@ def test_recycling_rules(duckdb_engine):
     # end: L1's journey ends at its recycle (02-01): the May SQL no longer counts → sql 1 of 2.
     end = funnel(Tables(duckdb_engine), spec(recycling="end"), grain="month")
     assert counts(end) == {"lead": 2, "mql": 2, "sql": 1}
+
+
+def test_recycling_end_and_a_back_dated_step(duckdb_engine):
+    # L1: lead 01-01, mql 01-05, recycled 02-01, mql 05-01, sql 05-10.
+    # L3: a back-dated mql 2023-12-20 before its lead 01-02, then mql 01-10, sql 01-12: strict order skips the
+    #     back-dated one (it is before the lead) and takes 01-10 — the pivot's first mql (12-20) is not the answer.
+    # L4: lead 01-01, recycled 01-03, mql 01-05.
+    ledger = (
+        lifecycle(
+            "L1",
+            ("lead", "2024-01-01"),
+            ("mql", "2024-01-05"),
+            ("recycled", "2024-02-01"),
+            ("mql", "2024-05-01"),
+            ("sql", "2024-05-10"),
+        )
+        + lifecycle("L3", ("mql", "2023-12-20"), ("lead", "2024-01-02"), ("mql", "2024-01-10"), ("sql", "2024-01-12"))
+        + lifecycle("L4", ("lead", "2024-01-01"), ("recycled", "2024-01-03"), ("mql", "2024-01-05"))
+    )
+    write(duckdb_engine, ledger=ledger)
+    # end: L1 stops at its 01-05 mql (the May sql is after its recycle), L3 reaches sql, L4's mql is after its
+    # recycle → lead 3, mql 2 (L1, L3), sql 1 (L3).
+    end = funnel(Tables(duckdb_engine), spec(recycling="end"), grain=None)
+    assert counts(end) == {"lead": 3, "mql": 2, "sql": 1}
+    row = end.steps.set_index("step")
+    assert row.loc["mql", "p50_days"] == pytest.approx(6.0)  # lead→mql: L1 4 d, L3 8 d
+    assert row.loc["sql", "p50_days"] == pytest.approx(2.0)  # mql→sql: L3 01-10 → 01-12
+    # continue: L1 reaches sql (05-10 after its first mql), L3 too, L4 reaches mql (01-05) → 3 / 3 / 2.
+    cont = funnel(Tables(duckdb_engine), spec(recycling="continue"), grain="month")
+    assert counts(cont) == {"lead": 3, "mql": 3, "sql": 2}
+    assert cont.steps.set_index("step").loc["sql", "p50_days"] == pytest.approx(64.0)  # L1 126 d, L3 2 d
+
+
+def test_opportunity_stages_events_mark_several_steps(duckdb_engine):
+    # The default opportunity_stages funnel: a stage event marks its own step and every earlier one, and a
+    # re-opened deal's last close decides.
+    # O1: discovery 01-01, qualification 01-10, proposal 02-01 (skips solution), won 03-01 → all 6 steps;
+    #     solution and proposal are both reached by the 02-01 proposal event.
+    # O2: discovery 01-05, won 01-20, lost 02-10: the last close is the loss, the won event does not count, and
+    #     closed_lost marks only discovery → discovery only.
+    # O3: qualification 01-03 (no discovery event: it marks discovery), lost 01-30 → discovery, qualification.
+    # O4: negotiation 01-02, then discovery 01-08 and solution 01-15: the 01-02 event marks discovery through
+    #     negotiation at once → 5 steps, no win.
+    ledger = [
+        ("opportunity", o, "stage", name, when)
+        for o, events in (
+            (
+                "O1",
+                [("discovery", "01-01"), ("qualification", "01-10"), ("proposal", "02-01"), ("closed_won", "03-01")],
+            ),
+            ("O2", [("discovery", "01-05"), ("closed_won", "01-20"), ("closed_lost", "02-10")]),
+            ("O3", [("qualification", "01-03"), ("closed_lost", "01-30")]),
+            ("O4", [("negotiation", "01-02"), ("discovery", "01-08"), ("solution", "01-15")]),
+        )
+        for name, when in [(n, f"2024-{d}") for n, d in events]
+    ]
+    write(duckdb_engine, ledger=ledger)
+    r = funnel(Tables(duckdb_engine), default_funnels()["opportunity_stages"], grain=None)
+    assert counts(r) == {
+        "discovery": 4,  # O1 O2 O3 O4
+        "qualification": 3,  # O1 O3 O4
+        "solution": 2,  # O1 O4
+        "proposal": 2,
+        "negotiation": 2,
+        "won": 1,  # O1
+    }
+    row = r.steps.set_index("step")
+    assert row.loc["solution", "p50_days"] == pytest.approx(11.0)  # qualification→solution: O1 22 d, O4 0 d
+    assert row.loc["won", "p50_days"] == pytest.approx(0.0)  # O1's win is also its negotiation step
+    assert row.loc["qualification", "rate_from_previous"] == pytest.approx(3 / 4)
 
 
 def test_reopened_deal_rules(duckdb_engine):
