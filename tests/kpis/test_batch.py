@@ -57,7 +57,14 @@ def test_one_engine_query_per_batch_and_results_cached_kpi_by_kpi(
         calls.append(expr)
         return execute(self, expr, **kwargs)
 
+    run_sql = type(sim_project.engine).run_sql
+
+    def counting_sql(self, sql, schema):  # type: ignore[no-untyped-def]
+        calls.append(sql)  # a batch whose SQL is cached (or was just compiled) runs as SQL text
+        return run_sql(self, sql, schema)
+
     monkeypatch.setattr(type(sim_project.engine), "execute", counting)
+    monkeypatch.setattr(type(sim_project.engine), "run_sql", counting_sql)
     RESULTS.clear()
     first = evaluate(
         sim_project.tables, sim_project.catalog, ["win_rate", "new_leads", "pipeline_velocity"], grain="quarter"

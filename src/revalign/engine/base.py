@@ -91,6 +91,24 @@ class Engine:
         """The SQL this engine would run for ``expr`` (compiling never touches data)."""
         return str(ibis.to_sql(self.prepare(expr), dialect=self.dialect, pretty=pretty))
 
+    def compile(self, expr: ir.Table) -> str:
+        """The SQL text :meth:`execute` runs for ``expr``, unformatted (what a compiled-SQL cache keeps)."""
+        return str(self.con.compile(self.prepare(expr)))
+
+    def run_sql(self, sql: str, schema: ibis.Schema) -> pd.DataFrame:
+        """Run SQL text :meth:`compile` wrote; the frame :meth:`execute` gives for the expression (``schema``: its
+        result schema, which converts the driver's values the same way).
+
+        Backends with a driver revalign knows run the text as it is (no Ibis expression is built or compiled);
+        this fallback wraps it in an Ibis table, which parses it again and so saves less.
+        """
+        frame = self.execute(self.con.sql(sql, schema=schema))
+        assert isinstance(frame, pd.DataFrame)  # a table expression always executes to a frame
+        return frame
+
+    def _sql_error(self, exc: Exception) -> EngineError:
+        return EngineError(f"{self.name} could not run the compiled SQL: {exc}")
+
     @property
     def dialect(self) -> str:
         return self.con.name

@@ -30,6 +30,9 @@ from urllib.parse import urlparse
 
 import duckdb
 import ibis
+import pandas as pd
+import pyarrow.types as pat
+from ibis.backends.duckdb.converter import DuckDBPandasData
 
 from revalign.engine.base import Engine
 from revalign.errors import ConfigError, EngineError, StoreBusy
@@ -185,6 +188,23 @@ class DuckDBEngine(Engine):
         con, self._con = self._con, None
         if con is not None:
             con.disconnect()
+
+    def run_sql(self, sql: str, schema: ibis.Schema) -> pd.DataFrame:
+        """The text run by DuckDB's relation API and converted as Ibis's ``execute`` converts (its own steps:
+        columns with nulls or nested values go through Python objects, the rest through Arrow)."""
+        try:
+            table = self.con.con.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise self._sql_error(exc) from exc
+        frame = pd.DataFrame(
+            {
+                name: col.to_pylist()
+                if pat.is_nested(col.type) or pat.is_dictionary(col.type) or col.null_count
+                else col.to_pandas()
+                for name, col in zip(table.column_names, table.columns, strict=True)
+            }
+        )
+        return DuckDBPandasData.convert_table(frame, schema)
 
     def change_token(self) -> Hashable:
         """Size and modification time of the file and its write-ahead log: they move on every commit, from any

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import ClassVar
 
 import ibis
+import pandas as pd
+from ibis.backends.postgres.converter import PostgresPandasData
 
 from revalign.engine.base import Engine
 from revalign.errors import EngineError
@@ -29,6 +31,17 @@ class PostgresEngine(Engine):
                 "has the form postgres://user:password@host:port/database."
             ) from exc
         return cls(con, url)
+
+    def run_sql(self, sql: str, schema: ibis.Schema) -> pd.DataFrame:
+        """The text run on the psycopg connection and converted as Ibis's ``execute`` converts."""
+        con = self.con.con
+        try:
+            with con.cursor() as cur, con.transaction():
+                rows = cur.execute(sql).fetchall()
+        except Exception as exc:  # psycopg's errors, re-raised with the engine named
+            raise self._sql_error(exc) from exc
+        frame = pd.DataFrame.from_records(rows, columns=list(schema.names), coerce_float=True)
+        return PostgresPandasData.convert_table(frame, schema)
 
     @contextmanager
     def _begin(self) -> Iterator[None]:

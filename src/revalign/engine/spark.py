@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import ibis
+import pandas as pd
 
 try:
     from ibis.backends.pyspark import Backend as PySparkBackend
+    from ibis.backends.pyspark.converter import PySparkPandasData
 except ImportError:  # pragma: no cover - without the [spark] extra; spark_session() says what to install
     PySparkBackend = object
 
@@ -204,6 +206,14 @@ class SparkEngine(Engine):
         if getattr(ibis.options, "pyspark", None) is None:  # what ibis.pyspark would do: its compiler reads them
             _Backend.register_options()
         return cls(_Backend().connect(session), url or f"spark://{_master_of(session)}")
+
+    def run_sql(self, sql: str, schema: ibis.Schema) -> pd.DataFrame:
+        """The text run by ``spark.sql`` and converted as Ibis's ``execute`` converts."""
+        try:
+            frame = self.con._session.sql(sql).toPandas()
+        except Exception as exc:  # Spark's analysis and execution errors, re-raised with the engine named
+            raise self._sql_error(exc) from exc
+        return PySparkPandasData.convert_table(frame, schema)
 
     def close(self) -> None:
         """Keep the shared session alive: other engines in this process reuse it."""

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.common.exceptions import IbisError
@@ -31,6 +32,7 @@ from revalign.kpis import availability, batch, store
 from revalign.kpis.cache import RESULTS, kpi_hash
 from revalign.kpis.compile import Compiler, Request
 from revalign.kpis.rows import RowBuilder
+from revalign.kpis.sql_cache import COMPILED, CompiledSql, SqlCache, sql_key
 from revalign.model import calendar
 from revalign.model.access import Tables, unbound_table
 from revalign.model.ledger import TableProvider, as_of_tables
@@ -85,6 +87,9 @@ class KpiQuery:
     names: tuple[str, ...]
     fiscal_year_start_month: int = 1
     options: QueryOptions = QueryOptions()
+    sql_cache: SqlCache | None = COMPILED
+    """Where compiled SQL is kept across calls (:mod:`revalign.kpis.sql_cache`; a project's also keeps a file);
+    ``None``: build and compile every request."""
 
     def __post_init__(self) -> None:
         for name in self.names:
@@ -135,6 +140,10 @@ class KpiQuery:
     def no_cache(self) -> KpiQuery:
         """Compute even when the result cache holds the answer (and do not store it)."""
         return self._with(use_cache=False)
+
+    def with_sql_cache(self, cache: SqlCache | None) -> KpiQuery:
+        """Keep compiled SQL in ``cache`` (``None``: compile every time, as before the cache existed)."""
+        return dataclasses.replace(self, sql_cache=cache)
 
     def skipping_unreachable(self, skip: bool = True) -> KpiQuery:
         """Leave out KPIs that cannot be sliced by every ``by`` dimension instead of raising."""
@@ -244,22 +253,60 @@ class KpiQuery:
         return frame.reset_index(drop=True)
 
     def _run(self, names: Sequence[str]) -> dict[str, pd.DataFrame]:
-        """Compute ``names`` with one compiler (shared inputs, one table listing) and one query per batch."""
+        """Compute ``names``: one query per batch, its SQL from the SQL cache or compiled with one compiler
+        (shared inputs, one table listing) built only when some batch misses."""
         out: dict[str, pd.DataFrame] = {}
-        for group, expr in self.batches(names):
-            frame = self.tables.to_pandas(expr)
-            for name, rows in batch.split(frame, group).items():
-                out[name] = self._finish(name, rows)
+        engine = self.tables.engine
+        compiler: Compiler | None = None
+        for group in batch.chunks(list(dict.fromkeys(names))):
+            key = self._sql_key(group)
+            compiled = self.sql_cache.get(key) if self.sql_cache is not None and key is not None else None
+            if compiled is not None:
+                frame = engine.run_sql(compiled.sql, compiled.schema)
+            else:
+                compiler = compiler or self._compiler(share_aggregates=True)
+                expr = self._stacked(compiler, group)
+                if self.sql_cache is not None and key is not None and not expr.op().find(ops.InMemoryTable):
+                    compiled = CompiledSql(engine.compile(expr), expr.schema())
+                    self.sql_cache.put(key, compiled)
+                    frame = engine.run_sql(compiled.sql, compiled.schema)
+                else:  # an in-memory table is registered with the engine only while its expression runs
+                    frame = self.tables.to_pandas(expr)
+            out.update(self._finish_stacked(frame, group))
         return out
+
+    def _finish_stacked(self, frame: pd.DataFrame, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+        """Each KPI's rows of a stacked result, finished as :meth:`_finish` does. Without a comparison the
+        frame is normalised once for every KPI, then split: a hundred small frames cost more than one large one
+        (each KPI's (period, dims) are unique, so the order within a KPI is the same either way)."""
+        if self.options.compare:
+            return {name: self._finish(name, rows) for name, rows in batch.split(frame, names).items()}
+        out = batch.split(_normalise(frame, (batch.KPI_COLUMN, *self.options.by)), names)
+        for name, rows in out.items():
+            rows.insert(0, "kpi", name)
+        return out
+
+    def _sql_key(self, group: Sequence[str]) -> str | None:
+        """The SQL cache key of one batch (see :func:`revalign.kpis.sql_cache.sql_key`), or ``None`` when its
+        SQL is not to be reused (no cache, or tables whose expressions carry data of their own)."""
+        if self.sql_cache is None:
+            return None
+        shape = self.tables.schema_version()
+        if shape is None:
+            return None
+        request = (self.request(self._first_start()), self.options.as_of)
+        return sql_key(self.catalog, group, request, self.tables.engine, shape)
+
+    def _stacked(self, compiler: Compiler, group: Sequence[str]) -> ir.Table:
+        return compiler.bind(batch.stacked({n: self._expr(compiler, n) for n in group}))
 
     def batches(self, names: Sequence[str]) -> Iterator[tuple[list[str], ir.Table]]:
         """``names`` compiled by one compiler (shared inputs, one table listing) as stacked expressions
         ``kpi, period_start, <by…>, value`` of at most :data:`~revalign.kpis.batch.MAX_BRANCHES` KPIs each, ready
         to run (or to write into a table: the KPI store)."""
         compiler = self._compiler(share_aggregates=True)
-        exprs = {name: self._expr(compiler, name) for name in names}
-        for group in batch.chunks(list(exprs)):
-            yield group, compiler.bind(batch.stacked({n: exprs[n] for n in group}))
+        for group in batch.chunks(list(dict.fromkeys(names))):
+            yield group, self._stacked(compiler, group)
 
     def _from_store(self, names: Sequence[str], version: str) -> dict[str, pd.DataFrame]:
         """The KPIs of ``names`` the KPI store answers (see :mod:`revalign.kpis.store`), finished like live ones."""
@@ -268,14 +315,7 @@ class KpiQuery:
             return {}
         req = store.StoreRequest(o.grain, o.by, self._first_start(), o.end, self.fiscal_year_start_month)
         covered, frame = store.read(self.tables, self.catalog, names, version, req)
-        if o.compare:  # each KPI's own previous periods
-            return {name: self._finish(name, rows) for name, rows in batch.split(frame, covered).items()}
-        # normalised once for every KPI (a hundred small frames cost more than one large one), then split
-        frame = _normalise(frame, (batch.KPI_COLUMN, *o.by))
-        out = batch.split(frame, covered)
-        for name, rows in out.items():
-            rows.insert(0, "kpi", name)
-        return out
+        return self._finish_stacked(frame, covered)
 
     def unavailable(self) -> dict[str, str]:
         """KPI → why it has no value: a table it reads was never loaded (undefined, not zero; see

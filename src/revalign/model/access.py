@@ -32,6 +32,8 @@ def unbound_table(name: str) -> ir.Table:
 
 _VERSIONS: weakref.WeakKeyDictionary[Engine, tuple[Hashable, str]] = weakref.WeakKeyDictionary()
 """Engine → (change token, data version) of the last :meth:`Tables.data_version` call."""
+_SCHEMAS: weakref.WeakKeyDictionary[Engine, tuple[Hashable, str]] = weakref.WeakKeyDictionary()
+"""Engine → (change token, schema version) of the last :meth:`Tables.schema_version` call."""
 
 
 class Tables:
@@ -93,6 +95,30 @@ class Tables:
         version = self._fingerprint()
         if token is not None:
             _VERSIONS[self.engine] = (token, version)
+        return version
+
+    def schema_version(self) -> str | None:
+        """A fingerprint of the tables' shape: which canonical tables are present and each one's schema.
+
+        What SQL compiled over these tables depends on besides the definitions (an absent table is an empty
+        in-memory one; a column added or retyped changes the plan), and nothing the rows hold, so compiled SQL
+        keyed by it stays valid across loads (:mod:`revalign.kpis.sql_cache`). ``None``: tables whose
+        expressions carry data of their own, whose SQL must not be reused. Reused like :meth:`data_version`
+        while the engine's change token stands still.
+        """
+        token = self.engine.change_token()
+        known = _SCHEMAS.get(self.engine)
+        if token is not None and known is not None and known[0] == token:
+            return known[1]
+        present = set(self.engine.con.list_tables())
+        shapes = [
+            f"{name}({', '.join(f'{c} {t}' for c, t in self.engine.con.get_schema(name).items())})"
+            for name in sorted(TABLES)
+            if name in present
+        ]
+        version = hashlib.sha256("|".join(shapes).encode()).hexdigest()[:16]
+        if token is not None:
+            _SCHEMAS[self.engine] = (token, version)
         return version
 
     def _fingerprint(self) -> str:

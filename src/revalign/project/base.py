@@ -20,8 +20,13 @@ from revalign.definitions.kpis.catalog import Catalog, catalog_for
 from revalign.definitions.targets import TargetsError
 from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
+from revalign.kpis.sql_cache import SqlCache
 from revalign.model.access import Tables
 from revalign.settings import Settings, load_settings, resolve_engine_url
+
+STATE_FOLDER = ".revalign"
+"""The project's state folder (the server's state database, the compiled-SQL cache)."""
+SQL_CACHE_FILE = "compiled-sql.sqlite"
 
 DateLike = dt.date | dt.datetime | str | None
 """A period bound the flow analytics accept: a date, a datetime, an ISO string, or ``None`` (open)."""
@@ -66,6 +71,12 @@ class ProjectBase:
     def tables(self) -> Tables:
         """The canonical tables on the project's engine: what every KPI query and analytic reads."""
         return Tables(self.engine)
+
+    @cached_property
+    def sql_cache(self) -> SqlCache:
+        """Compiled KPI SQL kept in memory and in ``.revalign/compiled-sql.sqlite`` (the project's state folder),
+        so a second command or a restarted server runs its KPI requests without compiling them again."""
+        return SqlCache(self.folder / STATE_FOLDER / SQL_CACHE_FILE)
 
     @property
     def fiscal_year_start_month(self) -> int:

@@ -83,9 +83,8 @@ class Project(
     def kpi(self, *names: str, credit: Credit = "recorded", decisions: Mapping[str, str] | None = None) -> KpiQuery:
         """A lazy query for one or more KPIs: ``project.kpi("win_rate").by("segment").grain("quarter")``;
         ``credit="audited"``: over the tables as audited (:meth:`credit_tables`)."""
-        return KpiQuery(
-            self.catalog, self.credit_tables(credit, decisions=decisions), names, self.fiscal_year_start_month
-        )
+        tables = self.credit_tables(credit, decisions=decisions)
+        return KpiQuery(self.catalog, tables, names, self.fiscal_year_start_month, sql_cache=self.sql_cache)
 
     def refresh_kpi_store(self) -> StoreReport:
         """Materialise every KPI × stored grain × standard slice for the current data (:mod:`revalign.kpis.store`)."""

@@ -243,6 +243,10 @@ class AuditedTables(Tables):
         base = self.base.provider()
         return lambda name: _serve(name, base, self.corrections)
 
+    def schema_version(self) -> None:
+        """``None``: the corrections are data inside the expressions, so their compiled SQL is never reused."""
+        return None
+
     def data_version(self) -> str:
         """The base tables' version and the corrections' fingerprint: a decision changes what is cached."""
         return f"{self.base.data_version()}:audited:{self.corrections.fingerprint()}"
