@@ -317,6 +317,8 @@ def compare(spark: Path, duck: Path) -> str:
             mismatched.append(f"{path.stem}: {int((np.isnan(a) != np.isnan(b)).sum())} values null in one engine")
         gap = np.abs(a[both] - b[both]) / np.maximum(np.abs(a[both]), 1e-12)
         worst = max(worst, float(gap.max()) if gap.size else 0.0)
+    if rows == 0:
+        return "nothing compared: Spark finished no slice of the refresh"
     verdict = "equal" if not mismatched and worst <= 1e-9 else "DIFFERENT"
     return f"{verdict}: {rows:,} KPI rows compared, largest relative gap {worst:.1e}" + (
         "; " + "; ".join(mismatched) if mismatched else ""

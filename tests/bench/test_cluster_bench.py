@@ -31,6 +31,12 @@ def test_equal_results_compare_equal(tmp_path: Path) -> None:
     assert compare(spark, duck).startswith("equal: 3 KPI rows compared")
 
 
+def test_no_slice_to_compare_is_not_called_equal(tmp_path: Path) -> None:
+    duck = _write(tmp_path / "d", [1.0, 2.0, 3.0])
+    (tmp_path / "s").mkdir()
+    assert compare(tmp_path / "s", duck).startswith("nothing compared")
+
+
 def test_a_wrong_value_a_missing_row_and_a_one_sided_null_are_reported(tmp_path: Path) -> None:
     duck = _write(tmp_path / "d", [1.0, 2.0, 3.0])
     assert compare(_write(tmp_path / "wrong", [1.0, 2.001, 3.0]), duck).startswith("DIFFERENT")
