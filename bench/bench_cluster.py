@@ -157,8 +157,11 @@ class MemorySampler:
                 continue
             if "CoarseGrainedExecutorBackend" in command:
                 role = f"{role} executor"
+            # a process keeps the role it was first seen with: an exiting executor's cmdline reads empty, and its
+            # high-water mark was then counted again as the worker daemon's
+            role, seen = self.hwm_kib.get(int(entry), (role, 0))
             sums[role] = sums.get(role, 0) + rss
-            self.hwm_kib[int(entry)] = (role, max(hwm, self.hwm_kib.get(int(entry), ("", 0))[1]))
+            self.hwm_kib[int(entry)] = (role, max(hwm, seen))
         for role, kib in sums.items():
             self.peak_sum_kib[role] = max(kib, self.peak_sum_kib.get(role, 0))
 
