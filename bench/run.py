@@ -31,6 +31,11 @@ noisy machine. Peak memory is the peak resident set of the measured process.
 """
 
 
+ON_REQUEST = ("cluster",)
+"""Benchmarks left out of ``make bench`` (all): the cluster run starts JVMs and takes the better part of an hour
+at scale xl; run it by name (``python -m bench.run cluster --scale xl --runs 1``)."""
+
+
 def available() -> list[str]:
     here = Path(__file__).parent
     return sorted(m.name[len("bench_") :] for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
@@ -43,11 +48,12 @@ def _sections(text: str) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
+    default = f"all but {', '.join(ON_REQUEST)}"
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default {default}): {', '.join(available())}")
     parser.add_argument("--scale", default="l", help="simulator scale for the data-heavy benchmarks")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    names = args.names or available()
+    names = args.names or [n for n in available() if n not in ON_REQUEST]
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")
         print(f"bench: {name} …", flush=True)
