@@ -24,3 +24,6 @@ class ServerSettings(BaseModel):
     login_throttle: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write (413 beyond).")
     scheduled_refresh: bool = Field(True, description="Run revalign.yaml's alerts.refresh schedule in the server.")
+    warm_reports: bool = Field(
+        True, description="Compute every page's default view in the background when the data changes."
+    )
