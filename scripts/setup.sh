@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything revalign and its tests need on a fresh Debian 12 / Python 3.11 machine:
-#   - Debian packages: chromium (browser tests), postgresql (Postgres backend tests), a JDK (Spark)
+#   - Debian packages: chromium (browser tests), postgresql (Postgres backend tests), a JDK (Spark),
+#     wrk (the dashboard page benchmark's load generator)
 #   - the package itself, its dependencies at the exact versions of constraints.txt (pyproject.toml holds the
 #     ranges; the pins are what CI and the benchmarks run with), and for tests the [spark,dev,crosscheck] extras
 # Usage: scripts/setup.sh [runtime|test]
@@ -16,6 +17,7 @@ if [ "$what" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
   command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+  command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"

@@ -124,9 +124,9 @@ def rejection_reasons(
     frame["rejected"] = frame["rejected"].astype("int64")
     total = frame.groupby(list(by))["rejected"].transform("sum") if by else frame["rejected"].sum()
     frame["share"] = (frame["rejected"] / total).astype("float64")
-    return frame.sort_values([*by, "rejected"], ascending=[True] * len(by) + [False], kind="stable").reset_index(
-        drop=True
-    )
+    # ties broken by reason: the engine returns groups in any order, and a page must not reorder between requests
+    order = [*by, "rejected", "reason"]
+    return frame.sort_values(order, ascending=[True] * len(by) + [False, True], kind="stable").reset_index(drop=True)
 
 
 __all__ = ["OUTCOMES", "handoff", "handoffs", "rejection_reasons"]

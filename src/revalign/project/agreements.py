@@ -23,6 +23,7 @@ from revalign.definitions.agreements.loader import (
 from revalign.definitions.issues import Issue, errors, problems
 from revalign.errors import CatalogError
 from revalign.project.base import DateLike, ProjectBase
+from revalign.project.memo import per_data_version
 
 
 class AgreementFacade(ProjectBase):
@@ -46,6 +47,9 @@ class AgreementFacade(ProjectBase):
         texts = [(p.read_text(encoding="utf-8"), str(p)) for p in files] or [(example_agreement_text(), EXAMPLE_FILE)]
         windows = {k.name: (k.window if k.type == "conversion" else None) for k in self.catalog}
         return checked_book(texts, kpi_windows=windows)
+
+    def _counted_versions(self) -> object:
+        return sorted(self.signoff) if self.signoff is not None else None
 
     def counted_agreements(self, approved: Collection[tuple[str, int]] | None = None) -> AgreementBook:
         """The versions numbers are computed under: ``approved`` when given, else the project's :attr:`signoff`
@@ -91,6 +95,7 @@ class AgreementFacade(ProjectBase):
         book = self.counted_agreements(approved)
         return sla_items(self.tables, book, agreement=agreement, start=start, end=end, as_of=as_of)
 
+    @per_data_version
     def sla_breaches(
         self,
         *,
@@ -190,6 +195,7 @@ class AgreementFacade(ProjectBase):
         leads = self.mql_comparison(agreement=agreement, start=start, end=end, approved=approved)
         return agreed_mql_counts(leads, grain, self.fiscal_year_start_month)
 
+    @per_data_version
     def sla_concentration(
         self, sla: str = "mql_followup", *, start: DateLike = None, end: DateLike = None
     ) -> Concentration:

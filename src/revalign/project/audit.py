@@ -25,6 +25,7 @@ from revalign.definitions.audit import AuditSettings, audit_settings
 from revalign.errors import ConfigError
 from revalign.model.access import Tables
 from revalign.project.base import DateLike, ProjectBase
+from revalign.project.memo import per_data_version
 from revalign.settings import PROJECT_FILE
 
 
@@ -37,6 +38,7 @@ class AuditFacade(ProjectBase):
         """``audit:`` of revalign.yaml, validated (problems raise ConfigError with file:line)."""
         return audit_settings(self.settings.audit, self.folder / PROJECT_FILE)
 
+    @per_data_version
     def audit_findings(self, kinds: Iterable[str] | str | None = None, since: DateLike = None) -> pd.DataFrame:
         """Credit-gaming and data-fault findings of ``kinds`` (default all) since ``since`` (docs/audit.md)."""
         return detect(self.tables, self.audit_settings, kinds=kinds, since=since)
@@ -90,6 +92,7 @@ class AuditFacade(ProjectBase):
         """The ledger rows behind ``findings`` (pass the few being shown): each finding's evidence timeline."""
         return evidence_rows(self.tables, findings)
 
+    @per_data_version
     def audit_concentration(self, kind: str = "lead_source_overwrite", since: DateLike = None) -> Concentration:
         """Who made most of ``kind``'s findings (the fewest people covering half), with the revenue at stake: the
         overview's and the demo's one-line answer to "who games credit"."""

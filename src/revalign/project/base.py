@@ -20,6 +20,7 @@ from revalign.definitions.kpis.catalog import Catalog, catalog_for
 from revalign.definitions.targets import TargetsError
 from revalign.definitions.trees import DriverTree, load_trees
 from revalign.engine import Engine, connect
+from revalign.kpis.cache import definition_hash
 from revalign.kpis.sql_cache import SqlCache
 from revalign.model.access import Tables
 from revalign.settings import Settings, load_settings, resolve_engine_url
@@ -27,6 +28,8 @@ from revalign.settings import Settings, load_settings, resolve_engine_url
 STATE_FOLDER = ".revalign"
 """The project's state folder (the server's state database, the compiled-SQL cache)."""
 SQL_CACHE_FILE = "compiled-sql.sqlite"
+DEFINITION_SUFFIXES = frozenset({".yaml", ".yml", ".csv", ".json"})
+"""Files that hold definitions (catalog, agreements, targets, scoring rules, mappings): their stamps version them."""
 
 DateLike = dt.date | dt.datetime | str | None
 """A period bound the flow analytics accept: a date, a datetime, an ISO string, or ``None`` (open)."""
@@ -92,6 +95,26 @@ class ProjectBase:
             self._engine = None
 
     # -- definitions ----------------------------------------------------------------------------------------------
+    def definitions_fingerprint(self) -> str:
+        """A hash of what the analytics read besides the data: the settings and every definition file of the
+        folder and of the extra catalog folders (name, size, modification time; read at each call, since
+        agreements, targets and scoring rules are read from disk when used). Cached results key on it
+        (:mod:`revalign.project.memo`), so editing a definition is never answered with the old result."""
+        roots = [self.folder, *(self.folder / p for p in self.settings.catalog)]
+        stamps = []
+        for root in roots:
+            files = [root] if root.is_file() else root.rglob("*") if root.is_dir() else []
+            for f in files:
+                hidden = any(part.startswith(".") for part in f.relative_to(root).parts) if f != root else False
+                if f.suffix in DEFINITION_SUFFIXES and not hidden:
+                    stat = f.stat()
+                    stamps.append((str(f), stat.st_size, stat.st_mtime_ns))
+        return definition_hash(self.settings, sorted(stamps), self._counted_versions())
+
+    def _counted_versions(self) -> object:
+        """The agreement versions the numbers count (the agreements façade overrides it: the sign-off)."""
+        return None
+
     @cached_property
     def catalog(self) -> Catalog:
         """The KPI catalog: the default one plus the ``catalog:`` files and folders of revalign.yaml."""

@@ -53,6 +53,7 @@ from revalign.project.base import DateLike, ProjectBase
 from revalign.project.comp import CompFacade
 from revalign.project.comp_compare import CompareFacade
 from revalign.project.forecast import ForecastFacade
+from revalign.project.memo import per_data_version
 from revalign.project.planner import PlannerFacade
 from revalign.project.scoring import ScoringFacade
 from revalign.project.writeback import WritebackFacade
@@ -96,6 +97,7 @@ class Project(
         return latest_period(self.tables, self.catalog, kpi, grain, where=where, fiscal_year_start_month=fs)
 
     # -- driver tree, scorecards, alignment, plans: revalign.analytics.governance --------------------------------
+    @per_data_version
     def decompose(
         self,
         root: str | None = None,

@@ -12,6 +12,7 @@ from revalign.display.periods import as_date
 from revalign.errors import ConfigError
 from revalign.model.calendar import add_periods, parse_period, period_end, period_label, period_start
 from revalign.project.base import DateLike, ProjectBase
+from revalign.project.memo import per_data_version
 
 YEARS = (1900, 2999)
 """Days a forecast or waterfall may be asked about (the calendar arithmetic needs room on both sides)."""
@@ -43,6 +44,7 @@ class ForecastFacade(ProjectBase):
             raise ConfigError("the forecast needs the ledger (stage history of opportunities); it is empty")
         return day
 
+    @per_data_version
     def quarter_landing(
         self, as_of: DateLike = None, *, by: Sequence[str] = (), lookback: int = LOOKBACK
     ) -> QuarterLanding:
@@ -77,6 +79,7 @@ class ForecastFacade(ProjectBase):
         return backtest(self.tables, list(quarters), weeks=weeks, by=tuple(by), lookback=lookback,
                         fiscal_year_start_month=fs, progress=progress)  # fmt: skip
 
+    @per_data_version
     def pipeline_waterfall(self, start: DateLike = None, end: DateLike = None, *, by: Sequence[str] = ()) -> Waterfall:
         """Weekly pipeline movements from ``start`` to ``end`` (default: the quarter of the ledger's last day)."""
         fs = self.fiscal_year_start_month

@@ -32,6 +32,7 @@ from revalign.interfaces.server.scheduler import RefreshScheduler
 from revalign.interfaces.server.state import StateStore, default_state_url
 from revalign.interfaces.server.state.agreement_signoff import SignoffWatch
 from revalign.interfaces.server.state.approvals import Approvals
+from revalign.interfaces.server.warming import ReportWarmer
 from revalign.project import Project
 
 HERE = Path(__file__).parent
@@ -63,6 +64,32 @@ def project_version(project: Project, signoff: SignoffWatch | None = None) -> tu
     )
 
 
+def after_refresh(cache: ReportCache, warmer: ReportWarmer | None) -> None:
+    """After the server's own refresh: forget the reports of the old data, and warm the pages' default views."""
+    cache.clear()
+    if warmer is not None:
+        warmer.request()
+
+
+def report_cache(project: Project, signoff: SignoffWatch, settings: ServerSettings) -> ReportCache:
+    """The reports cache, dropped when the project's version moves (checked at once when the store file moves)."""
+    return ReportCache(
+        enabled=settings.cache_results,
+        version=lambda: project_version(project, signoff),
+        check_seconds=settings.cache_check_seconds,
+        changed=lambda: project.engine.change_token(),
+    )
+
+
+def report_warmer(
+    project: Project, cache: ReportCache, store: StateStore, settings: ServerSettings
+) -> ReportWarmer | None:
+    """The background warming of the pages' default views (none when reports are not cached or it is off)."""
+    if not (settings.warm_reports and settings.cache_results):
+        return None
+    return ReportWarmer(project, cache, store, changed=lambda: project.engine.change_token())
+
+
 def page_templates() -> Jinja2Templates:
     """The pages' templates with what every page may call: the one formatting layer, the navigation."""
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -91,11 +118,15 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warmer is not None:
+            warmer.start()
         if scheduler is not None:
             scheduler.start()
         yield
         if scheduler is not None:
             scheduler.stop()
+        if warmer is not None:
+            warmer.stop()
         store.close()
 
     app = FastAPI(
@@ -114,16 +145,12 @@ def create_app(project: Project, *, state_url: str | None = None, settings: Serv
         crm for crm in ("salesforce", "hubspot") if crm in project.settings.sync
     )
     app.state.project, app.state.store, app.state.settings = project, store, settings
-    app.state.cache = ReportCache(
-        enabled=settings.cache_results,
-        version=lambda: project_version(project, signoff),
-        check_seconds=settings.cache_check_seconds,
-        changed=lambda: project.engine.change_token(),
-    )
+    app.state.cache = report_cache(project, signoff, settings)
     app.state.templates = templates
     app.state.scheduler = scheduler
-    if scheduler is not None:  # a refresh loads data: drop the cached reports at once, not at the next check
-        scheduler.after_run = lambda _report: app.state.cache.clear()
+    app.state.warmer = warmer = report_warmer(project, app.state.cache, store, settings)
+    if scheduler is not None:  # a refresh loads data: drop the cached reports at once, then compute them again
+        scheduler.after_run = lambda _report: after_refresh(app.state.cache, warmer)
     templates.env.globals["freshness"] = lambda: footer_line(app)
 
     errors.install(app)

@@ -108,3 +108,8 @@ class ReportCache:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+
+    def cached_keys(self) -> frozenset[Hashable]:
+        """The keys of the reports held now (what warming filled, for tests and diagnostics)."""
+        with self._lock:
+            return frozenset(self._values)

@@ -24,3 +24,8 @@ class ServerSettings(BaseModel):
     login_throttle: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write (413 beyond).")
     scheduled_refresh: bool = Field(True, description="Run revalign.yaml's alerts.refresh schedule in the server.")
+    warm_reports: bool = Field(
+        False,
+        description="Compute every page's default view in the background when the data changes. `revalign serve` "
+        "turns it on (REVALIGN_WARM_REPORTS); an app embedded with create_app computes only what is asked.",
+    )

@@ -69,6 +69,9 @@ class ServeEnvironment(BaseSettings):
     title: str = Field("revalign", min_length=1, description="Name shown in the pages and the API docs.")
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write.")
     scheduled_refresh: bool = Field(True, description="Run revalign.yaml's alerts.refresh schedule in the server.")
+    warm_reports: bool = Field(
+        True, description="Compute every page's default view in the background when the data changes."
+    )
 
     def server_settings(self) -> ServerSettings:
         """The :class:`ServerSettings` these variables set (login throttling keeps its defaults)."""

@@ -71,6 +71,13 @@ def rep_owner(project: Project, cache: ReportCache, user: UserRecord, owner: str
     return owner
 
 
+def shared_home_report(project: Project, cache: ReportCache, home: str, filters: Filters) -> Report:
+    """A home that is the same for everyone allowed to open it (not a rep's), computed once per filter set."""
+    build = BUILDERS[home]
+    key = ("home", home, None, filters.key())
+    return cache.get_or_compute(key, lambda: guarded(f"home-{home}", HOME_TITLES[home], build, project, filters))
+
+
 def home_report(
     project: Project, cache: ReportCache, user: UserRecord, home: str, filters: Filters, owner: str | None = None
 ) -> Report:
@@ -84,9 +91,7 @@ def home_report(
             key, lambda: guarded("home-rep", "My home", rep_home, project, filters, who, viewer)
         )
     else:
-        build = BUILDERS[home]
-        key = ("home", home, None, filters.key())
-        report = cache.get_or_compute(key, lambda: guarded(f"home-{home}", HOME_TITLES[home], build, project, filters))
+        report = shared_home_report(project, cache, home, filters)
     scope = scope_of(project, cache, user)
     return private_reps(project, private_rows(project.catalog, report, scope), scope)
 

@@ -45,12 +45,16 @@ def page_filters(
 PageFilters = Annotated[IncentivesFilters, Depends(page_filters)]
 
 
-def incentives_report(project: Project, cache: ReportCache, user: UserRecord, filters: IncentivesFilters) -> Report:
-    """The report as ``user`` may see it: computed once per filter set for everyone, cut per viewer."""
-    full = cache.get_or_compute(
+def shared_incentives_report(project: Project, cache: ReportCache, filters: IncentivesFilters) -> Report:
+    """The whole report, computed once per filter set for everyone (what warming fills; never shown uncut)."""
+    return cache.get_or_compute(
         ("incentives", filters.key()), lambda: guarded("incentives", "Incentives", incentives, project, filters)
     )
-    return private_incentives(full, scope_of(project, cache, user))
+
+
+def incentives_report(project: Project, cache: ReportCache, user: UserRecord, filters: IncentivesFilters) -> Report:
+    """The report as ``user`` may see it: computed once per filter set for everyone, cut per viewer."""
+    return private_incentives(shared_incentives_report(project, cache, filters), scope_of(project, cache, user))
 
 
 @router.get("", response_model=ReportPublic)
