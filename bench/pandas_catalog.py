@@ -242,11 +242,12 @@ def _romi(s: Slice) -> pd.Series:
 
 @kpi("channel_reach", ("touchpoints",), additive=True)
 def _channel_reach(s: Slice) -> pd.Series:
-    # a lead's other dimensions are its own: distinct (month, lead, channel, campaign) rows keep every count
-    keys = ["m_occurred_at", "lead", "channel", "campaign"]
-    return s.agg(
-        s.once("reach", lambda: _touches(s, "marketing").drop_duplicates(keys)), "occurred_at", "lead", "nunique"
-    )
+    """Distinct leads touched by marketing: a count of distinct (month, lead) rows, since a lead's segment,
+    region, team and owner are the lead's own; by channel or campaign (the touch's own), of (month, lead, it)."""
+    own = s.dim if s.dim in ("channel", "campaign") else None
+    cols = ["m_occurred_at", "lead", *([own] if own else [])]
+    rows = s.once(("reach", own), lambda: _touches(s, "marketing").dropna(subset=["lead"]).drop_duplicates(cols))
+    return s.agg(rows, "occurred_at")
 
 
 kpi("mqls_trailing_90d", inputs=("mqls",))(lambda s: s.trailing(_stage(s, "mql"), "occurred_at", None, days=90))

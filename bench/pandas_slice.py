@@ -67,7 +67,7 @@ class Slice:
         return self.facts.frames[name]
 
     def once(self, key: object, fn: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        """``fn()``, computed once for every slice (it must not depend on the slice)."""
+        """``fn()``, computed once for every slice (``key`` names all it depends on, the slice included if so)."""
         if key not in self.facts.shared:
             self.facts.shared[key] = fn()
         out = self.facts.shared[key]
