@@ -13,7 +13,7 @@ setup-test:       ## install everything the tests need (pip, chromium, postgresq
 demo: setup       ## simulated company → KPIs → dashboard (the README's first command)
 	$(PY) -m revalign.interfaces.cli demo
 
-test: setup-test  ## the whole suite (DuckDB, a real PostgreSQL, a local Spark, a real browser); the fast suite on the other Pythons 3.11–3.13
+test: setup-test  ## the whole suite (DuckDB, a real PostgreSQL, a local Spark, a real browser), then its core on Python 3.11–3.13
 	PYTHON=$(PY) bash scripts/test.sh
 
 test-fast:        ## DuckDB only

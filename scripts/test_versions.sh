@@ -2,8 +2,8 @@
 # Runs the fast suite (DuckDB only) on every supported Python found on this machine, each in its own venv
 # with `pip install -e .[dev,spark]` under constraints.txt (spark: the fast suite compiles Spark SQL without a
 # Spark session, which needs pyspark's Ibis compiler): the check behind "Python 3.11–3.13 supported".
-# `make test-versions` runs it on every version found; `make test` (scripts/test.sh, so CI) runs it on the versions
-# other than its own, beside its main suite.
+# `make test-versions` runs the whole fast suite this way; `make test` (scripts/test.sh, so CI) prepares the venvs
+# in the background while the main suite runs, then runs a subset on each other version.
 # Usage: scripts/test_versions.sh [pytest args…]   (default: the whole fast suite; Spark, PostgreSQL and browser
 #        tests are always left out: they need servers, not a Python)
 #   PREPARE=1          only create and install the venvs (no tests)

@@ -18,7 +18,7 @@ import yaml
 try:  # libyaml's parser (PyYAML's wheels carry it): 8× faster on the default catalog, the same nodes and marks
     from yaml import CSafeLoader as _SafeBase
 except ImportError:  # a PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeBase  # type: ignore[assignment]  # the same loader without libyaml
 
 
 class LineDict(dict[Any, Any]):
