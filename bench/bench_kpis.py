@@ -45,8 +45,6 @@ def prepare(scale: str) -> Path:
     return path
 
 
-
-
 def revalign_refresh(
     scale: str, dims: bool = True, names: tuple[str, ...] = (), dimensions: tuple[str, ...] = DIMENSIONS
 ) -> dict[str, float]:
