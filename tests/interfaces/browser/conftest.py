@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,6 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    import uvicorn
-
     from revalign.interfaces.server import create_app
     from revalign.project import init_project, open_project
     from revalign.simulate import simulate
@@ -77,6 +76,18 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     store.add_user("rep", PASSWORD, "rep", owner_id=owners[0])
     token = store.create_token("leader", "browser-tests")
     admin_token = store.create_token("admin", "browser-tests")
+    with serving(app) as url:
+        # compute the landing page's report once up front, so the first login does not race a cold computation
+        httpx.get(url + "/api/v1/overview", headers={"Authorization": f"Bearer {token}"}, timeout=300)
+        yield LiveServer(url=url, rep_owner=owners[0], other_owner=owners[1], token=token, admin_token=admin_token)
+    project.close()
+
+
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread on a free loopback port: its URL once ``/healthz`` answers."""
+    import uvicorn
+
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -91,12 +102,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             time.sleep(0.1)
     else:
         pytest.fail("uvicorn did not start")
-    # compute the landing page's report once up front, so the first login does not race a cold computation
-    httpx.get(url + "/api/v1/overview", headers={"Authorization": f"Bearer {token}"}, timeout=300)
-    yield LiveServer(url=url, rep_owner=owners[0], other_owner=owners[1], token=token, admin_token=admin_token)
-    server.should_exit = True
-    thread.join(timeout=10)
-    project.close()
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ import pytest
 
 from revalign.display.units import format_value
 from revalign.simulate import simulate
-from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, free_port, log_in
+from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, log_in, serving
 from tests.sources.sync.conftest import started_org
 from tests.sources.warehouse.salesforce import salesforce_tables
 from tests.sources.writeback.conftest import CUSTOM_FIELDS, project_in
@@ -39,8 +37,6 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``revalign serve``'s app over a project syncing from a fake org (its custom fields created, still empty)."""
-    import uvicorn
-
     from revalign.interfaces.server import create_app
 
     company = simulate(scale="xs", seed=0)
@@ -54,21 +50,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         app.state.store.add_user("ops", PASSWORD, "revops")
         app.state.store.add_user("seller", PASSWORD, "sales")
         token = app.state.store.create_token("ops", "browser-tests")
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield Served(url=url, token=token, fake=org.fake)
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving(app) as url:
+            yield Served(url=url, token=token, fake=org.fake)
         project.close()
 
 
