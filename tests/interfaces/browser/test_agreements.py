@@ -4,14 +4,11 @@ computes directly under the two versions (and, before, under version 1 alone).""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, free_port, log_in
+from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, log_in, serving
 from tests.interfaces.server.agreement_versions import V1, V2, book, write_versions
 
 pytestmark = pytest.mark.browser
@@ -21,8 +18,6 @@ pytestmark = pytest.mark.browser
 def signoff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, list[str]]]]:
     """A server over a small simulated company with agreement versions 1 and 2 in its files (2 not proposed),
     and the breach ledgers the library computes directly under version 1 and under both."""
-    import uvicorn
-
     from revalign.analytics.sla import breach_ledger, sla_items
     from revalign.interfaces.server import create_app
     from revalign.project import init_project, open_project
@@ -40,23 +35,8 @@ def signoff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     app = create_app(project)
     for user, role in (("cmo", "marketing"), ("cro", "sales"), ("ops", "revops")):
         app.state.store.add_user(user, PASSWORD, role)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        pytest.fail("uvicorn did not start")
-    yield url, expected
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url, expected
     project.close()
 
 

@@ -7,8 +7,6 @@ at hand and the shared live server's state is left alone.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +16,7 @@ import pandas as pd
 import pytest
 
 from revalign.display import DisplayContext
-from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, free_port, log_in
+from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, log_in, serving
 
 pytestmark = pytest.mark.browser
 MARKETING = ("organic_search", "paid_search", "paid_social", "email", "events", "webinar", "content", "direct")
@@ -38,8 +36,6 @@ class AuditServer:
 
 @pytest.fixture(scope="module")
 def audit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditServer]:
-    import uvicorn
-
     from revalign.interfaces.server import create_app
     from revalign.project import init_project, open_project
     from revalign.simulate import simulate
@@ -53,24 +49,9 @@ def audit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditServ
     app = create_app(project)
     app.state.store.add_user("ops", PASSWORD, "revops")
     token = app.state.store.create_token("ops", "audit-browser")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        pytest.fail("uvicorn did not start")
-    display = DisplayContext.of(project.catalog, project.settings)
-    yield AuditServer(url, company.truth.true_sources, frames["leads"], frames["opportunities"], display, token)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        display = DisplayContext.of(project.catalog, project.settings)
+        yield AuditServer(url, company.truth.true_sources, frames["leads"], frames["opportunities"], display, token)
     project.close()
 
 

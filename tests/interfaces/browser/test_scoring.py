@@ -4,15 +4,12 @@ scoring version on /scoring; it is in force only after both, and the page says w
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from revalign.definitions.scoring import DEFAULT_DIR
-from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, free_port, log_in
+from tests.interfaces.browser.conftest import LAPTOP, PASSWORD, log_in, serving
 
 pytestmark = pytest.mark.browser
 
@@ -20,8 +17,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def scoring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server over a small simulated company with the simulator's scoring model proposed (not yet approved)."""
-    import uvicorn
-
     from revalign.interfaces.server import create_app
     from revalign.interfaces.server.state.approvals import Approvals
     from revalign.project import init_project, open_project
@@ -41,23 +36,8 @@ def scoring_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     Approvals(store).propose(
         "scoring", model.name, model.version, model.content_hash(), ("marketing", "sales"), by="ops"
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        pytest.fail("uvicorn did not start")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
     project.close()
 
 
