@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from bench.bench_server import _free_port
 
 TITLE = "Dashboard pages after a refresh: first request, warm p95 at 20 clients, new KPI filters"
 CLIENTS = 20
@@ -43,16 +44,10 @@ end
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _prepare(folder: Path, scale: str) -> tuple[str, float, list[str]]:
     """The project with the KPI store built; a leadership token, the store's build time, KPIs for new filters."""
+    from bench.bench_server import leadership_token
     from bench.data import load_scale
-    from revalign.interfaces.server.state import StateStore, default_state_url
     from revalign.project import init_project, open_project
 
     init_project(folder, name="bench")
@@ -65,13 +60,8 @@ def _prepare(folder: Path, scale: str) -> tuple[str, float, list[str]]:
     built = time.perf_counter() - started
     catalog = project.catalog
     kpis = [k.name for k in catalog if k.type == "simple" and catalog.can_slice(k.name, ["segment"])]
-    store = StateStore(default_state_url(project.folder))
-    store.migrate()
-    store.add_user("bench", "bench-password", "leadership")
-    token = store.create_token("bench", "bench")
-    store.close()
     project.close()
-    return token, built, kpis[:NEW_FILTER_KPIS]
+    return leadership_token(folder), built, kpis[:NEW_FILTER_KPIS]
 
 
 @contextmanager

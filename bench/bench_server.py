@@ -36,18 +36,24 @@ def _free_port() -> int:
 def _prepare(folder: Path, scale: str) -> str:
     """Project with the simulated company loaded, a leadership user and its API token."""
     from bench.data import load_scale
-    from revalign.interfaces.server.state import StateStore, default_state_url
     from revalign.project import init_project, open_project
 
     init_project(folder, name="bench")
     project = open_project(folder)
     load_scale(project.engine, scale)
-    store = StateStore(default_state_url(project.folder))
+    project.close()
+    return leadership_token(folder)
+
+
+def leadership_token(folder: Path) -> str:
+    """A leadership user in the project's state store, and its API token (what the benchmark clients send)."""
+    from revalign.interfaces.server.state import StateStore, default_state_url
+
+    store = StateStore(default_state_url(folder))
     store.migrate()
     store.add_user("bench", "bench-password", "leadership")
     token = store.create_token("bench", "bench")
     store.close()
-    project.close()
     return token
 
 
