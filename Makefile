@@ -13,11 +13,11 @@ setup-test:       ## install everything the tests need (pip, chromium, postgresq
 demo: setup       ## simulated company → KPIs → dashboard (the README's first command)
 	$(PY) -m revalign.interfaces.cli demo
 
-test: setup-test  ## the whole suite (DuckDB, a real PostgreSQL, a local Spark, a real browser), then its core on Python 3.11–3.13
+test: setup-test  ## the whole suite (DuckDB, a real PostgreSQL, a local Spark, a real browser); beside it the fast suite on Python 3.11–3.13
 	PYTHON=$(PY) bash scripts/test.sh
 
-test-fast:        ## DuckDB only
-	$(PY) -m pytest -q -m "not spark and not postgres and not browser"
+test-fast:        ## DuckDB only, no test marked slow (what CI runs on every other Python)
+	$(PY) -m pytest -q -m "not spark and not postgres and not browser and not slow"
 
 test-versions:    ## the whole fast suite on every supported Python found (3.11–3.13), a venv each
 	bash scripts/test_versions.sh

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs the fast suite (DuckDB only) on every supported Python found on this machine, each in its own venv
+# Runs the fast suite (`make test-fast`: DuckDB only, no test marked slow) on every supported Python found on this
+# machine, each in its own venv
 # with `pip install -e .[dev,spark]` under constraints.txt (spark: the fast suite compiles Spark SQL without a
 # Spark session, which needs pyspark's Ibis compiler): the check behind "Python 3.11–3.13 supported".
-# `make test-versions` runs the whole fast suite this way; `make test` (scripts/test.sh, so CI) prepares the venvs
-# in the background while the main suite runs, then runs a subset on each other version.
+# `make test-versions` runs it this way; `make test` (scripts/test.sh, so CI) runs it on every other version in the
+# background while the main suite runs.
 # Usage: scripts/test_versions.sh [pytest args…]   (default: the whole fast suite; Spark, PostgreSQL and browser
-#        tests are always left out: they need servers, not a Python)
+#        tests are always left out: they need servers, not a Python; so are tests marked slow, which the main
+#        suite runs)
 #   PREPARE=1          only create and install the venvs (no tests)
 #   FOUND_ONLY=1       only print the versions found here, one a line (what scripts/test.sh will check)
 #   VERSIONS="3.12 3.13"  which versions to try (default: 3.11 3.12 3.13)
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 versions="${VERSIONS:-3.11 3.12 3.13}"
 venvs="${VENVS:-build/venvs}"
 extras="${EXTRAS:-dev,spark}"
-fast="not spark and not postgres and not browser"
+fast="not spark and not postgres and not browser and not slow"
 failed=()
 tried=0
 for v in $versions; do

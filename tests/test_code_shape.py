@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 SRC = REPO / "src" / "revalign"
@@ -58,6 +60,7 @@ def test_every_type_ignore_names_its_code_and_reason():
     assert not bare, "a `# type: ignore[code]` needs a reason after it (# why):\n" + "\n".join(bare)
 
 
+@pytest.mark.slow
 def test_mypy_finds_no_type_errors_in_src():
     """mypy runs on ``src/`` with the configuration in pyproject.toml (no cache written into the tree)."""
     check = [sys.executable, "-m", "mypy", "--cache-dir", "/dev/null"]

@@ -9,9 +9,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_the_wheel_is_typed_licensed_and_complete(tmp_path: Path) -> None:
     # built from a copy, so the build's own folders (build/, *.egg-info) never land in the working tree
     source = tmp_path / "source"

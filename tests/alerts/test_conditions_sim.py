@@ -33,6 +33,8 @@ from revalign.settings import SmtpSettings
 from revalign.simulate import simulate
 from tests.alerts.receivers import smtp_server
 
+pytestmark = pytest.mark.slow
+
 Q4 = ("2025-10-01", "2026-01-01")
 AS_OF = dt.date(2025, 11, 15)
 NOW = dt.datetime(2026, 1, 5, 8, 0)

@@ -17,6 +17,8 @@ from revalign.project import init_project, open_project
 from revalign.simulate import simulate
 from tests.interfaces.server.agreement_versions import V1, V2, book, write_versions
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "leader-pass-1"
 
 

@@ -33,6 +33,7 @@ def _sorted(frame: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
     return frame.sort_values(["kpi", "period_start", *by]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("by", "where"), [(("channel",), ()), ((), ("region = 'emea'",))])
 def test_whole_catalog_batched_equals_each_kpi_alone(
     sim_project: Project, by: tuple[str, ...], where: tuple[str, ...]

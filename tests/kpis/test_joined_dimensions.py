@@ -20,6 +20,7 @@ def test_new_revenue_lists_the_team_region_with_its_path(sim_project: Project) -
     assert "region" not in joined  # the plain name is the opportunity's own column
 
 
+@pytest.mark.slow
 def test_every_listed_dimension_slices(sim_project: Project) -> None:
     for name in sim_project.catalog.joined_dimensions_of("win_rate"):
         frame = sim_project.kpi("win_rate").grain("year").by(name).no_cache().to_pandas()
@@ -50,6 +51,7 @@ def unbound_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(tmp_path_factory.mktemp("slices"), engine="duckdb://:memory:")
 
 
+@pytest.mark.slow
 def test_sliceable_means_it_compiles(unbound_project: Project) -> None:
     """What the catalog lists as sliceable (a sliced scorecard keeps it) is exactly what the compiler can slice
     (``kpi eval --by`` answers): quota sliced by its owner's team's region was computed by one and left out by the

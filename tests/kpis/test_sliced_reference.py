@@ -19,6 +19,8 @@ from revalign.project import Project
 from tests.kpis.conftest import kpi_values
 from tests.reference.kpis import REFERENCE
 
+pytestmark = pytest.mark.slow
+
 NAMES = sorted(default_catalog().kpis)
 EMPTY = {("sales_enablement_score", "channel")}
 """Slices with no value on the simulated company: sales spend has no channel, opportunities always have one."""

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NAMES = ("new_leads", "mqls", "win_rate", "new_revenue", "pipeline_velocity")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("by", [(), ("channel",)])
 def test_whole_catalog_from_cached_sql_equals_the_compiled_expression(
     sim_project: Project, by: tuple[str, ...]
@@ -136,6 +137,7 @@ print(json.dumps({"hits": c.hits, "disk_hits": c.disk_hits, "misses": c.misses, 
 """
 
 
+@pytest.mark.slow
 def test_a_second_process_reads_the_compiled_sql_from_the_project_state_folder(tmp_path: Path) -> None:
     engine = connect(f"duckdb:///{tmp_path / 'revalign.duckdb'}")
     load_fixture(engine)

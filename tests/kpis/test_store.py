@@ -29,6 +29,8 @@ from revalign.project import Project
 from tests.conftest import make_engine
 from tests.kpis.fixtures.tables import load_fixture
 
+pytestmark = pytest.mark.slow
+
 GRAINS = ("quarter",)
 """One grain for the whole catalog (each stored slice costs seconds of Ibis compiling); the month grain is
 checked on PostgreSQL below, the store's code is the same for every grain."""

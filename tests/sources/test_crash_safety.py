@@ -35,6 +35,8 @@ from revalign.engine.duckdb import DuckDBEngine
 from revalign.sources import ingest
 from revalign.sources.load.faults import FAULT_ENV
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 NEW_LEADS = 25
 NEW_SPEND = 30

@@ -176,6 +176,7 @@ def _check_library_load(case: Case, engine, folder: Path, mapping: str | Path) -
     _check_values(case, q, folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [c for c in CASES if c.name in CLI_SAMPLE], ids=sorted(CLI_SAMPLE))
 def test_hostile_case_through_the_cli(tmp_path, case):
     folder, mapping = _folder(tmp_path, case)

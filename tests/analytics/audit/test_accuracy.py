@@ -21,6 +21,8 @@ from revalign.simulate import SimulatedCompany, SimulationConfig, simulate
 from tests.analytics.audit import reference
 from tests.analytics.audit.scoring import score
 
+pytestmark = pytest.mark.slow
+
 SEEDS = (0, 1, 2)
 LABELLED = ("duplicate_lead", "duplicate_account", "close_date_push", "stage_skip")
 """Kinds the simulator labels besides the headline ones (back-dated changes and owner flips have no labels: their

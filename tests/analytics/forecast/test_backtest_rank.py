@@ -27,6 +27,7 @@ def tables() -> Tables:
     return Tables(engine)
 
 
+@pytest.mark.slow
 def test_the_landing_beats_both_baselines_on_average(tables: Tables) -> None:
     bt = backtest(tables, ["2025-Q2", "2025-Q3"], weeks=(2, 5, 8, 11))
     pts = bt.points

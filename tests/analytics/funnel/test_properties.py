@@ -70,6 +70,7 @@ def eng():
     e.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(log=events)
 def test_strict_funnel_invariants(eng, log):

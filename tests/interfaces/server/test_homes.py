@@ -21,6 +21,8 @@ from revalign.project import Project, init_project, open_project
 from revalign.simulate import simulate
 from tests.interfaces.server.conftest import login
 
+pytestmark = pytest.mark.slow
+
 PERIOD = "2025-Q4"
 QUARTER = (pd.Timestamp("2025-10-01"), pd.Timestamp("2026-01-01"))
 

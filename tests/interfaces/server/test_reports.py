@@ -72,6 +72,7 @@ def test_scorecards_equal_project_scorecard(client, sim_project, department):
     assert dict(zip(status["department"], status["status"], strict=True)) == card.department_status()
 
 
+@pytest.mark.slow
 def test_scorecard_period_grain_and_segment_filters_equal_the_library(client, sim_project):
     body = client.get("/api/v1/scorecards?period=2025-06&grain=month&segment=smb").json()
     api = table(body, "scorecard")

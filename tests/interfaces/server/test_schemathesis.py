@@ -22,6 +22,8 @@ from schemathesis.checks import not_a_server_error
 from revalign.interfaces.server import ServerSettings, create_app
 from revalign.project import Project
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory):

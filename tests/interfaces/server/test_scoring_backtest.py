@@ -24,6 +24,8 @@ from revalign.project import Project, init_project, open_project
 from revalign.simulate import simulate
 from tests.interfaces.server.conftest import PASSWORD, assert_canonical_error, login
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:

@@ -30,6 +30,8 @@ from revalign.project import Project
 from tests.interfaces.server.conftest import OPPORTUNITIES, PASSWORD, USERS, login, write_canonical
 from tests.servers import free_port
 
+pytestmark = pytest.mark.slow
+
 SRC = Path(revalign.__file__).resolve().parents[1]
 HOLD = (
     "import sys, time\n"

@@ -298,6 +298,8 @@ class NoSpark:
 sys.meta_path.insert(0, NoSpark())
 from revalign.interfaces.cli import main
 
+pytestmark = pytest.mark.slow
+
 code = main(["demo", "--folder", sys.argv[1], "--scale", "xs", "--seed", "3", "--no-serve"])
 print("PYSPARK-IMPORTS", tried, flush=True)
 sys.exit(code)

@@ -23,6 +23,8 @@ from revalign.interfaces.server.warming import DEFAULT_VIEWS
 from revalign.project import Project, init_project, open_project
 from revalign.simulate import simulate
 
+pytestmark = pytest.mark.slow
+
 API_PATHS = (
     "/api/v1/overview",
     "/api/v1/home/cmo",

@@ -18,6 +18,8 @@ from revalign.interfaces.cli import EXIT_CONFIG, EXIT_OK, main
 from revalign.sources.sync import SalesforceClient, SyncError, salesforce_config, sync_salesforce
 from revalign.sources.sync.landing import RawStore, fivetran_name
 
+pytestmark = pytest.mark.slow
+
 
 class Interrupted(Exception):
     """The process dying half-way through a sync."""
