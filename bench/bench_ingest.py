@@ -10,6 +10,7 @@ machine) and revalign its seconds per load stage, so the section says where the 
 
 from __future__ import annotations
 
+import os
 import resource
 from pathlib import Path
 
@@ -101,8 +102,10 @@ def run_baseline(path: str) -> tuple[int, float, dict[str, float]]:
 def main(scale: str, runs: int) -> str:
     rows = ROWS.get(scale, ROWS["l"])
     path = str(make_csv(rows))
+    load_before = os.getloadavg()[0]
     ours = measure("revalign ingest", "bench.bench_ingest:run_revalign", path, runs=runs)
     base = measure("duckdb read_csv", "bench.bench_ingest:run_baseline", path, runs=runs)
+    load_after = os.getloadavg()[0]
     assert ours.result[0] == base.result[0] == rows, (ours.result, base.result, rows)
     size_mib = Path(path).stat().st_size / 2**20
     body = table(
@@ -111,6 +114,7 @@ def main(scale: str, runs: int) -> str:
                 "system": m.label,
                 "rows": f"{rows:,}",
                 "median s": f"{m.median:.2f}",
+                "runs s": ", ".join(f"{x:.2f}" for x in m.seconds),
                 "rows/s": f"{rows / m.median:,.0f}",
                 "MiB/s": f"{size_mib / m.median:.1f}",
                 "peak MiB": f"{m.peak_mib:,.0f}",
@@ -130,7 +134,8 @@ def main(scale: str, runs: int) -> str:
         "named rules, value maps, the canonical upsert, one ledger event per lead and the load log; the baseline "
         "only parses and types the CSV into a DuckDB table. Both run in the same session on the same (shared) "
         "machine: read the ratio, absolute rates move with the machine's load; CPU seconds (user + system of the "
-        "measured process, DuckDB's threads included) move less with it.\n\n"
+        "measured process, DuckDB's threads included) move less with it. Load average (1 min) "
+        f"{load_before:.1f} before the runs, {load_after:.1f} after.\n\n"
         + body
         + f"\nrevalign's last run by load stage (wall time): {shares}. Read is the CSV parse, its checks and the "
         "column casts; validate the rules and the merge into the table's state; diff the ledger events and their "

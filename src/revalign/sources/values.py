@@ -151,8 +151,12 @@ def _numbers(
     """Numbers, with the cells that are not numbers (``type_cast``), not finite (``non_finite``: ``inf``,
     ``-Infinity``, ``NaN``, ``1e309``) or outside a whole-number column's int64 range (``out_of_range``)."""
     given = text.notna().to_numpy()
-    numbers = pd.to_numeric(text, errors="coerce")
-    nan_text = given & text.str.strip().str.lstrip("+-").str.lower().isin(["nan"]).to_numpy(dtype=bool)
+    plain = _plain_numbers(text, dtype)
+    if plain is not None:
+        numbers, nan_text = plain, np.zeros(len(text), dtype=bool)
+    else:
+        numbers = pd.to_numeric(text, errors="coerce")
+        nan_text = given & text.str.strip().str.lstrip("+-").str.lower().isin(["nan"]).to_numpy(dtype=bool)
     unparsed = given & numbers.isna().to_numpy() & ~nan_text
     if dtype == "int64":
         values, frac, huge, infinite = _whole_numbers(numbers)
@@ -175,6 +179,35 @@ def _numbers(
 
 
 INT64_MAX = 2**63 - 1
+PLAIN_DECIMAL = r"^[+-]?[0-9]*\.?[0-9]*$"
+PLAIN_INTEGER = r"^[+-]?[0-9]{1,18}$"
+"""Number text that Arrow's cast reads exactly as ``pd.to_numeric`` does: integers that fit int64, and decimals
+of at most 15 characters (so at most 15 digits, which both parsers round correctly; no exponent, no ``nan``)."""
+
+
+def _plain_numbers(text: pd.Series, dtype: str) -> pd.Series | None:
+    """The column parsed by one Arrow cast when every cell is plain number text (the usual export), else None
+    (``pd.to_numeric`` then reads it, and tells which cells fail). A tenth of the time on a million cells."""
+    arr = arrow_text(text)
+    if dtype == "int64":
+        plain = pc.match_substring_regex(arr, PLAIN_INTEGER)
+        target = pa.int64()
+    else:
+        plain = pc.and_kleene(pc.match_substring_regex(arr, PLAIN_DECIMAL), pc.less_equal(pc.utf8_length(arr), 15))
+        target = pa.float64()
+    if pc.any(pc.invert(plain)).as_py():  # nulls (blank cells) are neither: they stay missing
+        return None
+    try:
+        numbers = pc.cast(arr, target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # "." or "+": text the pattern lets through
+        return None
+    if dtype == "int64" and numbers.null_count:
+        # to_numeric gives floats (NaN for blanks): the same here, where every integer is exact as a float
+        big = pc.max(pc.abs(numbers)).as_py()
+        if big is not None and big >= 2**53:
+            return None
+        numbers = numbers.cast(pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index)
 
 
 def _whole_numbers(numbers: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
@@ -210,12 +243,38 @@ def parse_times(text: pd.Series, fmt: str | None, timezone: str) -> pd.Series:
     if fmt in EPOCH_UNITS:
         return _epoch_times(text, EPOCH_UNITS[fmt])
     fmt = fmt or "ISO8601"
+    plain = _plain_times(text) if fmt == "ISO8601" else None
+    if plain is not None:
+        return _to_utc(plain, timezone)
     try:
         stamps = pd.to_datetime(text, format=fmt, errors="coerce")
     except ValueError:  # mixed offsets
         return pd.to_datetime(text, format=fmt, errors="coerce", utc=True).dt.tz_localize(None).astype("datetime64[us]")
     if getattr(stamps.dt, "tz", None) is not None:
         return stamps.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    return _to_utc(stamps, timezone)
+
+
+PLAIN_TIME = r"^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
+"""ISO 8601 text without an offset, in 1900–2099 (well inside pandas' range), to the microsecond: what Arrow's
+cast reads exactly as ``pd.to_datetime(format="ISO8601")`` does."""
+
+
+def _plain_times(text: pd.Series) -> pd.Series | None:
+    """The column parsed by one Arrow cast when every cell is plain ISO text (the usual export), else None
+    (pandas then reads it, and tells which cells fail: an impossible date such as 2024-02-30 makes the cast fail)."""
+    arr = arrow_text(text)
+    if pc.any(pc.invert(pc.match_substring_regex(arr, PLAIN_TIME))).as_py():  # blank cells (nulls) stay missing
+        return None
+    try:
+        stamps = pc.cast(arr, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(stamps.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[us]")
+
+
+def _to_utc(stamps: pd.Series, timezone: str) -> pd.Series:
+    """Naive stamps read in ``timezone`` as naive UTC."""
     if timezone not in ("UTC", "utc", "Etc/UTC"):
         stamps = (
             stamps.dt.tz_localize(timezone, ambiguous=np.zeros(len(stamps), dtype=bool), nonexistent="shift_forward")

@@ -70,6 +70,9 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 def to_arrow(frame: pd.DataFrame, table: str) -> pa.Table:
     """``frame`` in the canonical schema of ``table`` (a missing column becomes nulls)."""
     schema = canonical_table(table).schema.to_pyarrow()
+    # positions only: Arrow ignores the index, and asking a Series on a million-key object index for
+    # ``__arrow_array__`` makes pandas hash that index (half a second per write of a keyed table)
+    frame = frame.reset_index(drop=True)
     arrays = []
     for f in schema:
         series = frame[f.name] if f.name in frame else pd.Series(pd.NA, index=frame.index)
@@ -98,6 +101,7 @@ def ledger_text(series: pd.Series) -> pa.Array:
     The formats are the ones the ledger has always held (``YYYY-MM-DD HH:MM:SS``, ``repr`` of a float, ``true``/
     ``false``); no per-row Python, so diffing a million-row re-export costs column operations only.
     """
+    series = series.reset_index(drop=True)  # Arrow reads positions; see :func:`to_arrow` for why not the index
     missing = series.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series):
         stamps = pa.array(series.astype("datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
