@@ -2,7 +2,7 @@
 
 A real ``revalign serve`` process on loopback serves the simulated company from a DuckDB file with the KPI store
 on (``kpi_store: true``, built before the server starts, as ``revalign refresh`` does), so every server start
-below sees data its cache has never seen: the same state as right after a refresh. Three starts, same data:
+below sees data its cache has never seen: the same state as right after a refresh. Four starts, same data:
 
 * **no warming** (baseline, ``REVALIGN_WARM_REPORTS=false``): a reader opens every page of the navigation, one
   after the other, the moment the server answers ``/healthz``; each page computes on its first request;
