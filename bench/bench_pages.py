@@ -2,7 +2,7 @@
 
 A real ``revalign serve`` process on loopback serves the simulated company from a DuckDB file with the KPI store
 on (``kpi_store: true``, built before the server starts, as ``revalign refresh`` does), so every server start
-below sees data its cache has never seen: the same state as right after a refresh. Three starts, same data:
+below sees data its cache has never seen: the same state as right after a refresh. Four starts, same data:
 
 * **no warming** (baseline, ``REVALIGN_WARM_REPORTS=false``): a reader opens every page of the navigation, one
   after the other, the moment the server answers ``/healthz``; each page computes on its first request;
@@ -10,7 +10,9 @@ below sees data its cache has never seen: the same state as right after a refres
 * **warming, reader after the warm-up**: the same reader once warming had time to finish (the wait is the
   baseline's total × 1.5 + 5 s), then each page under 20 concurrent clients with ``wrk`` (a C load generator, so
   the client does not compete for the 2 cores as 20 Python clients did), ``/healthz`` as the baseline of the same
-  run; then one KPI API request per filter never asked before (KPI × segment).
+  run; then one KPI API request per filter never asked before (KPI × segment);
+* **page cache off** (baseline of the warm figures, ``REVALIGN_CACHE_PAGES=false``): a fourth start, warmed the
+  same way, whose pages are rendered on every request (the reports are still cached), under the same ``wrk`` load.
 """
 
 from __future__ import annotations
@@ -65,12 +67,17 @@ def _prepare(folder: Path, scale: str) -> tuple[str, float, list[str]]:
 
 
 @contextmanager
-def _server(folder: Path, warm: bool) -> Iterator[tuple[str, int, float]]:
+def _server(folder: Path, warm: bool, pages: bool = True) -> Iterator[tuple[str, int, float]]:
     """``(base URL, pid, start time)``: a ``revalign serve`` answering /healthz (the start time is that moment)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "revalign.interfaces.cli", "serve", "--project", str(folder), "--port", str(port)]
-    env = {**os.environ, "REVALIGN_WARM_REPORTS": "true" if warm else "false", "REVALIGN_ACCESS_LOG": "false"}
+    env = {
+        **os.environ,
+        "REVALIGN_WARM_REPORTS": "true" if warm else "false",
+        "REVALIGN_CACHE_PAGES": "true" if pages else "false",
+        "REVALIGN_ACCESS_LOG": "false",
+    }
     log = folder / f"server-{port}.log"
     with log.open("w") as err:
         server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -88,6 +95,14 @@ def _server(folder: Path, warm: bool) -> Iterator[tuple[str, int, float]]:
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def _load_pages(base: str, token: str, script: Path) -> dict[str, tuple[int, float, float, float, int]]:
+    """``wrk`` on ``/healthz`` (no work: the run's floor), then on each page of the navigation."""
+    out = {"/healthz": _wrk(base + "/healthz", None, script)}
+    for href in _pages():
+        out[href] = _wrk(base + href, token, script)
+    return out
 
 
 def _pages() -> list[str]:
@@ -160,17 +175,20 @@ def main(scale: str = "m", runs: int = 1) -> str:
             time.sleep(max(0.0, settle - (time.perf_counter() - t0)))
             settled = _click_through(base, headers, t0)
             loads.append(_load())
-            warm = {"/healthz": _wrk(base + "/healthz", None, script)}
-            for href in _pages():
-                warm[href] = _wrk(base + href, token, script)
+            warm = _load_pages(base, token, script)
             loads.append(_load())
             fresh = _new_filters(base, headers, kpis)
             peak = _peak_mib(pid)
         loads.append(_load())
+        with _server(folder, warm=True, pages=False) as (base, _, t0):
+            time.sleep(max(0.0, settle - (time.perf_counter() - t0)))
+            _click_through(base, headers, t0)
+            rendered = _load_pages(base, token, script)
+        loads.append(_load())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
-    return _section(built, loads, (cold, at_once, settled), settle, warm, fresh, kpis, peak)
+    return _section(built, loads, (cold, at_once, settled), settle, (rendered, warm), fresh, kpis, peak)
 
 
 def _section(
@@ -178,7 +196,7 @@ def _section(
     loads: list[str],
     readers: tuple[dict[str, tuple[float, float, int]], ...],
     settle: float,
-    warm: dict[str, tuple[int, float, float, float, int]],
+    loaded: tuple[dict[str, tuple[int, float, float, float, int]], dict[str, tuple[int, float, float, float, int]]],
     fresh: list[float],
     kpis: list[str],
     peak: float,
@@ -198,16 +216,20 @@ def _section(
             f"| {settled[href][0] * 1000:,.0f} | {', '.join(map(str, sorted(statuses)))} |"
         )
     last = (cold[_pages()[-1]][1], at_once[_pages()[-1]][1])
-    base_p95 = warm["/healthz"][2]
+    rendered, warm = loaded
     load_rows = [
-        "| path | requests | p50 ms | p95 ms | req/s | p95 vs /healthz | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| path | p50 ms, page cache off | p95 ms, page cache off | requests | p50 ms | p95 ms | req/s "
+        "| p95 vs /healthz | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for path, (n, p50, p95, rps, errors) in warm.items():
+        before = rendered[path]
         load_rows.append(
-            f"| `{path}` | {n:,} | {p50:.1f} | {p95:.1f} | {rps:,.0f} | {p95 / base_p95:.1f}× | {errors} |"
+            f"| `{path}` | {before[1]:.1f} | {before[2]:.1f} | {n:,} | {p50:.1f} | {p95:.1f} | {rps:,.0f} "
+            f"| {p95 / warm['/healthz'][2]:.1f}× | {errors + before[4]} |"
         )
     worst = max(v[2] for k, v in warm.items() if k != "/healthz")
+    worst_before = max(v[2] for k, v in rendered.items() if k != "/healthz")
     firsts = max(v[0] for v in settled.values())
     return "\n".join(
         [
@@ -225,11 +247,13 @@ def _section(
             f"with warming; after the warm-up (reader at {settle:,.0f} s) the slowest first request took "
             f"{firsts * 1000:,.0f} ms.",
             "",
-            f"**Warm pages, {CLIENTS} concurrent connections (wrk, {WRK_SECONDS} s each)**:",
+            f"**Warm pages, {CLIENTS} concurrent connections (wrk, {WRK_SECONDS} s each)**, with the page cache "
+            "off (a later start of the same run) and on; errors of both:",
             "",
             *load_rows,
             "",
-            f"Slowest page p95: {worst:.1f} ms. **A KPI with a filter never asked before** "
+            f"Slowest page p95: {worst:.1f} ms ({worst_before:.1f} ms with the page cache off). "
+            "**A KPI with a filter never asked before** "
             f"({len(fresh)} requests: {', '.join(kpis)} × segment, monthly): p50 "
             f"{statistics.median(fresh) * 1000:,.0f} ms, p95 {_percentile(fresh, 0.95) * 1000:,.0f} ms, max "
             f"{max(fresh) * 1000:,.0f} ms. Server peak memory (VmHWM, last start): {peak:,.0f} MiB.",

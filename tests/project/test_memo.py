@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
+from revalign.definitions.agreements.loader import example_agreement_text, parse_agreements
+from revalign.definitions.issues import errors
 from revalign.project import Project
 from revalign.project.memo import ANALYTICS, AnalyticsMemo
 from tests.interfaces.server.conftest import OPPORTUNITIES, USERS, write_canonical
@@ -71,3 +73,23 @@ def test_a_caller_editing_its_result_does_not_change_the_next_callers() -> None:
     first = memo.get_or_compute("k", lambda: pd.DataFrame({"x": [1, 2]}))
     first.loc[0, "x"] = 99
     assert memo.get_or_compute("k", lambda: pd.DataFrame({"x": [0]}))["x"].tolist() == [1, 2]
+
+
+def test_agreements_are_validated_once_per_definitions_and_again_after_an_edit(project: Project) -> None:
+    misses, hits = ANALYTICS.misses, ANALYTICS.hits
+    book, _ = project.checked_agreements()
+    assert [(v.agreement, v.version) for v in book.versions] == [("marketing_sales", 1)]  # the shipped example
+    # new data does not read them again: they depend on the definitions only (no query builds the key)
+    write_canonical(project, "opportunities", OPPS.iloc[:2])
+    assert project.checked_agreements()[0].versions == book.versions
+    assert (ANALYTICS.misses, ANALYTICS.hits) == (misses + 1, hits + 1)
+    # the project's own agreement file, with a second version: read, validated and answered at once
+    text = example_agreement_text().replace(
+        "version: 1\neffective_from: 2024-01-01", "version: 2\neffective_from: 2025-01-01"
+    )
+    (project.folder / "agreements").mkdir(parents=True)
+    (project.folder / "agreements" / "ms.yaml").write_text(text, encoding="utf-8")
+    edited, issues = project.checked_agreements()
+    assert [(v.agreement, v.version) for v in edited.versions] == [("marketing_sales", 2)]
+    assert edited.versions == parse_agreements((text, str(project.folder / "agreements" / "ms.yaml"))).versions
+    assert not errors(issues) and ANALYTICS.misses == misses + 2

@@ -23,7 +23,7 @@ from revalign.definitions.agreements.loader import (
 from revalign.definitions.issues import Issue, errors, problems
 from revalign.errors import CatalogError
 from revalign.project.base import DateLike, ProjectBase
-from revalign.project.memo import per_data_version
+from revalign.project.memo import per_data_version, per_definitions
 
 
 class AgreementFacade(ProjectBase):
@@ -40,9 +40,11 @@ class AgreementFacade(ProjectBase):
         self.signoff = frozenset(approved) if approved is not None else None
 
     # -- the agreement and its SLAs (docs/agreements.md) --------------------------------------------------------
+    @per_definitions
     def checked_agreements(self) -> tuple[AgreementBook, list[Issue]]:
         """The agreement versions (``<project>/agreements/*.yaml``, else the shipped example) and every problem,
-        SLA KPIs checked against the catalog (nothing raised: a broken version is left out)."""
+        SLA KPIs checked against the catalog (nothing raised: a broken version is left out); read and validated
+        once per definitions fingerprint (the pages read it on every request)."""
         files = agreement_files(self.folder)
         texts = [(p.read_text(encoding="utf-8"), str(p)) for p in files] or [(example_agreement_text(), EXAMPLE_FILE)]
         windows = {k.name: (k.window if k.type == "conversion" else None) for k in self.catalog}

@@ -7,6 +7,11 @@ are cached here the same way: the key holds the data version (any load, append o
 definitions fingerprint of the project (settings, the agreement sign-off counted, and the definition files of the
 folder: an edited ``agreements/`` or ``revalign.yaml`` moves it), so a stale result is never served.
 
+What depends on the definitions alone (the agreement versions, validated: tens of milliseconds of schema and
+rule checks, the time-zone rule reading the system's zone list each time) is cached by :func:`per_definitions`,
+keyed by the definitions fingerprint only: a page that reads the agreements on every request (the SLA and
+agreements pages read the sign-off per request) then pays a lookup, and an edited file is read again.
+
 In the library, not the server: the CLI's ``demo``, a notebook and every server page share one computation. A
 result is handed out as a deep copy, so a caller that edits its frame cannot change what the next caller gets.
 """
@@ -78,6 +83,35 @@ def _frozen(value: Any) -> Hashable:
     return value
 
 
+def _call_key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Hashable:
+    """The arguments after the project as a key part; TypeError when one cannot be part of a key."""
+    return (_frozen(args[1:]), _frozen(tuple(sorted(kwargs.items()))))
+
+
+def _project_of(method: Callable[..., Any], args: tuple[Any, ...]) -> ProjectBase:
+    project = args[0]
+    if not isinstance(project, ProjectBase):
+        raise TypeError(f"{method.__qualname__} caches per project: call it on a Project, not {project!r}")
+    return project
+
+
+def per_definitions(method: Callable[P, T]) -> Callable[P, T]:
+    """Cache a :class:`ProjectBase` method that reads definitions only (no data) in :data:`ANALYTICS`, per
+    definitions fingerprint: no query is run to build the key (reading the data version is one)."""
+
+    @functools.wraps(method)
+    def cached(*args: P.args, **kwargs: P.kwargs) -> T:
+        project = _project_of(method, args)
+        try:
+            call = _call_key(args, kwargs)
+        except TypeError:
+            return method(*args, **kwargs)
+        key = (method.__qualname__, str(project.folder), project.definitions_fingerprint(), call)
+        return ANALYTICS.get_or_compute(key, lambda: method(*args, **kwargs))
+
+    return cached
+
+
 def per_data_version(method: Callable[P, T]) -> Callable[P, T]:
     """Cache a :class:`ProjectBase` method's result in :data:`ANALYTICS` per data version and definitions.
 
@@ -87,11 +121,9 @@ def per_data_version(method: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(method)
     def cached(*args: P.args, **kwargs: P.kwargs) -> T:
-        project = args[0]
-        if not isinstance(project, ProjectBase):
-            raise TypeError(f"{method.__qualname__} caches per project: call it on a Project, not {project!r}")
+        project = _project_of(method, args)
         try:
-            call = (_frozen(args[1:]), _frozen(tuple(sorted(kwargs.items()))))
+            call = _call_key(args, kwargs)
         except TypeError:
             return method(*args, **kwargs)
         key = (
@@ -107,4 +139,4 @@ def per_data_version(method: Callable[P, T]) -> Callable[P, T]:
     return cached
 
 
-__all__ = ["ANALYTICS", "AnalyticsMemo", "per_data_version"]
+__all__ = ["ANALYTICS", "AnalyticsMemo", "per_data_version", "per_definitions"]

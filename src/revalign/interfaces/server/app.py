@@ -75,6 +75,7 @@ def report_cache(project: Project, signoff: SignoffWatch, settings: ServerSettin
     """The reports cache, dropped when the project's version moves (checked at once when the store file moves)."""
     return ReportCache(
         enabled=settings.cache_results,
+        pages=settings.cache_pages,
         version=lambda: project_version(project, signoff),
         check_seconds=settings.cache_check_seconds,
         changed=lambda: project.engine.change_token(),

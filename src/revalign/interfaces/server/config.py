@@ -19,6 +19,9 @@ class ServerSettings(BaseModel):
     cache_check_seconds: float = Field(
         5.0, ge=0, description="Seconds between checks for new data or edited targets (one small query)."
     )
+    cache_pages: bool = Field(
+        True, description="Keep rendered pages (per viewer) beside the cached reports, dropped with them."
+    )
     max_records: int = Field(500, ge=1, le=10_000, description="Largest page of drill-down records.")
     title: str = "revalign"
     login_throttle: LoginThrottleSettings = Field(default_factory=LoginThrottleSettings)

@@ -65,6 +65,7 @@ class ServeEnvironment(BaseSettings):
     session_hours: float = Field(12.0, gt=0, description="How long a login lasts.")
     cache_results: bool = Field(True, description="Keep computed reports in memory until the data changes.")
     cache_check_seconds: float = Field(5.0, ge=0, description="Seconds between checks for new data.")
+    cache_pages: bool = Field(True, description="Keep rendered pages (per viewer) with the cached reports.")
     max_records: int = Field(500, ge=1, le=10_000, description="Largest page of drill-down records.")
     title: str = Field("revalign", min_length=1, description="Name shown in the pages and the API docs.")
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest request body of a write.")

@@ -4,10 +4,15 @@ Reports are computed once and cached for everyone; what a person may see of them
 is never changed: each request gets a copy with the rows of pay KPIs it may not see removed, and a notice that
 says rows were hidden for privacy. A login (session or API token alike) is the :class:`Viewer` of its
 ``owner_id`` (the canonical ``users.user_id`` it is linked to) and its role.
+
+The copy is made once per cached report and pay scope (:func:`per_scope`, kept on the cached report, so it goes
+when the report does): everyone with the same scope gets the same copy, whose public form and rendered page are
+then memoised like the shared report's, instead of cutting and formatting the tables again on every request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import pandas as pd
@@ -71,6 +76,20 @@ def narrowed(
     )
 
 
+def per_scope(report: Report, cut: Hashable, scope: PayScope, make: Callable[[], Report]) -> Report:
+    """``make()`` (``report`` as ``scope`` may see it, by the cut named ``cut``), made once per report and scope.
+
+    Kept on the cached ``report`` (as its public form is, see :func:`~.tabular.report_public`): the cut depends
+    only on the report, the catalog (fixed for a project) and the scope, and it goes when the cache drops the
+    report. Two threads cutting at once both make it; either copy is right.
+    """
+    memo: dict[Hashable, Report] = report.__dict__.setdefault("_per_scope", {})
+    key = (cut, scope)
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def kpi_entry(catalog: Catalog, entry: dict[str, Any], scope: PayScope) -> dict[str, Any]:
     """A KPI's glossary entry with the targets of a pay KPI ``scope`` does not allow left out."""
     if scope.everyone or not is_pay_kpi(catalog, entry["name"]):
@@ -85,6 +104,10 @@ def private_values(catalog: Catalog, report: Report, name: str, scope: PayScope)
     may not ask for."""
     if scope.everyone or not is_pay_kpi(catalog, name):
         return report
+    return per_scope(report, ("values", name), scope, lambda: _private_values(catalog, report, name, scope))
+
+
+def _private_values(catalog: Catalog, report: Report, name: str, scope: PayScope) -> Report:
     tables, hidden = {}, 0
     for key, (title, frame) in report.tables.items():
         visible = visible_values(frame, scope)
@@ -97,6 +120,10 @@ def private_rows(catalog: Catalog, report: Report, scope: PayScope) -> Report:
     """A report listing several KPIs (a scorecard) without the pay KPIs' rows ``scope`` does not allow."""
     if scope.everyone:
         return report
+    return per_scope(report, "rows", scope, lambda: _private_rows(catalog, report, scope))
+
+
+def _private_rows(catalog: Catalog, report: Report, scope: PayScope) -> Report:
     pay = pay_kpis(catalog.kpis, catalog.semantic_models)
     tables, hidden = {}, 0
     for key, (title, frame) in report.tables.items():
@@ -109,13 +136,16 @@ def private_glossary(cat: Catalog, report: Report, scope: PayScope) -> Report:
     """The glossary with the targets of pay KPIs ``scope`` does not allow left out (definitions stay public)."""
     if scope.everyone or "kpis" not in report.tables:
         return report
-    title, frame = report.tables["kpis"]
-    if frame.empty:
+    if report.tables["kpis"][1].empty:
         return report
+    return per_scope(report, "glossary", scope, lambda: _private_glossary(cat, report, scope))
+
+
+def _private_glossary(cat: Catalog, report: Report, scope: PayScope) -> Report:
+    title, frame = report.tables["kpis"]
+    pay = pay_kpis(cat.kpis, cat.semantic_models)  # once, not per row: it walks the whole catalog
     texts = [
-        "; ".join(f"{t.period}: {t.value}" for t in visible_targets(cat.get(n).targets, scope))
-        if is_pay_kpi(cat, n)
-        else text
+        "; ".join(f"{t.period}: {t.value}" for t in visible_targets(cat.get(n).targets, scope)) if n in pay else text
         for n, text in zip(frame["name"], frame["targets"], strict=True)
     ]
     hidden = sum(a != b for a, b in zip(texts, frame["targets"], strict=True))

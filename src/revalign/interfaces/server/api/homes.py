@@ -19,7 +19,7 @@ from revalign.errors import PermissionDenied
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, Format, KnownParameters, TableName, filters_for
-from revalign.interfaces.server.privacy import narrowed, private_rows, scope_of, viewer_of
+from revalign.interfaces.server.privacy import narrowed, per_scope, private_rows, scope_of, viewer_of
 from revalign.interfaces.server.reports.homes import (
     ACCEPTS,
     HOME_ROLES,
@@ -101,8 +101,13 @@ def private_reps(project: Project, report: Report, scope: PayScope) -> Report:
     names, pipeline, SLA compliance and audit findings stay: they are not pay data)."""
     if scope.everyone or "reps" not in report.tables:
         return report
+    return per_scope(report, "reps", scope, lambda: _private_reps(project, report, scope))
+
+
+def _private_reps(project: Project, report: Report, scope: PayScope) -> Report:
     title, frame = report.tables["reps"]
-    pay = [c for c in frame.columns if c in pay_kpis(project.catalog.kpis, project.catalog.semantic_models)]
+    paid = pay_kpis(project.catalog.kpis, project.catalog.semantic_models)
+    pay = [c for c in frame.columns if c in paid]
     hidden_rows = ~frame["owner"].isin(sorted(scope.owners))
     hidden = int((hidden_rows & frame[pay].notna().any(axis=1)).sum()) if pay else 0
     if not hidden:

@@ -11,7 +11,7 @@ from revalign.analytics.privacy import PayScope
 from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.deps import CacheDep, CurrentUser, ProjectDep
 from revalign.interfaces.server.filters import Filters, Format, KnownParameters, TableName, filters_for
-from revalign.interfaces.server.privacy import narrowed, scope_of
+from revalign.interfaces.server.privacy import narrowed, per_scope, scope_of
 from revalign.interfaces.server.reports.planner import ACCEPTS, planner
 from revalign.interfaces.server.reports.report import Report, guarded
 from revalign.interfaces.server.schemas import ERROR_RESPONSES, ReportPublic
@@ -46,7 +46,7 @@ def visible_plan(report: Report, scope: PayScope) -> Report:
     if scope.everyone or "capacity" not in report.tables:
         return report
     tables = {name: table for name, table in report.tables.items() if name != "capacity"}
-    return narrowed(report, tables, 1, notice=CAPACITY_NOTICE)
+    return per_scope(report, "plan", scope, lambda: narrowed(report, tables, 1, notice=CAPACITY_NOTICE))
 
 
 @router.get("", response_model=ReportPublic)

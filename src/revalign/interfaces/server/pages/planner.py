@@ -16,6 +16,13 @@ from revalign.interfaces.server.privacy import scope_of
 from revalign.interfaces.server.reports.report import Report
 
 router = APIRouter()
+ASK_FOR_A_TARGET = Report(
+    page="planner",
+    title="Planner",
+    available=False,
+    notices=["Give a revenue target and a period (2026-Q3, 2026-07 or 2026) to plan for."],
+)
+"""The page before a target is given: one report for every request (so its rendered page is cached too)."""
 CONTROLS = ("period", "target", "history_months")
 OptionalTarget = Annotated[float | None, Query(gt=0, le=1e15, description="Revenue target for the period.")]
 
@@ -31,8 +38,7 @@ def planner_page(
     history_months: HistoryMonths = DEFAULT_HISTORY_MONTHS,
 ):
     if target is None or not filters.period:
-        report = Report(page="planner", title="Planner", available=False)
-        report.notices.append("Give a revenue target and a period (2026-Q3, 2026-07 or 2026) to plan for.")
+        report = ASK_FOR_A_TARGET
     else:
         report = planner_report(project, cache, filters, target, history_months)
         report = visible_plan(report, scope_of(project, cache, user))

@@ -2,10 +2,18 @@
 
 Pages format nothing themselves: every number shown is the JSON twin's ``formatted`` text (one formatting layer,
 :mod:`revalign.display`, for the pages, the API and the CLI); statuses read as a colour, an icon and a word.
+
+A rendered page is kept in the report cache (:meth:`ReportCache.page`) under everything it shows: the template,
+the path and query, the viewer (login, role, person, session's CSRF token: pay data differs per viewer, so a page
+is never shared between two logins), the report (by a token of the cached report object: a new computation, after
+new data or a cleared cache, is a new token), the filters, the page's extras (sign-off, disputes banner), the
+footer's freshness line and the definitions fingerprint. The cache drops every page when the data version moves.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Hashable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +26,9 @@ from revalign.display.periods import as_date
 from revalign.display.statuses import status_sign
 from revalign.display.tables import row_unit
 from revalign.errors import RevalignError
+from revalign.interfaces.server.cache import ReportCache
 from revalign.interfaces.server.filters import Filters
+from revalign.interfaces.server.reports.freshness import footer_line
 from revalign.interfaces.server.reports.report import Report
 from revalign.interfaces.server.schemas import ReportPublic
 from revalign.interfaces.server.tabular import display_context, report_public
@@ -78,7 +88,68 @@ def render(
     extra: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """Render ``template`` with the report's public form (exactly what ``api_path`` returns as JSON)."""
+    """Render ``template`` with the report's public form (exactly what ``api_path`` returns as JSON), once per
+    viewer and everything else the page shows (see the module docstring)."""
+    project: Project = request.app.state.project
+    cache: ReportCache = request.app.state.cache
+    freshness = footer_line(request.app) if request.state.user is not None else ""
+    key = page_key(request, template, report, filters, api_path, extra, status_code, freshness, project)
+    body = cache.page(
+        key,
+        lambda: _render(request, template, report, filters, api_path, extra, status_code, freshness).body,
+    )
+    return HTMLResponse(body, status_code=status_code)
+
+
+_REPORT_TOKENS = itertools.count(1)
+
+
+def report_token(report: Report) -> int:
+    """A number naming this report object for as long as it lives (never reused, unlike ``id``)."""
+    token: int = report.__dict__.setdefault("_token", next(_REPORT_TOKENS))
+    return token
+
+
+def page_key(
+    request: Request,
+    template: str,
+    report: Report,
+    filters: Filters | None,
+    api_path: str,
+    extra: dict[str, Any] | None,
+    status_code: int,
+    freshness: str,
+    project: Project,
+) -> Hashable:
+    """Everything a rendered page shows besides the template's own text (the module docstring says why each)."""
+    user = request.state.user
+    viewer = (user.username, user.role, user.owner_id, user.display_name) if user is not None else None
+    return (
+        template,
+        request.url.path,
+        tuple(sorted(request.query_params.multi_items())),
+        viewer,
+        request.state.csrf,
+        report_token(report),
+        repr(filters),
+        api_path,
+        repr(extra),
+        status_code,
+        freshness,
+        project.definitions_fingerprint(),
+    )
+
+
+def _render(
+    request: Request,
+    template: str,
+    report: Report,
+    filters: Filters | None,
+    api_path: str,
+    extra: dict[str, Any] | None,
+    status_code: int,
+    freshness: str,
+) -> HTMLResponse:
     project: Project = request.app.state.project
     public = report_public(report, filters.as_dict() if filters else {}, project)
     ctx = display_context(project)
@@ -98,9 +169,13 @@ def render(
         "status_badge": status_badge,
         "chart_targets": kpi_chart_targets(project, report, public, filters) if report.page == "kpi" else {},
         "chart_axes": [chart_axis(public, chart, ctx) for chart in public.meta.get("charts") or []],
+        "freshness": lambda: freshness,  # the line the key holds (the template global would read it again)
         **(extra or {}),
     }
-    return request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    return response
 
 
 def kpi_chart_targets(

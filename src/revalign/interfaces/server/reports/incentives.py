@@ -20,7 +20,7 @@ import pandas as pd
 
 from revalign.analytics.privacy import PayScope, visible_values
 from revalign.interfaces.server.filters import Filters
-from revalign.interfaces.server.privacy import narrowed
+from revalign.interfaces.server.privacy import narrowed, per_scope
 from revalign.interfaces.server.reports.covers import covers
 from revalign.interfaces.server.reports.report import Report, fiscal_start, require_data
 from revalign.project import Project
@@ -93,6 +93,10 @@ def private_incentives(report: Report, scope: PayScope) -> Report:
     """``report`` as a viewer with ``scope`` may see it (see the module docstring); the cached report is kept."""
     if scope.everyone or not report.available:
         return report
+    return per_scope(report, "incentives", scope, lambda: _private_incentives(report, scope))
+
+
+def _private_incentives(report: Report, scope: PayScope) -> Report:
     paid = report.tables.get("payouts", ("", pd.DataFrame(columns=["user_id"])))[1]
     member = bool(scope.owners & set(paid["user_id"].dropna().astype(str)))
     tables: dict[str, tuple[str, pd.DataFrame]] = {}
