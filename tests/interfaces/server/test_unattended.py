@@ -36,6 +36,8 @@ from revalign.project import Project, open_project
 from tests.interfaces.server.conftest import OPPORTUNITIES, PASSWORD, USERS, write_canonical
 from tests.servers import free_port
 
+pytestmark = pytest.mark.slow
+
 SRC = Path(revalign.__file__).resolve().parents[1]
 REPO = SRC.parent
 HEAD = max(p.name.split("_")[0] for p in (SRC / "revalign/interfaces/server/state/migrations/versions").glob("0*.py"))
@@ -297,8 +299,6 @@ class NoSpark:
 
 sys.meta_path.insert(0, NoSpark())
 from revalign.interfaces.cli import main
-
-pytestmark = pytest.mark.slow
 
 code = main(["demo", "--folder", sys.argv[1], "--scale", "xs", "--seed", "3", "--no-serve"])
 print("PYSPARK-IMPORTS", tried, flush=True)
