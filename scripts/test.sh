@@ -5,7 +5,7 @@
 # The other versions run in one background job at low priority while the main suite runs, one version after the
 # other: create and install its venv (pip downloads every wheel: minutes; installs are sequential because
 # setuptools writes src/revalign.egg-info during an editable install, so two at once race), then run the fast
-# suite (`make test-fast`: DuckDB only, no test marked slow — about 2,040 tests). The main suite leaves one core
+# suite (`make test-fast`: DuckDB only, no test marked slow — about 2,080 tests). The main suite leaves one core
 # mostly idle (it waits on Spark, PostgreSQL, the browser and subprocesses), which is where the versions run.
 # Usage: scripts/test.sh [pytest args for the main suite…]
 #   VERSION_TESTS="…"   limit what the other versions run (default: the whole fast suite)
