@@ -95,9 +95,10 @@ def _project_of(method: Callable[..., Any], args: tuple[Any, ...]) -> ProjectBas
     return project
 
 
-def per_definitions(method: Callable[P, T]) -> Callable[P, T]:
-    """Cache a :class:`ProjectBase` method that reads definitions only (no data) in :data:`ANALYTICS`, per
-    definitions fingerprint: no query is run to build the key (reading the data version is one)."""
+def _memoized(method: Callable[P, T], scope: Callable[[ProjectBase], tuple[Any, ...]]) -> Callable[P, T]:
+    """``method`` cached in :data:`ANALYTICS` under its name, its project's folder, ``scope(project)`` and its
+    arguments. Arguments that cannot be part of a key (a DataFrame of findings, a callback) skip the cache: the
+    call is then computed as before."""
 
     @functools.wraps(method)
     def cached(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -106,37 +107,24 @@ def per_definitions(method: Callable[P, T]) -> Callable[P, T]:
             call = _call_key(args, kwargs)
         except TypeError:
             return method(*args, **kwargs)
-        key = (method.__qualname__, str(project.folder), project.definitions_fingerprint(), call)
+        key = (method.__qualname__, str(project.folder), *scope(project), call)
         return ANALYTICS.get_or_compute(key, lambda: method(*args, **kwargs))
 
     return cached
+
+
+def per_definitions(method: Callable[P, T]) -> Callable[P, T]:
+    """Cache a :class:`ProjectBase` method that reads definitions only (no data), per definitions fingerprint:
+    no query is run to build the key (reading the data version is one)."""
+    return _memoized(method, lambda project: (project.definitions_fingerprint(),))
 
 
 def per_data_version(method: Callable[P, T]) -> Callable[P, T]:
-    """Cache a :class:`ProjectBase` method's result in :data:`ANALYTICS` per data version and definitions.
-
-    Arguments that cannot be part of a key (a DataFrame of findings, a callback) skip the cache: the call is
-    then computed as before.
-    """
-
-    @functools.wraps(method)
-    def cached(*args: P.args, **kwargs: P.kwargs) -> T:
-        project = _project_of(method, args)
-        try:
-            call = _call_key(args, kwargs)
-        except TypeError:
-            return method(*args, **kwargs)
-        key = (
-            method.__qualname__,
-            str(project.folder),
-            project.engine.url,
-            project.tables.data_version(),
-            project.definitions_fingerprint(),
-            call,
-        )
-        return ANALYTICS.get_or_compute(key, lambda: method(*args, **kwargs))
-
-    return cached
+    """Cache a :class:`ProjectBase` method's result per engine, data version and definitions fingerprint."""
+    return _memoized(
+        method,
+        lambda project: (project.engine.url, project.tables.data_version(), project.definitions_fingerprint()),
+    )
 
 
 __all__ = ["ANALYTICS", "AnalyticsMemo", "per_data_version", "per_definitions"]
